@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "trustgap",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "trustgap", targets: ["trustgap"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // The one C boundary: only `Terminal` imports it.
+        .systemLibrary(
+            name: "CNCurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        .target(name: "Inventory"),
+        .target(name: "Collectors", dependencies: [
+            "Inventory",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Access", dependencies: ["Inventory"]),
+        .target(name: "Terminal", dependencies: ["CNCurses"]),
+        .target(name: "Dashboard", dependencies: ["Inventory", "Access", "Terminal"]),
+        .target(name: "Config", dependencies: [
+            "Inventory", "Collectors", "Access",
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .executableTarget(name: "trustgap", dependencies: [
+            "Inventory", "Collectors", "Access", "Terminal", "Dashboard", "Config",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory"]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Collectors", "Inventory"]),
+        // Drives the built `trustgap` binary (headless commands; tmux for the dashboard).
+        .testTarget(name: "EndToEndTests", dependencies: ["trustgap", "Inventory"]),
+    ]
+)
+
+// Strict settings for every target, in one place.
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    target.swiftSettings = settings
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Inventory
+
+/// A source of entities: the demo organisation, a file, a program, a cloud export.
+///
+/// Requirements of every conformer (checked by the shared conformance test):
+/// - `collect(_:)` returns the collector's **whole** slice each time; the runner replaces the previous slice with it.
+/// - It is `Sendable`. The runner never runs one collector concurrently with itself, but runs different
+///   collectors at the same time.
+/// - It honours cancellation: when its task is cancelled (a timeout, shutdown) it stops promptly and throws
+///   `CancellationError`. One that doesn't is abandoned by the runner, which moves on regardless.
+/// - It reports failure by throwing. Problems with single records (a bad line in a file) are skipped and
+///   reported as `warnings` naming where they are, so one bad record does not lose the rest.
+/// - It never returns or logs a secret: credentials carry fingerprints only.
+/// - It does no terminal I/O.
+public protocol Collector: Sendable {
+    func collect(_ context: CollectContext) async throws -> CollectorReport
+}
+
+/// What the runner tells a collector about this run.
+public struct CollectContext: Sendable {
+    /// The time of this run, from the runner's clock.
+    public var now: Date
+    /// How many runs came before this one (0 on the first).
+    public var run: Int
+
+    public init(now: Date, run: Int) {
+        self.now = now
+        self.run = run
+    }
+}
+
+/// One collector's result: its slice of the inventory.
+public struct CollectorReport: Sendable {
+    public var entities: [Entity]
+    /// Access requests the source observed.
+    public var requests: [RequestProposal]
+    /// Records skipped, with where they were.
+    public var warnings: [String]
+
+    public init(entities: [Entity], requests: [RequestProposal] = [], warnings: [String] = []) {
+        self.entities = entities
+        self.requests = requests
+        self.warnings = warnings
+    }
+}
+
+public enum CollectorError: Error, CustomStringConvertible, Equatable {
+    case timedOut(seconds: Double)
+    case invalidReport(String)
+    case failed(String)
+
+    public var description: String {
+        switch self {
+        case .timedOut(let s): "timed out after \(DurationText.format(s))"
+        case .invalidReport(let why): "returned an invalid report: \(why)"
+        case .failed(let why): why
+        }
+    }
+}
+
+extension CollectorReport {
+    /// The contract a report must meet to replace a good slice: ids and names present and of sane size.
+    func validate() throws(CollectorError) {
+        for (i, e) in entities.enumerated() {
+            if e.id.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw .invalidReport("entity #\(i + 1) has an empty id")
+            }
+            if e.id.utf8.count > 1024 {
+                throw .invalidReport("entity #\(i + 1) has an id longer than 1024 bytes")
+            }
+            if e.name.trimmingCharacters(in: .whitespaces).isEmpty {
+                throw .invalidReport("entity \(e.id) has an empty name")
+            }
+        }
+    }
+}

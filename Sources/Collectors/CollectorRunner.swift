@@ -1,0 +1,223 @@
+import Foundation
+import Inventory
+import Logging
+import Synchronization
+
+/// One configured collector: what to run, how often, and how long to wait for it.
+public struct CollectorSpec: Sendable {
+    public var name: String
+    public var type: String
+    public var intervalSeconds: Double
+    public var timeoutSeconds: Double
+    public var collector: any Collector
+
+    public init(name: String, type: String, intervalSeconds: Double, timeoutSeconds: Double, collector: any Collector) {
+        self.name = name
+        self.type = type
+        self.intervalSeconds = intervalSeconds
+        self.timeoutSeconds = timeoutSeconds
+        self.collector = collector
+    }
+}
+
+/// Runs each collector on its own interval with its own timeout, keeps each one's last good slice and its
+/// health, and publishes a new `Snapshot` whenever any of them finishes.
+///
+/// A collector that throws, hangs past its timeout or returns an invalid report keeps its last good slice,
+/// marked stale; the others are never delayed by it.
+public actor CollectorRunner {
+    private let specs: [CollectorSpec]
+    private let clock: any RunnerClock
+    private let rules: RiskRules
+    private let logger: Logger
+    private var slices: [String: CollectorReport] = [:]
+    private var health: [String: CollectorHealth] = [:]
+    private var runs: [String: Int] = [:]
+    private var running: Set<String> = []
+    private var version = 0
+    private var loops: [Task<Void, Never>] = []
+    private var listeners: [UUID: AsyncStream<Snapshot>.Continuation] = [:]
+    public private(set) var snapshot: Snapshot = .empty
+
+    public init(specs: [CollectorSpec], clock: any RunnerClock = SystemRunnerClock(), rules: RiskRules = RiskRules(),
+                logger: Logger = Logger(label: "trustgap.collectors")) {
+        self.specs = specs
+        self.clock = clock
+        self.rules = rules
+        self.logger = logger
+        for s in specs {
+            health[s.name] = CollectorHealth(name: s.name, type: s.type, intervalSeconds: s.intervalSeconds)
+        }
+    }
+
+    /// The health of every collector, in config order.
+    public var collectorHealth: [CollectorHealth] { specs.compactMap { health[$0.name] } }
+
+    /// A stream of every snapshot published from now on.
+    public func snapshots() -> AsyncStream<Snapshot> {
+        let (stream, continuation) = AsyncStream.makeStream(of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
+        let id = UUID()
+        listeners[id] = continuation
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.removeListener(id) }
+        }
+        return stream
+    }
+
+    private func removeListener(_ id: UUID) { listeners[id] = nil }
+
+    /// Runs every collector once, concurrently, and returns when all have finished or timed out.
+    /// Each publishes its snapshot as soon as it finishes.
+    public func runAllOnce() async {
+        await withTaskGroup(of: Void.self) { group in
+            for s in specs {
+                group.addTask { await self.runOnce(s.name) }
+            }
+        }
+    }
+
+    /// Runs one collector once, with its timeout, and publishes the result.
+    public func runOnce(_ name: String) async {
+        guard let spec = specs.first(where: { $0.name == name }), !running.contains(name) else { return }
+        running.insert(name)
+        defer { running.remove(name) }
+        let started = clock.now()
+        let context = CollectContext(now: started, run: runs[name, default: 0])
+        runs[name, default: 0] += 1
+        let collector = spec.collector
+        let result: Result<CollectorReport, any Error>
+        do {
+            let report = try await withTimeout(spec.timeoutSeconds, clock: clock) {
+                try await collector.collect(context)
+            }
+            try report.validate()
+            result = .success(report)
+        } catch {
+            result = .failure(error)
+        }
+        let finished = clock.now()
+        var h = health[name]!
+        h.lastRun = started
+        h.duration = finished.timeIntervalSince(started)
+        switch result {
+        case .success(let report):
+            slices[name] = report
+            h.state = .ok
+            h.lastSuccess = finished
+            h.entityCount = report.entities.count
+            h.lastError = nil
+            h.warnings = Array(report.warnings.prefix(100))
+            if !report.warnings.isEmpty {
+                logger.warning("collector reported problems", metadata: ["collector": "\(name)", "count": "\(report.warnings.count)", "first": "\(report.warnings[0])"])
+            }
+        case .failure(let error):
+            h.state = slices[name] == nil ? .failed : .stale
+            h.lastError = Self.describe(error)
+            logger.error("collector failed", metadata: ["collector": "\(name)", "error": "\(h.lastError!)"])
+        }
+        health[name] = h
+        publish(now: finished)
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let e = error as? CollectorError { return e.description }
+        if error is CancellationError { return "cancelled" }
+        return String(describing: error)
+    }
+
+    private func publish(now: Date) {
+        version += 1
+        let ordered = specs.compactMap { s in slices[s.name].map { Merge.Slice(source: s.name, entities: $0.entities) } }
+        var seen = Set<String>()
+        let requests = specs.flatMap { slices[$0.name]?.requests ?? [] }.filter { seen.insert($0.key).inserted }
+        snapshot = Snapshot.build(version: version, now: now, slices: ordered, rules: rules, collectors: collectorHealth, requests: requests)
+        for l in listeners.values { l.yield(snapshot) }
+    }
+
+    /// Starts a loop per collector: run, then sleep its interval, until `stop()`.
+    public func start() {
+        guard loops.isEmpty else { return }
+        for s in specs {
+            let name = s.name, interval = s.intervalSeconds, clock = self.clock
+            loops.append(Task {
+                while !Task.isCancelled {
+                    await self.runOnce(name)
+                    do { try await clock.sleep(for: interval) } catch { return }
+                }
+            })
+        }
+    }
+
+    public func stop() {
+        for l in loops { l.cancel() }
+        loops.removeAll()
+        for l in listeners.values { l.finish() }
+        listeners.removeAll()
+    }
+}
+
+/// Runs `operation` with a deadline. A collector that ignores cancellation is abandoned (cancelled, not awaited),
+/// so a hang never holds the caller past the timeout.
+func withTimeout<T: Sendable>(
+    _ seconds: Double, clock: any RunnerClock, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let race = TimeoutRace<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+            race.begin(c)
+            let work = Task { @Sendable in
+                do { race.finish(.success(try await operation())) } catch { race.finish(.failure(error)) }
+            }
+            let timer = Task { @Sendable in
+                do {
+                    try await clock.sleep(for: seconds)
+                    race.finish(.failure(CollectorError.timedOut(seconds: seconds)))
+                } catch {}
+            }
+            race.track([work, timer])
+        }
+    } onCancel: {
+        race.finish(.failure(CancellationError()))
+    }
+}
+
+/// The first of the work, the timer and cancellation to finish resumes the caller; the rest are cancelled.
+final class TimeoutRace<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var pending: Result<T, any Error>?
+        var tasks: [Task<Void, Never>] = []
+        var done = false
+    }
+    private let state = Mutex(State())
+
+    func begin(_ c: CheckedContinuation<T, any Error>) {
+        let early = state.withLock { s -> Result<T, any Error>? in
+            if s.done { return s.pending }
+            s.continuation = c
+            return nil
+        }
+        if let early { c.resume(with: early) }
+    }
+
+    func track(_ tasks: [Task<Void, Never>]) {
+        let cancelNow = state.withLock { s -> Bool in
+            s.tasks = tasks
+            return s.done
+        }
+        if cancelNow { for t in tasks { t.cancel() } }
+    }
+
+    func finish(_ result: Result<T, any Error>) {
+        let (c, tasks) = state.withLock { s -> (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) in
+            guard !s.done else { return (nil, []) }
+            s.done = true
+            let c = s.continuation
+            s.continuation = nil
+            if c == nil { s.pending = result }
+            return (c, s.tasks)
+        }
+        for t in tasks { t.cancel() }
+        c?.resume(with: result)
+    }
+}

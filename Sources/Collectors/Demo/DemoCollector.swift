@@ -1,0 +1,109 @@
+import Foundation
+import Inventory
+import Synchronization
+
+/// The built-in demo: a believable mid-size company ("Acme") that keeps living.
+///
+/// The first run builds the organisation from the seed and size, anchored at that run's time. Every later run
+/// applies one more step of its life, deterministically for the seed and the run number: a new shadow AI agent is
+/// discovered, every second run a key ages past 90 days, every third run an owner leaves, and an access request
+/// arrives.
+public final class DemoCollector: Collector {
+    public let seed: UInt64
+    public let size: Int
+
+    struct World {
+        var org: DemoOrganisation
+        var entities: [Entity]
+        var index: [String: Int]
+        var requests: [RequestProposal]
+        var applied: Int
+    }
+    private let world = Mutex<World?>(nil)
+
+    /// Default size: tens of apps, hundreds of devices and service accounts, dozens of agents.
+    public static let defaultSize = 700
+
+    public init(seed: UInt64 = 42, size: Int = DemoCollector.defaultSize) {
+        self.seed = seed
+        self.size = size
+    }
+
+    public func collect(_ context: CollectContext) async throws -> CollectorReport {
+        try Task.checkCancellation()
+        var w = world.withLock { $0 } ?? makeWorld(anchor: context.now)
+        while w.applied < context.run {
+            try Task.checkCancellation()
+            w.applied += 1
+            live(&w, step: w.applied, now: context.now)
+        }
+        world.withLock { $0 = w }
+        return CollectorReport(entities: w.entities, requests: w.requests)
+    }
+
+    func makeWorld(anchor: Date) -> World {
+        let org = DemoOrganisation(seed: seed, size: size, anchor: anchor)
+        let entities = org.entities()
+        var index: [String: Int] = [:]
+        index.reserveCapacity(entities.count)
+        for (i, e) in entities.enumerated() { index[e.id] = i }
+        var w = World(org: org, entities: entities, index: index, requests: [], applied: 0)
+        for k in 0..<4 { addRequest(&w, number: k, now: anchor.addingTimeInterval(Double(-900 * (4 - k)))) }
+        return w
+    }
+
+    /// One step of the organisation's life.
+    func live(_ w: inout World, step k: Int, now: Date) {
+        let org = w.org
+        var r = org.rng(.event, k)
+
+        // A new shadow AI agent is discovered.
+        var shadow = org.agent(0, shadowRun: k)
+        shadow.firstSeen = now
+        shadow.lastSeen = now
+        shadow.lastUsedAt = now
+        for j in shadow.credentials.indices { shadow.credentials[j].createdAt = now; shadow.credentials[j].lastUsedAt = now }
+        if let i = w.index[shadow.id] { w.entities[i] = shadow } else {
+            w.index[shadow.id] = w.entities.count
+            w.entities.append(shadow)
+        }
+
+        // A key ages past the threshold.
+        if k % 2 == 0 {
+            let sa = org.appCount + org.deviceCount + r.int(0...org.serviceAccountCount - 1)
+            if sa < w.entities.count, !w.entities[sa].credentials.isEmpty, w.entities[sa].credentials[0].kind.isStaticSecret {
+                w.entities[sa].credentials[0].createdAt = now.addingTimeInterval(-Double(91 + k % 7) * DemoOrganisation.day)
+            }
+        }
+
+        // An owner leaves: everything they owned is now owned by someone who is gone.
+        if k % 3 == 0 {
+            let leaver = org.personName(r.int(0...org.peopleCount - 1))
+            for i in w.entities.indices where w.entities[i].owner?.name == leaver {
+                w.entities[i].owner?.status = .departed
+            }
+        }
+
+        // An access request arrives.
+        addRequest(&w, number: 3 + k, now: now)
+        if w.requests.count > 200 { w.requests.removeFirst(w.requests.count - 200) }
+    }
+
+    func addRequest(_ w: inout World, number k: Int, now: Date) {
+        let org = w.org
+        var r = org.rng(.request, k)
+        let t = DemoCatalogue.requests[k % DemoCatalogue.requests.count]
+        let base: Int, count: Int
+        switch t.population {
+        case 0: (base, count) = (0, org.appCount)
+        case 1: (base, count) = (org.appCount, org.deviceCount)
+        case 2: (base, count) = (org.appCount + org.deviceCount, org.serviceAccountCount)
+        default: (base, count) = (org.appCount + org.deviceCount + org.serviceAccountCount, org.agentCount)
+        }
+        let subject = w.entities[base + r.int(0...count - 1)]
+        let requester = subject.owner?.name ?? org.personName(r.int(0...org.peopleCount - 1))
+        w.requests.append(RequestProposal(
+            key: "demo-\(seed)-\(k)", subject: subject.id, scope: t.scope, requester: requester,
+            reason: t.reason, ticket: r.chance(0.6) ? "SEC-\(4000 + k)" : nil, ttlSeconds: t.ttl, createdAt: now))
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Inventory
+import Synchronization
+
+/// Reads entities in the snapshot's own JSON shape from a file: a JSON array, or JSON Lines (one entity per line).
+/// Any exporter can feed trustgap this way. A bad record is skipped and reported with its file and line; the rest
+/// are kept. The file is re-read only when its size or modification time changes.
+public final class FileCollector: Collector {
+    public let path: String
+    private let source: String
+    private struct Cache {
+        var stamp: [String]
+        var report: CollectorReport
+    }
+    private let cache = Mutex<Cache?>(nil)
+
+    /// - Parameters:
+    ///   - path: the file to read.
+    ///   - source: the collector's name, recorded in each entity's `sources`.
+    public init(path: String, source: String = "file") {
+        self.path = path
+        self.source = source
+    }
+
+    public func collect(_ context: CollectContext) async throws -> CollectorReport {
+        try Task.checkCancellation()
+        let attrs: [FileAttributeKey: Any]
+        do {
+            attrs = try FileManager.default.attributesOfItem(atPath: path)
+        } catch {
+            throw CollectorError.failed("\(path): cannot read the file (\(Self.reason(error)))")
+        }
+        let stamp = ["\(attrs[.size] ?? "")", "\((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"]
+        if let cached = cache.withLock({ $0 }), cached.stamp == stamp { return cached.report }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CollectorError.failed("\(path): cannot read the file")
+        }
+        let report = try Self.parse([UInt8](data), path: path, source: source)
+        cache.withLock { $0 = Cache(stamp: stamp, report: report) }
+        return report
+    }
+
+    static func reason(_ error: any Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
+           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            return String(cString: strerror(code.rawValue))
+        }
+        if ns.domain == NSCocoaErrorDomain, ns.code == NSFileReadNoSuchFileError { return "no such file" }
+        return ns.localizedDescription
+    }
+
+    /// Parses a whole file. Throws only when the file as a whole is unreadable; bad records become warnings.
+    public static func parse(_ data: [UInt8], path: String, source: String) throws -> CollectorReport {
+        let records: [RecordSplitter.Record]
+        do {
+            records = try RecordSplitter.split(data)
+        } catch {
+            throw CollectorError.failed("\(path): \(error.description)")
+        }
+        let decoder = SnapshotDocument.decoder()
+        var entities: [Entity] = []
+        var warnings: [String] = []
+        entities.reserveCapacity(records.count)
+        for record in records {
+            do {
+                var e = try decoder.decode(Entity.self, from: Data(record.bytes))
+                if e.id.trimmingCharacters(in: .whitespaces).isEmpty {
+                    warnings.append("\(path):\(record.line): \"id\" is empty")
+                    continue
+                }
+                if !e.sources.contains(source) { e.sources.append(source) }
+                entities.append(e)
+            } catch {
+                warnings.append("\(path):\(record.line): \(DecodingProblem.describe(error))")
+            }
+        }
+        if entities.isEmpty, !warnings.isEmpty {
+            throw CollectorError.failed("\(path): no valid records; first problem: \(warnings[0])")
+        }
+        return CollectorReport(entities: entities, warnings: warnings)
+    }
+}
+
+/// Turns a `DecodingError` into a sentence naming the key at fault.
+public enum DecodingProblem {
+    public static func describe(_ error: any Error) -> String {
+        guard let e = error as? DecodingError else { return "\(error)" }
+        func path(_ keys: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
+            let all = keys + (last.map { [$0] } ?? [])
+            let text = all.map { k in k.intValue.map { "[\($0)]" } ?? ".\(k.stringValue)" }.joined()
+            return text.hasPrefix(".") ? String(text.dropFirst()) : text
+        }
+        switch e {
+        case .keyNotFound(let key, let ctx):
+            return "missing key \"\(path(ctx.codingPath, key))\""
+        case .typeMismatch(let type, let ctx):
+            return "\"\(path(ctx.codingPath))\": expected \(typeName(type))"
+        case .valueNotFound(let type, let ctx):
+            return "\"\(path(ctx.codingPath))\": expected \(typeName(type)), found null"
+        case .dataCorrupted(let ctx):
+            if ctx.codingPath.isEmpty { return "not valid JSON" }
+            let detail = ctx.debugDescription.contains("Cannot initialize") ? invalidEnum(ctx) : ctx.debugDescription
+            return "\"\(path(ctx.codingPath))\": \(detail)"
+        @unknown default:
+            return "\(e)"
+        }
+    }
+
+    static func invalidEnum(_ ctx: DecodingError.Context) -> String {
+        let key = ctx.codingPath.last?.stringValue ?? ""
+        let allowed: String
+        switch key {
+        case "population": allowed = Population.allCases.map(\.rawValue).joined(separator: ", ")
+        case "level": allowed = PrivilegeLevel.allCases.map(\.rawValue).joined(separator: ", ")
+        case "status": allowed = "active, departed, unknown"
+        default:
+            if ctx.codingPath.contains(where: { $0.stringValue == "coverage" }) {
+                allowed = Control.allCases.map(\.rawValue).joined(separator: ", ")
+            } else {
+                return ctx.debugDescription
+            }
+        }
+        return "not one of \(allowed)"
+    }
+
+    static func typeName(_ t: Any.Type) -> String {
+        switch t {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Double.Type: "a number"
+        default: "\(t)".contains("Array") ? "a list" : "\(t)".contains("Dictionary") ? "an object" : "\(t)"
+        }
+    }
+}

@@ -1,0 +1,212 @@
+import Collectors
+import Foundation
+import Inventory
+import Yams
+
+/// The one config file: collectors, rule thresholds, and the dashboard's settings.
+public struct TrustgapConfig: Sendable {
+    /// Where it was read from; nil for the built-in demo.
+    public var file: String?
+    public var collectors: [CollectorConfig]
+    public var thresholds: RuleThresholds
+    public var theme: String?
+    public var store: String?
+    public var readonly: Bool
+    /// Overrides every collector's interval in the dashboard.
+    public var refreshSeconds: Double?
+
+    public init(file: String? = nil, collectors: [CollectorConfig], thresholds: RuleThresholds = RuleThresholds(),
+                theme: String? = nil, store: String? = nil, readonly: Bool = false, refreshSeconds: Double? = nil) {
+        self.file = file
+        self.collectors = collectors
+        self.thresholds = thresholds
+        self.theme = theme
+        self.store = store
+        self.readonly = readonly
+        self.refreshSeconds = refreshSeconds
+    }
+
+    /// The built-in demo: no config file at all.
+    public static func demo(size: Int = DemoCollector.defaultSize, seed: UInt64 = 42) -> TrustgapConfig {
+        TrustgapConfig(collectors: [CollectorConfig(type: "demo", name: "demo", intervalSeconds: 5, timeoutSeconds: 60, options: .demo(size: size, seed: seed))])
+    }
+}
+
+/// One collector as configured.
+public struct CollectorConfig: Sendable, Equatable {
+    public enum Options: Sendable, Equatable {
+        case demo(size: Int, seed: UInt64)
+        case file(path: String)
+    }
+    public var type: String
+    public var name: String
+    public var intervalSeconds: Double
+    public var timeoutSeconds: Double
+    public var options: Options
+
+    public init(type: String, name: String, intervalSeconds: Double, timeoutSeconds: Double, options: Options) {
+        self.type = type
+        self.name = name
+        self.intervalSeconds = intervalSeconds
+        self.timeoutSeconds = timeoutSeconds
+        self.options = options
+    }
+
+    /// Builds the collector it describes.
+    public func makeSpec() -> CollectorSpec {
+        let collector: any Collector
+        switch options {
+        case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
+        case .file(let path): collector = FileCollector(path: path, source: name)
+        }
+        return CollectorSpec(name: name, type: type, intervalSeconds: intervalSeconds, timeoutSeconds: timeoutSeconds, collector: collector)
+    }
+}
+
+public enum ConfigLoader {
+    public static let collectorTypes = ["demo", "file"]
+
+    /// The config file to use: `--config`, else `$XDG_CONFIG_HOME/trustgap/config.yaml` (or `~/.config/…`) when it
+    /// exists, else nil for the built-in demo.
+    public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        if let explicit { return explicit }
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? environment["HOME"].map { "\($0)/.config" }
+        guard let base else { return nil }
+        let path = "\(base)/trustgap/config.yaml"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// Reads and checks a config file.
+    public static func load(path: String) throws(ConfigError) -> TrustgapConfig {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw ConfigError(file: path, message: exists ? "cannot read the file (permission denied?)" : "no such file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(file: path, message: "not UTF-8 text")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Parses config text. Relative paths inside are relative to the file's folder.
+    public static func parse(_ text: String, file: String) throws(ConfigError) -> TrustgapConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw yamlError(error, file: file)
+        } catch {
+            throw ConfigError(file: file, message: "\(error)")
+        }
+        guard let root else { throw ConfigError(file: file, message: "the file is empty; see docs/configuration.md") }
+        let baseDir = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        let top = YAMLValue(node: root, path: "", file: file)
+        var config = TrustgapConfig(file: file, collectors: [])
+        var sawCollectors = false
+        for (key, value) in try top.mapping(allowed: ["collectors", "rules", "theme", "store", "readonly", "refresh"]) {
+            switch key {
+            case "collectors":
+                sawCollectors = true
+                var names = Set<String>()
+                for item in try value.sequence() {
+                    let c = try collector(item, baseDir: baseDir)
+                    guard names.insert(c.name).inserted else {
+                        throw item.error("two collectors are named '\(c.name)'; give each a unique name")
+                    }
+                    config.collectors.append(c)
+                }
+            case "rules": config.thresholds = try thresholds(value)
+            case "theme": config.theme = try value.string()
+            case "store": config.store = resolve(try value.string(), baseDir: baseDir)
+            case "readonly": config.readonly = try value.bool()
+            case "refresh": config.refreshSeconds = try duration(value)
+            default: break
+            }
+        }
+        if !sawCollectors || config.collectors.isEmpty {
+            throw ConfigError(file: file, line: root.mark?.line, key: "collectors",
+                              message: "at least one collector is needed, for example:\n  collectors:\n    - type: file\n      name: exports\n      path: ./entities.jsonl")
+        }
+        return config
+    }
+
+    static func yamlError(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
+            return ConfigError(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
+        default:
+            return ConfigError(file: file, message: "invalid YAML: \(error)")
+        }
+    }
+
+    static func resolve(_ path: String, baseDir: String) -> String {
+        if path.hasPrefix("/") { return path }
+        if path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"] { return home + path.dropFirst(1) }
+        return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: baseDir, isDirectory: true)).standardizedFileURL.path
+    }
+
+    static func duration(_ value: YAMLValue) throws(ConfigError) -> Double {
+        let text = try value.string()
+        do {
+            let s = try DurationText.seconds(text)
+            guard s > 0 else { throw value.error("must be longer than zero") }
+            return s
+        } catch let e as DurationText.ParseError {
+            throw value.error(e.description)
+        } catch {
+            throw error as! ConfigError
+        }
+    }
+
+    static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
+        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed"])
+        let dict = Dictionary(uniqueKeysWithValues: entries)
+        guard let typeValue = dict["type"] else {
+            throw item.error("missing 'type' (one of \(collectorTypes.joined(separator: ", ")))")
+        }
+        let type = try typeValue.string()
+        guard collectorTypes.contains(type) else {
+            throw typeValue.error("unknown collector type '\(type)'; known types: \(collectorTypes.joined(separator: ", "))")
+        }
+        let name = try dict["name"]?.string() ?? type
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
+            throw (dict["name"] ?? item).error("a collector name is letters, digits, '-', '_' and '.'")
+        }
+        let interval = try dict["interval"].map { v throws(ConfigError) in try duration(v) } ?? (type == "demo" ? 5 : 30)
+        let timeout = try dict["timeout"].map { v throws(ConfigError) in try duration(v) } ?? (type == "demo" ? 60 : 10)
+        func refuse(_ keys: [String]) throws(ConfigError) {
+            for k in keys { if let v = dict[k] { throw v.error("not an option of the \(type) collector") } }
+        }
+        let options: CollectorConfig.Options
+        switch type {
+        case "demo":
+            try refuse(["path"])
+            let size = try dict["size"]?.int(8...5_000_000) ?? DemoCollector.defaultSize
+            let seed = try dict["seed"]?.int(0...Int.max) ?? 42
+            options = .demo(size: size, seed: UInt64(seed))
+        default:
+            try refuse(["size", "seed"])
+            guard let p = dict["path"] else { throw item.error("the file collector needs 'path'") }
+            let path = try p.string()
+            guard !path.isEmpty else { throw p.error("empty path") }
+            options = .file(path: resolve(path, baseDir: baseDir))
+        }
+        return CollectorConfig(type: type, name: name, intervalSeconds: interval, timeoutSeconds: timeout, options: options)
+    }
+
+    static func thresholds(_ value: YAMLValue) throws(ConfigError) -> RuleThresholds {
+        var t = RuleThresholds()
+        for (key, v) in try value.mapping(allowed: ["key_max_age", "stale_after", "os_patch_max_age", "broad_oauth_scopes", "production_environments"]) {
+            switch key {
+            case "key_max_age": t.keyMaxAgeDays = try duration(v) / 86_400
+            case "stale_after": t.staleAfterDays = try duration(v) / 86_400
+            case "os_patch_max_age": t.osPatchMaxAgeDays = try duration(v) / 86_400
+            case "broad_oauth_scopes": t.broadOAuthScopes = Set(try v.strings().map { $0.lowercased() })
+            case "production_environments": t.productionEnvironments = Set(try v.strings().map { $0.lowercased() })
+            default: break
+            }
+        }
+        return t
+    }
+}

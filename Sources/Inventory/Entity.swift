@@ -1,0 +1,294 @@
+import Foundation
+
+/// Something outside (or inside) SSO and PAM that holds access: an app, a device, a service account or an agent.
+///
+/// `id` is stable and source-qualified (`aws:iam:user/ci-deployer`, `k8s:prod/sa/argo`, `host:mcp/cursor-github`),
+/// so two collectors reporting the same thing agree on it, and `Merge` folds them into one entity.
+public struct Entity: Sendable, Hashable, Codable, Identifiable {
+    public var id: String
+    public var population: Population
+    /// What it is within its population: `iam_user`, `k8s_service_account`, `mcp_server`, `laptop`, `saas`…
+    public var kind: String
+    public var name: String
+    public var owner: Owner?
+    /// `prod`, `staging`, `dev`… as the source names it.
+    public var environment: String?
+    /// The controls that govern it. Empty, or none of the population's governing controls, means *unmanaged*.
+    public var coverage: Set<Control>
+    public var privileges: [Privilege]
+    public var credentials: [Credential]
+    public var firstSeen: Date?
+    public var lastSeen: Date?
+    /// The last time it was used (authenticated, called an API, checked in).
+    public var lastUsedAt: Date?
+    /// The collectors that reported it.
+    public var sources: [String]
+    /// Facts the rules read (sanctioned, vendor, CI use, human use, MFA).
+    public var signals: Signals
+    /// Device posture, for devices.
+    public var posture: DevicePosture?
+    /// Kind-specific attributes, shown in the detail view.
+    public var attributes: [String: String]
+
+    public init(
+        id: String, population: Population, kind: String, name: String,
+        owner: Owner? = nil, environment: String? = nil, coverage: Set<Control> = [],
+        privileges: [Privilege] = [], credentials: [Credential] = [],
+        firstSeen: Date? = nil, lastSeen: Date? = nil, lastUsedAt: Date? = nil,
+        sources: [String] = [], signals: Signals = Signals(), posture: DevicePosture? = nil,
+        attributes: [String: String] = [:]
+    ) {
+        self.id = id
+        self.population = population
+        self.kind = kind
+        self.name = name
+        self.owner = owner
+        self.environment = environment
+        self.coverage = coverage
+        self.privileges = privileges
+        self.credentials = credentials
+        self.firstSeen = firstSeen
+        self.lastSeen = lastSeen
+        self.lastUsedAt = lastUsedAt
+        self.sources = sources
+        self.signals = signals
+        self.posture = posture
+        self.attributes = attributes
+    }
+
+    /// True when none of the population's governing controls covers it.
+    public var unmanaged: Bool { coverage.isDisjoint(with: population.governingControls) }
+
+    /// The highest privilege level it holds.
+    public var maxLevel: PrivilegeLevel? { privileges.map(\.level).max() }
+
+    enum CodingKeys: String, CodingKey {
+        case id, population, kind, name, owner, environment, coverage, unmanaged, privileges, credentials
+        case firstSeen = "first_seen", lastSeen = "last_seen", lastUsedAt = "last_used_at"
+        case sources, signals, posture, attributes
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        population = try c.decode(Population.self, forKey: .population)
+        kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? population.rawValue
+        name = try c.decodeIfPresent(String.self, forKey: .name) ?? id
+        owner = try c.decodeIfPresent(Owner.self, forKey: .owner)
+        environment = try c.decodeIfPresent(String.self, forKey: .environment)
+        coverage = Set(try c.decodeIfPresent([Control].self, forKey: .coverage) ?? [])
+        privileges = try c.decodeIfPresent([Privilege].self, forKey: .privileges) ?? []
+        credentials = try c.decodeIfPresent([Credential].self, forKey: .credentials) ?? []
+        firstSeen = try c.decodeIfPresent(Date.self, forKey: .firstSeen)
+        lastSeen = try c.decodeIfPresent(Date.self, forKey: .lastSeen)
+        lastUsedAt = try c.decodeIfPresent(Date.self, forKey: .lastUsedAt)
+        sources = try c.decodeIfPresent([String].self, forKey: .sources) ?? []
+        signals = try c.decodeIfPresent(Signals.self, forKey: .signals) ?? Signals()
+        posture = try c.decodeIfPresent(DevicePosture.self, forKey: .posture)
+        attributes = try c.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:]
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(population, forKey: .population)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(name, forKey: .name)
+        try c.encodeIfPresent(owner, forKey: .owner)
+        try c.encodeIfPresent(environment, forKey: .environment)
+        try c.encode(coverage.sorted(), forKey: .coverage)
+        try c.encode(unmanaged, forKey: .unmanaged)
+        try c.encode(privileges, forKey: .privileges)
+        try c.encode(credentials, forKey: .credentials)
+        try c.encodeIfPresent(firstSeen, forKey: .firstSeen)
+        try c.encodeIfPresent(lastSeen, forKey: .lastSeen)
+        try c.encodeIfPresent(lastUsedAt, forKey: .lastUsedAt)
+        try c.encode(sources, forKey: .sources)
+        if signals != Signals() { try c.encode(signals, forKey: .signals) }
+        try c.encodeIfPresent(posture, forKey: .posture)
+        if !attributes.isEmpty { try c.encode(attributes, forKey: .attributes) }
+    }
+}
+
+/// The human accountable for an entity.
+public struct Owner: Sendable, Hashable, Codable {
+    public enum Status: String, Sendable, Hashable, Codable {
+        case active, departed, unknown
+    }
+    public var name: String
+    public var email: String?
+    public var status: Status
+
+    public init(name: String, email: String? = nil, status: Status = .active) {
+        self.name = name
+        self.email = email
+        self.status = status
+    }
+
+    enum CodingKeys: String, CodingKey { case name, email, status }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        email = try c.decodeIfPresent(String.self, forKey: .email)
+        status = try c.decodeIfPresent(Status.self, forKey: .status) ?? .unknown
+    }
+}
+
+public enum PrivilegeLevel: String, Sendable, Hashable, Codable, Comparable, CaseIterable {
+    case read, write, admin
+
+    var rank: Int {
+        switch self {
+        case .read: 0
+        case .write: 1
+        case .admin: 2
+        }
+    }
+
+    public static func < (lhs: PrivilegeLevel, rhs: PrivilegeLevel) -> Bool { lhs.rank < rhs.rank }
+}
+
+/// One thing an entity may do: a scope (`repo:acme/api`, `s3:prod-backups`, `*`) at a level.
+public struct Privilege: Sendable, Hashable, Codable {
+    public var scope: String
+    public var level: PrivilegeLevel
+    /// Privileges that are granted but never exercised mark an overprivileged identity.
+    public var used: Bool?
+
+    public init(scope: String, level: PrivilegeLevel, used: Bool? = nil) {
+        self.scope = scope
+        self.level = level
+        self.used = used
+    }
+}
+
+/// A credential an entity authenticates with. Only its fingerprint is ever held, never the secret.
+public struct Credential: Sendable, Hashable, Codable {
+    public var id: String
+    public var kind: CredentialKind
+    /// A one-way fingerprint (`SHA256:…`) of the secret, for reuse detection.
+    public var fingerprint: String?
+    public var createdAt: Date?
+    public var lastUsedAt: Date?
+    public var expiresAt: Date?
+    /// Where the secret was found exposed: `plaintext in ~/.cursor/mcp.json`, `committed to acme/infra`.
+    public var exposures: [String]
+
+    public init(
+        id: String, kind: CredentialKind, fingerprint: String? = nil, createdAt: Date? = nil,
+        lastUsedAt: Date? = nil, expiresAt: Date? = nil, exposures: [String] = []
+    ) {
+        self.id = id
+        self.kind = kind
+        self.fingerprint = fingerprint
+        self.createdAt = createdAt
+        self.lastUsedAt = lastUsedAt
+        self.expiresAt = expiresAt
+        self.exposures = exposures
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, fingerprint
+        case createdAt = "created_at", lastUsedAt = "last_used_at", expiresAt = "expires_at"
+        case exposures
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        kind = try c.decode(CredentialKind.self, forKey: .kind)
+        fingerprint = try c.decodeIfPresent(String.self, forKey: .fingerprint)
+        createdAt = try c.decodeIfPresent(Date.self, forKey: .createdAt)
+        lastUsedAt = try c.decodeIfPresent(Date.self, forKey: .lastUsedAt)
+        expiresAt = try c.decodeIfPresent(Date.self, forKey: .expiresAt)
+        exposures = try c.decodeIfPresent([String].self, forKey: .exposures) ?? []
+    }
+}
+
+/// What a credential is. Open: sources may name kinds not listed here.
+public struct CredentialKind: RawRepresentable, Sendable, Hashable, Codable, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+    public var description: String { rawValue.replacingOccurrences(of: "_", with: " ") }
+
+    public static let accessKey = CredentialKind(rawValue: "access_key")
+    public static let apiKey = CredentialKind(rawValue: "api_key")
+    public static let token = CredentialKind(rawValue: "token")
+    public static let personalAccessToken = CredentialKind(rawValue: "personal_access_token")
+    public static let password = CredentialKind(rawValue: "password")
+    public static let sshKey = CredentialKind(rawValue: "ssh_key")
+    public static let deployKey = CredentialKind(rawValue: "deploy_key")
+    public static let clientSecret = CredentialKind(rawValue: "client_secret")
+    public static let certificate = CredentialKind(rawValue: "certificate")
+    public static let oauthGrant = CredentialKind(rawValue: "oauth_grant")
+    /// Federated, short-lived credentials (OIDC, IRSA, workload identity): nothing static to leak.
+    public static let federated = CredentialKind(rawValue: "federated")
+
+    /// Static secrets: the kinds that can leak, age and be reused.
+    public var isStaticSecret: Bool { self != .federated && self != .oauthGrant }
+}
+
+/// Facts about an entity that rules read. Every field is optional: absent means "the source did not say".
+public struct Signals: Sendable, Hashable, Codable {
+    /// Approved by IT (apps, agents). `false` marks shadow IT / shadow AI.
+    public var sanctioned: Bool?
+    /// The third party that operates this NHI (a SaaS integration, a GitHub App).
+    public var vendor: String?
+    /// A known vulnerability or breach of the vendor or its integration.
+    public var vendorAdvisory: String?
+    /// Used by a CI/CD pipeline.
+    public var ciPipeline: Bool?
+    /// Evidence that people log in as this NHI interactively.
+    public var humanUse: String?
+    /// Multi-factor authentication, for identities that accept passwords.
+    public var mfa: Bool?
+    /// OAuth scopes granted (apps, agents).
+    public var oauthScopes: [String]?
+
+    public init(
+        sanctioned: Bool? = nil, vendor: String? = nil, vendorAdvisory: String? = nil, ciPipeline: Bool? = nil,
+        humanUse: String? = nil, mfa: Bool? = nil, oauthScopes: [String]? = nil
+    ) {
+        self.sanctioned = sanctioned
+        self.vendor = vendor
+        self.vendorAdvisory = vendorAdvisory
+        self.ciPipeline = ciPipeline
+        self.humanUse = humanUse
+        self.mfa = mfa
+        self.oauthScopes = oauthScopes
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case sanctioned, vendor, vendorAdvisory = "vendor_advisory", ciPipeline = "ci_pipeline"
+        case humanUse = "human_use", mfa, oauthScopes = "oauth_scopes"
+    }
+}
+
+/// Device posture as an endpoint agent (osquery, MDM) reports it.
+public struct DevicePosture: Sendable, Hashable, Codable {
+    public var diskEncrypted: Bool?
+    public var screenLock: Bool?
+    public var os: String?
+    public var osVersion: String?
+    /// When the OS last received a security update.
+    public var osPatchedAt: Date?
+
+    public init(diskEncrypted: Bool? = nil, screenLock: Bool? = nil, os: String? = nil, osVersion: String? = nil, osPatchedAt: Date? = nil) {
+        self.diskEncrypted = diskEncrypted
+        self.screenLock = screenLock
+        self.os = os
+        self.osVersion = osVersion
+        self.osPatchedAt = osPatchedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case diskEncrypted = "disk_encrypted", screenLock = "screen_lock", os, osVersion = "os_version"
+        case osPatchedAt = "os_patched_at"
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+
+/// An entity with what the rules found on it.
+public struct AssessedEntity: Sendable, Hashable {
+    public let entity: Entity
+    public let findings: [Finding]
+    /// 0–100.
+    public let risk: Int
+
+    public init(entity: Entity, findings: [Finding], risk: Int) {
+        self.entity = entity
+        self.findings = findings
+        self.risk = risk
+    }
+
+    public var id: String { entity.id }
+    /// The most severe finding's severity, if any.
+    public var worst: Severity? { findings.first?.severity }
+}
+
+/// The gap for one population: how much of it sits outside governance.
+public struct GapFigures: Sendable, Hashable, Codable {
+    public var total = 0
+    public var unmanaged = 0
+    /// No owner, or the owner has departed.
+    public var unowned = 0
+    public var overprivileged = 0
+    public var longLivedSecrets = 0
+    public var stale = 0
+    /// Reported by a collector that is fresh (ran successfully within its interval).
+    public var fullyVisible = 0
+    public var findings: [Severity: Int] = [:]
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case total, unmanaged, unowned, overprivileged, longLivedSecrets = "long_lived_secrets", stale
+        case fullyVisible = "fully_visible", findings
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        total = try c.decode(Int.self, forKey: .total)
+        unmanaged = try c.decode(Int.self, forKey: .unmanaged)
+        unowned = try c.decode(Int.self, forKey: .unowned)
+        overprivileged = try c.decode(Int.self, forKey: .overprivileged)
+        longLivedSecrets = try c.decode(Int.self, forKey: .longLivedSecrets)
+        stale = try c.decode(Int.self, forKey: .stale)
+        fullyVisible = try c.decode(Int.self, forKey: .fullyVisible)
+        let raw = try c.decode([String: Int].self, forKey: .findings)
+        findings = Dictionary(uniqueKeysWithValues: raw.compactMap { k, v in Severity(rawValue: k).map { ($0, v) } })
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(total, forKey: .total)
+        try c.encode(unmanaged, forKey: .unmanaged)
+        try c.encode(unowned, forKey: .unowned)
+        try c.encode(overprivileged, forKey: .overprivileged)
+        try c.encode(longLivedSecrets, forKey: .longLivedSecrets)
+        try c.encode(stale, forKey: .stale)
+        try c.encode(fullyVisible, forKey: .fullyVisible)
+        try c.encode(Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0.rawValue, findings[$0, default: 0]) }), forKey: .findings)
+    }
+
+    public static func percent(_ part: Int, of whole: Int) -> Int {
+        whole == 0 ? 0 : Int((Double(part) * 100 / Double(whole)).rounded())
+    }
+}
+
+/// An immutable view of the whole inventory at one moment, with a version that grows with every rebuild.
+public struct Snapshot: Sendable {
+    public let version: Int
+    public let generatedAt: Date
+    /// Sorted by id.
+    public let entities: [AssessedEntity]
+    public let gap: [Population: GapFigures]
+    public let collectors: [CollectorHealth]
+    public let requests: [RequestProposal]
+    let index: [String: Int]
+
+    public init(
+        version: Int, generatedAt: Date, entities: [AssessedEntity], gap: [Population: GapFigures],
+        collectors: [CollectorHealth], requests: [RequestProposal]
+    ) {
+        self.version = version
+        self.generatedAt = generatedAt
+        self.entities = entities
+        self.gap = gap
+        self.collectors = collectors
+        self.requests = requests
+        var index: [String: Int] = [:]
+        index.reserveCapacity(entities.count)
+        for (i, e) in entities.enumerated() { index[e.id] = i }
+        self.index = index
+    }
+
+    public static let empty = Snapshot(version: 0, generatedAt: Date(timeIntervalSince1970: 0), entities: [], gap: [:], collectors: [], requests: [])
+
+    public subscript(id: String) -> AssessedEntity? { index[id].map { entities[$0] } }
+
+    /// The gap summed over every population.
+    public var totalGap: GapFigures {
+        gap.values.reduce(into: GapFigures()) { sum, g in
+            sum.total += g.total
+            sum.unmanaged += g.unmanaged
+            sum.unowned += g.unowned
+            sum.overprivileged += g.overprivileged
+            sum.longLivedSecrets += g.longLivedSecrets
+            sum.stale += g.stale
+            sum.fullyVisible += g.fullyVisible
+            for (s, n) in g.findings { sum.findings[s, default: 0] += n }
+        }
+    }
+
+    /// Builds a snapshot: merges the slices, runs the rules, counts the gap.
+    public static func build(
+        version: Int, now: Date, slices: [Merge.Slice], rules: RiskRules = RiskRules(),
+        collectors: [CollectorHealth] = [], requests: [RequestProposal] = []
+    ) -> Snapshot {
+        let merged = Merge.entities(slices)
+        let cross = RiskRules.CrossIndex(merged)
+        let freshSources = Set(collectors.filter { $0.isFresh(at: now) }.map(\.name))
+        var gap: [Population: GapFigures] = [:]
+        for p in Population.allCases { gap[p] = GapFigures() }
+        var assessed: [AssessedEntity] = []
+        assessed.reserveCapacity(merged.count)
+        for e in merged {
+            let findings = rules.findings(for: e, now: now, cross: cross)
+            let unmanaged = e.unmanaged
+            assessed.append(AssessedEntity(entity: e, findings: findings, risk: RiskRules.score(findings, unmanaged: unmanaged)))
+            var g = gap[e.population]!
+            g.total += 1
+            if unmanaged { g.unmanaged += 1 }
+            if e.owner == nil || e.owner?.status == .departed { g.unowned += 1 }
+            var over = false, longLived = false, stale = false
+            for f in findings {
+                g.findings[f.severity, default: 0] += 1
+                switch f.rule {
+                case "NHI5", "APP-SCOPE": over = true
+                case "NHI7": longLived = true
+                case "STALE": stale = true
+                default: break
+                }
+            }
+            if over { g.overprivileged += 1 }
+            if longLived { g.longLivedSecrets += 1 }
+            if stale { g.stale += 1 }
+            if collectors.isEmpty || e.sources.contains(where: freshSources.contains) { g.fullyVisible += 1 }
+            gap[e.population] = g
+        }
+        return Snapshot(version: version, generatedAt: now, entities: assessed, gap: gap, collectors: collectors, requests: requests)
+    }
+}
