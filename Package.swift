@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "Config", dependencies: [
             "Inventory", "Collectors", "Access",
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "trustgap", dependencies: [
             "Inventory", "Collectors", "Access", "Terminal", "Dashboard", "Config",

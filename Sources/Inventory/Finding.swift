@@ -2,15 +2,6 @@
 public enum Severity: String, Sendable, Hashable, Codable, CaseIterable, Comparable {
     case low, medium, high, critical
 
-    public var weight: Int {
-        switch self {
-        case .low: 3
-        case .medium: 8
-        case .high: 20
-        case .critical: 40
-        }
-    }
-
     var rank: Int { Severity.allCases.firstIndex(of: self)! }
     public static func < (lhs: Severity, rhs: Severity) -> Bool { lhs.rank < rhs.rank }
 }

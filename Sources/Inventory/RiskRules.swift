@@ -228,9 +228,17 @@ public struct RiskRules: Sendable {
         return out
     }
 
-    /// 0–100: the sum of finding weights, plus 10 when unmanaged, capped.
+    /// 0–100: the worst finding sets the base (critical 70, high 45, medium 20, low 5), each further finding
+    /// adds 5 (at most 25), and being unmanaged adds 5.
     public static func score(_ findings: [Finding], unmanaged: Bool) -> Int {
-        min(100, findings.reduce(unmanaged ? 10 : 0) { $0 + $1.severity.weight })
+        guard let worst = findings.map(\.severity).max() else { return unmanaged ? 5 : 0 }
+        let base = switch worst {
+        case .critical: 70
+        case .high: 45
+        case .medium: 20
+        case .low: 5
+        }
+        return min(100, base + min(25, (findings.count - 1) * 5) + (unmanaged ? 5 : 0))
     }
 
     func isProd(_ env: String) -> Bool { thresholds.productionEnvironments.contains(env.lowercased()) }

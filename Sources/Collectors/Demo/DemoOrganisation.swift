@@ -191,7 +191,8 @@ struct DemoOrganisation: Sendable {
         let envs = DemoCatalogue.environments
         let env = envs[(i / templates.count) % envs.count]
         let round = i / (templates.count * envs.count)
-        let name = round == 0 ? "\(t.base)-\(env)" : "\(t.base)-\(env)-\(round + 1)"
+        let regions = ["", "-eu", "-us", "-apac", "-latam"]
+        let name = "\(t.base)-\(env)" + (round < regions.count ? regions[round] : "-\(round)")
         let idPrefix = t.idPrefix.replacingOccurrences(of: "{env}", with: env)
 
         var coverage: Set<Control> = []
@@ -224,7 +225,7 @@ struct DemoOrganisation: Sendable {
         if i > 0, r.chance(0.04) { fingerprint = serviceFingerprint(i - 1) }
         var exposures: [String] = []
         if credentialKind != .federated, r.chance(0.03) { exposures.append(r.pick(DemoCatalogue.exposures)) }
-        let credID = credentialKind == .accessKey ? r.awsKeyID() : "\(t.credential)-\(String(r.next() % 0xFFFFFF, radix: 16))"
+        let credID = credentialKind == .accessKey ? r.awsKeyID() : Self.credentialID(credentialKind, &r)
         let credential = Credential(
             id: credID, kind: credentialKind, fingerprint: credentialKind == .federated ? nil : fingerprint,
             createdAt: credentialKind == .federated ? nil : daysAgo(keyAge),
@@ -251,11 +252,30 @@ struct DemoOrganisation: Sendable {
             signals: signals, attributes: ["team": r.pick(DemoCatalogue.teams), "platform": String(idPrefix.prefix { $0 != ":" })])
     }
 
+    /// A short, recognisable credential id: a prefix by kind and six hex digits.
+    static func credentialID(_ kind: CredentialKind, _ r: inout SeededRandom) -> String {
+        let prefix = switch kind.rawValue {
+        case "password": "pw"
+        case "token": "tok"
+        case "api_key": "key"
+        case "ssh_key": "ssh"
+        case "deploy_key": "dk"
+        case "client_secret": "cs"
+        case "personal_access_token": "pat"
+        case "oauth_grant": "oauth"
+        case "access_key": "ak"
+        default: "cred"
+        }
+        return "\(prefix)-\(String(r.next() % 0xFFFFFF, radix: 16))"
+    }
+
     // MARK: Agents
 
     func agent(_ i: Int, shadowRun: Int? = nil) -> Entity {
         var r = shadowRun.map { rng(.event, 10_000 + $0) } ?? rng(.agent, i)
-        let t = DemoCatalogue.agents[Int(r.next() % UInt64(DemoCatalogue.agents.count))]
+        let catalogue = DemoCatalogue.agents
+        let pick = Int(r.next() % UInt64(catalogue.count))
+        let t = catalogue[shadowRun == nil && i < catalogue.count ? i : pick]
         let personIndex = r.int(0...peopleCount - 1)
         let person = personName(personIndex)
         let user = person.split(separator: ".").first.map(String.init) ?? person
@@ -271,7 +291,7 @@ struct DemoOrganisation: Sendable {
         }
         let created = shadowRun == nil ? daysAgo(age(&r, max: 500)) : anchor
         let credential = Credential(
-            id: "\(t.credential)-\(String(r.next() % 0xFFFFFF, radix: 16))", kind: kind,
+            id: Self.credentialID(kind, &r), kind: kind,
             fingerprint: kind == .federated ? nil : r.fingerprint(), createdAt: created,
             lastUsedAt: daysAgo(Double(r.int(0...3))), exposures: exposures)
         let privileges = t.scopes.map { Privilege(scope: $0.0, level: PrivilegeLevel(rawValue: $0.1) ?? .read, used: r.chance(0.5)) }

@@ -1,0 +1,18 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Trustgap: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trustgap",
+        abstract: "See and close the access-trust gap: apps, devices, service accounts and AI agents outside SSO and PAM.",
+        discussion: """
+        With no command, opens the dashboard. With no config file, shows the built-in demo organisation.
+
+        Exit codes: 0 success; 1 a runtime failure (every collector failed, a store error); \
+        2 bad input (a config error, a bad flag, a refused action).
+        """,
+        subcommands: [DashboardCommand.self, SnapshotCommand.self],
+        defaultSubcommand: DashboardCommand.self
+    )
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import Collectors
+@testable import Inventory
+
+@Suite("File collector")
+struct FileCollectorTests {
+    let dir: URL
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-file-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        let path = dir.appendingPathComponent(name).path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("JSON Lines: a bad record is skipped and reported with file and line; the rest are kept")
+    func jsonLines() async throws {
+        let path = try write("e.jsonl", """
+        {"id":"a:1","population":"agent","name":"one"}
+
+        {"id":"a:2","population":"robot","name":"two"}
+        {"id":"a:3","name":"three"}
+        not json
+        {"id":"a:4","population":"app","name":"four","last_seen":"2026-01-31T12:00:00Z"}
+        {"id":"a:5","population":"app","name":"five","last_seen":"yesterday"}
+        """)
+        let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
+        #expect(report.entities.map(\.id) == ["a:1", "a:4"])
+        #expect(report.warnings.count == 4)
+        #expect(report.warnings[0] == "\(path):3: \"population\": not one of app, device, service_account, agent")
+        #expect(report.warnings[1] == "\(path):4: missing key \"population\"")
+        #expect(report.warnings[2] == "\(path):5: not valid JSON")
+        #expect(report.warnings[3].hasPrefix("\(path):7: \"last_seen\": expected an ISO 8601 date"))
+        #expect(report.entities[0].sources == ["file"])
+    }
+
+    @Test("a JSON array: records are found with their line numbers, strings with brackets don't confuse it")
+    func jsonArray() async throws {
+        let path = try write("e.json", """
+        [
+          {"id": "a:1", "population": "agent", "name": "has ] and , and \\" inside"},
+          {"id": "a:2", "population": "nonsense"},
+          {"id": "a:3", "population": "device",
+           "name": "three"}
+        ]
+        """)
+        let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
+        #expect(report.entities.map(\.id) == ["a:1", "a:3"])
+        #expect(report.entities[0].name == "has ] and , and \" inside")
+        #expect(report.warnings == ["\(path):3: \"population\": not one of app, device, service_account, agent"])
+    }
+
+    @Test("an unclosed array or a missing file fails the run with a clear message")
+    func wholeFileErrors() async throws {
+        let path = try write("bad.json", "[\n{\"id\":\"a:1\",\"population\":\"app\"}\n")
+        await #expect(throws: CollectorError.failed("\(path): line 3: the JSON array is not closed")) {
+            try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
+        }
+        let missing = dir.appendingPathComponent("nope.jsonl").path
+        do {
+            _ = try await FileCollector(path: missing).collect(CollectContext(now: t0, run: 0))
+            Issue.record("expected an error")
+        } catch let e as CollectorError {
+            #expect(e.description.hasPrefix("\(missing): cannot read the file"))
+        }
+    }
+
+    @Test("the file is re-read when it changes")
+    func reread() async throws {
+        let path = try write("e.jsonl", #"{"id":"a:1","population":"agent","name":"one"}"# + "\n")
+        let c = FileCollector(path: path)
+        #expect(try await c.collect(CollectContext(now: t0, run: 0)).entities.count == 1)
+        _ = try write("e.jsonl", #"{"id":"a:1","population":"agent","name":"one"}"# + "\n" + #"{"id":"a:2","population":"agent","name":"two"}"# + "\n")
+        #expect(try await c.collect(CollectContext(now: t0, run: 1)).entities.count == 2)
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import Collectors
+@testable import Config
+@testable import Inventory
+
+@Suite("Config")
+struct ConfigTests {
+    @Test("a full config parses, with relative paths resolved against the config file's folder")
+    func parses() throws {
+        let config = try ConfigLoader.parse("""
+        collectors:
+          - type: file
+            name: exports
+            path: ./entities.jsonl
+            interval: 30s
+            timeout: 10s
+          - type: demo
+            size: 2000
+            seed: 7
+        rules:
+          key_max_age: 30d
+          stale_after: 60d
+        theme: light
+        readonly: true
+        refresh: 2s
+        """, file: "/etc/trustgap/config.yaml")
+        #expect(config.collectors.count == 2)
+        #expect(config.collectors[0] == CollectorConfig(type: "file", name: "exports", intervalSeconds: 30, timeoutSeconds: 10, options: .file(path: "/etc/trustgap/entities.jsonl")))
+        #expect(config.collectors[1].options == .demo(size: 2000, seed: 7))
+        #expect(config.collectors[1].name == "demo")
+        #expect(config.thresholds.keyMaxAgeDays == 30)
+        #expect(config.thresholds.staleAfterDays == 60)
+        #expect(config.theme == "light")
+        #expect(config.readonly)
+        #expect(config.refreshSeconds == 2)
+    }
+
+    func error(_ yaml: String) -> String {
+        do {
+            _ = try ConfigLoader.parse(yaml, file: "cfg.yaml")
+            return "no error"
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test("errors name the file, the line and the key")
+    func errors() {
+        #expect(error("""
+        collectors:
+          - type: file
+            path: x.jsonl
+            intervall: 5s
+        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: interval, name, path, seed, size, timeout, type")
+        #expect(error("""
+        collectors:
+          - type: file
+            path: x.jsonl
+            interval: fast
+        """) == "cfg.yaml:4: collectors[0].interval: invalid duration 'fast': use a number and a unit, like 30s, 15m, 1h, 2d or 1w")
+        #expect(error("""
+        collectors:
+          - type: ldap
+        """) == "cfg.yaml:2: collectors[0].type: unknown collector type 'ldap'; known types: demo, file")
+        #expect(error("""
+        collectors:
+          - type: file
+            name: x
+        """) == "cfg.yaml:2: collectors[0]: the file collector needs 'path'")
+        #expect(error("""
+        collectors:
+          - type: demo
+            size: lots
+        """) == "cfg.yaml:3: collectors[0].size: expected a whole number from 8 to 5000000, got 'lots'")
+        #expect(error("""
+        collectors:
+          - type: demo
+        readonly: maybe
+        """) == "cfg.yaml:3: readonly: expected true or false")
+        #expect(error("""
+        collectors:
+          - type: demo
+          - type: demo
+        """) == "cfg.yaml:3: collectors[1]: two collectors are named 'demo'; give each a unique name")
+        #expect(error("theme: dark\n").hasPrefix("cfg.yaml:1: collectors: at least one collector is needed"))
+        #expect(error("") == "cfg.yaml: the file is empty; see docs/configuration.md")
+    }
+
+    @Test("invalid YAML is reported with line and column")
+    func invalidYAML() {
+        let message = error("collectors:\n  - type: demo\n   bad: [\n")
+        #expect(message.hasPrefix("cfg.yaml:"))
+        #expect(message.contains("invalid YAML"))
+    }
+
+    @Test("a missing file says so")
+    func missingFile() {
+        #expect(throws: ConfigError(file: "/nonexistent/x.yaml", message: "no such file")) {
+            try ConfigLoader.load(path: "/nonexistent/x.yaml")
+        }
+    }
+
+    @Test("locate: the flag, else XDG_CONFIG_HOME when the file exists, else the demo")
+    func locate() throws {
+        #expect(ConfigLoader.locate(explicit: "/x.yaml", environment: [:]) == "/x.yaml")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-xdg-\(UUID())")
+        #expect(ConfigLoader.locate(explicit: nil, environment: ["XDG_CONFIG_HOME": dir.path]) == nil)
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("trustgap"), withIntermediateDirectories: true)
+        try "collectors: [{type: demo}]".write(to: dir.appendingPathComponent("trustgap/config.yaml"), atomically: true, encoding: .utf8)
+        #expect(ConfigLoader.locate(explicit: nil, environment: ["XDG_CONFIG_HOME": dir.path]) == dir.path + "/trustgap/config.yaml")
+    }
+}
