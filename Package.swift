@@ -26,7 +26,10 @@ let package = Package(
         ]),
         .target(name: "Access", dependencies: ["Inventory"]),
         .target(name: "Terminal", dependencies: ["CNCurses"]),
-        .target(name: "Dashboard", dependencies: ["Inventory", "Access", "Terminal"]),
+        .target(name: "Dashboard", dependencies: [
+            "Inventory", "Access", "Terminal",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "Config", dependencies: [
             "Inventory", "Collectors", "Access",
             .product(name: "Yams", package: "Yams"),

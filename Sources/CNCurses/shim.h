@@ -7,6 +7,8 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #endif
 #include <locale.h>
+#include <langinfo.h>
+#include <stdio.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
 
@@ -36,5 +38,9 @@ static inline int tg_put_cell(int y, int x, const wchar_t *wch, attr_t attrs, sh
 }
 
 static inline int tg_get_wch(wint_t *out) { return wget_wch(stdscr, out); }
+static inline FILE *tg_stdout(void) { return stdout; }
+static inline FILE *tg_stdin(void) { return stdin; }
+static inline int tg_key_code_yes(void) { return KEY_CODE_YES; }
+static inline const char *tg_codeset(void) { return nl_langinfo(CODESET); }
 
 #endif

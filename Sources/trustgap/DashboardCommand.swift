@@ -1,23 +1,111 @@
+import Access
 import ArgumentParser
+import Collectors
 import Config
 import Dashboard
 import Foundation
+import Inventory
+import Terminal
 
 struct DashboardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dashboard",
-        abstract: "Open the live dashboard (the default command)."
+        abstract: "Open the live dashboard (the default command). Press ? in it for the keys."
     )
 
     @OptionGroup var source: SourceOptions
 
+    @Option(name: .long, help: ArgumentHelp("Theme name or file (trustgap themes list).", valueName: "name|path"))
+    var theme: String?
+
+    @Option(name: .long, help: ArgumentHelp("Refresh every collector at this interval instead of its own (e.g. 2s).", valueName: "duration"))
+    var refresh: String?
+
+    @Flag(name: .long, help: "Hide and refuse every action that changes access.")
+    var readonly = false
+
     func run() async throws {
         try await reporting {
             source.bootstrapLogging()
-            let config = try source.loadConfig()
-            let snapshot = try await SnapshotCommand.collectOnce(config)
-            let text = SnapshotText(snapshot: snapshot, width: 110, ascii: !SnapshotCommand.utf8Locale()).render()
-            FileHandle.standardOutput.write(Data(text.utf8))
+            var config = try source.loadConfig()
+            if let refresh {
+                do {
+                    let seconds = try DurationText.seconds(refresh)
+                    guard seconds > 0 else { throw CLIError.badInput("--refresh must be longer than zero") }
+                    config.refreshSeconds = seconds
+                } catch let e as DurationText.ParseError {
+                    throw CLIError.badInput("--refresh: \(e.description)")
+                }
+            }
+            let library = ThemeLibrary.standard()
+            let selectedTheme: Theme
+            do {
+                selectedTheme = try library.load(theme ?? config.theme ?? "default")
+            } catch {
+                throw CLIError.badInput("theme: \(error)")
+            }
+            guard isatty(0) == 1, isatty(1) == 1 else {
+                throw CLIError.badInput("the dashboard needs a terminal; for scripts use `trustgap snapshot`")
+            }
+            let specs = config.collectors.map { c in
+                var spec = c.makeSpec()
+                if let r = config.refreshSeconds { spec.intervalSeconds = r }
+                return spec
+            }
+            let runner = CollectorRunner(specs: specs, rules: RiskRules(thresholds: config.thresholds))
+            let mailbox = Mailbox()
+            let stream = await runner.snapshots()
+            let feed = Task {
+                for await s in stream { mailbox.post(s) }
+            }
+            let signals = SignalWatcher(mailbox: mailbox)
+            await runner.start()
+            let readonlyMode = readonly || config.readonly
+            let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+            let result: Result<Void, any Error> = await withCheckedContinuation { done in
+                let thread = Thread {
+                    do {
+                        let terminal = try CursesTerminal(noColor: noColor)
+                        let app = App(size: terminal.size, themes: library)
+                        app.configure(theme: selectedTheme, colorDepth: terminal.colorDepth, unicode: terminal.unicode,
+                                      readonly: readonlyMode, analyst: Analyst.current())
+                        DashboardLoop(app: app, terminal: terminal, mailbox: mailbox).run()
+                        done.resume(returning: .success(()))
+                    } catch {
+                        done.resume(returning: .failure(error))
+                    }
+                }
+                thread.name = "trustgap-ui"
+                thread.start()
+            }
+            signals.cancel()
+            feed.cancel()
+            await runner.stop()
+            if case .failure(let error) = result {
+                throw CLIError.badInput("\(error)")
+            }
+            let signal = mailbox.stopSignal
+            if signal > 0 { throw ExitCode(128 + signal) }
         }
     }
+}
+
+/// Turns SIGTERM, SIGHUP (a dropped SSH connection) and SIGINT into a stop request, so the UI thread restores
+/// the terminal before the process ends.
+final class SignalWatcher {
+    private let sources: [any DispatchSourceSignal]
+
+    init(mailbox: Mailbox) {
+        var sources: [any DispatchSourceSignal] = []
+        for sig in [SIGTERM, SIGHUP, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { mailbox.requestStop(signal: sig) }
+            source.resume()
+            sources.append(source)
+        }
+        self.sources = sources
+    }
+
+    func cancel() { for s in sources { s.cancel() } }
 }

@@ -12,7 +12,7 @@ struct Trustgap: AsyncParsableCommand {
         Exit codes: 0 success; 1 a runtime failure (every collector failed, a store error); \
         2 bad input (a config error, a bad flag, a refused action).
         """,
-        subcommands: [DashboardCommand.self, SnapshotCommand.self],
+        subcommands: [DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self],
         defaultSubcommand: DashboardCommand.self
     )
 }

@@ -1,0 +1,361 @@
+import Access
+import Foundation
+import Inventory
+import Terminal
+
+/// The dashboard's controller: turns keys and new snapshots into state, and state into frames.
+/// It does no terminal I/O itself; `DashboardLoop` drives it with a real or in-memory terminal.
+public final class App {
+    public private(set) var state: AppState
+    public var size: (width: Int, height: Int)
+    public private(set) var quitRequested = false
+    /// Set when the screen must be repainted from scratch (Ctrl-L).
+    public var wantsFullRedraw = false
+    let themes: ThemeLibrary
+    let workingDirectory: String
+
+    public init(state: AppState = AppState(), size: (width: Int, height: Int) = (80, 24),
+                themes: ThemeLibrary = .standard(), workingDirectory: String = FileManager.default.currentDirectoryPath) {
+        self.state = state
+        self.size = size
+        self.themes = themes
+        self.workingDirectory = workingDirectory
+    }
+
+    public func render() -> ScreenBuffer { Renderer.render(state, width: size.width, height: size.height) }
+
+    var bodyRows: Int { max(1, size.height - 4 - 1) }
+
+    // MARK: Time and data
+
+    /// Moves the clock; expires flash messages and change marks.
+    public func tick(now: Date) {
+        state.now = now
+        if let f = state.flash, f.until <= now { state.flash = nil }
+        if !state.changed.isEmpty, state.changedUntil <= now { state.changed = [:] }
+    }
+
+    /// A new snapshot from the collectors. Held while paused.
+    public func receive(_ snapshot: Snapshot) {
+        guard snapshot.version != state.snapshot.version else { return }
+        if state.paused {
+            state.held = snapshot
+            return
+        }
+        apply(snapshot)
+    }
+
+    func apply(_ snapshot: Snapshot) {
+        let previous = state.snapshot
+        var changed: [String: Bool] = [:]
+        if previous.version != 0 {
+            for a in snapshot.entities {
+                if let old = previous[a.id] {
+                    if old.entity != a.entity || old.risk != a.risk { changed[a.id] = false }
+                } else {
+                    changed[a.id] = true
+                }
+                if changed.count > 5_000 { break }
+            }
+        }
+        state.snapshot = snapshot
+        state.held = nil
+        state.changed = changed
+        state.changedUntil = state.now.addingTimeInterval(4)
+        state.lastRefresh = snapshot.generatedAt
+        let g = snapshot.totalGap
+        state.trendRisk.append(g.findings[.critical, default: 0] + g.findings[.high, default: 0])
+        state.trendUnmanaged.append(g.unmanaged)
+        if state.trendRisk.count > 120 { state.trendRisk.removeFirst(); state.trendUnmanaged.removeFirst() }
+        for p in Panel.allCases where p.isTable { recompute(p) }
+    }
+
+    func model(_ p: Panel) -> any TableModel { TableModels.model(for: p, state: state) }
+
+    /// Refilters and resorts a table, keeping the cursor on the same row id.
+    func recompute(_ p: Panel) {
+        guard var ts = state.tables[p] else { return }
+        let m = model(p)
+        ts.sortColumn = min(ts.sortColumn, max(0, m.columns.count - 1))
+        let rows = m.rows(filter: ts.filter, sortColumn: ts.sortColumn, reversed: ts.reversed, now: state.now)
+        state.rows[p] = rows
+        if let id = ts.selectedID, let pos = rows.firstIndex(where: { m.id($0) == id }) {
+            ts.cursor = pos
+        } else {
+            ts.cursor = min(ts.cursor, max(0, rows.count - 1))
+            ts.selectedID = rows.isEmpty ? nil : m.id(rows[ts.cursor])
+        }
+        state.tables[p] = ts
+        scrollIntoView(p)
+    }
+
+    func scrollIntoView(_ p: Panel) {
+        guard var ts = state.tables[p] else { return }
+        let n = state.rows[p]?.count ?? 0
+        let visible = bodyRows
+        if ts.cursor < ts.top { ts.top = ts.cursor }
+        if ts.cursor >= ts.top + visible { ts.top = ts.cursor - visible + 1 }
+        ts.top = max(0, min(ts.top, max(0, n - visible)))
+        state.tables[p] = ts
+    }
+
+    func moveCursor(to position: Int) {
+        let p = state.panel
+        guard p.isTable, var ts = state.tables[p] else { return }
+        let rows = state.rows[p] ?? []
+        guard !rows.isEmpty else { return }
+        ts.cursor = max(0, min(rows.count - 1, position))
+        ts.selectedID = model(p).id(rows[ts.cursor])
+        state.tables[p] = ts
+        scrollIntoView(p)
+    }
+
+    public func resize(width: Int, height: Int) {
+        size = (width, height)
+        for p in Panel.allCases where p.isTable { scrollIntoView(p) }
+    }
+
+    func flash(_ text: String, error: Bool = false) {
+        state.flash = Flash(text: text, isError: error, until: state.now.addingTimeInterval(error ? 6 : 3))
+    }
+
+    // MARK: Keys
+
+    public func handle(_ key: Key) {
+        if key == .control("c") { quitRequested = true; return }
+        if key == .control("l") { wantsFullRedraw = true; return }
+        if key == .resize { return }
+        switch state.mode {
+        case .filtering: handleFilter(key)
+        case .command(let text): handleCommand(key, text: text)
+        case .help:
+            switch key {
+            case .escape, .character("?"), .enter: state.mode = .normal
+            case .character("q"): quitRequested = true
+            default:
+                state.mode = .normal
+                handleNormal(key)
+            }
+        case .detail(let id, let offset): handleDetail(key, id: id, offset: offset)
+        case .normal: handleNormal(key)
+        }
+    }
+
+    func handleNormal(_ key: Key) {
+        let p = state.panel
+        let ts = state.table(p)
+        let page = max(1, bodyRows - 1)
+        switch key {
+        case .character("q"): quitRequested = true
+        case .character(let c) where c.isASCII && c.isNumber:
+            if let n = c.wholeNumberValue, let panel = Panel(rawValue: n) { switchTo(panel) }
+        case .tab: switchTo(Panel(rawValue: p.rawValue % Panel.allCases.count + 1)!)
+        case .backTab: switchTo(Panel(rawValue: (p.rawValue + Panel.allCases.count - 2) % Panel.allCases.count + 1)!)
+        case .character("j"), .down: moveCursor(to: ts.cursor + 1)
+        case .character("k"), .up: moveCursor(to: ts.cursor - 1)
+        case .pageDown, .control("f"): moveCursor(to: ts.cursor + page)
+        case .pageUp, .control("b"): moveCursor(to: ts.cursor - page)
+        case .character("g"), .home: moveCursor(to: 0)
+        case .character("G"), .end: moveCursor(to: Int.max / 2)
+        case .character("/"):
+            if p.isTable { state.mode = .filtering } else { flash("Nothing to filter on the Overview: pick a panel (2-8) first") }
+        case .character(":"): state.mode = .command("")
+        case .character("?"): state.mode = .help
+        case .character("p"): togglePause()
+        case .character("s"): cycleSort(reverse: false)
+        case .character("S"): cycleSort(reverse: true)
+        case .enter: openDetail()
+        case .escape:
+            if p.isTable, !ts.filter.isEmpty { setFilter("") }
+        default: break
+        }
+    }
+
+    func switchTo(_ panel: Panel) {
+        state.panel = panel
+        state.mode = .normal
+    }
+
+    func togglePause() {
+        state.paused.toggle()
+        if !state.paused, let held = state.held {
+            apply(held)
+            flash("Resumed: showing the latest data")
+        } else {
+            flash(state.paused ? "Paused: live updates are held until you press p again" : "Resumed")
+        }
+    }
+
+    func cycleSort(reverse: Bool) {
+        let p = state.panel
+        guard p.isTable, var ts = state.tables[p] else { return }
+        let m = model(p)
+        if reverse {
+            ts.reversed.toggle()
+        } else {
+            ts.sortColumn = (ts.sortColumn + 1) % max(1, m.columns.count)
+            ts.reversed = false
+        }
+        state.tables[p] = ts
+        recompute(p)
+        let title = m.columns[ts.sortColumn].title
+        let desc = m.descendingByDefault(ts.sortColumn) != ts.reversed
+        flash("Sorted by \(title), \(desc ? "descending" : "ascending")")
+    }
+
+    func setFilter(_ text: String) {
+        let p = state.panel
+        guard p.isTable else { return }
+        state.tables[p]?.filter = text
+        recompute(p)
+    }
+
+    func handleFilter(_ key: Key) {
+        let p = state.panel
+        let current = state.table(p).filter
+        switch key {
+        case .enter: state.mode = .normal
+        case .escape:
+            setFilter("")
+            state.mode = .normal
+        case .backspace, .delete:
+            if current.isEmpty { state.mode = .normal } else { setFilter(String(current.dropLast())) }
+        case .control("u"): setFilter("")
+        case .character(let c): setFilter(current + String(c))
+        case .down: moveCursor(to: state.table(p).cursor + 1)
+        case .up: moveCursor(to: state.table(p).cursor - 1)
+        default: break
+        }
+    }
+
+    func handleCommand(_ key: Key, text: String) {
+        switch key {
+        case .escape: state.mode = .normal
+        case .enter:
+            state.mode = .normal
+            run(command: text)
+        case .tab: state.mode = .command(Commands.complete(text))
+        case .backspace, .delete:
+            state.mode = text.isEmpty ? .normal : .command(String(text.dropLast()))
+        case .control("u"): state.mode = .command("")
+        case .character(let c): state.mode = .command(text + String(c))
+        default: break
+        }
+    }
+
+    func run(command text: String) {
+        let parsed: Commands.Parsed
+        do {
+            parsed = try Commands.parse(text)
+        } catch {
+            flash(error.message, error: true)
+            return
+        }
+        switch parsed {
+        case .panel(let p): switchTo(p)
+        case .quit: quitRequested = true
+        case .help: state.mode = .help
+        case .filter(let f):
+            if !state.panel.isTable { switchTo(state.panel) }
+            setFilter(f)
+        case .theme(let name):
+            do {
+                state.theme = try themes.load(name)
+                flash("Theme \(state.theme.name)")
+            } catch {
+                flash(error.description, error: true)
+            }
+        case .export(let file, let overwrite): export(to: file, overwrite: overwrite)
+        }
+    }
+
+    func openDetail() {
+        let p = state.panel
+        guard p.isTable, let rows = state.rows[p], !rows.isEmpty else { return }
+        let ts = state.table(p)
+        let row = rows[min(ts.cursor, rows.count - 1)]
+        switch p {
+        case .access:
+            let subject = state.snapshot.requests[row].subject
+            if state.snapshot[subject] != nil { state.mode = .detail(id: subject, offset: 0) } else { flash("The subject \(subject) is not in the inventory", error: true) }
+        case .collectors:
+            let h = state.snapshot.collectors[row]
+            flash(h.lastError ?? h.warnings.first ?? "\(h.name): \(h.entityCount) entities, no problems", error: h.lastError != nil)
+        case .audit: break
+        default: state.mode = .detail(id: model(p).id(row), offset: 0)
+        }
+    }
+
+    func handleDetail(_ key: Key, id: String, offset: Int) {
+        let count = state.snapshot[id].map { DetailView.lines($0, now: state.now, g: .unicode).count } ?? 0
+        let maxOffset = max(0, count - (size.height - 4))
+        let page = max(1, size.height - 5)
+        func scroll(_ o: Int) { state.mode = .detail(id: id, offset: max(0, min(maxOffset, o))) }
+        switch key {
+        case .escape, .backspace, .left, .character("h"): state.mode = .normal
+        case .character("q"): quitRequested = true
+        case .character("j"), .down: scroll(offset + 1)
+        case .character("k"), .up: scroll(offset - 1)
+        case .pageDown, .control("f"), .character(" "): scroll(offset + page)
+        case .pageUp, .control("b"): scroll(offset - page)
+        case .character("g"), .home: scroll(0)
+        case .character("G"), .end: scroll(maxOffset)
+        case .character("?"): state.mode = .help
+        case .character(":"): state.mode = .command("")
+        case .character(let c) where c.isASCII && c.isNumber:
+            if let n = c.wholeNumberValue, let panel = Panel(rawValue: n) { switchTo(panel) }
+        default: break
+        }
+    }
+
+    // MARK: Export
+
+    func export(to file: String, overwrite: Bool) {
+        let p = state.panel
+        guard p.isTable else {
+            flash("Pick a table panel (2-8) to export", error: true)
+            return
+        }
+        let path = file.hasPrefix("/") ? file : URL(fileURLWithPath: workingDirectory).appendingPathComponent(file).path
+        if !overwrite, FileManager.default.fileExists(atPath: path) {
+            flash("\(file) exists; use :export! \(file) to replace it", error: true)
+            return
+        }
+        let rows = state.rows[p] ?? []
+        let m = model(p)
+        let data: Data
+        do {
+            if let table = m as? EntityTable {
+                let items = rows.map { table.entity($0) }
+                if file.hasSuffix(".json") {
+                    data = try SnapshotDocument.encoder().encode(items.map { SnapshotDocument.Item(entity: $0.entity, risk: $0.risk, findings: $0.findings) })
+                } else {
+                    data = Data(CSVExport.entities(items).utf8)
+                }
+            } else {
+                let titles = m.columns.map { $0.title.lowercased().replacingOccurrences(of: " ", with: "_") }
+                let table = rows.map { r in (0..<m.columns.count).map { m.cell(r, $0, now: state.now).0 } }
+                if file.hasSuffix(".json") {
+                    let objects = table.map { Dictionary(uniqueKeysWithValues: zip(titles, $0)) }
+                    data = try JSONSerialization.data(withJSONObject: objects, options: [.prettyPrinted, .sortedKeys])
+                } else {
+                    data = Data((CSVExport.line(titles) + table.map(CSVExport.line).joined()).utf8)
+                }
+            }
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
+            flash("Exported \(rows.count) rows to \(path)")
+        } catch {
+            flash("Export failed: \(path): \((error as NSError).localizedDescription)", error: true)
+        }
+    }
+
+    // MARK: Set-up
+
+    public func configure(theme: Theme, colorDepth: ColorDepth, unicode: Bool, readonly: Bool, analyst: Analyst) {
+        state.theme = theme
+        state.colorDepth = colorDepth
+        state.unicode = unicode
+        state.readonly = readonly
+        state.analyst = analyst
+    }
+}

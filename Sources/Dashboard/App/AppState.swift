@@ -1,0 +1,132 @@
+import Access
+import Foundation
+import Inventory
+import Terminal
+
+/// The dashboard's panels, in key order: `1`–`8`.
+public enum Panel: Int, CaseIterable, Sendable {
+    case overview = 1, apps, devices, serviceAccounts, agents, access, audit, collectors
+
+    public var title: String {
+        switch self {
+        case .overview: "Overview"
+        case .apps: "Apps"
+        case .devices: "Devices"
+        case .serviceAccounts: "Service accounts"
+        case .agents: "Agents"
+        case .access: "Access"
+        case .audit: "Audit"
+        case .collectors: "Collectors"
+        }
+    }
+
+    var shortTitle: String { self == .serviceAccounts ? "Svc accts" : title }
+
+    public var population: Population? {
+        switch self {
+        case .apps: .app
+        case .devices: .device
+        case .serviceAccounts: .serviceAccount
+        case .agents: .agent
+        default: nil
+        }
+    }
+
+    /// Panels that list rows you can move through, filter and sort.
+    var isTable: Bool { self != .overview }
+}
+
+/// What the keyboard is doing.
+public enum Mode: Sendable, Equatable {
+    case normal
+    /// Typing a live filter after `/`.
+    case filtering
+    /// Typing a command after `:`.
+    case command(String)
+    case help
+    /// The detail view of one entity, scrolled by `offset` lines.
+    case detail(id: String, offset: Int)
+}
+
+/// Per-table state: what is filtered, how it is sorted, where the cursor is.
+public struct TableState: Sendable, Equatable {
+    public var filter = ""
+    public var sortColumn: Int
+    public var reversed = false
+    /// The selected row's id: the cursor follows the entity, not the position.
+    public var selectedID: String?
+    public var cursor = 0
+    public var top = 0
+
+    public init(sortColumn: Int = 0) { self.sortColumn = sortColumn }
+}
+
+public struct Flash: Sendable, Equatable {
+    public var text: String
+    public var isError: Bool
+    public var until: Date
+}
+
+/// Everything the renderer needs, and nothing it has to compute slowly.
+public struct AppState: Sendable {
+    public var snapshot: Snapshot = .empty {
+        didSet {
+            populationIndex = Self.index(snapshot)
+            riskiest = Self.riskiest(snapshot, count: 60)
+        }
+    }
+    /// The riskiest entities' indices, most risky first, computed once per snapshot.
+    public private(set) var riskiest: [Int] = []
+    /// Indices into `snapshot.entities` per population, rebuilt once per snapshot.
+    public private(set) var populationIndex: [Population: [Int]] = [:]
+    public var panel: Panel = .overview
+    public var mode: Mode = .normal
+    public var tables: [Panel: TableState] = [:]
+    /// The rows each table shows now (after filter and sort): indices into its source.
+    public var rows: [Panel: [Int]] = [:]
+    public var theme: Theme = .builtinDefault
+    public var colorDepth: ColorDepth = .indexed256
+    public var unicode = true
+    public var paused = false
+    /// A snapshot that arrived while paused.
+    public var held: Snapshot?
+    public var readonly = false
+    public var analyst = Analyst(user: "analyst")
+    public var now = Date()
+    public var flash: Flash?
+    /// Entities added or changed by the last refresh, until when they stay marked.
+    public var changed: [String: Bool] = [:]
+    public var changedUntil: Date = .distantPast
+    /// Recent figures for the sparklines, oldest first.
+    public var trendRisk: [Int] = []
+    public var trendUnmanaged: [Int] = []
+    public var lastRefresh: Date?
+
+    public init() {
+        for p in Panel.allCases where p.isTable { tables[p] = TableState(sortColumn: 0) }
+    }
+
+    func table(_ p: Panel) -> TableState { tables[p] ?? TableState() }
+
+    static func riskiest(_ s: Snapshot, count: Int) -> [Int] {
+        var top: [Int] = []
+        func before(_ a: Int, _ b: Int) -> Bool {
+            let ea = s.entities[a], eb = s.entities[b]
+            return ea.risk != eb.risk ? ea.risk > eb.risk : ea.id < eb.id
+        }
+        for i in s.entities.indices where s.entities[i].risk > 0 {
+            if top.count == count, let last = top.last, !before(i, last) { continue }
+            let at = top.firstIndex { before(i, $0) } ?? top.count
+            top.insert(i, at: at)
+            if top.count > count { top.removeLast() }
+        }
+        return top
+    }
+
+    static func index(_ s: Snapshot) -> [Population: [Int]] {
+        var out: [Population: [Int]] = [:]
+        for p in Population.allCases { out[p] = [] }
+        for (i, e) in s.entities.enumerated() { out[e.entity.population]!.append(i) }
+        return out
+    }
+}

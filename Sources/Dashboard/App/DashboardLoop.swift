@@ -1,0 +1,87 @@
+import Foundation
+import Inventory
+import Synchronization
+import Terminal
+
+/// Where the background world hands things to the UI thread: the latest snapshot and a stop request.
+public final class Mailbox: Sendable {
+    private let latest = Mutex<Snapshot?>(nil)
+    private let stop = Atomic<Int32>(0)
+
+    public init() {}
+
+    /// Keeps only the newest snapshot: the UI never falls behind.
+    public func post(_ snapshot: Snapshot) { latest.withLock { $0 = snapshot } }
+
+    func take() -> Snapshot? { latest.withLock { s in defer { s = nil }; return s } }
+
+    /// Asks the loop to restore the terminal and stop (a signal number, or -1).
+    public func requestStop(signal: Int32) { stop.store(signal == 0 ? -1 : signal, ordering: .relaxed) }
+
+    public var stopSignal: Int32 { stop.load(ordering: .relaxed) }
+}
+
+/// The app loop. It owns the terminal and runs on one thread: read a key (with a timeout, so nothing spins),
+/// take the newest snapshot, render, and draw only what changed.
+public final class DashboardLoop {
+    let app: App
+    let terminal: any Terminal
+    let mailbox: Mailbox
+    let clock: () -> Date
+    /// Milliseconds to wait for a key before looking at the mailbox again.
+    public var keyTimeout = 100
+
+    public init(app: App, terminal: any Terminal, mailbox: Mailbox, clock: @escaping () -> Date = Date.init) {
+        self.app = app
+        self.terminal = terminal
+        self.mailbox = mailbox
+        self.clock = clock
+    }
+
+    /// Runs until the user quits or a stop is requested; restores the terminal either way.
+    public func run() {
+        defer { terminal.shutdown() }
+        var lastSecond = -1
+        var dirty = true
+        var fastFailures = 0
+        while mailbox.stopSignal == 0, !app.quitRequested {
+            if let s = mailbox.take() {
+                app.receive(s)
+                dirty = true
+            }
+            let now = clock()
+            app.tick(now: now)
+            let size = terminal.size
+            if size != app.size {
+                app.resize(width: size.width, height: size.height)
+                dirty = true
+            }
+            let second = Int(now.timeIntervalSince1970)
+            if second != lastSecond {
+                lastSecond = second
+                dirty = true
+            }
+            if app.wantsFullRedraw {
+                terminal.invalidate()
+                app.wantsFullRedraw = false
+                dirty = true
+            }
+            if dirty {
+                terminal.draw(app.render())
+                dirty = false
+            }
+            let before = Date()
+            if let key = terminal.readKey(timeout: keyTimeout) {
+                app.handle(key)
+                dirty = true
+                fastFailures = 0
+            } else if Date().timeIntervalSince(before) < Double(keyTimeout) / 4000 {
+                // The read returned at once with nothing: the terminal has gone (a dropped SSH connection).
+                fastFailures += 1
+                if fastFailures > 50 { break }
+            } else {
+                fastFailures = 0
+            }
+        }
+    }
+}

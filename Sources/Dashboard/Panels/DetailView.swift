@@ -1,0 +1,95 @@
+import Foundation
+import Inventory
+import Terminal
+
+/// Everything about one entity: attributes, coverage, privileges, credentials (fingerprints only), findings with
+/// evidence and remediation, and its grants.
+enum DetailView {
+    /// The detail as lines of (indent, text, role), so it can scroll.
+    static func lines(_ a: AssessedEntity, now: Date, g: Glyphs) -> [(Int, String, Role)] {
+        let e = a.entity
+        var out: [(Int, String, Role)] = []
+        func kv(_ k: String, _ v: String, _ role: Role = .text) { out.append((2, "\(k.padding(toLength: 14, withPad: " ", startingAt: 0))\(v)", role)) }
+        func head(_ t: String) { out.append((0, "", .text)); out.append((0, t, .title)) }
+        let (risk, riskRole) = EntityTable.riskLabel(a)
+        out.append((0, "\(e.name)", .accent))
+        kv("id", e.id, .muted)
+        kv("risk", risk, riskRole)
+        kv("population", "\(e.population.rawValue) (\(e.kind))")
+        let (owner, ownerRole) = EntityTable.owner(e)
+        kv("owner", owner + (e.owner?.email.map { " <\($0)>" } ?? ""), ownerRole)
+        kv("environment", e.environment ?? "-")
+        kv("coverage", EntityTable.coverage(e) + (e.unmanaged ? "  (UNMANAGED)" : "  (managed)"), e.unmanaged ? .warn : .ok)
+        kv("first seen", e.firstSeen.map { EntityTable.age($0, now: now) + " ago" } ?? "-")
+        kv("last seen", e.lastSeen.map { EntityTable.age($0, now: now) + " ago" } ?? "-")
+        kv("last used", e.lastUsedAt.map { EntityTable.age($0, now: now) + " ago" } ?? "never")
+        kv("sources", e.sources.joined(separator: ", "))
+        let sig = e.signals
+        if let v = sig.sanctioned { kv("approved", v ? "yes" : "no (shadow)", v ? .ok : .high) }
+        if let v = sig.vendor { kv("vendor", v) }
+        if let v = sig.ciPipeline, v { kv("ci pipeline", "yes") }
+        if let v = sig.mfa { kv("mfa", v ? "yes" : "no", v ? .ok : .warn) }
+        if let v = sig.oauthScopes { kv("oauth scopes", v.joined(separator: " ")) }
+        if let p = e.posture {
+            head("POSTURE")
+            kv("os", [p.os, p.osVersion].compactMap { $0 }.joined(separator: " "))
+            kv("patched", p.osPatchedAt.map { EntityTable.age($0, now: now) + " ago" } ?? "-")
+            kv("disk encrypted", p.diskEncrypted.map { $0 ? "yes" : "NO" } ?? "?", p.diskEncrypted == false ? .high : .text)
+            kv("screen lock", p.screenLock.map { $0 ? "yes" : "NO" } ?? "-", p.screenLock == false ? .medium : .text)
+        }
+        for (k, v) in e.attributes.sorted(by: { $0.key < $1.key }) { kv(k, v, .muted) }
+
+        head("FINDINGS (\(a.findings.count))")
+        if a.findings.isEmpty { out.append((2, "none", .ok)) }
+        for f in a.findings {
+            out.append((2, "\(f.severity.rawValue.uppercased()) \(f.rule) \(f.title)", EntityTable.severityRole(f.severity)))
+            out.append((6, "evidence: \(f.evidence)", .text))
+            out.append((6, "fix: \(f.remediation)", .muted))
+        }
+
+        head("PRIVILEGES (\(e.privileges.count))")
+        if e.privileges.isEmpty { out.append((2, "none recorded", .muted)) }
+        for p in e.privileges {
+            let used = p.used.map { $0 ? "used" : "never used" } ?? ""
+            out.append((2, "\(p.level.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(p.scope)  \(used)", p.level == .admin ? .high : .text))
+        }
+
+        head("CREDENTIALS (\(e.credentials.count))")
+        if e.credentials.isEmpty { out.append((2, "none", .muted)) }
+        for cr in e.credentials {
+            let fp = cr.fingerprint.map { short($0, g) } ?? "no fingerprint"
+            out.append((2, "\(cr.kind) \(cr.id)  \(fp)", cr.exposures.isEmpty ? .text : .critical))
+            let created = cr.createdAt.map { "created \(EntityTable.age($0, now: now)) ago" } ?? "created ?"
+            let used = cr.lastUsedAt.map { "used \(EntityTable.age($0, now: now)) ago" } ?? "never used"
+            let expires = cr.expiresAt.map { $0 > now ? "expires in \(DurationText.format($0.timeIntervalSince(now)))" : "expired" } ?? "no expiry"
+            out.append((6, "\(created) \(g.dot) \(used) \(g.dot) \(expires)", .muted))
+            for x in cr.exposures { out.append((6, "EXPOSED: \(x)", .critical)) }
+        }
+
+        head("GRANTS")
+        out.append((2, "no time-bound grants", .muted))
+        return out
+    }
+
+    /// A fingerprint shortened for display: enough to compare, never the secret.
+    static func short(_ fp: String, _ g: Glyphs) -> String {
+        fp.count > 19 ? String(fp.prefix(19)) + g.ellipsis : fp
+    }
+
+    static func render(_ buf: inout ScreenBuffer, _ c: Renderer.Context, id: String, offset: Int, y: Int, height: Int) {
+        guard let a = c.s.snapshot[id] else {
+            buf.put("This entity is no longer in the inventory (Esc to go back).", x: 2, y: y + 1, style: c.style(.warn))
+            return
+        }
+        let all = lines(a, now: c.s.now, g: c.g)
+        let w = buf.width
+        let start = max(0, min(offset, max(0, all.count - height)))
+        for (i, (indent, text, role)) in all.dropFirst(start).prefix(height).enumerated() {
+            buf.put(SafeText.truncate(SafeText.sanitize(text), to: w - indent - 2, ellipsis: c.g.ellipsis), x: 1 + indent, y: y + i, style: c.style(role))
+        }
+        if all.count > height {
+            let label = " \(start + 1)-\(min(all.count, start + height))/\(all.count) "
+            buf.put(label, x: w - SafeText.width(label), y: y, style: c.style(.muted))
+        }
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Inventory
+import Terminal
+
+/// The gap at a glance: gauges per population, findings by severity, trends, the riskiest entities,
+/// pending requests and collector health.
+enum OverviewPanel {
+    static func render(_ buf: inout ScreenBuffer, _ c: Renderer.Context, y: Int, height: Int) {
+        let s = c.s
+        let w = buf.width
+        var row = y
+        let bottom = y + height
+        func line(_ text: String, _ role: Role, x: Int = 1) {
+            guard row < bottom else { return }
+            buf.put(text, x: x, y: row, style: c.style(role), maxWidth: w - x - 1)
+            row += 1
+        }
+        if s.snapshot.version == 0 {
+            line("Collecting the inventory\(c.g.ellipsis)", .muted)
+            return
+        }
+
+        // The gap table: one gauge per metric.
+        let metrics: [(String, KeyPath<GapFigures, Int>)] = [
+            ("UNMANAGED", \.unmanaged), ("UNOWNED", \.unowned), ("OVERPRIV", \.overprivileged),
+            ("LONG-LIVED", \.longLivedSecrets), ("STALE", \.stale),
+        ]
+        let nameW = 17, totalW = 7
+        let cellW = max(10, min(22, (w - 2 - nameW - totalW) / metrics.count - 1))
+        let gaugeW = cellW - 5
+        let showMetrics = max(1, min(metrics.count, (w - 2 - nameW - totalW) / (cellW + 1)))
+        guard row < bottom else { return }
+        buf.put("THE GAP", x: 1, y: row, style: c.style(.title))
+        var x = 1 + nameW
+        buf.put(SafeText.fit("TOTAL", to: totalW - 1, alignRight: true), x: x, y: row, style: c.style(.title))
+        x += totalW
+        for (title, _) in metrics.prefix(showMetrics) {
+            buf.put(SafeText.fit(title, to: cellW), x: x, y: row, style: c.style(.title))
+            x += cellW + 1
+        }
+        row += 1
+        var entries = Population.allCases.map { ($0.title, s.snapshot.gap[$0] ?? GapFigures()) }
+        entries.append(("All", s.snapshot.totalGap))
+        for (name, g) in entries where row < bottom {
+            let isAll = name == "All"
+            buf.put(name, x: 1, y: row, style: c.style(isAll ? .accent : .text))
+            x = 1 + nameW
+            buf.put(SafeText.fit("\(g.total)", to: totalW - 1, alignRight: true), x: x, y: row, style: c.style(.text))
+            x += totalW
+            for (_, path) in metrics.prefix(showMetrics) {
+                let n = g[keyPath: path]
+                let pct = GapFigures.percent(n, of: g.total)
+                let filled = g.total == 0 ? 0 : min(gaugeW, Int((Double(n) / Double(g.total) * Double(gaugeW)).rounded()))
+                buf.put(String(repeating: c.g.gaugeFull, count: filled), x: x, y: row, style: c.style(.gauge))
+                buf.put(String(repeating: c.g.gaugeEmpty, count: gaugeW - filled), x: x + filled, y: row, style: c.style(.gaugeEmpty))
+                buf.put(SafeText.fit("\(pct)%", to: 4, alignRight: true), x: x + gaugeW, y: row, style: c.style(pct >= 50 ? .warn : .text))
+                x += cellW + 1
+            }
+            row += 1
+        }
+        row += row < bottom - 6 ? 1 : 0
+
+        // Findings by severity, never by colour alone: each has its word.
+        if row < bottom {
+            let all = s.snapshot.totalGap.findings
+            var fx = buf.put("FINDINGS ", x: 1, y: row, style: c.style(.title)) + 1
+            for (sev, label) in [(Severity.critical, "critical"), (.high, "high"), (.medium, "medium"), (.low, "low")] {
+                let text = "\(all[sev, default: 0]) \(label)"
+                fx += buf.put(text, x: fx, y: row, style: c.style(EntityTable.severityRole(sev))) + 2
+            }
+            if s.trendRisk.count > 1 {
+                fx += buf.put("trend ", x: fx + 1, y: row, style: c.style(.muted)) + 1
+                buf.put(sparkline(s.trendRisk, c.g, width: min(30, w - fx - 2)), x: fx, y: row, style: c.style(.accent))
+            }
+            row += 1
+        }
+        row += row < bottom - 5 ? 1 : 0
+        guard row < bottom else { return }
+
+        // Two columns: the riskiest on the left, requests and collectors on the right.
+        let leftW = w >= 110 ? w * 3 / 5 : w / 2
+        let rightX = leftW + 1
+        let rightW = w - rightX - 1
+        let listTop = row
+        buf.put("RISKIEST", x: 1, y: row, style: c.style(.title))
+        let room = bottom - row - 1
+        let top = s.riskiest.prefix(max(0, room))
+        var ly = row + 1
+        for i in top {
+            let a = s.snapshot.entities[i]
+            let (label, role) = EntityTable.riskLabel(a)
+            var lx = 1
+            lx += buf.put(label, x: lx, y: ly, style: c.style(role)) + 1
+            let rest = "\(a.entity.name)  \(a.findings.first.map { "\($0.rule) \($0.title)" } ?? "")"
+            buf.put(SafeText.truncate(SafeText.sanitize(rest), to: leftW - lx - 1, ellipsis: c.g.ellipsis), x: lx, y: ly, style: c.style(.text))
+            ly += 1
+        }
+
+        var ry = listTop
+        let requests = s.snapshot.requests.sorted { $0.createdAt < $1.createdAt }
+        buf.put("PENDING REQUESTS (\(requests.count))", x: rightX, y: ry, style: c.style(.title), maxWidth: rightW)
+        ry += 1
+        let reqRoom = max(1, (bottom - ry) - 3)
+        for r in requests.prefix(reqRoom) where ry < bottom {
+            let name = s.snapshot[r.subject]?.entity.name ?? r.subject
+            let text = "\(name) \(c.g.dot) \(r.scope) \(c.g.dot) \(DurationText.format(r.ttlSeconds))"
+            buf.put(SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry, style: c.style(.pending))
+            ry += 1
+        }
+        if requests.isEmpty, ry < bottom {
+            buf.put("none", x: rightX, y: ry, style: c.style(.muted))
+            ry += 1
+        }
+        if ry + 1 < bottom {
+            ry += 1
+            buf.put("COLLECTORS", x: rightX, y: ry, style: c.style(.title))
+            ry += 1
+            for h in s.snapshot.collectors where ry < bottom {
+                let text = "\(h.state.rawValue.uppercased()) \(h.name) \(c.g.dot) \(h.entityCount) entities" + (h.lastError.map { " \(c.g.dot) \($0)" } ?? "")
+                buf.put(SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry, style: c.style(CollectorTable.stateRole(h.state)))
+                ry += 1
+            }
+        }
+    }
+
+    static func sparkline(_ values: [Int], _ g: Glyphs, width: Int) -> String {
+        let v = values.suffix(max(1, width))
+        guard let lo = v.min(), let hi = v.max() else { return "" }
+        let span = max(1, hi - lo)
+        return v.map { g.spark[min(g.spark.count - 1, ($0 - lo) * (g.spark.count - 1) / span)] }.joined()
+    }
+}

@@ -1,0 +1,230 @@
+import Foundation
+import Inventory
+import Terminal
+
+/// Draws the whole dashboard: a pure function of the state and the size.
+public enum Renderer {
+    public static let minWidth = 64
+    public static let minHeight = 16
+
+    struct Context {
+        let s: AppState
+        let g: Glyphs
+        let theme: Theme
+        func style(_ r: Role) -> Style { theme[r] }
+    }
+
+    public static func render(_ s: AppState, width: Int, height: Int) -> ScreenBuffer {
+        let ascii = !s.unicode
+        var buf = ScreenBuffer(width: width, height: height, ascii: ascii, fill: s.theme[.background])
+        let c = Context(s: s, g: ascii ? .ascii : .unicode, theme: s.theme)
+        guard width >= minWidth, height >= minHeight else {
+            tooSmall(&buf, c, width: width, height: height)
+            return buf
+        }
+        header(&buf, c)
+        tabs(&buf, c)
+        let body = (y: 2, height: height - 4)
+        switch s.mode {
+        case .help: HelpView.render(&buf, c, y: body.y, height: body.height)
+        case .detail(let id, let offset): DetailView.render(&buf, c, id: id, offset: offset, y: body.y, height: body.height)
+        default:
+            if s.panel == .overview {
+                OverviewPanel.render(&buf, c, y: body.y, height: body.height)
+            } else {
+                renderTable(&buf, c, panel: s.panel, y: body.y, height: body.height)
+            }
+        }
+        prompt(&buf, c, y: height - 2)
+        status(&buf, c, y: height - 1)
+        return buf
+    }
+
+    static func tooSmall(_ buf: inout ScreenBuffer, _ c: Context, width: Int, height: Int) {
+        let lines = [
+            "terminal too small",
+            "need \(minWidth)x\(minHeight), have \(width)x\(height)",
+            "enlarge the window, or q to quit",
+        ]
+        let top = max(0, height / 2 - 1)
+        for (i, line) in lines.enumerated() where top + i < height {
+            let text = SafeText.truncate(line, to: width, ellipsis: c.g.ellipsis)
+            let x = max(0, (width - SafeText.width(text)) / 2)
+            buf.put(text, x: x, y: top + i, style: i == 0 ? c.style(.critical) : c.style(.text))
+        }
+    }
+
+    // MARK: Header and tabs
+
+    static func header(_ buf: inout ScreenBuffer, _ c: Context) {
+        let w = buf.width
+        let hs = c.style(.header)
+        buf.fill(x: 0, y: 0, width: w, height: 1, style: hs)
+        let g = c.s.snapshot.totalGap
+        var text = " trustgap "
+        if g.total > 0, w < 110 {
+            func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
+            text += "\(c.g.vertical) \(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) "
+                + "\(p(g.overprivileged)) overpriv \(c.g.dot) \(p(g.longLivedSecrets)) old keys \(c.g.dot) \(g.findings[.critical, default: 0]) crit"
+        } else if g.total > 0 {
+            func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
+            text += "\(c.g.vertical) \(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) \(p(g.unowned)) unowned \(c.g.dot) "
+                + "\(p(g.overprivileged)) overprivileged \(c.g.dot) \(p(g.longLivedSecrets)) long-lived secrets \(c.g.dot) "
+                + "\(g.findings[.critical, default: 0]) critical"
+        } else {
+            text += "\(c.g.vertical) collecting\(c.g.ellipsis)"
+        }
+        buf.put(SafeText.truncate(text, to: w, ellipsis: c.g.ellipsis), x: 0, y: 0, style: hs)
+    }
+
+    static func tabs(_ buf: inout ScreenBuffer, _ c: Context) {
+        let w = buf.width
+        buf.fill(x: 0, y: 1, width: w, height: 1, style: c.style(.tab))
+        var x = 0
+        let short = w < 100
+        for p in Panel.allCases {
+            let label = short ? "\(p.rawValue) \(p.shortTitle)" : " \(p.rawValue) \(p.title) "
+            let active = p == c.s.panel
+            if x + 1 + SafeText.width(label) > w { break }
+            x += 1
+            x += buf.put(label, x: x, y: 1, style: c.style(active ? .tabActive : .tab))
+        }
+        var badges: [String] = []
+        if c.s.paused { badges.append(c.s.held != nil ? "PAUSED (new data)" : "PAUSED") }
+        if c.s.readonly { badges.append("READ-ONLY") }
+        if !badges.isEmpty {
+            let b = " " + badges.joined(separator: " ") + " "
+            let bx = w - SafeText.width(b)
+            if bx > x { buf.put(b, x: bx, y: 1, style: c.style(.flash)) }
+        }
+    }
+
+    // MARK: Tables
+
+    static func renderTable(_ buf: inout ScreenBuffer, _ c: Context, panel: Panel, y: Int, height: Int) {
+        let model = TableModels.model(for: panel, state: c.s)
+        let ts = c.s.table(panel)
+        let rows = c.s.rows[panel] ?? []
+        let w = buf.width
+        let layout = layoutColumns(model.columns, width: w - 2)
+        // Column titles, with the sort column marked.
+        buf.fill(x: 0, y: y, width: w, height: 1, style: c.style(.title))
+        var x = 2
+        for (i, col) in layout {
+            var title = model.columns[i].title
+            if i == ts.sortColumn {
+                let desc = model.descendingByDefault(i) != ts.reversed
+                title += desc ? c.g.down : c.g.up
+            }
+            buf.put(SafeText.fit(title, to: col, ellipsis: c.g.ellipsis, alignRight: model.columns[i].alignRight), x: x, y: y, style: c.style(.title))
+            x += col + 1
+        }
+        let visible = height - 1
+        if rows.isEmpty {
+            let msg: String
+            if model.baseCount == 0 {
+                msg = panel == .audit ? "No audit entries yet: decisions on access requests are recorded here."
+                    : panel == .access ? "No pending access requests."
+                    : c.s.snapshot.version == 0 ? "Collecting\(c.g.ellipsis)" : "Nothing here."
+            } else {
+                msg = "No rows match the filter \"\(ts.filter)\" (Esc clears it)."
+            }
+            buf.put(msg, x: 2, y: y + 2, style: c.style(.muted), maxWidth: w - 4)
+            return
+        }
+        let top = max(0, min(ts.top, rows.count - 1))
+        for line in 0..<visible {
+            let r = top + line
+            guard r < rows.count else { break }
+            let row = rows[r]
+            let yy = y + 1 + line
+            let selected = r == ts.cursor
+            let rowID = model.id(row)
+            if selected { buf.fill(x: 0, y: yy, width: w, height: 1, style: c.style(.selection)) }
+            if let isNew = c.s.changed[rowID] {
+                buf.put(isNew ? c.g.new : c.g.changed, x: 0, y: yy, style: selected ? c.style(.selection) : c.style(.changed))
+            }
+            var cx = 2
+            for (i, col) in layout {
+                let (text, role) = model.cell(row, i, now: c.s.now)
+                let fitted = SafeText.fit(SafeText.sanitize(text), to: col, ellipsis: c.g.ellipsis, alignRight: model.columns[i].alignRight)
+                var style = selected ? c.style(.selection) : c.style(role)
+                if selected, role == .critical || role == .high { style.attributes.insert(.bold); style.monoAttributes.insert(.bold) }
+                buf.put(fitted, x: cx, y: yy, style: style, maxWidth: col)
+                cx += col + 1
+            }
+        }
+    }
+
+    // MARK: Prompt and status
+
+    static func prompt(_ buf: inout ScreenBuffer, _ c: Context, y: Int) {
+        let w = buf.width
+        let s = c.s
+        buf.fill(x: 0, y: y, width: w, height: 1, style: c.style(.background))
+        switch s.mode {
+        case .filtering:
+            let ts = s.table(s.panel)
+            let used = buf.put("/", x: 0, y: y, style: c.style(.accent))
+            let shown = SafeText.truncate(ts.filter, to: w - 30, ellipsis: c.g.ellipsis)
+            let n = buf.put(shown, x: used, y: y, style: c.style(.input))
+            buf.put("_", x: used + n, y: y, style: c.style(.accent))
+            let info = "\(s.rows[s.panel]?.count ?? 0) match  Enter keep  Esc clear"
+            buf.put(info, x: max(used + n + 2, w - SafeText.width(info) - 1), y: y, style: c.style(.muted))
+            return
+        case .command(let text):
+            let used = buf.put(":", x: 0, y: y, style: c.style(.accent))
+            let n = buf.put(SafeText.truncate(text, to: w - 40, ellipsis: c.g.ellipsis), x: used, y: y, style: c.style(.input))
+            buf.put("_", x: used + n, y: y, style: c.style(.accent))
+            let hint = Commands.hint(for: text)
+            buf.put(hint, x: max(used + n + 3, w - SafeText.width(hint) - 1), y: y, style: c.style(.muted), maxWidth: w - used - n - 3)
+            return
+        default: break
+        }
+        if let f = s.flash, f.until > s.now {
+            buf.put(" " + f.text + " ", x: 0, y: y, style: c.style(f.isError ? .error : .flash), maxWidth: w)
+            return
+        }
+        var hints: [String]
+        switch s.mode {
+        case .help: hints = ["Esc close help", "q quit"]
+        case .detail: hints = ["Esc back", "j/k scroll", "q quit"]
+        default:
+            hints = s.panel == .overview ? ["1-8 panels", "Tab next", ": command", "? help", "p pause", "q quit"]
+                : ["Enter detail", "/ filter", "s sort", ": command", "? help", "q quit"]
+        }
+        var text = hints.joined(separator: "  ")
+        var position = ""
+        if s.panel.isTable, case .normal = s.mode {
+            let ts = s.table(s.panel)
+            let n = s.rows[s.panel]?.count ?? 0
+            position = n == 0 ? "" : " \(ts.cursor + 1)/\(n) "
+            if !ts.filter.isEmpty {
+                text = "filter \"\(ts.filter)\"  " + text
+                position = " \(n) of \(TableModels.model(for: s.panel, state: s).baseCount) \(c.g.dot)" + position
+            }
+        }
+        let pw = SafeText.width(position)
+        buf.put(text, x: 1, y: y, style: c.style(.muted), maxWidth: w - 2 - pw)
+        if pw > 0 { buf.put(position, x: w - pw, y: y, style: c.style(.accent)) }
+    }
+
+    static func status(_ buf: inout ScreenBuffer, _ c: Context, y: Int) {
+        let w = buf.width
+        let s = c.s
+        buf.fill(x: 0, y: y, width: w, height: 1, style: c.style(.border))
+        let cols = s.snapshot.collectors
+        let ok = cols.filter { $0.state == .ok }.count
+        var x = 1
+        let healthRole: Role = cols.isEmpty ? .muted : ok == cols.count ? .ok : cols.contains { $0.state == .failed } ? .critical : .warn
+        let word = cols.isEmpty ? "starting" : ok == cols.count ? "ok" : "\(cols.count - ok) not ok"
+        x += buf.put("\(c.g.bullet) collectors \(ok)/\(cols.count) \(word)", x: x, y: y, style: c.style(healthRole))
+        if let last = s.lastRefresh {
+            x += buf.put("  refreshed \(EntityTable.age(last, now: s.now)) ago", x: x, y: y, style: c.style(.muted))
+        }
+        let clock = s.now.formatted(Date.VerbatimFormatStyle(format: "\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)", timeZone: .gmt, calendar: Calendar(identifier: .gregorian))) + " UTC"
+        let right = "analyst \(s.analyst)  \(clock) "
+        let rx = w - SafeText.width(right)
+        if rx > x + 1 { buf.put(right, x: rx, y: y, style: c.style(.muted)) }
+    }
+}
