@@ -64,7 +64,7 @@ public enum Renderer {
         var text = " trustgap "
         if g.total > 0, w < 110 {
             func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
-            text += "\(c.g.vertical) \(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) "
+            text += "\(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) "
                 + "\(p(g.overprivileged)) overpriv \(c.g.dot) \(p(g.longLivedSecrets)) old keys \(c.g.dot) \(g.findings[.critical, default: 0]) crit"
         } else if g.total > 0 {
             func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
@@ -88,14 +88,6 @@ public enum Renderer {
             if x + 1 + SafeText.width(label) > w { break }
             x += 1
             x += buf.put(label, x: x, y: 1, style: c.style(active ? .tabActive : .tab))
-        }
-        var badges: [String] = []
-        if c.s.paused { badges.append(c.s.held != nil ? "PAUSED (new data)" : "PAUSED") }
-        if c.s.readonly { badges.append("READ-ONLY") }
-        if !badges.isEmpty {
-            let b = " " + badges.joined(separator: " ") + " "
-            let bx = w - SafeText.width(b)
-            if bx > x { buf.put(b, x: bx, y: 1, style: c.style(.flash)) }
         }
     }
 
@@ -215,7 +207,12 @@ public enum Renderer {
         buf.fill(x: 0, y: y, width: w, height: 1, style: c.style(.border))
         let cols = s.snapshot.collectors
         let ok = cols.filter { $0.state == .ok }.count
-        var x = 1
+        var x = 0
+        var badges: [String] = []
+        if s.paused { badges.append(s.held != nil ? "PAUSED (new data)" : "PAUSED") }
+        if s.readonly { badges.append("READ-ONLY") }
+        if !badges.isEmpty { x += buf.put(" " + badges.joined(separator: " ") + " ", x: 0, y: y, style: c.style(.flash)) }
+        x += 1
         let healthRole: Role = cols.isEmpty ? .muted : ok == cols.count ? .ok : cols.contains { $0.state == .failed } ? .critical : .warn
         let word = cols.isEmpty ? "starting" : ok == cols.count ? "ok" : "\(cols.count - ok) not ok"
         x += buf.put("\(c.g.bullet) collectors \(ok)/\(cols.count) \(word)", x: x, y: y, style: c.style(healthRole))

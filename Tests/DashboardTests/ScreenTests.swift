@@ -1,0 +1,278 @@
+import Foundation
+import Testing
+@testable import Dashboard
+@testable import Inventory
+@testable import Terminal
+
+@Suite("Dashboard screens (in-memory terminal)")
+struct ScreenTests {
+    @Test("the Overview shows the gap per population, findings, the riskiest, requests and collectors")
+    func overview() async throws {
+        let (_, t) = makeApp(try await demoSnapshot())
+        #expect(t.row(0).hasPrefix(" trustgap 300 entities"))
+        #expect(t.row(1).hasPrefix(" 1 Overview 2 Apps 3 Devices 4 Svc accts 5 Agents 6 Access 7 Audit 8 Collectors"))
+        #expect(t.row(2).hasPrefix(" THE GAP           TOTAL UNMANAGED  UNOWNED    OVERPRIV   LONG-LIVED"))
+        #expect(t.row(3).hasPrefix(" Apps "))
+        #expect(t.row(6).hasPrefix(" Agents "))
+        #expect(t.row(7).hasPrefix(" All                 300 "))
+        #expect(t.text.contains("FINDINGS"))
+        #expect(t.text.contains("critical"))
+        #expect(t.text.contains("RISKIEST"))
+        #expect(t.text.contains("PENDING REQUESTS (4)"))
+        #expect(t.text.contains("OK demo"))
+        #expect(t.row(23).contains("collectors 1/1 ok"))
+        #expect(t.row(23).contains("analyst alice@203.0.113.9"))
+        #expect(t.row(23).hasSuffix("08:00:00 UTC "))
+    }
+
+    @Test("1-8, Tab and Shift-Tab switch panels")
+    func panels() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        app.press(.character("5"), on: t)
+        #expect(app.state.panel == .agents)
+        #expect(t.row(2).hasPrefix("  RISK▼    NAME"))
+        app.press(.tab, on: t)
+        #expect(app.state.panel == .access)
+        #expect(t.row(2).contains("SUBJECT"))
+        app.press(.backTab, .backTab, on: t)
+        #expect(app.state.panel == .serviceAccounts)
+        app.press(.character("8"), on: t)
+        #expect(t.row(3).hasPrefix("  OK      demo          demo          300"))
+        app.press(.tab, on: t)
+        #expect(app.state.panel == .overview)
+    }
+
+    @Test("each population table has its analyst columns at 80 columns and more at 200")
+    func columns() async throws {
+        let snap = try await demoSnapshot()
+        let (app, t) = makeApp(snap)
+        app.press(.character("2"), on: t)
+        #expect(t.row(2) == "  RISK▼    NAME              OWNER        SSO  APPROVED  SCOPES     TOP FINDING ")
+        app.press(.character("3"), on: t)
+        #expect(t.row(2).contains("DISK") && t.row(2).contains("MDM"))
+        let (wide, wt) = makeApp(snap, width: 200, height: 50)
+        wide.press(.character("4"), on: wt)
+        for title in ["RISK", "NAME", "KIND", "ENV", "OWNER", "COVERAGE", "PRIV", "KEY AGE", "USED", "TOP FINDING"] {
+            #expect(wt.row(2).contains(title), "missing \(title)")
+        }
+        #expect(wt.row(48).contains("1/120"))
+    }
+
+    @Test("j/k, PgDn/PgUp, g/G move the cursor, and the selection is drawn on its row")
+    func navigation() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        app.press(.character("4"), on: t)
+        #expect(app.state.tables[.serviceAccounts]?.cursor == 0)
+        app.press(.character("j"), .character("j"), .down, on: t)
+        #expect(app.state.tables[.serviceAccounts]?.cursor == 3)
+        app.press(.character("k"), on: t)
+        #expect(app.state.tables[.serviceAccounts]?.cursor == 2)
+        app.press(.pageDown, on: t)
+        #expect(app.state.tables[.serviceAccounts]?.cursor == 20)
+        app.press(.control("b"), on: t)
+        #expect(app.state.tables[.serviceAccounts]?.cursor == 2)
+        app.press(.character("G"), on: t)
+        #expect(app.state.tables[.serviceAccounts]?.cursor == 119)
+        #expect(t.row(22).hasSuffix(" 120/120 "))
+        app.press(.character("g"), on: t)
+        #expect(app.state.tables[.serviceAccounts]?.cursor == 0)
+        #expect(t.screen[2, 3].style.bg == Theme.builtinDefault[.selection].bg)
+    }
+
+    @Test("/ filters live over the columns, ! negates, Esc clears")
+    func filter() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        app.press(.character("5"), .character("/"), on: t)
+        app.type("cursor", on: t)
+        let rows = app.state.rows[.agents] ?? []
+        #expect(!rows.isEmpty)
+        #expect(t.row(22).hasPrefix("/cursor_"))
+        for y in 3..<(3 + min(rows.count, 19)) { #expect(t.row(y).lowercased().contains("cursor"), "row \(y): \(t.row(y))") }
+        app.press(.enter, on: t)
+        #expect(t.row(22).hasPrefix(" filter \"cursor\""))
+        let total = app.state.populationIndex[.agent]!.count
+        app.press(.character("/"), .control("u"), on: t)
+        app.type("!cursor", on: t)
+        #expect((app.state.rows[.agents]?.count ?? 0) == total - rows.count)
+        app.press(.escape, on: t)
+        #expect(app.state.rows[.agents]?.count == total)
+        #expect(app.state.mode == .normal)
+    }
+
+    @Test("s cycles the sort column and S reverses it")
+    func sort() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        app.press(.character("4"), on: t)
+        #expect(t.row(2).hasPrefix("  RISK▼"))
+        func risks() -> [Int] { (app.state.rows[.serviceAccounts] ?? []).map { app.state.snapshot.entities[app.state.populationIndex[.serviceAccount]![$0]].risk } }
+        #expect(risks() == risks().sorted(by: >))
+        app.press(.character("S"), on: t)
+        #expect(t.row(2).hasPrefix("  RISK▲"))
+        #expect(risks() == risks().sorted())
+        app.press(.character("s"), on: t)
+        #expect(t.row(2).contains("NAME▲"))
+        let names = (3..<22).map { t.row($0).dropFirst(11).prefix(16) }
+        #expect(names == names.sorted())
+    }
+
+    @Test("Enter opens the detail with findings and remediation; Esc goes back")
+    func detail() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        app.press(.character("4"), .enter, on: t)
+        guard case .detail(let id, _) = app.state.mode else { Issue.record("not in detail"); return }
+        #expect(t.row(3).contains("id            \(id)"))
+        #expect(t.text.contains("FINDINGS"))
+        app.press(.pageDown, .pageDown, .pageDown, on: t)
+        #expect(t.text.contains("fix: ") || t.text.contains("CREDENTIALS"))
+        app.press(.escape, on: t)
+        #expect(app.state.mode == .normal)
+        #expect(t.row(2).hasPrefix("  RISK"))
+    }
+
+    @Test("? lists every key of the panel")
+    func help() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        app.press(.character("4"), .character("?"), on: t)
+        #expect(t.row(2).hasPrefix(" KEYS · Service accounts"))
+        for k in ["1-8", "Tab / Shift-Tab", "j k / Down Up", "PgDn PgUp / Ctrl-F Ctrl-B", "g G / Home End", "/", "s / S", "Enter", "Esc", ":", "p", "q / Ctrl-C"] {
+            #expect(t.text.contains("  \(k) "), "help lacks \(k)")
+        }
+        app.press(.escape, on: t)
+        #expect(app.state.mode == .normal)
+    }
+
+    @Test("the command bar completes names, switches panels, and reports unknown commands")
+    func commandBar() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        app.press(.character(":"), on: t)
+        app.type("ag", on: t)
+        app.press(.tab, on: t)
+        #expect(t.row(22).hasPrefix(":agents_"))
+        app.press(.enter, on: t)
+        #expect(app.state.panel == .agents)
+        app.press(.character(":"), on: t)
+        app.type("frobnicate", on: t)
+        app.press(.enter, on: t)
+        #expect(t.row(22).contains("unknown command :frobnicate"))
+        app.press(.character(":"), on: t)
+        app.type("filter github", on: t)
+        app.press(.enter, on: t)
+        #expect(app.state.tables[.agents]?.filter == "github")
+        app.press(.character(":"), on: t)
+        app.type("theme nope", on: t)
+        app.press(.enter, on: t)
+        #expect(t.row(22).contains("no such theme"))
+        app.press(.character(":"), on: t)
+        app.type("theme light", on: t)
+        app.press(.enter, on: t)
+        #expect(app.state.theme.name == "light")
+        app.press(.character(":"), on: t)
+        app.type("q", on: t)
+        app.press(.enter, on: t)
+        #expect(app.quitRequested)
+    }
+
+    @Test(":export writes the table as filtered and sorted, and never overwrites without !")
+    func export() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        let file = "tg-export-\(UUID()).csv"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(file).path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        app.press(.character("5"), .character("/"), on: t)
+        app.type("cursor", on: t)
+        app.press(.enter, .character(":"), on: t)
+        app.type("export \(file)", on: t)
+        app.press(.enter, on: t)
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\r\n")
+        #expect(lines.count == (app.state.rows[.agents]?.count ?? 0) + 1)
+        #expect(lines[0].hasPrefix("id,population"))
+        #expect(lines.dropFirst().allSatisfy { $0.contains("cursor") })
+        app.press(.character(":"), on: t)
+        app.type("export \(file)", on: t)
+        app.press(.enter, on: t)
+        #expect(t.row(22).contains("exists; use :export!"))
+        let json = file.replacingOccurrences(of: ".csv", with: ".json")
+        defer { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.appendingPathComponent(json).path) }
+        app.press(.character(":"), on: t)
+        app.type("export \(json)", on: t)
+        app.press(.enter, on: t)
+        let data = try Data(contentsOf: FileManager.default.temporaryDirectory.appendingPathComponent(json))
+        let items = try SnapshotDocument.decoder().decode([SnapshotDocument.Item].self, from: data)
+        #expect(items.count == app.state.rows[.agents]?.count)
+    }
+
+    @Test("below the minimum size a clear message says what is needed")
+    func tooSmall() async throws {
+        let (app, t) = makeApp(try await demoSnapshot(), width: 40, height: 12)
+        #expect(t.text.contains("terminal too small"))
+        #expect(t.text.contains("need 64x16, have 40x12"))
+        app.resize(width: 80, height: 24)
+        t.size = (80, 24)
+        t.draw(app.render())
+        #expect(t.row(2).hasPrefix(" THE GAP"))
+    }
+
+    @Test("without UTF-8 every cell is ASCII")
+    func ascii() async throws {
+        let (app, t) = makeApp(try await demoSnapshot(), unicode: false)
+        #expect(t.text.unicodeScalars.allSatisfy { $0.isASCII })
+        #expect(t.text.contains("#"))
+        app.press(.character("5"), on: t)
+        #expect(t.text.unicodeScalars.allSatisfy { $0.isASCII })
+        #expect(t.row(2).hasPrefix("  RISKv"))
+    }
+
+    @Test("p pauses live updates and shows it; the cursor stays on its entity across refreshes")
+    func liveAndPause() async throws {
+        let first = try await demoSnapshot(version: 1)
+        let (app, t) = makeApp(first)
+        app.press(.character("4"), .character("j"), .character("j"), on: t)
+        let selected = app.state.tables[.serviceAccounts]?.selectedID
+        // A refresh in which a new, riskier entity sorts above the cursor.
+        var extra = entity("aaa:new-admin", name: "aaa-new-admin", population: .serviceAccount)
+        extra.owner = Owner(name: "gone", status: .departed)
+        extra.signals = Signals(ciPipeline: true, humanUse: "console sign-ins by a person")
+        extra.privileges = [Privilege(scope: "*", level: .admin)]
+        extra.environment = "prod"
+        extra.credentials = [Credential(id: "k", kind: .accessKey, createdAt: now.addingTimeInterval(-500 * 86_400), exposures: ["in a gist"])]
+        let second = Snapshot.build(version: 2, now: now, slices: [.init(source: "demo", entities: first.entities.map(\.entity) + [extra])], collectors: first.collectors)
+        app.receive(second)
+        t.draw(app.render())
+        #expect(app.state.tables[.serviceAccounts]?.selectedID == selected)
+        #expect(app.state.tables[.serviceAccounts]?.cursor == 3)
+        #expect(t.row(3).hasPrefix("+ CRIT"), "new rows are marked: \(t.row(3))")
+        app.press(.character("p"), on: t)
+        #expect(t.row(23).contains("PAUSED"))
+        app.receive(Snapshot.build(version: 3, now: now, slices: [.init(source: "demo", entities: first.entities.map(\.entity))], collectors: first.collectors))
+        t.draw(app.render())
+        #expect(app.state.snapshot.version == 2)
+        #expect(t.row(23).contains("PAUSED (new data)"))
+        app.press(.character("p"), on: t)
+        #expect(app.state.snapshot.version == 3)
+        #expect(!t.row(23).contains("PAUSED"))
+    }
+
+    @Test("a cursor move rewrites only the two rows it changed")
+    func minimalDiff() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        app.press(.character("4"), on: t)
+        let before = t.cellsWritten
+        app.press(.character("j"), on: t)
+        let written = t.cellsWritten - before
+        // Two table rows, plus the position counter on the prompt line.
+        #expect(written <= 2 * 80 + 12, "wrote \(written) cells")
+        let idle = t.cellsWritten
+        t.draw(app.render())
+        #expect(t.cellsWritten == idle, "nothing changed, nothing written")
+    }
+
+    @Test("q and Ctrl-C quit")
+    func quit() async throws {
+        let (app, t) = makeApp(try await demoSnapshot())
+        app.press(.control("c"), on: t)
+        #expect(app.quitRequested)
+        let (app2, t2) = makeApp(try await demoSnapshot())
+        app2.press(.character("q"), on: t2)
+        #expect(app2.quitRequested)
+    }
+}
