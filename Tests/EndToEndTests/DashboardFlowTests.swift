@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+
+/// One test per key flow, through a real pseudo-terminal and real ncurses.
+@Suite("Dashboard in tmux (the real binary)", .serialized)
+struct DashboardFlowTests {
+    /// After trustgap exits, the shell reads and echoes input normally again.
+    func expectShellUsable(_ t: TmuxSession) throws {
+        try t.waitFor("EXIT=")
+        // Counts the terminal modes a crashed curses program leaves behind (-echo, -icanon): 0 when restored.
+        try t.type("echo \"BROKEN_MODES=$(stty -a | grep -o -w -e -echo -e -icanon | wc -l)\"")
+        try t.keys("Enter")
+        try t.waitFor("BROKEN_MODES=0")
+    }
+
+    @Test("starts at 80x24 on the Overview, and q quits leaving the shell usable")
+    func overviewAndQuit() throws {
+        let t = try TmuxSession()
+        try t.start()
+        let screen = try t.waitFor("THE GAP")
+        #expect(screen.contains("Service accounts"))
+        #expect(screen.contains("RISKIEST"))
+        #expect(screen.contains("collectors 1/1 ok"))
+        try t.keys("q")
+        let after = try t.waitFor("EXIT=0")
+        #expect(!after.contains("THE GAP"), "the screen is restored")
+        try expectShellUsable(t)
+    }
+
+    @Test("switch to Agents and filter live")
+    func agentsFilter() throws {
+        let t = try TmuxSession()
+        try t.start()
+        try t.waitFor("THE GAP")
+        try t.keys("5")
+        try t.waitFor("APPROVED")
+        try t.keys("/")
+        try t.type("cursor")
+        let screen = try t.waitFor("/cursor_")
+        let rows = screen.split(separator: "\n").dropFirst(3).prefix(5).filter { $0.contains("CRIT") || $0.contains("HIGH") || $0.contains("MED") }
+        #expect(!rows.isEmpty)
+        for r in rows { #expect(r.lowercased().contains("cursor"), "\(r)") }
+        try t.keys("Enter")
+        try t.waitFor("filter \"cursor\"")
+        try t.keys("Escape")
+        try t.waitUntil("filter cleared") { !$0.contains("filter \"cursor\"") }
+        try t.keys("q")
+        try t.waitFor("EXIT=0")
+    }
+
+    @Test("open a detail and go back")
+    func detail() throws {
+        let t = try TmuxSession()
+        try t.start()
+        try t.waitFor("THE GAP")
+        try t.keys("4")
+        try t.waitFor("KEY AGE")
+        try t.keys("Enter")
+        let screen = try t.waitFor("FINDINGS (")
+        #expect(screen.contains("coverage"))
+        try t.keys("Escape")
+        try t.waitFor("KEY AGE")
+        try t.keys("C-c")
+        try t.waitFor("EXIT=0")
+        try expectShellUsable(t)
+    }
+
+    @Test("resize to 40x12 shows the too-small screen, and back to 80x24 redraws")
+    func resize() throws {
+        let t = try TmuxSession()
+        try t.start()
+        try t.waitFor("THE GAP")
+        try t.resize(width: 40, height: 12)
+        let small = try t.waitFor("terminal too small")
+        #expect(small.contains("need 64x16, have 40x12"))
+        try t.resize(width: 80, height: 24)
+        let back = try t.waitFor("THE GAP")
+        #expect(!back.contains("terminal too small"))
+        try t.resize(width: 200, height: 50)
+        try t.waitFor("8 Collectors")
+        try t.keys("q")
+        try t.waitFor("EXIT=0")
+    }
+
+    @Test("NO_COLOR=1 draws without colour")
+    func noColor() throws {
+        let t = try TmuxSession()
+        try t.start(environment: ["NO_COLOR": "1"])
+        try t.waitFor("THE GAP")
+        let raw = try t.screen(escapes: true)
+        #expect(!raw.contains("38;5;"), "no 256-colour foregrounds")
+        #expect(!raw.contains("48;5;"), "no 256-colour backgrounds")
+        #expect(raw.contains("\u{1B}[7m") || raw.contains(";7m"), "meaning kept by reverse video")
+        try t.keys("q")
+        try t.waitFor("EXIT=0")
+    }
+
+    @Test("TERM=vt100 works without colour")
+    func vt100() throws {
+        let t = try TmuxSession()
+        try t.start(environment: ["TERM": "vt100"])
+        try t.waitFor("THE GAP")
+        try t.keys("2")
+        try t.waitFor("APPROVED")
+        try t.keys("q")
+        try t.waitFor("EXIT=0")
+        try expectShellUsable(t)
+    }
+
+    @Test("LANG=C draws ASCII only")
+    func asciiLocale() throws {
+        let t = try TmuxSession()
+        try t.start(environment: ["LANG": "C", "LC_ALL": "C"])
+        let screen = try t.waitFor("THE GAP")
+        #expect(screen.unicodeScalars.allSatisfy { $0.isASCII }, "non-ASCII on screen")
+        #expect(screen.contains("#"))
+        try t.keys("q")
+        try t.waitFor("EXIT=0")
+    }
+
+    @Test("SIGHUP and SIGTERM restore the terminal and end the process", arguments: [SIGHUP, SIGTERM])
+    func signals(signal: Int32) throws {
+        let t = try TmuxSession()
+        try t.start()
+        try t.waitFor("THE GAP")
+        let pid = try #require(try t.trustgapPID())
+        kill(pid, signal)
+        let screen = try t.waitFor("EXIT=\(128 + signal)")
+        #expect(!screen.contains("THE GAP"))
+        try expectShellUsable(t)
+    }
+
+    @Test("a hostile inventory cannot change the screen outside its cells or the pane title")
+    func hostile() throws {
+        let t = try TmuxSession(width: 120, height: 30)
+        let dir = t.scratch
+        let names = [
+            "\u{1B}[2J\u{1B}[Hwiped", "\u{1B}]0;pwned-title\u{07}osc", "\u{1B}]2;title2\u{1B}\\st", "\u{202E}gnp.exe",
+            String(repeating: "L", count: 10_000), "東京-🚀-agent", "bell\u{07}del\u{7F}",
+        ]
+        var lines = names.enumerated().map { i, n in
+            let json = try! JSONSerialization.data(withJSONObject: ["id": "host:agent/h\(i)", "population": "agent", "name": n, "owner": ["name": "\u{1B}[31mred"]])
+            return String(decoding: json, as: UTF8.self)
+        }
+        // Invalid UTF-8 inside a record.
+        lines.append(#"{"id":"host:agent/bad","population":"agent","name":"bad"# + "\u{FFFD}" + #"utf"}"#)
+        var data = Data(lines.joined(separator: "\n").utf8)
+        data.append(contentsOf: [0x0A])
+        data.append(contentsOf: Array(#"{"id":"host:agent/raw","population":"agent","name":"raw"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8) + [0x0A])
+        try data.write(to: dir.appendingPathComponent("hostile.jsonl"))
+        try "collectors:\n  - type: file\n    name: hostile\n    path: hostile.jsonl\n".write(to: dir.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        let titleBefore = t.paneTitle
+        try t.start(["--config", dir.appendingPathComponent("config.yaml").path])
+        try t.waitFor("THE GAP")
+        try t.keys("5")
+        let screen = try t.waitFor("APPROVED")
+        #expect(screen.contains("東京-🚀-agent"))
+        #expect(screen.contains("LLLL"))
+        // The escape sequences are drawn as inert text inside their cells (ESC and BEL replaced), never interpreted.
+        #expect(screen.contains("\u{FFFD}]0;pwned-title\u{FFFD}osc"))
+        #expect(screen.contains("\u{FFFD}[2J\u{FFFD}[Hwiped"))
+        #expect(t.paneTitle == titleBefore, "the pane title changed")
+        let rows = screen.trimmingCharacters(in: .newlines).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(rows.count == 30, "the screen scrolled or was cleared: \(rows.count) rows")
+        #expect(rows[0].contains("trustgap"), "header still in place")
+        try t.keys("q")
+        try t.waitFor("EXIT=0")
+    }
+}
