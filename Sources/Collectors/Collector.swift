@@ -63,14 +63,8 @@ extension CollectorReport {
     /// The contract a report must meet to replace a good slice: ids and names present and of sane size.
     func validate() throws(CollectorError) {
         for (i, e) in entities.enumerated() {
-            if e.id.trimmingCharacters(in: .whitespaces).isEmpty {
-                throw .invalidReport("entity #\(i + 1) has an empty id")
-            }
-            if e.id.utf8.count > 1024 {
-                throw .invalidReport("entity #\(i + 1) has an id longer than 1024 bytes")
-            }
-            if e.name.trimmingCharacters(in: .whitespaces).isEmpty {
-                throw .invalidReport("entity \(e.id) has an empty name")
+            if let problem = e.validationProblem {
+                throw .invalidReport("entity #\(i + 1)\(e.id.isEmpty ? "" : " (\(e.id.prefix(80)))"): \(problem)")
             }
         }
     }

@@ -135,6 +135,8 @@ public enum ConfigLoader {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return ConfigError(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            return ConfigError(file: file, line: context.mark.line, key: duplicates.sorted().joined(separator: ", "), message: "given twice")
         default:
             return ConfigError(file: file, message: "invalid YAML: \(error)")
         }

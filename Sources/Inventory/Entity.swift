@@ -56,6 +56,15 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
         self.attributes = attributes
     }
 
+    /// Why this entity can't be accepted from a source, or nil when it can: an id and a name are needed, and an
+    /// id is at most 1024 bytes.
+    public var validationProblem: String? {
+        if id.trimmingCharacters(in: .whitespaces).isEmpty { return "\"id\" is empty" }
+        if id.utf8.count > 1024 { return "\"id\" is longer than 1024 bytes" }
+        if name.trimmingCharacters(in: .whitespaces).isEmpty { return "\"name\" is empty" }
+        return nil
+    }
+
     /// True when none of the population's governing controls covers it.
     public var unmanaged: Bool { coverage.isDisjoint(with: population.governingControls) }
 

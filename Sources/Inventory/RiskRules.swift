@@ -15,7 +15,7 @@ public struct RiskRules: Sendable {
         var byFingerprint: [String: Use] = [:]
 
         public init(_ entities: some Sequence<Entity>) {
-            for e in entities where e.population == .serviceAccount || e.population == .agent || e.population == .app {
+            for e in entities {
                 for c in e.credentials {
                     guard let fp = c.fingerprint, !fp.isEmpty else { continue }
                     var use = byFingerprint[fp] ?? Use(entityIDs: [], environments: [])

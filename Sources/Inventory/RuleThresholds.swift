@@ -6,7 +6,7 @@ public struct RuleThresholds: Sendable, Hashable {
     public var staleAfterDays: Double = 90
     /// A device whose OS has had no security update for this long is outdated.
     public var osPatchMaxAgeDays: Double = 60
-    /// OAuth scopes (or suffixes after the last `/` or `.`) that count as broad.
+    /// OAuth scopes that count as broad, matched whole or by the part after the last `/` (for URL scopes).
     public var broadOAuthScopes: Set<String> = [
         "*", "repo", "admin:org", "write:org", "drive", "mail.readwrite", "mail.read", "mail.send",
         "files.readwrite.all", "directory.readwrite.all", "user.readwrite.all", "sites.fullcontrol.all",

@@ -74,9 +74,12 @@ public struct SnapshotDocument: Codable, Sendable {
 /// ISO 8601 dates with or without fractional seconds, or plain `YYYY-MM-DD`.
 public enum ISO8601 {
     public static func parse(_ text: String) -> Date? {
+        // Strict: the style accepts a valid prefix followed by anything, so require the zone designator at the end.
+        guard text.utf8.count == 10 || text.hasSuffix("Z") || text.range(of: #"[+-]\d\d:?\d\d$"#, options: .regularExpression) != nil else { return nil }
         if let d = try? Date(text, strategy: .iso8601) { return d }
         if let d = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return d }
-        if let d = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) { return d }
+        // A plain date only when the whole text is one: `2026-01-31`.
+        if text.utf8.count == 10, let d = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) { return d }
         return nil
     }
 }

@@ -15,4 +15,22 @@ struct Trustgap: AsyncParsableCommand {
         subcommands: [DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self],
         defaultSubcommand: DashboardCommand.self
     )
+
+    /// Like ArgumentParser's own, but a bad flag exits 2 (bad input), as the documented exit codes say.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }

@@ -70,6 +70,23 @@ struct FileCollectorTests {
         }
     }
 
+    @Test("records the runner would refuse are skipped one by one, not the whole file")
+    func perRecordValidation() async throws {
+        let longID = String(repeating: "x", count: 1100)
+        let path = try write("v.jsonl", """
+        {"id":"a:1","population":"agent","name":"   "}
+        {"id":"\(longID)","population":"agent","name":"long"}
+        {"id":"a:3","population":"agent","name":"fine","last_seen":"2026-01-31garbage"}
+        {"id":"a:4","population":"agent","name":"fine","last_seen":"2026-01-31"}
+        """)
+        let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
+        #expect(report.entities.map(\.id) == ["a:4"])
+        #expect(report.warnings[0] == "\(path):1: \"name\" is empty")
+        #expect(report.warnings[1] == "\(path):2: \"id\" is longer than 1024 bytes")
+        #expect(report.warnings[2].hasPrefix("\(path):3: \"last_seen\": expected an ISO 8601 date"))
+        try report.validate()
+    }
+
     @Test("the file is re-read when it changes")
     func reread() async throws {
         let path = try write("e.jsonl", #"{"id":"a:1","population":"agent","name":"one"}"# + "\n")

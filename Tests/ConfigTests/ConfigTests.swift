@@ -83,6 +83,12 @@ struct ConfigTests {
           - type: demo
           - type: demo
         """) == "cfg.yaml:3: collectors[1]: two collectors are named 'demo'; give each a unique name")
+        #expect(error("""
+        collectors:
+          - type: demo
+        theme: light
+        theme: dark
+        """) == "cfg.yaml:3: theme: given twice")
         #expect(error("theme: dark\n").hasPrefix("cfg.yaml:1: collectors: at least one collector is needed"))
         #expect(error("") == "cfg.yaml: the file is empty; see docs/configuration.md")
     }

@@ -78,4 +78,14 @@ struct SnapshotCommandTests {
         #expect(r.status == 1)
         #expect(r.stderr.contains("missing.jsonl: cannot read the file"))
     }
+
+    @Test("a bad flag exits 2 with the usage")
+    func badFlag() throws {
+        let r = try Binary.run(["snapshot", "--format", "xml"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("'xml' is invalid for '--format"))
+        let small = try Binary.run(["snapshot", "--demo-size", "3"])
+        #expect(small.status == 2)
+        #expect(small.stderr.contains("--demo-size must be from 8 to 5000000"))
+    }
 }

@@ -65,8 +65,8 @@ public final class FileCollector: Collector {
         for record in records {
             do {
                 var e = try decoder.decode(Entity.self, from: Data(record.bytes))
-                if e.id.trimmingCharacters(in: .whitespaces).isEmpty {
-                    warnings.append("\(path):\(record.line): \"id\" is empty")
+                if let problem = e.validationProblem {
+                    warnings.append("\(path):\(record.line): \(problem)")
                     continue
                 }
                 if !e.sources.contains(source) { e.sources.append(source) }
@@ -76,7 +76,7 @@ public final class FileCollector: Collector {
             }
         }
         if entities.isEmpty, !warnings.isEmpty {
-            throw CollectorError.failed("\(path): no valid records; first problem: \(warnings[0])")
+            throw CollectorError.failed("no valid records; first problem: \(warnings[0])")
         }
         return CollectorReport(entities: entities, warnings: warnings)
     }

@@ -77,7 +77,7 @@ public struct SnapshotText {
             lines.append("")
         }
         if !s.requests.isEmpty {
-            lines.append("\(s.requests.count) access request(s) observed; see the Access panel or `trustgap grants list`.")
+            lines.append("\(s.requests.count) access request(s) observed; see the Access panel of the dashboard.")
         }
         return lines.map { $0.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression) }.joined(separator: "\n") + "\n"
     }
