@@ -11,6 +11,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // The one C boundary: only `Terminal` imports it.
@@ -24,7 +28,14 @@ let package = Package(
             "Inventory",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Access", dependencies: ["Inventory"]),
+        .target(name: "Access", dependencies: [
+            "Inventory",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Subprocess", package: "swift-subprocess"),
+            .product(name: "SystemPackage", package: "swift-system"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Terminal", dependencies: ["CNCurses"]),
         .target(name: "Dashboard", dependencies: [
             "Inventory", "Access", "Terminal",

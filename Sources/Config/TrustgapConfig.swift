@@ -1,3 +1,4 @@
+import Access
 import Collectors
 import Foundation
 import Inventory
@@ -14,6 +15,8 @@ public struct TrustgapConfig: Sendable {
     public var readonly: Bool
     /// Overrides every collector's interval in the dashboard.
     public var refreshSeconds: Double?
+    public var policy = AccessPolicy()
+    public var hooks = HookConfig()
 
     public init(file: String? = nil, collectors: [CollectorConfig], thresholds: RuleThresholds = RuleThresholds(),
                 theme: String? = nil, store: String? = nil, readonly: Bool = false, refreshSeconds: Double? = nil) {
@@ -104,7 +107,7 @@ public enum ConfigLoader {
         let top = YAMLValue(node: root, path: "", file: file)
         var config = TrustgapConfig(file: file, collectors: [])
         var sawCollectors = false
-        for (key, value) in try top.mapping(allowed: ["collectors", "rules", "theme", "store", "readonly", "refresh"]) {
+        for (key, value) in try top.mapping(allowed: ["collectors", "rules", "theme", "store", "readonly", "refresh", "policy", "hooks"]) {
             switch key {
             case "collectors":
                 sawCollectors = true
@@ -121,6 +124,8 @@ public enum ConfigLoader {
             case "store": config.store = resolve(try value.string(), baseDir: baseDir)
             case "readonly": config.readonly = try value.bool()
             case "refresh": config.refreshSeconds = try duration(value)
+            case "policy": config.policy = try policy(value)
+            case "hooks": config.hooks = try hooks(value, baseDir: baseDir)
             default: break
             }
         }
@@ -195,6 +200,49 @@ public enum ConfigLoader {
             options = .file(path: resolve(path, baseDir: baseDir))
         }
         return CollectorConfig(type: type, name: name, intervalSeconds: interval, timeoutSeconds: timeout, options: options)
+    }
+
+    static func policy(_ value: YAMLValue) throws(ConfigError) -> AccessPolicy {
+        var policy = AccessPolicy()
+        let keys: Set<String> = Set(Population.allCases.map(\.rawValue)).union(["request_lapse"])
+        for (key, v) in try value.mapping(allowed: keys) {
+            if key == "request_lapse" {
+                policy.requestLapseSeconds = try duration(v)
+                continue
+            }
+            let population = Population(rawValue: key)!
+            var p = PopulationPolicy.defaults(for: population)
+            for (k, item) in try v.mapping(allowed: ["max_ttl", "require_reason", "approvals", "admin_approvals", "forbidden_scopes"]) {
+                switch k {
+                case "max_ttl": p.maxTTLSeconds = try duration(item)
+                case "require_reason": p.requireReason = try item.bool()
+                case "approvals": p.approvals = try item.int(1...5)
+                case "admin_approvals": p.adminApprovals = try item.int(1...5)
+                case "forbidden_scopes": p.forbiddenScopes = try item.strings()
+                default: break
+                }
+            }
+            policy.populations[population] = p
+        }
+        return policy
+    }
+
+    static func hooks(_ value: YAMLValue, baseDir: String) throws(ConfigError) -> HookConfig {
+        var commands: [String: [String]] = [:]
+        var timeout = 30.0
+        for (key, v) in try value.mapping(allowed: Set(HookConfig.events).union(["timeout"])) {
+            if key == "timeout" {
+                timeout = try duration(v)
+                continue
+            }
+            let argv = try v.strings()
+            guard let program = argv.first, !program.isEmpty else {
+                throw v.error("a hook is a program and its arguments, like [\"/opt/trustgap/hooks/grant.sh\", \"--mode\", \"approve\"]")
+            }
+            // A program given with a path is resolved against the config file's folder; a bare name is found on PATH.
+            commands[key] = [program.contains("/") ? resolve(program, baseDir: baseDir) : program] + argv.dropFirst()
+        }
+        return HookConfig(commands: commands, timeoutSeconds: timeout)
     }
 
     static func thresholds(_ value: YAMLValue) throws(ConfigError) -> RuleThresholds {

@@ -63,10 +63,12 @@ enum CLIError: Error, CustomStringConvertible {
     case badInput(String)
     /// A runtime failure: exit 1.
     case failed(String)
+    /// Any other documented code (3 refused, 4 conflict, 5 not found).
+    case code(Int32, String)
 
     var description: String {
         switch self {
-        case .badInput(let m), .failed(let m): m
+        case .badInput(let m), .failed(let m), .code(_, let m): m
         }
     }
 
@@ -74,6 +76,7 @@ enum CLIError: Error, CustomStringConvertible {
         switch self {
         case .badInput: 2
         case .failed: 1
+        case .code(let c, _): c
         }
     }
 }

@@ -9,10 +9,11 @@ struct Trustgap: AsyncParsableCommand {
         discussion: """
         With no command, opens the dashboard. With no config file, shows the built-in demo organisation.
 
-        Exit codes: 0 success; 1 a runtime failure (every collector failed, a store error); \
-        2 bad input (a config error, a bad flag, a refused action).
+        Exit codes: 0 success; 1 a runtime failure (every collector failed, a store error, a broken audit chain); \
+        2 bad input (a config error, a bad flag); 3 refused by policy or read-only mode; 4 someone else decided \
+        first; 5 no such request, grant or entity.
         """,
-        subcommands: [DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self],
+        subcommands: [DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self, RequestCommand.self, GrantsCommand.self, SweepCommand.self, AuditCommand.self],
         defaultSubcommand: DashboardCommand.self
     )
 

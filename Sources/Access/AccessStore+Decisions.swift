@@ -1,0 +1,398 @@
+import Foundation
+import GRDB
+import Inventory
+
+/// The subject of a request, as the inventory knows it.
+public struct Subject: Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var population: Population
+
+    public init(id: String, name: String, population: Population) {
+        self.id = id
+        self.name = name
+        self.population = population
+    }
+}
+
+/// What an approval did: granted access, or recorded one of several approvals a two-person rule needs.
+public enum ApprovalOutcome: Sendable, Equatable {
+    case granted(Grant)
+    case recorded(approvalsLeft: Int)
+}
+
+/// Which hook events are configured, so a decision knows whether it owes a real-world effect.
+public struct HookEvents: Sendable, Equatable {
+    public var configured: Set<String>
+    public init(_ configured: Set<String> = []) { self.configured = configured }
+    func actuation(for event: String) -> ActuationState { configured.contains(event) ? .pending : .notConfigured }
+}
+
+extension AccessStore {
+    // MARK: Reading
+
+    static func request(_ row: Row, approvals: [Approval]) -> AccessRequest {
+        AccessRequest(
+            id: row["id"], subject: row["subject"], subjectName: row["subject_name"],
+            population: Population(rawValue: row["population"]) ?? .agent, scope: row["scope"], requester: row["requester"],
+            reason: row["reason"], ticket: row["ticket"], ttlSeconds: row["ttl_seconds"],
+            createdAt: Date(timeIntervalSince1970: row["created_at"]), lapsesAt: Date(timeIntervalSince1970: row["lapses_at"]),
+            state: RequestState(rawValue: row["state"]) ?? .pending, approvals: approvals, decidedBy: row["decided_by"],
+            decidedAt: (row["decided_at"] as Double?).map(Date.init(timeIntervalSince1970:)), decisionReason: row["decision_reason"],
+            grantID: row["grant_id"], sourceKey: row["source_key"])
+    }
+
+    static func grant(_ row: Row) -> Grant {
+        let approvers = (try? JSONDecoder().decode([String].self, from: Data((row["approvers"] as String).utf8))) ?? []
+        return Grant(
+            id: row["id"], requestID: row["request_id"], subject: row["subject"], subjectName: row["subject_name"],
+            population: Population(rawValue: row["population"]) ?? .agent, scope: row["scope"], approvers: approvers,
+            reason: row["reason"], startsAt: Date(timeIntervalSince1970: row["starts_at"]),
+            expiresAt: Date(timeIntervalSince1970: row["expires_at"]), state: GrantState(rawValue: row["state"]) ?? .active,
+            endedBy: row["ended_by"], endedAt: (row["ended_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
+            endReason: row["end_reason"], actuation: ActuationState(rawValue: row["actuation"]) ?? .notConfigured,
+            actuationDetail: row["actuation_detail"], actuationAttempts: row["actuation_attempts"], actuationEvent: row["actuation_event"])
+    }
+
+    static func loadRequest(_ db: Database, _ id: String) throws -> AccessRequest? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id]) else { return nil }
+        let approvals = try Row.fetchAll(db, sql: "SELECT * FROM approvals WHERE request_id = ? ORDER BY at", arguments: [id]).map {
+            Approval(analyst: $0["analyst"], at: Date(timeIntervalSince1970: $0["at"]), reason: $0["reason"])
+        }
+        return request(row, approvals: approvals)
+    }
+
+    static func loadGrant(_ db: Database, _ id: String) throws -> Grant? {
+        try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ?", arguments: [id]).map(grant)
+    }
+
+    /// Requests, oldest first; all of them, or those in one state.
+    public func requests(state: RequestState? = nil) throws(AccessError) -> [AccessRequest] {
+        try read { db in
+            let rows = state == nil
+                ? try Row.fetchAll(db, sql: "SELECT * FROM requests ORDER BY created_at, id")
+                : try Row.fetchAll(db, sql: "SELECT * FROM requests WHERE state = ? ORDER BY created_at, id", arguments: [state!.rawValue])
+            var approvals: [String: [Approval]] = [:]
+            for a in try Row.fetchAll(db, sql: "SELECT * FROM approvals ORDER BY at") {
+                approvals[a["request_id"], default: []].append(Approval(analyst: a["analyst"], at: Date(timeIntervalSince1970: a["at"]), reason: a["reason"]))
+            }
+            return rows.map { Self.request($0, approvals: approvals[$0["id"]] ?? []) }
+        }
+    }
+
+    /// Grants, soonest expiry first; all, or those in one state.
+    public func grants(state: GrantState? = nil) throws(AccessError) -> [Grant] {
+        try read { db in
+            let rows = state == nil
+                ? try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY expires_at, id")
+                : try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE state = ? ORDER BY expires_at, id", arguments: [state!.rawValue])
+            return rows.map(Self.grant)
+        }
+    }
+
+    public func request(id: String) throws(AccessError) -> AccessRequest? { try read { db in try Self.loadRequest(db, id) } }
+    public func grant(id: String) throws(AccessError) -> Grant? { try read { db in try Self.loadGrant(db, id) } }
+
+    /// A time as the CLI and messages show it: `2026-11-29 13:05:00 UTC`.
+    public static func when(_ d: Date?) -> String {
+        guard let d else { return "?" }
+        return d.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateTimeSeparator(.space).time(includingFractionalSeconds: false)) + " UTC"
+    }
+
+    static func alreadyDecided(_ r: AccessRequest) -> AccessError {
+        switch r.state {
+        case .pending: .conflict("request \(r.id) is still pending")
+        case .lapsed: .conflict("request \(r.id) lapsed at \(when(r.lapsesAt)): nobody decided in time")
+        default: .conflict("request \(r.id) was already \(r.state.rawValue) by \(r.decidedBy ?? "?") at \(when(r.decidedAt))" + (r.decisionReason.map { ": \($0)" } ?? ""))
+        }
+    }
+
+    static func notActive(_ g: Grant) -> AccessError {
+        switch g.state {
+        case .active: .conflict("grant \(g.id) is active")
+        case .expired: .conflict("grant \(g.id) already expired at \(when(g.expiresAt))")
+        case .revoked: .conflict("grant \(g.id) was already revoked by \(g.endedBy ?? "?") at \(when(g.endedAt))" + (g.endReason.map { ": \($0)" } ?? ""))
+        }
+    }
+
+    // MARK: Requests
+
+    /// Files a request for time-bound access.
+    @discardableResult
+    public func file(subject: Subject, scope: String, ttlSeconds: Double, reason: String, ticket: String? = nil,
+                     by analyst: Analyst, policy: AccessPolicy, now: Date) throws(AccessError) -> AccessRequest {
+        try policy.checkRequest(population: subject.population, scope: scope, ttlSeconds: ttlSeconds, reason: reason)
+        let id = Self.newID("req")
+        return try write { db in
+            let r = AccessRequest(
+                id: id, subject: subject.id, subjectName: subject.name, population: subject.population, scope: scope,
+                requester: analyst.user, reason: reason, ticket: ticket, ttlSeconds: ttlSeconds, createdAt: now,
+                lapsesAt: now.addingTimeInterval(policy.requestLapseSeconds), state: .pending, approvals: [])
+            try Self.insert(db, r)
+            try Self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: ttlSeconds,
+                                                 reason: reason, result: "pending", target: r.id, detail: ticket.map { "ticket \($0)" } ?? ""), by: analyst, at: now)
+            return r
+        }
+    }
+
+    static func insert(_ db: Database, _ r: AccessRequest) throws {
+        try db.execute(sql: """
+            INSERT INTO requests (id, subject, subject_name, population, scope, requester, reason, ticket, ttl_seconds,
+                created_at, lapses_at, state, source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [r.id, r.subject, r.subjectName, r.population.rawValue, r.scope, r.requester, r.reason, r.ticket,
+                             r.ttlSeconds, r.createdAt.timeIntervalSince1970, r.lapsesAt.timeIntervalSince1970, r.state.rawValue, r.sourceKey])
+    }
+
+    /// Files requests a collector observed (the demo's agents asking), each once. Returns how many were new.
+    @discardableResult
+    public func ingest(_ proposals: [RequestProposal], subjects: (String) -> Subject?, by analyst: Analyst,
+                       policy: AccessPolicy, now: Date) throws(AccessError) -> Int {
+        guard !proposals.isEmpty, !readonly else { return 0 }
+        let known: Set<String> = try read { db in
+            Set(try String.fetchAll(db, sql: "SELECT source_key FROM requests WHERE source_key IS NOT NULL"))
+        }
+        let fresh = proposals.filter { !known.contains($0.key) }.compactMap { p in subjects(p.subject).map { (p, $0) } }
+        guard !fresh.isEmpty else { return 0 }
+        return try write { db in
+            var added = 0
+            for (p, subject) in fresh {
+                let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM requests WHERE source_key = ?", arguments: [p.key]) ?? false
+                if exists { continue }
+                let r = AccessRequest(
+                    id: Self.newID("req"), subject: subject.id, subjectName: subject.name, population: subject.population,
+                    scope: p.scope, requester: p.requester, reason: p.reason, ticket: p.ticket, ttlSeconds: p.ttlSeconds,
+                    createdAt: p.createdAt, lapsesAt: max(p.createdAt, now).addingTimeInterval(policy.requestLapseSeconds),
+                    state: .pending, approvals: [], sourceKey: p.key)
+                try Self.insert(db, r)
+                try Self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
+                                                     reason: r.reason, result: "pending", target: r.id,
+                                                     detail: "filed from a collector for \(p.requester)"), by: analyst, at: now)
+                added += 1
+            }
+            return added
+        }
+    }
+
+    /// Approves a request. With a two-person rule, the first approval is recorded and the grant waits for the next.
+    /// `ttlSeconds` nil means the requested TTL, capped by policy.
+    public func approve(_ id: String, ttlSeconds: Double? = nil, reason: String, by analyst: Analyst, policy: AccessPolicy,
+                        hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> ApprovalOutcome {
+        try write { db in
+            guard let r = try Self.loadRequest(db, id) else { throw AccessError.notFound("no request \(id)") }
+            guard r.state == .pending else { throw Self.alreadyDecided(r) }
+            guard now < r.lapsesAt else { throw AccessError.conflict("request \(id) lapsed at \(Self.when(r.lapsesAt)): nobody decided in time") }
+            let ttl = ttlSeconds ?? min(r.ttlSeconds, policy[r.population].maxTTLSeconds)
+            try policy.checkApproval(r, by: analyst, ttlSeconds: ttl, reason: reason)
+            try db.execute(sql: "INSERT INTO approvals (request_id, analyst, at, reason) VALUES (?, ?, ?, ?)",
+                           arguments: [id, analyst.user, now.timeIntervalSince1970, reason])
+            let needed = policy.approvalsNeeded(r.population, scope: r.scope)
+            let have = r.approvals.count + 1
+            if have < needed {
+                try Self.appendAudit(db, AuditFields(action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
+                                                     result: "approval \(have) of \(needed)", target: id), by: analyst, at: now)
+                return .recorded(approvalsLeft: needed - have)
+            }
+            let grantID = Self.newID("gr")
+            try db.execute(sql: """
+                UPDATE requests SET state = 'approved', decided_by = ?, decided_at = ?, decision_reason = ?, grant_id = ?
+                WHERE id = ? AND state = 'pending'
+                """, arguments: [analyst.user, now.timeIntervalSince1970, reason, grantID, id])
+            guard db.changesCount == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
+            let g = Grant(
+                id: grantID, requestID: id, subject: r.subject, subjectName: r.subjectName, population: r.population, scope: r.scope,
+                approvers: r.approvals.map(\.analyst) + [analyst.user], reason: reason, startsAt: now,
+                expiresAt: now.addingTimeInterval(ttl), state: .active, actuation: hooks.actuation(for: "approve"),
+                actuationAttempts: 0, actuationEvent: hooks.configured.contains("approve") ? "approve" : nil)
+            try Self.insert(db, g)
+            try Self.appendAudit(db, AuditFields(action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
+                                                 result: "granted until \(Self.when(g.expiresAt))", target: "\(id) -> \(grantID)"), by: analyst, at: now)
+            return .granted(g)
+        }
+    }
+
+    static func insert(_ db: Database, _ g: Grant) throws {
+        let approvers = String(decoding: try JSONEncoder().encode(g.approvers), as: UTF8.self)
+        try db.execute(sql: """
+            INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at,
+                state, actuation, actuation_attempts, actuation_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+            """, arguments: [g.id, g.requestID, g.subject, g.subjectName, g.population.rawValue, g.scope, approvers, g.reason,
+                             g.startsAt.timeIntervalSince1970, g.expiresAt.timeIntervalSince1970, g.state.rawValue,
+                             g.actuation.rawValue, g.actuationEvent])
+    }
+
+    /// Denies a pending request.
+    @discardableResult
+    public func deny(_ id: String, reason: String, by analyst: Analyst, policy: AccessPolicy, hooks: HookEvents = HookEvents(),
+                     now: Date) throws(AccessError) -> AccessRequest {
+        try decideWithoutGrant(id, to: .denied, reason: reason, by: analyst, policy: policy, now: now)
+    }
+
+    /// Withdraws a pending request: only its requester may.
+    @discardableResult
+    public func cancel(_ id: String, reason: String, by analyst: Analyst, policy: AccessPolicy, now: Date) throws(AccessError) -> AccessRequest {
+        try decideWithoutGrant(id, to: .cancelled, reason: reason, by: analyst, policy: policy, now: now)
+    }
+
+    func decideWithoutGrant(_ id: String, to state: RequestState, reason: String, by analyst: Analyst, policy: AccessPolicy,
+                            now: Date) throws(AccessError) -> AccessRequest {
+        try write { db in
+            guard let r = try Self.loadRequest(db, id) else { throw AccessError.notFound("no request \(id)") }
+            guard r.state == .pending else { throw Self.alreadyDecided(r) }
+            if state == .cancelled, r.requester != analyst.user {
+                throw AccessError.refused(rule: "requester_only", message: "only \(r.requester), who asked, can cancel request \(id)")
+            }
+            try policy.checkReason(population: r.population, reason: reason)
+            try db.execute(sql: "UPDATE requests SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = 'pending'",
+                           arguments: [state.rawValue, analyst.user, now.timeIntervalSince1970, reason, id])
+            guard db.changesCount == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
+            let action = state == .denied ? "deny" : "cancel"
+            try Self.appendAudit(db, AuditFields(action: action, subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
+                                                 reason: reason, result: state.rawValue, target: id), by: analyst, at: now)
+            return try Self.loadRequest(db, id)!
+        }
+    }
+
+    // MARK: Grants
+
+    /// A direct time-bound grant, without a request. Admin scopes that need two approvals must go through a request.
+    public func directGrant(subject: Subject, scope: String, ttlSeconds: Double, reason: String, by analyst: Analyst,
+                            policy: AccessPolicy, hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> Grant {
+        try policy.checkRequest(population: subject.population, scope: scope, ttlSeconds: ttlSeconds, reason: reason)
+        let needed = policy.approvalsNeeded(subject.population, scope: scope)
+        if needed > 1 {
+            throw .refused(rule: "two_person", message: "\(scope) needs \(needed) approvals; file a request (trustgap request) for another analyst to approve")
+        }
+        return try write { db in
+            let g = Grant(
+                id: Self.newID("gr"), requestID: nil, subject: subject.id, subjectName: subject.name, population: subject.population,
+                scope: scope, approvers: [analyst.user], reason: reason, startsAt: now, expiresAt: now.addingTimeInterval(ttlSeconds),
+                state: .active, actuation: hooks.actuation(for: "approve"), actuationAttempts: 0,
+                actuationEvent: hooks.configured.contains("approve") ? "approve" : nil)
+            try Self.insert(db, g)
+            try Self.appendAudit(db, AuditFields(action: "grant", subject: g.subject, scope: scope, ttlSeconds: ttlSeconds, reason: reason,
+                                                 result: "granted until \(Self.when(g.expiresAt))", target: g.id), by: analyst, at: now)
+            return g
+        }
+    }
+
+    /// Extends an active grant: it stays active, expiring `ttlSeconds` from now (within the policy's maximum).
+    public func extend(_ id: String, ttlSeconds: Double, reason: String, by analyst: Analyst, policy: AccessPolicy,
+                       hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> Grant {
+        try write { db in
+            guard let g = try Self.loadGrant(db, id) else { throw AccessError.notFound("no grant \(id)") }
+            guard g.state == .active, g.expiresAt > now else {
+                throw g.state == .active ? AccessError.conflict("grant \(id) expired at \(Self.when(g.expiresAt)); the sweeper will close it") : Self.notActive(g)
+            }
+            try policy.checkTTL(population: g.population, ttlSeconds: ttlSeconds)
+            try policy.checkReason(population: g.population, reason: reason)
+            let newExpiry = now.addingTimeInterval(ttlSeconds)
+            guard newExpiry > g.expiresAt else {
+                throw AccessError.invalid("that would end grant \(id) sooner (it has \(DurationText.format(g.expiresAt.timeIntervalSince(now))) left); revoke it instead")
+            }
+            let actuation = hooks.actuation(for: "extend")
+            try db.execute(sql: """
+                UPDATE grants SET expires_at = ?, actuation = CASE WHEN ? = 'pending' THEN 'pending' ELSE actuation END,
+                    actuation_event = CASE WHEN ? = 'pending' THEN 'extend' ELSE actuation_event END, actuation_attempts = 0
+                WHERE id = ? AND state = 'active'
+                """, arguments: [newExpiry.timeIntervalSince1970, actuation.rawValue, actuation.rawValue, id])
+            guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
+            try Self.appendAudit(db, AuditFields(action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttlSeconds, reason: reason,
+                                                 result: "active until \(Self.when(newExpiry))", target: id,
+                                                 detail: "was until \(Self.when(g.expiresAt))"), by: analyst, at: now)
+            return try Self.loadGrant(db, id)!
+        }
+    }
+
+    /// Revokes an active grant now.
+    public func revoke(_ id: String, reason: String, by analyst: Analyst, policy: AccessPolicy, hooks: HookEvents = HookEvents(),
+                       now: Date) throws(AccessError) -> Grant {
+        try write { db in
+            guard let g = try Self.loadGrant(db, id) else { throw AccessError.notFound("no grant \(id)") }
+            guard g.state == .active else { throw Self.notActive(g) }
+            try policy.checkReason(population: g.population, reason: reason)
+            let actuation = hooks.actuation(for: "revoke")
+            try db.execute(sql: """
+                UPDATE grants SET state = 'revoked', ended_by = ?, ended_at = ?, end_reason = ?, actuation = ?, actuation_event = ?,
+                    actuation_attempts = 0, actuation_detail = NULL WHERE id = ? AND state = 'active'
+                """, arguments: [analyst.user, now.timeIntervalSince1970, reason, actuation.rawValue,
+                                 actuation == .pending ? "revoke" : nil, id])
+            guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
+            try Self.appendAudit(db, AuditFields(action: "revoke", subject: g.subject, scope: g.scope, ttlSeconds: nil, reason: reason,
+                                                 result: "revoked", target: id,
+                                                 detail: "\(DurationText.format(g.remaining(at: now))) were left"), by: analyst, at: now)
+            return try Self.loadGrant(db, id)!
+        }
+    }
+
+    // MARK: Sweeping
+
+    public struct SweepResult: Sendable, Equatable {
+        public var expired: [String] = []
+        public var lapsed: [String] = []
+    }
+
+    /// Expires grants whose time has passed and lapses requests nobody decided. Safe to run from several processes
+    /// at once: each change is a compare-and-set, so each grant expires exactly once.
+    public func sweep(by analyst: Analyst, hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> SweepResult {
+        let due: (grants: [String], requests: [String]) = try read { db in
+            (try String.fetchAll(db, sql: "SELECT id FROM grants WHERE state = 'active' AND expires_at <= ?", arguments: [now.timeIntervalSince1970]),
+             try String.fetchAll(db, sql: "SELECT id FROM requests WHERE state = 'pending' AND lapses_at <= ?", arguments: [now.timeIntervalSince1970]))
+        }
+        guard !due.grants.isEmpty || !due.requests.isEmpty, !readonly else { return SweepResult() }
+        return try write { db in
+            var result = SweepResult()
+            let actuation = hooks.actuation(for: "expire")
+            for id in due.grants {
+                guard let g = try Self.loadGrant(db, id), g.state == .active, g.expiresAt <= now else { continue }
+                try db.execute(sql: """
+                    UPDATE grants SET state = 'expired', ended_by = ?, ended_at = ?, end_reason = 'expired', actuation = ?,
+                        actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL WHERE id = ? AND state = 'active'
+                    """, arguments: [analyst.user, g.expiresAt.timeIntervalSince1970, actuation.rawValue, actuation == .pending ? "expire" : nil, id])
+                guard db.changesCount == 1 else { continue }
+                try Self.appendAudit(db, AuditFields(action: "expire", subject: g.subject, scope: g.scope, ttlSeconds: nil,
+                                                     reason: "time is up", result: "expired", target: id), by: analyst, at: now)
+                result.expired.append(id)
+            }
+            for id in due.requests {
+                guard let r = try Self.loadRequest(db, id), r.state == .pending else { continue }
+                try db.execute(sql: "UPDATE requests SET state = 'lapsed', decided_at = ? WHERE id = ? AND state = 'pending'",
+                               arguments: [r.lapsesAt.timeIntervalSince1970, id])
+                guard db.changesCount == 1 else { continue }
+                try Self.appendAudit(db, AuditFields(action: "lapse", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
+                                                     reason: "nobody decided in time", result: "lapsed", target: id), by: analyst, at: now)
+                result.lapsed.append(id)
+            }
+            return result
+        }
+    }
+
+    // MARK: Actuation
+
+    /// Grants whose hook is owed: pending, or failed and due for a retry.
+    public func owedActuations(now: Date, maxAttempts: Int = 10) throws(AccessError) -> [Grant] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT * FROM grants WHERE (actuation = 'pending' OR (actuation = 'actuation_failed' AND actuation_attempts < ?))
+                AND (actuation_next IS NULL OR actuation_next <= ?) ORDER BY starts_at
+                """, arguments: [maxAttempts, now.timeIntervalSince1970]).map(Self.grant)
+        }
+    }
+
+    /// Records a hook's result on the grant and in the audit log. A failure is retried later with back-off.
+    public func recordActuation(_ grantID: String, event: String, succeeded: Bool, detail: String, by analyst: Analyst,
+                                now: Date) throws(AccessError) {
+        try write { db in
+            guard let g = try Self.loadGrant(db, grantID), g.actuationEvent == event else { return }
+            let attempts = g.actuationAttempts + 1
+            let backoff = min(3600, 15 * pow(2, Double(attempts - 1)))
+            try db.execute(sql: """
+                UPDATE grants SET actuation = ?, actuation_detail = ?, actuation_attempts = ?, actuation_next = ?,
+                    actuation_event = CASE WHEN ? THEN NULL ELSE actuation_event END WHERE id = ?
+                """, arguments: [succeeded ? ActuationState.ok.rawValue : ActuationState.failed.rawValue, detail, attempts,
+                                 succeeded ? nil : now.addingTimeInterval(backoff).timeIntervalSince1970, succeeded, grantID])
+            try Self.appendAudit(db, AuditFields(action: "actuate", subject: g.subject, scope: g.scope, ttlSeconds: nil,
+                                                 reason: "\(event) hook, attempt \(attempts)", result: succeeded ? "ok" : "failed",
+                                                 target: grantID, detail: detail), by: analyst, at: now)
+        }
+    }
+}
