@@ -24,6 +24,9 @@ struct DashboardCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Hide and refuse every action that changes access.")
     var readonly = false
 
+    @Option(name: .long, help: ArgumentHelp("The access store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/trustgap.db).", valueName: "path"))
+    var store: String?
+
     func run() async throws {
         try await reporting {
             source.bootstrapLogging()
@@ -52,23 +55,36 @@ struct DashboardCommand: AsyncParsableCommand {
                 if let r = config.refreshSeconds { spec.intervalSeconds = r }
                 return spec
             }
+            let readonlyMode = readonly || config.readonly
+            let storePath = store ?? config.store ?? AccessOptions.defaultStorePath()
+            let accessStore: AccessStore
+            do {
+                accessStore = try AccessStore(path: storePath, readonly: readonlyMode && FileManager.default.fileExists(atPath: storePath))
+            } catch {
+                throw CLIError.access(error)
+            }
+            let analyst = Analyst.current()
+            let controller = AccessController(store: accessStore, policy: config.policy, hooks: config.hooks, analyst: analyst)
             let runner = CollectorRunner(specs: specs, rules: RiskRules(thresholds: config.thresholds))
             let mailbox = Mailbox()
             let stream = await runner.snapshots()
+            let accessStream = await runner.snapshots()
             let feed = Task {
                 for await s in stream { mailbox.post(s) }
             }
+            let accessFeed = Task { await controller.runFeed(mailbox: mailbox, snapshots: accessStream) }
             let signals = SignalWatcher(mailbox: mailbox)
             await runner.start()
-            let readonlyMode = readonly || config.readonly
             let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
+            let policy = config.policy, hooks = config.hooks
             let result: Result<Void, any Error> = await withCheckedContinuation { done in
                 let thread = Thread {
                     do {
                         let terminal = try CursesTerminal(noColor: noColor)
                         let app = App(size: terminal.size, themes: library)
                         app.configure(theme: selectedTheme, colorDepth: terminal.colorDepth, unicode: terminal.unicode,
-                                      readonly: readonlyMode, analyst: Analyst.current())
+                                      readonly: readonlyMode, analyst: analyst)
+                        app.configureAccess(controller, policy: policy, hooks: hooks)
                         DashboardLoop(app: app, terminal: terminal, mailbox: mailbox).run()
                         done.resume(returning: .success(()))
                     } catch {
@@ -80,6 +96,7 @@ struct DashboardCommand: AsyncParsableCommand {
             }
             signals.cancel()
             feed.cancel()
+            accessFeed.cancel()
             await runner.stop()
             if case .failure(let error) = result {
                 throw CLIError.badInput("\(error)")

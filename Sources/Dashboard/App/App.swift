@@ -6,12 +6,14 @@ import Terminal
 /// The dashboard's controller: turns keys and new snapshots into state, and state into frames.
 /// It does no terminal I/O itself; `DashboardLoop` drives it with a real or in-memory terminal.
 public final class App {
-    public private(set) var state: AppState
+    public internal(set) var state: AppState
     public var size: (width: Int, height: Int)
     public private(set) var quitRequested = false
     /// Set when the screen must be repainted from scratch (Ctrl-L).
     public var wantsFullRedraw = false
     let themes: ThemeLibrary
+    /// The access store's controller; nil when the dashboard runs without one (tests of the inventory panels).
+    public var access: AccessController?
     let workingDirectory: String
 
     public init(state: AppState = AppState(), size: (width: Int, height: Int) = (80, 24),
@@ -137,6 +139,7 @@ public final class App {
                 handleNormal(key)
             }
         case .detail(let id, let offset): handleDetail(key, id: id, offset: offset)
+        case .dialog(let d): handleDialog(key, d)
         case .normal: handleNormal(key)
         }
     }
@@ -166,7 +169,13 @@ public final class App {
         case .character("S"): cycleSort(reverse: true)
         case .enter: openDetail()
         case .escape:
-            if p.isTable, !ts.filter.isEmpty { setFilter("") }
+            if p.isTable, !ts.filter.isEmpty { setFilter("") } else if p == .access, !state.marked.isEmpty { state.marked = []; recompute(.access) }
+        case .character("a"): beginApprove()
+        case .character("d"): beginDeny()
+        case .character("e"): beginExtend()
+        case .character("r"): beginRevoke()
+        case .character("n"): beginGrant()
+        case .character(" "): toggleMark()
         default: break
         }
     }

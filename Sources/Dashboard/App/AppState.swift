@@ -46,6 +46,28 @@ public enum Mode: Sendable, Equatable {
     case help
     /// The detail view of one entity, scrolled by `offset` lines.
     case detail(id: String, offset: Int)
+    /// A form asking for what an access action needs, then confirmation.
+    case dialog(Dialog)
+}
+
+/// What the access store holds now, as the dashboard shows it.
+public struct AccessView: Sendable {
+    public var pending: [AccessRequest] = []
+    public var grants: [Grant] = []
+    /// The newest entries, oldest first.
+    public var audit: [AuditEntry] = []
+    public var verification: AuditVerification?
+    public var error: String?
+    public var token: Int64 = -1
+
+    public init(pending: [AccessRequest] = [], grants: [Grant] = [], audit: [AuditEntry] = [], verification: AuditVerification? = nil, error: String? = nil, token: Int64 = -1) {
+        self.pending = pending
+        self.grants = grants
+        self.audit = audit
+        self.verification = verification
+        self.error = error
+        self.token = token
+    }
 }
 
 /// Per-table state: what is filtered, how it is sorted, where the cursor is.
@@ -101,6 +123,11 @@ public struct AppState: Sendable {
     public var trendRisk: [Int] = []
     public var trendUnmanaged: [Int] = []
     public var lastRefresh: Date?
+    public var access = AccessView()
+    /// Rows marked with Space in the Access panel (grant ids).
+    public var marked: Set<String> = []
+    public var policy = AccessPolicy()
+    public var hooks = HookConfig()
 
     public init() {
         for p in Panel.allCases where p.isTable { tables[p] = TableState(sortColumn: 0) }

@@ -1,4 +1,5 @@
 import Foundation
+import Access
 import Inventory
 import Synchronization
 import Terminal
@@ -6,6 +7,7 @@ import Terminal
 /// Where the background world hands things to the UI thread: the latest snapshot and a stop request.
 public final class Mailbox: Sendable {
     private let latest = Mutex<Snapshot?>(nil)
+    private let latestAccess = Mutex<AccessView?>(nil)
     private let stop = Atomic<Int32>(0)
 
     public init() {}
@@ -14,6 +16,11 @@ public final class Mailbox: Sendable {
     public func post(_ snapshot: Snapshot) { latest.withLock { $0 = snapshot } }
 
     func take() -> Snapshot? { latest.withLock { s in defer { s = nil }; return s } }
+
+    /// The newest view of the access store.
+    public func post(_ view: AccessView) { latestAccess.withLock { $0 = view } }
+
+    func takeAccess() -> AccessView? { latestAccess.withLock { s in defer { s = nil }; return s } }
 
     /// Asks the loop to restore the terminal and stop (a signal number, or -1).
     public func requestStop(signal: Int32) { stop.store(signal == 0 ? -1 : signal, ordering: .relaxed) }
@@ -47,6 +54,10 @@ public final class DashboardLoop {
         while mailbox.stopSignal == 0, !app.quitRequested {
             if let s = mailbox.take() {
                 app.receive(s)
+                dirty = true
+            }
+            if let a = mailbox.takeAccess() {
+                app.receive(a)
                 dirty = true
             }
             let now = clock()

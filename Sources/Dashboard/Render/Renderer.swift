@@ -28,6 +28,9 @@ public enum Renderer {
         switch s.mode {
         case .help: HelpView.render(&buf, c, y: body.y, height: body.height)
         case .detail(let id, let offset): DetailView.render(&buf, c, id: id, offset: offset, y: body.y, height: body.height)
+        case .dialog(let d):
+            if s.panel == .overview { OverviewPanel.render(&buf, c, y: body.y, height: body.height) } else { renderTable(&buf, c, panel: s.panel, y: body.y, height: body.height) }
+            DialogView.render(&buf, c, d, y: body.y, height: body.height)
         default:
             if s.panel == .overview {
                 OverviewPanel.render(&buf, c, y: body.y, height: body.height)
@@ -180,10 +183,21 @@ public enum Renderer {
         var hints: [String]
         switch s.mode {
         case .help: hints = ["Esc close help", "q quit"]
-        case .detail: hints = ["Esc back", "j/k scroll", "q quit"]
+        case .detail: hints = ["Esc back", "j/k scroll", "n grant", "q quit"]
+        case .dialog: hints = ["Tab next field", "Enter next / press", "Esc cancel"]
         default:
-            hints = s.panel == .overview ? ["1-8 panels", "Tab next", ": command", "? help", "p pause", "q quit"]
-                : ["Enter detail", "/ filter", "s sort", ": command", "? help", "q quit"]
+            if s.panel == .overview {
+                hints = ["1-8 panels", "Tab next", ": command", "? help", "p pause", "q quit"]
+            } else if s.panel == .audit {
+                let v = s.access.verification
+                hints = [v == nil ? "chain not checked" : v!.ok ? "chain ok: \(v!.entries) entries verified" : "CHAIN BROKEN: \(v!.problem!)", "/ filter", "? help"]
+            } else if s.panel == .access, !s.readonly {
+                hints = ["a approve", "d deny", "e extend", "r revoke", "Space mark", "/ filter", "? help"]
+            } else if s.panel.population != nil, !s.readonly {
+                hints = ["Enter detail", "n grant", "/ filter", "s sort", ": command", "? help", "q quit"]
+            } else {
+                hints = ["Enter detail", "/ filter", "s sort", ": command", "? help", "q quit"]
+            }
         }
         var text = hints.joined(separator: "  ")
         var position = ""

@@ -2,49 +2,6 @@ import Foundation
 import Inventory
 import Terminal
 
-/// Pending access requests, oldest first.
-struct RequestTable: TableModel {
-    let requests: [RequestProposal]
-    let snapshot: Snapshot
-
-    var columns: [ColumnSpec] {
-        [
-            ColumnSpec(title: "WAITING", minWidth: 7, maxWidth: 8, priority: 90, alignRight: true),
-            ColumnSpec(title: "SUBJECT", minWidth: 16, maxWidth: 34, priority: 100),
-            ColumnSpec(title: "SCOPE", minWidth: 14, maxWidth: 30, priority: 95),
-            ColumnSpec(title: "TTL", minWidth: 5, maxWidth: 6, priority: 92, alignRight: true),
-            ColumnSpec(title: "REQUESTER", minWidth: 10, maxWidth: 20, priority: 70),
-            ColumnSpec(title: "TICKET", minWidth: 8, maxWidth: 10, priority: 40),
-            ColumnSpec(title: "REASON", minWidth: 12, maxWidth: 200, priority: 60),
-        ]
-    }
-    var baseCount: Int { requests.count }
-    func id(_ row: Int) -> String { requests[row].key }
-
-    func cell(_ row: Int, _ column: Int, now: Date) -> (String, Role) {
-        let r = requests[row]
-        switch column {
-        case 0: return (EntityTable.age(r.createdAt, now: now), .pending)
-        case 1: return (snapshot[r.subject]?.entity.name ?? r.subject, .text)
-        case 2: return (r.scope, r.scope.contains("admin") ? .high : .text)
-        case 3: return (DurationText.format(r.ttlSeconds), .text)
-        case 4: return (r.requester, .text)
-        case 5: return (r.ticket ?? "-", .muted)
-        default: return (r.reason, .muted)
-        }
-    }
-
-    func sortValue(_ row: Int, _ column: Int, now: Date) -> SortValue {
-        switch column {
-        case 0: .number(now.timeIntervalSince(requests[row].createdAt))
-        case 3: .number(requests[row].ttlSeconds)
-        default: .text(cell(row, column, now: now).0.lowercased())
-        }
-    }
-
-    func descendingByDefault(_ column: Int) -> Bool { column == 0 }
-}
-
 /// Collector health.
 struct CollectorTable: TableModel {
     let health: [CollectorHealth]
@@ -98,12 +55,3 @@ struct CollectorTable: TableModel {
     }
 }
 
-/// The audit log (filled by the access workflow).
-struct EmptyTable: TableModel {
-    let titles: [String]
-    var columns: [ColumnSpec] { titles.map { ColumnSpec(title: $0, minWidth: 8, maxWidth: 40, priority: 50) } }
-    var baseCount: Int { 0 }
-    func id(_ row: Int) -> String { "" }
-    func cell(_ row: Int, _ column: Int, now: Date) -> (String, Role) { ("", .text) }
-    func sortValue(_ row: Int, _ column: Int, now: Date) -> SortValue { .text("") }
-}

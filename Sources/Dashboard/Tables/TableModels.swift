@@ -1,3 +1,4 @@
+import Access
 import Inventory
 
 enum TableModels {
@@ -7,9 +8,9 @@ enum TableModels {
             return EntityTable(snapshot: s.snapshot, population: p, base: s.populationIndex[p] ?? [])
         }
         switch panel {
-        case .access: return RequestTable(requests: s.snapshot.requests, snapshot: s.snapshot)
-        case .collectors: return CollectorTable(health: s.snapshot.collectors)
-        default: return EmptyTable(titles: ["WHEN", "ANALYST", "ACTION", "SUBJECT", "SCOPE", "RESULT"])
+        case .access: return AccessTable(view: s.access, marked: s.marked, policy: s.policy)
+        case .audit: return AuditTable(view: s.access)
+        default: return CollectorTable(health: s.snapshot.collectors)
         }
     }
 }

@@ -1,0 +1,48 @@
+import Foundation
+import Access
+
+/// A form for an access action: what it will do, the fields it needs, then Cancel (focused) and the action.
+public struct Dialog: Sendable, Equatable {
+    public enum Action: String, Sendable {
+        case approve, deny, extend, revoke, grant
+    }
+
+    public struct Field: Sendable, Equatable {
+        public var label: String
+        public var value: String
+        public var hint: String
+    }
+
+    public var action: Action
+    public var title: String
+    /// What the action concerns: subject, scope, TTL, and the exact hook command.
+    public var lines: [String]
+    /// Request or grant ids, or the entity id for a new grant.
+    public var targets: [String]
+    public var fields: [Field]
+    /// 0..<fields.count: a field; fields.count: Cancel; fields.count + 1: the action button.
+    public var focus: Int
+    public var confirmLabel: String
+    /// For bulk actions: the count the analyst must type.
+    public var confirmCount: Int?
+    public var error: String?
+
+    init(action: Action, title: String, lines: [String], targets: [String], fields: [Field], confirmLabel: String, confirmCount: Int? = nil) {
+        self.action = action
+        self.title = title
+        self.lines = lines
+        self.targets = targets
+        self.fields = fields
+        self.focus = fields.isEmpty ? 0 : 0
+        self.confirmLabel = confirmLabel
+        self.confirmCount = confirmCount
+    }
+
+    var cancelIndex: Int { fields.count }
+    var confirmIndex: Int { fields.count + 1 }
+
+    func value(_ label: String) -> String {
+        fields.first { $0.label == label }?.value.trimmingCharacters(in: .whitespaces) ?? ""
+    }
+}
+

@@ -1,0 +1,47 @@
+import Terminal
+
+/// A centred box: title, what the action concerns, the fields, then [ Cancel ] [ Action ].
+enum DialogView {
+    static func render(_ buf: inout ScreenBuffer, _ c: Renderer.Context, _ d: Dialog, y: Int, height: Int) {
+        let w = min(buf.width - 4, 90)
+        let x = (buf.width - w) / 2
+        let inner = w - 4
+        var lines: [(String, Role)] = d.lines.flatMap { l in wrap(l, width: inner).map { ($0, Role.text) } }
+        if let e = d.error { lines.append(("", .text)); lines += wrap(e, width: inner).map { ($0, Role.critical) } }
+        let h = min(height, 4 + lines.count + d.fields.count + 2)
+        let top = y + max(0, (height - h) / 2)
+        let box = c.style(.background)
+        buf.fill(x: x, y: top, width: w, height: h, style: box)
+        let border = c.style(.accent)
+        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: top, style: border)
+        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: top + h - 1, style: border)
+        for yy in (top + 1)..<(top + h - 1) {
+            buf.put(c.g.vertical, x: x, y: yy, style: border)
+            buf.put(c.g.vertical, x: x + w - 1, y: yy, style: border)
+        }
+        buf.put(" \(d.title) ", x: x + 2, y: top, style: c.style(.title), maxWidth: w - 4)
+        var row = top + 1
+        for (text, role) in lines where row < top + h - 3 {
+            buf.put(text, x: x + 2, y: row, style: c.style(role), maxWidth: inner)
+            row += 1
+        }
+        row += 1
+        let labelW = min(24, d.fields.map { $0.label.count }.max() ?? 0) + 2
+        for (i, f) in d.fields.enumerated() where row < top + h - 2 {
+            buf.put(f.label + ":", x: x + 2, y: row, style: c.style(.muted), maxWidth: labelW)
+            let focused = d.focus == i
+            let valueW = inner - labelW
+            buf.fill(x: x + 2 + labelW, y: row, width: valueW, height: 1, style: c.style(focused ? .selection : .border))
+            let shown = f.value.isEmpty && !focused ? f.hint : f.value + (focused ? "_" : "")
+            buf.put(SafeText.truncate(shown, to: valueW, ellipsis: c.g.ellipsis), x: x + 2 + labelW, y: row,
+                    style: c.style(focused ? .selection : (f.value.isEmpty ? .muted : .input)), maxWidth: valueW)
+            row += 1
+        }
+        let cancel = d.focus == d.cancelIndex ? "[ Cancel ]" : "  Cancel  "
+        let confirm = d.focus == d.confirmIndex ? "[ \(d.confirmLabel) ]" : "  \(d.confirmLabel)  "
+        let by = top + h - 2
+        var bx = x + w - 2 - SafeText.width(cancel) - SafeText.width(confirm) - 2
+        bx += buf.put(cancel, x: bx, y: by, style: c.style(d.focus == d.cancelIndex ? .selection : .text)) + 2
+        buf.put(confirm, x: bx, y: by, style: c.style(d.focus == d.confirmIndex ? .error : .text))
+    }
+}
