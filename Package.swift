@@ -54,12 +54,12 @@ let package = Package(
 
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory"]),
-        .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory"]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Collectors", "Inventory"]),
         // Drives the built `trustgap` binary (headless commands; tmux for the dashboard).
-        .testTarget(name: "EndToEndTests", dependencies: ["trustgap", "Inventory"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["trustgap", "Inventory", "Access"]),
     ]
 )
 

@@ -37,6 +37,8 @@ public struct HookResult: Sendable, Equatable {
 public enum HookRunner {
     /// Runs the hook for `event` with `payload` on stdin. Never throws: failures are results.
     public static func run(_ config: HookConfig, event: String, payload: Data) async -> HookResult {
+        // A hook that exits without reading its stdin must not kill us with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         guard let argv = config.commands[event], let program = argv.first else {
             return HookResult(succeeded: true, detail: "no \(event) hook configured")
         }

@@ -166,4 +166,32 @@ struct DashboardFlowTests {
         try t.keys("q")
         try t.waitFor("EXIT=0")
     }
+
+    @Test("approve a pending request from the keyboard, then see the grant from a second process")
+    func approveFromKeyboard() throws {
+        let t = try TmuxSession(width: 100, height: 30)
+        try t.start()
+        try t.waitFor("THE GAP")
+        try t.keys("6")
+        try t.waitFor("PENDING")
+        try t.keys("a")
+        try t.waitFor("Approve request req-")
+        try t.keys("Enter")
+        try t.type("approved in the walkthrough")
+        try t.keys("Enter")
+        try t.waitFor("[ Cancel ]")
+        try t.keys("Right")
+        try t.waitFor("[ Approve ]")
+        try t.keys("Enter")
+        try t.waitFor("Approved: ")
+        try t.keys("q")
+        try t.waitFor("EXIT=0")
+        let r = try Binary.run(["grants", "list", "--format", "json", "--store", t.scratch.path + "/state/trustgap/trustgap.db"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let listing = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: [[String: Any]]]
+        let grant = try #require(listing?["grants"]?.first)
+        #expect(grant["state"] as? String == "active")
+        #expect(grant["reason"] as? String == "approved in the walkthrough")
+        #expect((grant["approvers"] as? [String])?.count == 1)
+    }
 }

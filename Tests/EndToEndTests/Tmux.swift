@@ -112,6 +112,37 @@ enum Spawn {
         var description: String { message }
     }
 
+    /// Starts a program in a process group of its own and returns its pid without waiting.
+    static func start(_ argv: [String], stdout path: String, environment: [String: String] = [:]) throws -> pid_t {
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, path + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        var attr: posix_spawnattr_t = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attr, 0)
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        let cenv = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for p in cenv { free(p) } }
+        let cargs = argv.map { strdup($0) } + [nil]
+        defer { for p in cargs { free(p) } }
+        var pid: pid_t = 0
+        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, cenv)
+        guard rc == 0 else { throw Failed(message: "posix_spawnp \(argv[0]) failed: \(String(cString: strerror(rc)))") }
+        return pid
+    }
+
+    static func wait(_ pid: pid_t) -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        return status
+    }
+
     static func run(_ argv: [String], stdout path: String) throws -> Int32 {
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+@testable import Access
+@testable import Inventory
+
+@Suite("Actuator hooks")
+struct HookTests {
+    func script(_ body: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-hook-\(UUID()).sh").path
+        try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+        return path
+    }
+
+    @Test("a hook gets the grant as JSON on stdin, by argv; success is recorded and audited")
+    func succeeds() async throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tg-hook-out-\(UUID())").path
+        let hook = try script("cat > \"$2\"; echo \"granted $1\"")
+        let config = HookConfig(commands: ["approve": [hook, "--mode approve; rm -rf /", out]], timeoutSeconds: 10)
+        let store = try tempStore()
+        let g = try store.directGrant(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: t0)
+        #expect(g.actuation == .pending)
+        let results = await HookRunner.settle(store, config: config, by: alice, now: t0)
+        #expect(results.count == 1)
+        #expect(results[0].1.succeeded)
+        #expect(results[0].1.detail == "exit 0: granted --mode approve; rm -rf /", "the argument arrived whole: no shell")
+        let payload = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        #expect(payload?["event"] as? String == "approve")
+        #expect((payload?["grant"] as? [String: Any])?["id"] as? String == g.id)
+        #expect(try store.grant(id: g.id)?.actuation == .ok)
+        #expect(try store.audit().last?.action == "actuate")
+        #expect(try store.audit().last?.result == "ok")
+        #expect(try store.owedActuations(now: t0.plus(3600)).isEmpty)
+    }
+
+    @Test("a failing hook marks the grant, is audited with its output, and is retried later")
+    func fails() async throws {
+        let hook = try script("echo 'vault: permission denied' >&2; exit 3")
+        let config = HookConfig(commands: ["revoke": [hook]], timeoutSeconds: 10)
+        let store = try tempStore()
+        let g = try store.directGrant(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: t0)
+        _ = try store.revoke(g.id, reason: "done", by: bob, policy: policy, hooks: config.events, now: t0)
+        await HookRunner.settle(store, config: config, by: bob, now: t0)
+        let after = try #require(try store.grant(id: g.id))
+        #expect(after.actuation == .failed)
+        #expect(after.actuationDetail == "exit 3: vault: permission denied")
+        #expect(try store.audit().last?.result == "failed")
+        #expect(try store.owedActuations(now: t0.plus(1)).isEmpty, "backs off")
+        #expect(try store.owedActuations(now: t0.plus(60)).map(\.id) == [g.id], "then retried")
+    }
+
+    @Test("a hanging hook is stopped at its timeout and counts as failed")
+    func hangs() async throws {
+        let hook = try script("sleep 30")
+        let config = HookConfig(commands: ["expire": [hook]], timeoutSeconds: 0.5)
+        let started = Date()
+        let result = await HookRunner.run(config, event: "expire", payload: Data("{}".utf8))
+        #expect(!result.succeeded)
+        #expect(result.detail.hasPrefix("timed out after"))
+        #expect(Date().timeIntervalSince(started) < 10, "stopped, not waited for")
+    }
+
+    @Test("a missing program is a failure, not a crash")
+    func missing() async {
+        let result = await HookRunner.run(HookConfig(commands: ["approve": ["/nonexistent/hook"]]), event: "approve", payload: Data())
+        #expect(!result.succeeded)
+        #expect(result.detail.hasPrefix("could not run /nonexistent/hook"))
+    }
+
+    @Test("the confirmation preview shows the exact command")
+    func preview() {
+        let config = HookConfig(commands: ["approve": ["/opt/trustgap/hooks/grant.sh", "--mode", "approve", "two words"]])
+        #expect(config.preview("approve") == "/opt/trustgap/hooks/grant.sh --mode approve 'two words'  < grant.json")
+        #expect(config.preview("deny") == nil)
+    }
+}
