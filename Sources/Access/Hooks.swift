@@ -44,23 +44,36 @@ public enum HookRunner {
         }
         let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
         let arguments = Arguments(Array(argv.dropFirst()))
-        let input = String(decoding: payload, as: UTF8.self)
         let timeout = config.timeoutSeconds
+        // Stdin and the output go through files, not pipes: nothing to drain when a hung hook is stopped, and a
+        // hook that never reads its input can't block us.
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trustgap-hook-\(UUID().uuidString)")
+        let inPath = scratch.path + ".in", outPath = scratch.path + ".out"
+        defer {
+            try? FileManager.default.removeItem(atPath: inPath)
+            try? FileManager.default.removeItem(atPath: outPath)
+        }
+        let input: FileDescriptor, output: FileDescriptor, errors: FileDescriptor
         do {
-            let outcome = try await withThrowingTaskGroup(of: HookResult?.self) { group in
+            guard FileManager.default.createFile(atPath: inPath, contents: payload, attributes: [.posixPermissions: 0o600]) else {
+                return HookResult(succeeded: false, detail: "could not write the hook's input to \(inPath)")
+            }
+            input = try FileDescriptor.open(FilePath(inPath), .readOnly)
+            output = try FileDescriptor.open(FilePath(outPath), .writeOnly, options: [.create, .truncate, .append], permissions: [.ownerReadWrite])
+            errors = try FileDescriptor.open(FilePath(outPath), .writeOnly, options: [.append])
+        } catch {
+            return HookResult(succeeded: false, detail: "could not prepare the hook's input and output: \(error)")
+        }
+        do {
+            let status = try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
                 group.addTask {
                     var options = PlatformOptions()
                     options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
                     let r = try await Subprocess.run(executable, arguments: arguments, platformOptions: options,
-                                                     input: .string(input), output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
-                    let out = r.standardOutput + r.standardError
-                    let lines = out.split(separator: "\n", omittingEmptySubsequences: true).prefix(5).joined(separator: " | ")
-                    let excerpt = String(lines.prefix(400))
-                    switch r.terminationStatus {
-                    case .exited(0): return HookResult(succeeded: true, detail: "exit 0" + (excerpt.isEmpty ? "" : ": \(excerpt)"))
-                    case .exited(let code): return HookResult(succeeded: false, detail: "exit \(code)" + (excerpt.isEmpty ? "" : ": \(excerpt)"))
-                    case .signaled(let sig): return HookResult(succeeded: false, detail: "killed by signal \(sig)")
-                    }
+                                                     input: .fileDescriptor(input, closeAfterSpawningProcess: true),
+                                                     output: .fileDescriptor(output, closeAfterSpawningProcess: true),
+                                                     error: .fileDescriptor(errors, closeAfterSpawningProcess: true))
+                    return r.terminationStatus
                 }
                 group.addTask {
                     try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
@@ -68,9 +81,18 @@ public enum HookRunner {
                 }
                 let first = try await group.next()!
                 group.cancelAll()
-                return first ?? HookResult(succeeded: false, detail: "timed out after \(DurationText.format(timeout)) and was stopped")
+                while let _ = try? await group.next() {}
+                return first
             }
-            return outcome
+            let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: true).prefix(5).joined(separator: " | ")
+            let excerpt = String(lines.prefix(400))
+            switch status {
+            case nil: return HookResult(succeeded: false, detail: "timed out after \(DurationText.format(timeout)) and was stopped")
+            case .exited(0)?: return HookResult(succeeded: true, detail: "exit 0" + (excerpt.isEmpty ? "" : ": \(excerpt)"))
+            case .exited(let code)?: return HookResult(succeeded: false, detail: "exit \(code)" + (excerpt.isEmpty ? "" : ": \(excerpt)"))
+            case .signaled(let sig)?: return HookResult(succeeded: false, detail: "killed by signal \(sig)")
+            }
         } catch {
             return HookResult(succeeded: false, detail: "could not run \(program): \(error)")
         }
