@@ -120,7 +120,9 @@ public enum ConfigLoader {
                     config.collectors.append(c)
                 }
             case "rules": config.thresholds = try thresholds(value)
-            case "theme": config.theme = try value.string()
+            case "theme":
+                let t = try value.string()
+                config.theme = t.contains("/") || t.hasSuffix(".yaml") || t.hasSuffix(".yml") ? resolve(t, baseDir: baseDir) : t
             case "store": config.store = resolve(try value.string(), baseDir: baseDir)
             case "readonly": config.readonly = try value.bool()
             case "refresh": config.refreshSeconds = try duration(value)

@@ -59,9 +59,9 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
     /// Why this entity can't be accepted from a source, or nil when it can: an id and a name are needed, and an
     /// id is at most 1024 bytes.
     public var validationProblem: String? {
-        if id.trimmingCharacters(in: .whitespaces).isEmpty { return "\"id\" is empty" }
+        if id.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "\"id\" is empty" }
         if id.utf8.count > 1024 { return "\"id\" is longer than 1024 bytes" }
-        if name.trimmingCharacters(in: .whitespaces).isEmpty { return "\"name\" is empty" }
+        if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "\"name\" is empty" }
         return nil
     }
 

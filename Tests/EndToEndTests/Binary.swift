@@ -17,31 +17,20 @@ enum Binary {
         var stderr: String
     }
 
-    /// Runs the binary headless and waits for it.
+    /// Runs the binary headless and waits for it. Uses posix_spawn and waitpid on its own pid (not Foundation's
+    /// Process, whose reaping depends on a SIGCHLD handler another library in the test process may replace).
     static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tg-e2e-\(UUID())").path
-        env["XDG_STATE_HOME"] = scratch + "/state"
-        env["XDG_CONFIG_HOME"] = scratch + "/config"
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("tg-e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        var env = ["XDG_STATE_HOME": scratch.path + "/state", "XDG_CONFIG_HOME": scratch.path + "/config"]
         for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = FileHandle.nullDevice
-        try p.run()
-        // Read both pipes to the end before waiting, so a large output can't block the child.
-        let group = DispatchGroup()
-        nonisolated(unsafe) var outData = Data(), errData = Data()
-        group.enter()
-        DispatchQueue.global().async { outData = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        errData = err.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+        let out = scratch.appendingPathComponent("out").path
+        let pid = try Spawn.start([path] + arguments, stdout: out, environment: env)
+        let status = Spawn.wait(pid)
+        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return Result(status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
     }
 
     static func scratchDirectory() throws -> URL {

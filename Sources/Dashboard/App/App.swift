@@ -134,6 +134,10 @@ public final class App {
             switch key {
             case .escape, .character("?"), .enter: state.mode = .normal
             case .character("q"): quitRequested = true
+            case .character("j"), .down: state.helpOffset += 1
+            case .character("k"), .up: state.helpOffset = max(0, state.helpOffset - 1)
+            case .pageDown, .control("f"), .character(" "): state.helpOffset += max(1, size.height - 6)
+            case .pageUp, .control("b"): state.helpOffset = max(0, state.helpOffset - max(1, size.height - 6))
             default:
                 state.mode = .normal
                 handleNormal(key)
@@ -163,7 +167,9 @@ public final class App {
         case .character("/"):
             if p.isTable { state.mode = .filtering } else { flash("Nothing to filter on the Overview: pick a panel (2-8) first") }
         case .character(":"): state.mode = .command("")
-        case .character("?"): state.mode = .help
+        case .character("?"):
+            state.helpOffset = 0
+            state.mode = .help
         case .character("p"): togglePause()
         case .character("s"): cycleSort(reverse: false)
         case .character("S"): cycleSort(reverse: true)
@@ -265,7 +271,7 @@ public final class App {
         case .quit: quitRequested = true
         case .help: state.mode = .help
         case .filter(let f):
-            if !state.panel.isTable { switchTo(state.panel) }
+            guard state.panel.isTable else { return flash("Nothing to filter on the Overview: pick a panel (2-8) first", error: true) }
             setFilter(f)
         case .theme(let name):
             do {
@@ -296,7 +302,7 @@ public final class App {
     }
 
     func handleDetail(_ key: Key, id: String, offset: Int) {
-        let count = state.snapshot[id].map { DetailView.lines($0, now: state.now, g: .unicode).count } ?? 0
+        let count = state.snapshot[id].map { DetailView.lines($0, now: state.now, g: .unicode, access: state.access).count } ?? 0
         let maxOffset = max(0, count - (size.height - 4))
         let page = max(1, size.height - 5)
         func scroll(_ o: Int) { state.mode = .detail(id: id, offset: max(0, min(maxOffset, o))) }
@@ -311,6 +317,7 @@ public final class App {
         case .character("G"), .end: scroll(maxOffset)
         case .character("?"): state.mode = .help
         case .character(":"): state.mode = .command("")
+        case .character("n"): beginGrant()
         case .character(let c) where c.isASCII && c.isNumber:
             if let n = c.wholeNumberValue, let panel = Panel(rawValue: n) { switchTo(panel) }
         default: break

@@ -123,6 +123,8 @@ public struct AppState: Sendable {
     public var trendRisk: [Int] = []
     public var trendUnmanaged: [Int] = []
     public var lastRefresh: Date?
+    /// How far the help screen is scrolled.
+    public var helpOffset = 0
     public var access = AccessView()
     /// Rows marked with Space in the Access panel (grant ids).
     public var marked: Set<String> = []

@@ -1,3 +1,4 @@
+import Access
 import Foundation
 import Inventory
 import Terminal
@@ -6,10 +7,12 @@ import Terminal
 /// evidence and remediation, and its grants.
 enum DetailView {
     /// The detail as lines of (indent, text, role), so it can scroll.
-    static func lines(_ a: AssessedEntity, now: Date, g: Glyphs) -> [(Int, String, Role)] {
+    static func lines(_ a: AssessedEntity, now: Date, g: Glyphs, access: AccessView = AccessView()) -> [(Int, String, Role)] {
         let e = a.entity
         var out: [(Int, String, Role)] = []
-        func kv(_ k: String, _ v: String, _ role: Role = .text) { out.append((2, "\(k.padding(toLength: 14, withPad: " ", startingAt: 0))\(v)", role)) }
+        func kv(_ k: String, _ v: String, _ role: Role = .text) {
+            out.append((2, k.count < 14 ? "\(k.padding(toLength: 14, withPad: " ", startingAt: 0))\(v)" : "\(k)  \(v)", role))
+        }
         func head(_ t: String) { out.append((0, "", .text)); out.append((0, t, .title)) }
         let (risk, riskRole) = EntityTable.riskLabel(a)
         out.append((0, "\(e.name)", .accent))
@@ -66,8 +69,18 @@ enum DetailView {
             for x in cr.exposures { out.append((6, "EXPOSED: \(x)", .critical)) }
         }
 
-        head("GRANTS")
-        out.append((2, "no time-bound grants", .muted))
+        let grants = access.grants.filter { $0.subject == e.id }
+        let pending = access.pending.filter { $0.subject == e.id }
+        head("GRANTS (\(grants.count) active, \(pending.count) pending)")
+        if grants.isEmpty, pending.isEmpty { out.append((2, "no time-bound access (n grants some)", .muted)) }
+        for gr in grants {
+            let left = gr.state == .active ? "\(AccessTable.countdown(gr.remaining(at: now))) left" : gr.state.rawValue
+            out.append((2, "\(gr.id)  \(gr.scope)  \(left)  by \(gr.approvers.joined(separator: ","))", gr.actuation == .failed ? .critical : .active))
+            if gr.actuation == .failed { out.append((6, "hook failed: \(gr.actuationDetail ?? "")", .critical)) }
+        }
+        for r in pending {
+            out.append((2, "\(r.id)  \(r.scope)  \(DurationText.format(r.ttlSeconds)) requested by \(r.requester): \(r.reason)", .pending))
+        }
         return out
     }
 
@@ -81,7 +94,7 @@ enum DetailView {
             buf.put("This entity is no longer in the inventory (Esc to go back).", x: 2, y: y + 1, style: c.style(.warn))
             return
         }
-        let all = lines(a, now: c.s.now, g: c.g)
+        let all = lines(a, now: c.s.now, g: c.g, access: c.s.access)
         let w = buf.width
         let start = max(0, min(offset, max(0, all.count - height)))
         for (i, (indent, text, role)) in all.dropFirst(start).prefix(height).enumerated() {

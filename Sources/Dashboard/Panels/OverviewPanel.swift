@@ -1,3 +1,4 @@
+import Access
 import Foundation
 import Inventory
 import Terminal
@@ -27,7 +28,7 @@ enum OverviewPanel {
         ]
         let nameW = 17, totalW = 7
         let cellW = max(10, min(22, (w - 2 - nameW - totalW) / metrics.count - 1))
-        let gaugeW = cellW - 5
+        let gaugeW = cellW - 6
         let showMetrics = max(1, min(metrics.count, (w - 2 - nameW - totalW) / (cellW + 1)))
         guard row < bottom else { return }
         buf.put("THE GAP", x: 1, y: row, style: c.style(.title))
@@ -53,7 +54,7 @@ enum OverviewPanel {
                 let filled = g.total == 0 ? 0 : min(gaugeW, Int((Double(n) / Double(g.total) * Double(gaugeW)).rounded()))
                 buf.put(String(repeating: c.g.gaugeFull, count: filled), x: x, y: row, style: c.style(.gauge))
                 buf.put(String(repeating: c.g.gaugeEmpty, count: gaugeW - filled), x: x + filled, y: row, style: c.style(.gaugeEmpty))
-                buf.put(SafeText.fit("\(pct)%", to: 4, alignRight: true), x: x + gaugeW, y: row, style: c.style(pct >= 50 ? .warn : .text))
+                buf.put(SafeText.fit("\(pct)%", to: 5, alignRight: true), x: x + gaugeW, y: row, style: c.style(pct >= 50 ? .warn : .text))
                 x += cellW + 1
             }
             row += 1
@@ -97,19 +98,34 @@ enum OverviewPanel {
         }
 
         var ry = listTop
-        let requests = s.snapshot.requests.sorted { $0.createdAt < $1.createdAt }
+        // From the access store when one is open; otherwise what the collectors observed.
+        let fromStore = s.access.token >= 0
+        let requests: [(String, String, Double)] = fromStore
+            ? s.access.pending.sorted { $0.createdAt < $1.createdAt }.map { ($0.subjectName, $0.scope, $0.ttlSeconds) }
+            : s.snapshot.requests.sorted { $0.createdAt < $1.createdAt }.map { (s.snapshot[$0.subject]?.entity.name ?? $0.subject, $0.scope, $0.ttlSeconds) }
         buf.put("PENDING REQUESTS (\(requests.count))", x: rightX, y: ry, style: c.style(.title), maxWidth: rightW)
         ry += 1
-        let reqRoom = max(1, (bottom - ry) - 3)
-        for r in requests.prefix(reqRoom) where ry < bottom {
-            let name = s.snapshot[r.subject]?.entity.name ?? r.subject
-            let text = "\(name) \(c.g.dot) \(r.scope) \(c.g.dot) \(DurationText.format(r.ttlSeconds))"
+        let expiring = s.access.grants.filter { $0.state == .active }.sorted { $0.expiresAt < $1.expiresAt }
+        let reqRoom = max(1, (bottom - ry) - 3 - (expiring.isEmpty ? 0 : min(3, expiring.count) + 2))
+        for (name, scope, ttl) in requests.prefix(reqRoom) where ry < bottom {
+            let text = "\(name) \(c.g.dot) \(scope) \(c.g.dot) \(DurationText.format(ttl))"
             buf.put(SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry, style: c.style(.pending))
             ry += 1
         }
         if requests.isEmpty, ry < bottom {
             buf.put("none", x: rightX, y: ry, style: c.style(.muted))
             ry += 1
+        }
+        if !expiring.isEmpty, ry + 2 < bottom {
+            ry += 1
+            buf.put("EXPIRING SOON (\(expiring.count) active)", x: rightX, y: ry, style: c.style(.title), maxWidth: rightW)
+            ry += 1
+            for g in expiring.prefix(3) where ry < bottom {
+                let left = g.remaining(at: s.now)
+                let text = "\(AccessTable.countdown(left)) \(g.subjectName) \(c.g.dot) \(g.scope)"
+                buf.put(SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry, style: c.style(left < 600 ? .warn : .active))
+                ry += 1
+            }
         }
         if ry + 1 < bottom {
             ry += 1

@@ -66,7 +66,7 @@ public enum Renderer {
         buf.fill(x: 0, y: 0, width: w, height: 1, style: hs)
         let g = c.s.snapshot.totalGap
         var text = " trustgap "
-        if g.total > 0, w < 110 {
+        if g.total > 0, w < 120 {
             func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
             text += "\(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) "
                 + "\(p(g.overprivileged)) overpriv \(c.g.dot) \(p(g.longLivedSecrets)) old keys \(c.g.dot) \(g.findings[.critical, default: 0]) crit"
@@ -84,10 +84,15 @@ public enum Renderer {
     static func tabs(_ buf: inout ScreenBuffer, _ c: Context) {
         let w = buf.width
         buf.fill(x: 0, y: 1, width: w, height: 1, style: c.style(.tab))
+        // The widest labels that fit: full titles, short titles, then three letters.
+        let styles: [(Panel) -> String] = [
+            { " \($0.rawValue) \($0.title) " }, { "\($0.rawValue) \($0.title)" }, { "\($0.rawValue) \($0.shortTitle)" },
+            { "\($0.rawValue) \(String($0.title.prefix(3)))" }, { "\($0.rawValue)" },
+        ]
+        let labels = styles.map { f in Panel.allCases.map(f) }.first { ls in ls.reduce(0) { $0 + 1 + SafeText.width($1) } <= w }
+            ?? Panel.allCases.map { "\($0.rawValue)" }
         var x = 0
-        let short = w < 100
-        for p in Panel.allCases {
-            let label = short ? "\(p.rawValue) \(p.shortTitle)" : " \(p.rawValue) \(p.title) "
+        for (p, label) in zip(Panel.allCases, labels) {
             let active = p == c.s.panel
             if x + 1 + SafeText.width(label) > w { break }
             x += 1

@@ -175,7 +175,7 @@ public struct ThemeLibrary: Sendable {
 
     /// Loads a theme by name or path.
     public func load(_ nameOrPath: String) throws(Theme.LoadError) -> Theme {
-        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") {
+        if nameOrPath.contains("/") || nameOrPath.hasSuffix(".yaml") || nameOrPath.hasSuffix(".yml") {
             return try Self.load(file: nameOrPath)
         }
         for dir in directories {
