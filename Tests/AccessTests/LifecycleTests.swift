@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import Access
 @testable import Inventory
@@ -164,5 +165,25 @@ struct LifecycleTests {
             #expect(st.st_mode & 0o060 == 0o060, "\(name) is not group read-write: \(String(st.st_mode & 0o777, radix: 8))")
             #expect(st.st_mode & 0o007 == 0, "\(name) is open to others")
         }
+    }
+}
+
+@Suite("Store errors")
+struct StoreErrorTests {
+    @Test("locked, full, read-only and damaged stores give clear errors")
+    func messages() {
+        func message(_ code: ResultCode) -> String { AccessStore.map(DatabaseError(resultCode: code), path: "/s.db").description }
+        #expect(message(.SQLITE_BUSY) == "/s.db: the store is locked by another process; nothing was changed, try again")
+        #expect(message(.SQLITE_FULL) == "/s.db: the disk is full; nothing was changed")
+        #expect(message(.SQLITE_READONLY).hasPrefix("/s.db: the store is read-only for this user"))
+        #expect(message(.SQLITE_NOTADB) == "/s.db: this is not a trustgap store, or it is damaged")
+    }
+
+    @Test("a file that is not a store is refused, not overwritten")
+    func notAStore() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-notdb-\(UUID())").path
+        try "precious notes, not a database\n".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: AccessError.store("\(path): this is not a trustgap store, or it is damaged")) { try AccessStore(path: path) }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious notes, not a database\n")
     }
 }

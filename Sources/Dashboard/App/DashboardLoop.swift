@@ -20,7 +20,7 @@ public final class Mailbox: Sendable {
     /// The newest view of the access store.
     public func post(_ view: AccessView) { latestAccess.withLock { $0 = view } }
 
-    func takeAccess() -> AccessView? { latestAccess.withLock { s in defer { s = nil }; return s } }
+    public func takeAccess() -> AccessView? { latestAccess.withLock { s in defer { s = nil }; return s } }
 
     /// Asks the loop to restore the terminal and stop (a signal number, or -1).
     public func requestStop(signal: Int32) { stop.store(signal == 0 ? -1 : signal, ordering: .relaxed) }
