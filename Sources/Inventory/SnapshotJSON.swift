@@ -73,13 +73,46 @@ public struct SnapshotDocument: Codable, Sendable {
 
 /// ISO 8601 dates with or without fractional seconds, or plain `YYYY-MM-DD`.
 public enum ISO8601 {
+    /// Accepts exactly a date (`2026-01-31`) or a date-time with seconds and a zone (`2026-01-31T12:00:00Z`,
+    /// `…+02:00`, `…+0200`, optional fractions), and only calendar dates and times that exist.
     public static func parse(_ text: String) -> Date? {
-        // Strict: the style accepts a valid prefix followed by anything, so require the zone designator at the end.
-        guard text.utf8.count == 10 || text.hasSuffix("Z") || text.range(of: #"[+-]\d\d:?\d\d$"#, options: .regularExpression) != nil else { return nil }
-        if let d = try? Date(text, strategy: .iso8601) { return d }
-        if let d = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return d }
-        // A plain date only when the whole text is one: `2026-01-31`.
-        if text.utf8.count == 10, let d = try? Date(text, strategy: Date.ISO8601FormatStyle().year().month().day()) { return d }
+        let b = Array(text.utf8)
+        func digits(_ r: Range<Int>) -> Int? {
+            guard r.upperBound <= b.count else { return nil }
+            var v = 0
+            for i in r {
+                guard b[i] >= 48, b[i] <= 57 else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        guard b.count >= 10, let y = digits(0..<4), b[4] == 45, let mo = digits(5..<7), b[7] == 45, let d = digits(8..<10) else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = .gmt
+        guard (1...12).contains(mo), let first = calendar.date(from: DateComponents(year: y, month: mo, day: 1)),
+              let days = calendar.range(of: .day, in: .month, for: first), days.contains(d) else { return nil }
+        if b.count == 10 { return calendar.date(from: DateComponents(year: y, month: mo, day: d)) }
+        guard b.count >= 20, b[10] == 84, let hh = digits(11..<13), b[13] == 58, let mm = digits(14..<16), b[16] == 58,
+              let ss = digits(17..<19), hh < 24, mm < 60, ss < 61 else { return nil }
+        var i = 19
+        if b[i] == 46 {  // fractional seconds
+            i += 1
+            let start = i
+            while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
+            guard i > start, i - start <= 9 else { return nil }
+        }
+        guard i < b.count else { return nil }
+        if b[i] == 90 {
+            guard i + 1 == b.count else { return nil }
+        } else {
+            guard b[i] == 43 || b[i] == 45, let oh = digits(i + 1..<i + 3), oh < 24 else { return nil }
+            let rest = b.count - (i + 3)
+            if rest == 3 { guard b[i + 3] == 58, digits(i + 4..<i + 6) != nil else { return nil } }
+            else if rest == 2 { guard digits(i + 3..<i + 5) != nil else { return nil } }
+            else { return nil }
+        }
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
         return nil
     }
 }

@@ -78,9 +78,15 @@ struct FileCollectorTests {
         {"id":"\(longID)","population":"agent","name":"long"}
         {"id":"a:3","population":"agent","name":"fine","last_seen":"2026-01-31garbage"}
         {"id":"a:4","population":"agent","name":"fine","last_seen":"2026-01-31"}
+        {"id":"a:5","population":"agent","name":"fine","last_seen":"2026-02-30"}
+        {"id":"a:6","population":"agent","name":"fine","last_seen":"2026-01-31T12:00:00Zjunk+01:00"}
+        {"id":"a:7","population":"agent","name":"fine","last_seen":"2026-01-31T12:00:00"}
+        {"id":"a:8","population":"agent","name":"fine","last_seen":"2026-01-31T12:00:00.250+02:00"}
         """)
         let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
-        #expect(report.entities.map(\.id) == ["a:4"])
+        #expect(report.entities.map(\.id) == ["a:4", "a:8"])
+        #expect(report.warnings.count == 6)
+        #expect(report.entities[1].lastSeen == Date(timeIntervalSince1970: 1_769_853_600.25))
         #expect(report.warnings[0] == "\(path):1: \"name\" is empty")
         #expect(report.warnings[1] == "\(path):2: \"id\" is longer than 1024 bytes")
         #expect(report.warnings[2].hasPrefix("\(path):3: \"last_seen\": expected an ISO 8601 date"))

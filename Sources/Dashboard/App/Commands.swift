@@ -47,7 +47,7 @@ enum Commands {
         case "overview", "o": return .panel(.overview)
         case "apps", "app": return .panel(.apps)
         case "devices", "device", "dev": return .panel(.devices)
-        case "sa", "serviceaccounts", "service-accounts", "nhi": return .panel(.serviceAccounts)
+        case "sa", "serviceaccounts", "service-accounts": return .panel(.serviceAccounts)
         case "agents", "agent", "ai": return .panel(.agents)
         case "access", "requests", "grants": return .panel(.access)
         case "audit": return .panel(.audit)

@@ -19,5 +19,5 @@ struct Glyphs: Sendable {
         up: "▲", down: "▼", bullet: "●", ellipsis: "…", selected: "▶", new: "+", changed: "*", dot: "·")
     static let ascii = Glyphs(
         horizontal: "-", vertical: "|", gaugeFull: "#", gaugeEmpty: ".", spark: ["_", ".", "-", "~", "=", "+", "*", "#"],
-        up: "^", down: "v", bullet: "*", ellipsis: "~", selected: ">", new: "+", changed: "*", dot: "-")
+        up: "^", down: "v", bullet: "o", ellipsis: "~", selected: ">", new: "+", changed: "*", dot: "-")
 }

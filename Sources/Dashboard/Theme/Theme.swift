@@ -165,7 +165,7 @@ public struct ThemeLibrary: Sendable {
         for dir in directories {
             guard let files = try? FileManager.default.contentsOfDirectory(atPath: dir) else { continue }
             for f in files.sorted() where f.hasSuffix(".yaml") || f.hasSuffix(".yml") {
-                let name = String(f.prefix { $0 != "." })
+                let name = URL(fileURLWithPath: f).deletingPathExtension().lastPathComponent
                 if seen.insert(name).inserted { out.append((name, "\(dir)/\(f)")) }
             }
         }
