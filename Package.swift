@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "trustgap", targets: ["trustgap"]),
+        .executable(name: "trustgap-bench", targets: ["trustgap-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -50,6 +51,11 @@ let package = Package(
             "Inventory", "Collectors", "Access", "Terminal", "Dashboard", "Config",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Measures the performance targets (docs/performance.md): swift run -c release trustgap-bench
+        .executableTarget(name: "trustgap-bench", dependencies: [
+            "Inventory", "Collectors", "Terminal", "Dashboard",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),

@@ -238,6 +238,7 @@ extension AccessStore {
         try write { db in
             guard let r = try Self.loadRequest(db, id) else { throw AccessError.notFound("no request \(id)") }
             guard r.state == .pending else { throw Self.alreadyDecided(r) }
+            guard now < r.lapsesAt else { throw AccessError.conflict("request \(id) lapsed at \(Self.when(r.lapsesAt)): nobody decided in time") }
             if state == .cancelled, r.requester != analyst.user {
                 throw AccessError.refused(rule: "requester_only", message: "only \(r.requester), who asked, can cancel request \(id)")
             }
@@ -292,7 +293,8 @@ extension AccessStore {
             let actuation = hooks.actuation(for: "extend")
             try db.execute(sql: """
                 UPDATE grants SET expires_at = ?, actuation = CASE WHEN ? = 'pending' THEN 'pending' ELSE actuation END,
-                    actuation_event = CASE WHEN ? = 'pending' THEN 'extend' ELSE actuation_event END, actuation_attempts = 0
+                    actuation_event = CASE WHEN ? = 'pending' THEN 'extend' ELSE actuation_event END, actuation_attempts = 0,
+                    actuation_next = NULL
                 WHERE id = ? AND state = 'active'
                 """, arguments: [newExpiry.timeIntervalSince1970, actuation.rawValue, actuation.rawValue, id])
             guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
@@ -313,7 +315,7 @@ extension AccessStore {
             let actuation = hooks.actuation(for: "revoke")
             try db.execute(sql: """
                 UPDATE grants SET state = 'revoked', ended_by = ?, ended_at = ?, end_reason = ?, actuation = ?, actuation_event = ?,
-                    actuation_attempts = 0, actuation_detail = NULL WHERE id = ? AND state = 'active'
+                    actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
                 """, arguments: [analyst.user, now.timeIntervalSince1970, reason, actuation.rawValue,
                                  actuation == .pending ? "revoke" : nil, id])
             guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
@@ -346,7 +348,7 @@ extension AccessStore {
                 guard let g = try Self.loadGrant(db, id), g.state == .active, g.expiresAt <= now else { continue }
                 try db.execute(sql: """
                     UPDATE grants SET state = 'expired', ended_by = ?, ended_at = ?, end_reason = 'expired', actuation = ?,
-                        actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL WHERE id = ? AND state = 'active'
+                        actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
                     """, arguments: [analyst.user, g.expiresAt.timeIntervalSince1970, actuation.rawValue, actuation == .pending ? "expire" : nil, id])
                 guard db.changesCount == 1 else { continue }
                 try Self.appendAudit(db, AuditFields(action: "expire", subject: g.subject, scope: g.scope, ttlSeconds: nil,
@@ -375,6 +377,23 @@ extension AccessStore {
                 SELECT * FROM grants WHERE (actuation = 'pending' OR (actuation = 'actuation_failed' AND actuation_attempts < ?))
                 AND (actuation_next IS NULL OR actuation_next <= ?) ORDER BY starts_at
                 """, arguments: [maxAttempts, now.timeIntervalSince1970]).map(Self.grant)
+        }
+    }
+
+    /// Takes the right to run a grant's owed hook until `until`; false when another process holds it.
+    public func claimActuation(_ grantID: String, until: Date, now: Date) throws(AccessError) -> Bool {
+        try write { db in
+            try db.execute(sql: "UPDATE grants SET actuation_next = ? WHERE id = ? AND (actuation_next IS NULL OR actuation_next <= ?)",
+                           arguments: [until.timeIntervalSince1970, grantID, now.timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    /// Records the deny hook's result in the audit log.
+    public func recordRequestActuation(_ r: AccessRequest, succeeded: Bool, detail: String, by analyst: Analyst, now: Date) throws(AccessError) {
+        _ = try write { db in
+            try Self.appendAudit(db, AuditFields(action: "actuate", subject: r.subject, scope: r.scope, ttlSeconds: nil,
+                                                 reason: "deny hook", result: succeeded ? "ok" : "failed", target: r.id, detail: detail), by: analyst, at: now)
         }
     }
 

@@ -31,7 +31,8 @@ public final class AccessStore: Sendable {
         }
         do {
             pool = try DatabasePool(path: path, configuration: config)
-            if !readonly { try Self.migrator.migrate(pool) }
+            // Checking costs a read; migrating (which takes the write lock) happens only when the schema is behind.
+            if !readonly, try !pool.read({ try Self.migrator.hasCompletedMigrations($0) }) { try Self.migrator.migrate(pool) }
         } catch {
             throw Self.map(error, path: path)
         }

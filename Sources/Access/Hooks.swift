@@ -68,7 +68,12 @@ public enum HookRunner {
             let status = try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
                 group.addTask {
                     var options = PlatformOptions()
-                    options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
+                    // Its own process group, so a timeout stops the hook and everything it started.
+                    options.processGroupID = 0
+                    options.teardownSequence = [
+                        .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2)),
+                        .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200)),
+                    ]
                     let r = try await Subprocess.run(executable, arguments: arguments, platformOptions: options,
                                                      input: .fileDescriptor(input, closeAfterSpawningProcess: true),
                                                      output: .fileDescriptor(output, closeAfterSpawningProcess: true),
@@ -105,12 +110,24 @@ public enum HookRunner {
         var done: [(Grant, HookResult)] = []
         for g in owed {
             guard let event = g.actuationEvent else { continue }
+            // Claim it first, so another dashboard or a cron sweep doesn't run the same hook at the same time.
+            guard (try? store.claimActuation(g.id, until: now.addingTimeInterval(config.timeoutSeconds + 60), now: now)) == true else { continue }
             let payload = (try? payloadEncoder.encode(HookPayload(event: event, grant: g))) ?? Data()
             let result = await run(config, event: event, payload: payload)
             try? store.recordActuation(g.id, event: event, succeeded: result.succeeded, detail: result.detail, by: analyst, now: now)
             done.append((g, result))
         }
         return done
+    }
+
+    /// Runs the deny hook for a request (there is no grant to mark, so a failure is audited, not retried).
+    @discardableResult
+    public static func denied(_ request: AccessRequest, store: AccessStore, config: HookConfig, by analyst: Analyst, now: Date) async -> HookResult? {
+        guard config.commands["deny"] != nil else { return nil }
+        let payload = (try? payloadEncoder.encode(DenyPayload(event: "deny", request: request))) ?? Data()
+        let result = await run(config, event: "deny", payload: payload)
+        try? store.recordRequestActuation(request, succeeded: result.succeeded, detail: result.detail, by: analyst, now: now)
+        return result
     }
 
     static var payloadEncoder: JSONEncoder {
@@ -125,4 +142,10 @@ public enum HookRunner {
 public struct HookPayload: Codable, Sendable {
     public var event: String
     public var grant: Grant
+}
+
+/// What the deny hook reads on stdin.
+public struct DenyPayload: Codable, Sendable {
+    public var event: String
+    public var request: AccessRequest
 }

@@ -25,7 +25,7 @@ public struct PopulationPolicy: Sendable, Equatable {
     /// a reason always; admin scopes need two approvals.
     public static func defaults(for p: Population) -> PopulationPolicy {
         switch p {
-        case .agent: PopulationPolicy(maxTTLSeconds: 3600, forbiddenScopes: ["*:admin", "*:admin:*", "admin", "*:*admin*"])
+        case .agent: PopulationPolicy(maxTTLSeconds: 3600, forbiddenScopes: ["*admin", "*admin:*", "[*]"])
         case .serviceAccount: PopulationPolicy(maxTTLSeconds: 8 * 3600)
         case .device, .app: PopulationPolicy(maxTTLSeconds: 24 * 3600)
         }

@@ -26,13 +26,14 @@ struct AccessOptions: ParsableArguments {
 
     static func defaultStorePath() -> String { "\(SourceOptions.stateDirectory())/trustgap.db" }
 
-    func open() throws -> Context {
+    /// Opens the store; `reading` commands open it read-only and never create it.
+    func open(reading: Bool = false) throws -> Context {
         source.bootstrapLogging()
         let config = try source.loadConfig()
         let ro = readonly || config.readonly
         let path = store ?? config.store ?? Self.defaultStorePath()
         do {
-            let s = try AccessStore(path: path, readonly: ro && FileManager.default.fileExists(atPath: path))
+            let s = try AccessStore(path: path, readonly: ro || reading)
             return Context(config: config, store: s, analyst: Analyst.current(), readonly: ro)
         } catch {
             throw CLIError.access(error)
@@ -128,7 +129,7 @@ struct GrantsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reporting {
-                let ctx = try options.open()
+                let ctx = try options.open(reading: true)
                 do {
                     let requests = try ctx.store.requests(), grants = try ctx.store.grants()
                     let r: [AccessRequest], g: [Grant]
@@ -187,7 +188,7 @@ struct GrantsCommand: AsyncParsableCommand {
                         if format == .json { try printJSON(g) } else { say("\(id) approved: grant \(g.id), \(g.subjectName) \(g.scope) until \(AccessStore.when(g.expiresAt))") }
                         await settleHooks(ctx)
                     case .recorded(let left):
-                        if format == .json { try printJSON(["request": id, "approvals_left": "\(left)"]) } else { say("\(id): approval recorded; \(left) more needed from another analyst") }
+                        if format == .json { try printJSON(PartialApproval(request: id, approvalsLeft: left)) } else { say("\(id): approval recorded; \(left) more needed from another analyst") }
                     }
                 } catch { throw CLIError.access(error) }
             }
@@ -204,8 +205,11 @@ struct GrantsCommand: AsyncParsableCommand {
                 let ctx = try options.open()
                 if ctx.readonly { throw CLIError.access(AccessError.readonly) }
                 do {
-                    _ = try ctx.store.deny(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, now: Date())
+                    let r = try ctx.store.deny(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, now: Date())
                     say("\(id) denied")
+                    if let h = await HookRunner.denied(r, store: ctx.store, config: ctx.config.hooks, by: ctx.analyst, now: Date()) {
+                        say("hook deny for \(id): \(h.succeeded ? "ok" : "FAILED") (\(h.detail))")
+                    }
                 } catch { throw CLIError.access(error) }
             }
         }
@@ -321,7 +325,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
         func run() async throws {
             try await reporting {
-                let ctx = try options.open()
+                let ctx = try options.open(reading: true)
                 do {
                     let entries = try ctx.store.audit()
                     if format == .json { return try printJSON(entries) }
@@ -338,7 +342,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: AccessOptions
         func run() async throws {
             try await reporting {
-                let ctx = try options.open()
+                let ctx = try options.open(reading: true)
                 do {
                     let v = try ctx.store.verifyAudit()
                     if let p = v.problem { throw CLIError.failed("audit chain BROKEN: \(p)") }
@@ -347,6 +351,12 @@ struct AuditCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+struct PartialApproval: Encodable {
+    let request: String
+    let approvalsLeft: Int
+    enum CodingKeys: String, CodingKey { case request, approvalsLeft = "approvals_left" }
 }
 
 extension String {

@@ -57,14 +57,14 @@ struct DashboardCommand: AsyncParsableCommand {
             }
             let readonlyMode = readonly || config.readonly
             let storePath = store ?? config.store ?? AccessOptions.defaultStorePath()
-            let accessStore: AccessStore
-            do {
-                accessStore = try AccessStore(path: storePath, readonly: readonlyMode && FileManager.default.fileExists(atPath: storePath))
-            } catch {
-                throw CLIError.access(error)
+            var accessStore: AccessStore?
+            if readonlyMode, !FileManager.default.fileExists(atPath: storePath) {
+                accessStore = nil  // read-only never creates a store; the Access panel says there is none
+            } else {
+                do { accessStore = try AccessStore(path: storePath, readonly: readonlyMode) } catch { throw CLIError.access(error) }
             }
             let analyst = Analyst.current()
-            let controller = AccessController(store: accessStore, policy: config.policy, hooks: config.hooks, analyst: analyst)
+            let controller = accessStore.map { AccessController(store: $0, policy: config.policy, hooks: config.hooks, analyst: analyst) }
             let runner = CollectorRunner(specs: specs, rules: RiskRules(thresholds: config.thresholds))
             let mailbox = Mailbox()
             let stream = await runner.snapshots()
@@ -72,7 +72,7 @@ struct DashboardCommand: AsyncParsableCommand {
             let feed = Task {
                 for await s in stream { mailbox.post(s) }
             }
-            let accessFeed = Task { await controller.runFeed(mailbox: mailbox, snapshots: accessStream) }
+            let accessFeed = Task { await controller?.runFeed(mailbox: mailbox, snapshots: accessStream) }
             let signals = SignalWatcher(mailbox: mailbox)
             await runner.start()
             let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty

@@ -60,6 +60,37 @@ struct HookTests {
         #expect(Date().timeIntervalSince(started) < 10, "stopped, not waited for")
     }
 
+    @Test("a timeout stops the hook's children too")
+    func stopsChildren() async throws {
+        let marker = "tg-orphan-\(UUID().uuidString.prefix(8))"
+        let hook = try script("sleep 300 & echo started; sleep 301 # \(marker)\nwait")
+        let config = HookConfig(commands: ["expire": [hook, marker]], timeoutSeconds: 0.5)
+        let result = await HookRunner.run(config, event: "expire", payload: Data("{}".utf8))
+        #expect(!result.succeeded)
+        try await Task.sleep(for: .milliseconds(500))
+        let survivors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) }.filter { pid in
+            let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
+            return cmd.contains("sleep\u{0}300") || cmd.contains("sleep\u{0}301")
+        } ?? []
+        #expect(survivors.isEmpty, "children left running: \(survivors)")
+    }
+
+    @Test("a deny hook runs with the request on stdin and is audited")
+    func denyHook() async throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tg-deny-\(UUID())").path
+        let hook = try script("cat > \"$1\"")
+        let config = HookConfig(commands: ["deny": [hook, out]])
+        let store = try tempStore()
+        let r = try store.file(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
+        let denied = try store.deny(r.id, reason: "no", by: bob, policy: policy, now: t0)
+        let result = try #require(await HookRunner.denied(denied, store: store, config: config, by: bob, now: t0))
+        #expect(result.succeeded)
+        let payload = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [String: Any]
+        #expect(payload?["event"] as? String == "deny")
+        #expect((payload?["request"] as? [String: Any])?["id"] as? String == r.id)
+        #expect(try store.audit().last?.action == "actuate")
+    }
+
     @Test("a missing program is a failure, not a crash")
     func missing() async {
         let result = await HookRunner.run(HookConfig(commands: ["approve": ["/nonexistent/hook"]]), event: "approve", payload: Data())

@@ -37,6 +37,7 @@ struct LifecycleTests {
         #expect(throws: AccessError.conflict("request \(r.id) lapsed at \(AccessStore.when(r.lapsesAt)): nobody decided in time")) {
             try store.approve(r.id, reason: "late", by: bob, policy: policy, now: t0.plus(policy.requestLapseSeconds + 1))
         }
+        #expect(throws: AccessError.self) { try store.deny(r.id, reason: "late", by: bob, policy: policy, now: t0.plus(policy.requestLapseSeconds + 1)) }
         #expect(try store.sweep(by: bob, now: t0.plus(policy.requestLapseSeconds + 1)).lapsed == [r.id])
         #expect(try store.request(id: r.id)?.state == .lapsed)
     }

@@ -29,9 +29,13 @@ struct PolicyTests {
         #expect(throws: AccessError.refused(rule: "require_reason", message: "a reason is required for agents")) {
             try policy.checkRequest(population: .agent, scope: "repo:x:write", ttlSeconds: 60, reason: "  ")
         }
-        #expect(throws: AccessError.refused(rule: "forbidden_scopes", message: "agents may never hold k8s:prod:admin (matches *:admin)")) {
+        #expect(throws: AccessError.refused(rule: "forbidden_scopes", message: "agents may never hold k8s:prod:admin (matches *admin)")) {
             try policy.checkRequest(population: .agent, scope: "k8s:prod:admin", ttlSeconds: 60, reason: "r")
         }
+        for scope in ["*", "superadmin", "snowflake:accountadmin", "iam:admin:write"] {
+            #expect(throws: AccessError.self, "agents must never hold \(scope)") { try policy.checkRequest(population: .agent, scope: scope, ttlSeconds: 60, reason: "r") }
+        }
+        #expect(throws: Never.self) { try policy.checkRequest(population: .agent, scope: "repo:acme/badminton:read", ttlSeconds: 60, reason: "r") }
         // Service accounts may hold admin (with two approvals).
         #expect(throws: Never.self) { try policy.checkRequest(population: .serviceAccount, scope: "iam:admin", ttlSeconds: 60, reason: "r") }
         var custom = AccessPolicy()

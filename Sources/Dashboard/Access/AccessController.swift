@@ -35,7 +35,9 @@ public final class AccessController: Sendable {
     }
 
     func deny(_ id: String, reason: String, now: Date) throws(AccessError) {
-        _ = try store.deny(id, reason: reason, by: analyst, policy: policy, hooks: hooks.events, now: now)
+        let r = try store.deny(id, reason: reason, by: analyst, policy: policy, hooks: hooks.events, now: now)
+        let store = store, hooks = hooks, analyst = analyst
+        Task.detached { await HookRunner.denied(r, store: store, config: hooks, by: analyst, now: Date()) }
     }
 
     func extend(_ id: String, ttl: Double, reason: String, now: Date) throws(AccessError) -> Grant {
@@ -72,15 +74,17 @@ public final class AccessController: Sendable {
             }
         }
         defer { ingest.cancel() }
-        var last: Int64 = -2
-        var lastSweep = Date.distantPast
-        while !Task.isCancelled {
-            let now = Date()
-            if now.timeIntervalSince(lastSweep) >= sweepEvery, !store.readonly {
-                lastSweep = now
-                _ = try? store.sweep(by: analyst, hooks: hooks.events, now: now)
-                await HookRunner.settle(store, config: hooks, by: analyst, now: now)
+        // Sweeping and hooks run on their own, so a slow hook never holds up the change feed.
+        let housekeeping = Task.detached { [self] in
+            while !Task.isCancelled, !store.readonly {
+                _ = try? store.sweep(by: analyst, hooks: hooks.events, now: Date())
+                await HookRunner.settle(store, config: hooks, by: analyst, now: Date())
+                try? await Task.sleep(for: .milliseconds(Int64(sweepEvery * 1000)))
             }
+        }
+        defer { housekeeping.cancel() }
+        var last: Int64 = -2
+        while !Task.isCancelled {
             let token = (try? store.changeToken()) ?? -1
             if token != last {
                 last = token

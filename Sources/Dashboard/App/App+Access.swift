@@ -174,11 +174,18 @@ extension App {
                 return
             }
         case .backspace, .delete:
-            if inField, !d.fields[d.focus].value.isEmpty { d.fields[d.focus].value.removeLast() }
+            if inField {
+                if !d.fields[d.focus].edited { d.fields[d.focus].value = "" } else if !d.fields[d.focus].value.isEmpty { d.fields[d.focus].value.removeLast() }
+                d.fields[d.focus].edited = true
+            }
         case .control("u"):
-            if inField { d.fields[d.focus].value = "" }
+            if inField { d.fields[d.focus].value = ""; d.fields[d.focus].edited = true }
         case .character(let c):
-            if inField { d.fields[d.focus].value.append(c) }
+            if inField {
+                if !d.fields[d.focus].edited { d.fields[d.focus].value = "" }
+                d.fields[d.focus].value.append(c)
+                d.fields[d.focus].edited = true
+            }
         default: break
         }
         d.error = nil

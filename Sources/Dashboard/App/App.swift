@@ -291,7 +291,11 @@ public final class App {
         let row = rows[min(ts.cursor, rows.count - 1)]
         switch p {
         case .access:
-            let subject = state.snapshot.requests[row].subject
+            guard let table = model(.access) as? AccessTable else { return }
+            let subject: String = switch table.rows[row] {
+            case .request(let r): r.subject
+            case .grant(let g): g.subject
+            }
             if state.snapshot[subject] != nil { state.mode = .detail(id: subject, offset: 0) } else { flash("The subject \(subject) is not in the inventory", error: true) }
         case .collectors:
             let h = state.snapshot.collectors[row]

@@ -1,7 +1,8 @@
 import Foundation
 import Access
 
-/// A form for an access action: what it will do, the fields it needs, then Cancel (focused) and the action.
+/// A form for an access action: what it will do, the fields it needs, then Cancel and the action. Enter in a field
+/// moves to the next; after the last field the focus lands on Cancel, so Enter alone never carries out an action.
 public struct Dialog: Sendable, Equatable {
     public enum Action: String, Sendable {
         case approve, deny, extend, revoke, grant
@@ -11,6 +12,14 @@ public struct Dialog: Sendable, Equatable {
         public var label: String
         public var value: String
         public var hint: String
+        /// False while the value is the suggested default: the first key typed replaces it.
+        public var edited = false
+
+        init(label: String, value: String, hint: String) {
+            self.label = label
+            self.value = value
+            self.hint = hint
+        }
     }
 
     public var action: Action

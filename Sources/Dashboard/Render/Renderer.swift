@@ -124,7 +124,9 @@ public enum Renderer {
         if rows.isEmpty {
             let msg: String
             if model.baseCount == 0 {
-                msg = panel == .audit ? "No audit entries yet: decisions on access requests are recorded here."
+                let noStore = c.s.access.token < 0 && (panel == .audit || panel == .access)
+                msg = noStore ? (c.s.access.error.map { "The access store can't be read: \($0)" } ?? "No access store is open (read-only mode never creates one).")
+                    : panel == .audit ? "No audit entries yet: decisions on access requests are recorded here."
                     : panel == .access ? "No pending access requests."
                     : c.s.snapshot.version == 0 ? "Collecting\(c.g.ellipsis)" : "Nothing here."
             } else {

@@ -89,6 +89,12 @@ struct AccessTable: TableModel {
     func sortValue(_ row: Int, _ column: Int, now: Date) -> SortValue {
         // Keep the natural order (requests oldest first, then grants by expiry) unless another column is chosen.
         if column == 0 { return .number(Double(row)) }
+        if column == 3 {
+            switch rows[row] {
+            case .request(let r): return .number(r.ttlSeconds)
+            case .grant(let g): return .number(g.remaining(at: now))
+            }
+        }
         return .text(cell(row, column, now: now).0.lowercased())
     }
 }
@@ -138,6 +144,8 @@ struct AuditTable: TableModel {
     }
 
     func sortValue(_ row: Int, _ column: Int, now: Date) -> SortValue {
-        column <= 1 ? .number(-Double(entries[row].seq)) : .text(cell(row, column, now: now).0.lowercased())
+        column <= 1 ? .number(Double(entries[row].seq)) : .text(cell(row, column, now: now).0.lowercased())
     }
+
+    func descendingByDefault(_ column: Int) -> Bool { column <= 1 }
 }

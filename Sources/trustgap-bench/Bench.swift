@@ -1,0 +1,222 @@
+import ArgumentParser
+import Collectors
+import Dashboard
+import Foundation
+import Inventory
+import Terminal
+
+/// Measures what docs/performance.md reports, on demo inventories of several sizes. Each size runs in a process
+/// of its own, so its peak memory is its own.
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trustgap-bench",
+        abstract: "Measure snapshot build, first frame, keystroke-to-frame latency, memory and terminal bytes.")
+
+    @Option(help: "Comma-separated inventory sizes.") var sizes = "10000,100000,1000000"
+    @Option(help: "Write the results as JSON to this file.") var json: String?
+    @Option(help: "Seed of the demo organisation.") var seed: UInt64 = 42
+    @Option(help: ArgumentHelp("Measure one size in this process (used internally).", visibility: .hidden)) var one: Int?
+
+    func run() throws {
+        if let one {
+            let r = try Measure(size: one, seed: seed).run()
+            FileHandle.standardOutput.write(try JSONEncoder().encode(r))
+            return
+        }
+        var results: [Result] = []
+        for n in sizes.split(separator: ",").compactMap({ Int($0.trimmingCharacters(in: .whitespaces)) }) {
+            FileHandle.standardError.write(Data("measuring \(n) entities…\n".utf8))
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            p.arguments = ["--one", "\(n)", "--seed", "\(seed)"]
+            let out = Pipe()
+            p.standardOutput = out
+            try p.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            guard p.terminationStatus == 0 else { throw ValidationError("the run for \(n) entities failed") }
+            results.append(try JSONDecoder().decode(Result.self, from: data))
+        }
+        print(Result.table(results))
+        if let json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try e.encode(results).write(to: URL(fileURLWithPath: json))
+        }
+    }
+}
+
+struct Latency: Codable {
+    var p50: Double
+    var p99: Double
+    var max: Double
+    var samples: Int
+
+    init(_ ms: [Double]) {
+        let s = ms.sorted()
+        func q(_ f: Double) -> Double { s.isEmpty ? 0 : s[min(s.count - 1, Int((Double(s.count - 1) * f).rounded()))] }
+        p50 = q(0.5)
+        p99 = q(0.99)
+        max = s.last ?? 0
+        samples = s.count
+    }
+}
+
+struct Result: Codable {
+    var size: Int
+    var generateMs: Double
+    var buildMs: Double
+    var firstFrameMs: Double
+    var keys: [String: Latency]
+    var refreshApplyMs: Double
+    var peakRSSMB: Double
+    var bytes: [String: Int]
+
+    static func table(_ rs: [Result]) -> String {
+        var lines = ["entities    generate    build  first frame  refresh(UI)   peak RSS"]
+        for r in rs {
+            lines.append(String(format: "%9d %9.0fms %7.0fms %10.1fms %10.1fms %8.0fMB", r.size, r.generateMs, r.buildMs, r.firstFrameMs, r.refreshApplyMs, r.peakRSSMB))
+        }
+        lines.append("")
+        lines.append("keystroke to frame (ms)     " + rs.map { String(format: "%20@", "\($0.size): p50 / p99" as NSString) }.joined())
+        for k in ["scroll (j)", "page down", "filter (6 chars)", "sort (s)", "switch panel"] {
+            lines.append(k.padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { r in
+                let l = r.keys[k]
+                return String(format: "%20@", (l.map { String(format: "%.2f / %.2f", $0.p50, $0.p99) } ?? "-") as NSString)
+            }.joined())
+        }
+        lines.append("")
+        lines.append("terminal bytes (estimated ANSI from the cell diff, 120x40)")
+        for k in ["cursor move", "page down", "idle frame", "refresh, 1% rows changed"] {
+            lines.append(k.padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { String(format: "%20d", $0.bytes[k] ?? 0) }.joined())
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// Counts what a real terminal would be sent: the changed runs as cursor moves, colour changes and UTF-8 text.
+final class CountingTerminal: Terminal {
+    var size: (width: Int, height: Int)
+    let colorDepth: ColorDepth = .indexed256
+    let unicode = true
+    var screen: ScreenBuffer?
+    var bytes = 0
+
+    init(width: Int, height: Int) { size = (width, height) }
+
+    func draw(_ buffer: ScreenBuffer) {
+        var last: Style?
+        for run in buffer.changes(since: screen) {
+            bytes += 8  // CSI row;col H
+            for x in run.x..<(run.x + run.length) where !buffer[x, run.y].isContinuation {
+                let cell = buffer[x, run.y]
+                if cell.style != last { bytes += 14; last = cell.style }  // CSI 0;1;38;5;n;48;5;n m, roughly
+                bytes += String(cell.character).utf8.count
+            }
+        }
+        screen = buffer
+    }
+    func readKey(timeout milliseconds: Int) -> Key? { nil }
+    func invalidate() { screen = nil }
+    func shutdown() {}
+}
+
+struct Measure {
+    let size: Int
+    let seed: UInt64
+
+    func ms(_ since: DispatchTime) -> Double { Double(DispatchTime.now().uptimeNanoseconds - since.uptimeNanoseconds) / 1e6 }
+
+    func run() throws -> Result {
+        let now = Date()
+        var t = DispatchTime.now()
+        let demo = DemoCollector(seed: seed, size: size)
+        let report = try runBlocking { try await demo.collect(CollectContext(now: now, run: 0)) }
+        let generate = ms(t)
+        t = DispatchTime.now()
+        let health = [CollectorHealth(name: "demo", type: "demo", state: .ok, lastRun: now, lastSuccess: now, entityCount: size, intervalSeconds: 5)]
+        let snapshot = Snapshot.build(version: 1, now: now, slices: [.init(source: "demo", entities: report.entities)], collectors: health, requests: report.requests)
+        let build = ms(t)
+
+        let term = CountingTerminal(width: 120, height: 40)
+        let app = App(size: term.size)
+        app.tick(now: now)
+        t = DispatchTime.now()
+        app.receive(snapshot)
+        term.draw(app.render())
+        let firstFrame = ms(t)
+
+        func press(_ keys: [Key]) -> Double {
+            let start = DispatchTime.now()
+            for k in keys { app.handle(k) }
+            term.draw(app.render())
+            return ms(start)
+        }
+        var keys: [String: Latency] = [:]
+        _ = press([.character("4")])
+        keys["scroll (j)"] = Latency((0..<300).map { _ in press([.character("j")]) })
+        keys["page down"] = Latency((0..<100).map { _ in press([.pageDown]) })
+        var filter: [Double] = []
+        for _ in 0..<10 {
+            _ = press([.character("/")])
+            for ch in "deploy" { filter.append(press([.character(ch)])) }
+            _ = press([.escape])
+        }
+        keys["filter (6 chars)"] = Latency(filter)
+        keys["sort (s)"] = Latency((0..<20).map { _ in press([.character("s")]) })
+        _ = press([.character("S")])
+        keys["switch panel"] = Latency((0..<24).map { i in press([.character(Character("\(i % 8 + 1)"))]) })
+
+        // Bytes: a cursor move, a page down, an idle frame, and a refresh in which 1% of rows changed.
+        var bytes: [String: Int] = [:]
+        _ = press([.character("4"), .character("g")])
+        func sent(_ body: () -> Void) -> Int {
+            let before = term.bytes
+            body()
+            return term.bytes - before
+        }
+        bytes["cursor move"] = sent { _ = press([.character("j")]) }
+        bytes["page down"] = sent { _ = press([.pageDown]) }
+        bytes["idle frame"] = sent { term.draw(app.render()) }
+        var changed = report.entities
+        var r = SystemRandomNumberGenerator()
+        for _ in 0..<(size / 100) {
+            let i = Int(r.next() % UInt64(changed.count))
+            changed[i].lastUsedAt = now
+        }
+        let refreshed = Snapshot.build(version: 2, now: now, slices: [.init(source: "demo", entities: changed)], collectors: health, requests: report.requests)
+        var refreshApply = 0.0
+        bytes["refresh, 1% rows changed"] = sent {
+            let start = DispatchTime.now()
+            app.receive(refreshed)
+            term.draw(app.render())
+            refreshApply = ms(start)
+        }
+        return Result(size: size, generateMs: generate, buildMs: build, firstFrameMs: firstFrame, keys: keys,
+                      refreshApplyMs: refreshApply, peakRSSMB: Self.peakRSS(), bytes: bytes)
+    }
+
+    static func peakRSS() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        return kb / 1024
+    }
+}
+
+/// Runs async work from synchronous code (the benchmark is one thread on purpose).
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.value = .success(try await body()) } catch { box.value = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try box.value!.get()
+}
+
+final class ResultBox<T>: @unchecked Sendable {
+    var value: Swift.Result<T, any Error>?
+}
