@@ -1,7 +1,8 @@
 import Foundation
 
-/// An entity with what the rules found on it.
-public struct AssessedEntity: Sendable, Hashable {
+/// An entity with what the rules found on it. A class: tables pass these around constantly, and copying a
+/// reference is one retain where copying the whole entity is dozens.
+public final class AssessedEntity: Sendable {
     public let entity: Entity
     public let findings: [Finding]
     /// 0–100.

@@ -67,29 +67,35 @@ struct Result: Codable {
     var size: Int
     var generateMs: Double
     var buildMs: Double
+    /// Preparing the snapshot for the UI, off the UI thread.
+    var prepareMs: Double
+    /// From a prepared snapshot to the first frame, on the UI thread.
     var firstFrameMs: Double
     var keys: [String: Latency]
+    var refreshPrepareMs: Double
+    /// Applying a prepared refresh and drawing, on the UI thread: how long input waits during a merge.
     var refreshApplyMs: Double
     var peakRSSMB: Double
     var bytes: [String: Int]
 
     static func table(_ rs: [Result]) -> String {
-        var lines = ["entities    generate    build  first frame  refresh(UI)   peak RSS"]
+        var lines = ["entities   generate     build   prepare  1st frame (UI)  refresh: prepare  apply (UI)   peak RSS"]
         for r in rs {
-            lines.append(String(format: "%9d %9.0fms %7.0fms %10.1fms %10.1fms %8.0fMB", r.size, r.generateMs, r.buildMs, r.firstFrameMs, r.refreshApplyMs, r.peakRSSMB))
+            lines.append(String(format: "%8d %9.0fms %8.0fms %8.0fms %13.1fms %16.0fms %10.1fms %8.0fMB",
+                                r.size, r.generateMs, r.buildMs, r.prepareMs, r.firstFrameMs, r.refreshPrepareMs, r.refreshApplyMs, r.peakRSSMB))
         }
         lines.append("")
-        lines.append("keystroke to frame (ms)     " + rs.map { String(format: "%20@", "\($0.size): p50 / p99" as NSString) }.joined())
+        func col(_ s: String) -> String { String(repeating: " ", count: max(1, 22 - s.count)) + s }
+        lines.append("keystroke to frame, ms".padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { col("\($0.size): p50 / p99") }.joined())
         for k in ["scroll (j)", "page down", "filter (6 chars)", "sort (s)", "switch panel"] {
             lines.append(k.padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { r in
-                let l = r.keys[k]
-                return String(format: "%20@", (l.map { String(format: "%.2f / %.2f", $0.p50, $0.p99) } ?? "-") as NSString)
+                col(r.keys[k].map { String(format: "%.2f / %.2f", $0.p50, $0.p99) } ?? "-")
             }.joined())
         }
         lines.append("")
         lines.append("terminal bytes (estimated ANSI from the cell diff, 120x40)")
         for k in ["cursor move", "page down", "idle frame", "refresh, 1% rows changed"] {
-            lines.append(k.padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { String(format: "%20d", $0.bytes[k] ?? 0) }.joined())
+            lines.append(k.padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { col("\($0.bytes[k] ?? 0)") }.joined())
         }
         return lines.joined(separator: "\n")
     }
@@ -143,7 +149,10 @@ struct Measure {
         let app = App(size: term.size)
         app.tick(now: now)
         t = DispatchTime.now()
-        app.receive(snapshot)
+        let first = PreparedSnapshot.prepare(snapshot, previous: nil, now: now)
+        let firstPrepare = ms(t)
+        t = DispatchTime.now()
+        app.receive(first)
         term.draw(app.render())
         let firstFrame = ms(t)
 
@@ -187,14 +196,17 @@ struct Measure {
         }
         let refreshed = Snapshot.build(version: 2, now: now, slices: [.init(source: "demo", entities: changed)], collectors: health, requests: report.requests)
         var refreshApply = 0.0
+        let prepStart = DispatchTime.now()
+        let prepared = PreparedSnapshot.prepare(refreshed, previous: snapshot, now: now)
+        let prepare = ms(prepStart)
         bytes["refresh, 1% rows changed"] = sent {
             let start = DispatchTime.now()
-            app.receive(refreshed)
+            app.receive(prepared)
             term.draw(app.render())
             refreshApply = ms(start)
         }
-        return Result(size: size, generateMs: generate, buildMs: build, firstFrameMs: firstFrame, keys: keys,
-                      refreshApplyMs: refreshApply, peakRSSMB: Self.peakRSS(), bytes: bytes)
+        return Result(size: size, generateMs: generate, buildMs: build, prepareMs: firstPrepare, firstFrameMs: firstFrame, keys: keys,
+                      refreshPrepareMs: prepare, refreshApplyMs: refreshApply, peakRSSMB: Self.peakRSS(), bytes: bytes)
     }
 
     static func peakRSS() -> Double {

@@ -69,8 +69,13 @@ struct DashboardCommand: AsyncParsableCommand {
             let mailbox = Mailbox()
             let stream = await runner.snapshots()
             let accessStream = await runner.snapshots()
+            // Snapshots are prepared for the UI here, off its thread: indexes, change marks, default orders, filter text.
             let feed = Task {
-                for await s in stream { mailbox.post(s) }
+                var previous: Snapshot?
+                for await s in stream {
+                    mailbox.post(PreparedSnapshot.prepare(s, previous: previous, now: Date()))
+                    previous = s
+                }
             }
             let accessFeed = Task { await controller?.runFeed(mailbox: mailbox, snapshots: accessStream) }
             let signals = SignalWatcher(mailbox: mailbox)

@@ -18,8 +18,7 @@ extension App {
         state.access = view
         let live = Set(view.grants.map(\.id))
         state.marked = state.marked.intersection(live)
-        recompute(.access)
-        recompute(.audit)
+        refreshTables([.access, .audit])
     }
 
     var selectedAccessRow: AccessTable.Row? {

@@ -12,6 +12,9 @@ public final class App {
     /// Set when the screen must be repainted from scratch (Ctrl-L).
     public var wantsFullRedraw = false
     let themes: ThemeLibrary
+    let cache = TableCache()
+    /// Tables whose rows are out of date; worked out when they are next shown.
+    var staleTables: Set<Panel> = []
     /// The access store's controller; nil when the dashboard runs without one (tests of the inventory panels).
     public var access: AccessController?
     let workingDirectory: String
@@ -38,38 +41,58 @@ public final class App {
     }
 
     /// A new snapshot from the collectors. Held while paused.
+    /// A new snapshot, prepared here (tests and small inventories); the dashboard prepares them off the UI thread.
     public func receive(_ snapshot: Snapshot) {
         guard snapshot.version != state.snapshot.version else { return }
-        if state.paused {
-            state.held = snapshot
-            return
-        }
-        apply(snapshot)
+        receive(PreparedSnapshot.prepare(snapshot, previous: state.snapshot, now: state.now))
     }
 
-    func apply(_ snapshot: Snapshot) {
-        let previous = state.snapshot
-        var changed: [String: Bool] = [:]
-        if previous.version != 0 {
-            for a in snapshot.entities {
-                if let old = previous[a.id] {
-                    if old.entity != a.entity || old.risk != a.risk { changed[a.id] = false }
-                } else {
-                    changed[a.id] = true
-                }
-                if changed.count > 5_000 { break }
-            }
+    /// A prepared snapshot from the collectors. Held while paused.
+    public func receive(_ prepared: PreparedSnapshot) {
+        guard prepared.snapshot.version != state.snapshot.version else { return }
+        if state.paused {
+            state.held = prepared
+            return
         }
-        state.snapshot = snapshot
+        apply(prepared)
+    }
+
+    func apply(_ prepared: PreparedSnapshot) {
+        // Freeing the previous snapshot and its caches (hundreds of thousands of objects) is left to another thread.
+        let garbage = Garbage(snapshot: state.snapshot, haystacks: cache.haystacks, sorted: cache.sorted)
+        DispatchQueue.global(qos: .utility).async { garbage.drop() }
+        let snapshot = prepared.snapshot
+        state.show(prepared)
         state.held = nil
-        state.changed = changed
+        state.changed = prepared.changed
+        let version = Int64(snapshot.version)
+        for (panel, rows) in prepared.defaultRows {
+            cache.sorted[panel] = TableCache.Sorted(version: version, column: 0, reversed: false, rows: rows)
+            cache.filtered[panel] = nil
+        }
+        for (panel, hay) in prepared.haystacks { cache.haystacks[panel] = (version, hay) }
         state.changedUntil = state.now.addingTimeInterval(4)
         state.lastRefresh = snapshot.generatedAt
         let g = snapshot.totalGap
         state.trendRisk.append(g.findings[.critical, default: 0] + g.findings[.high, default: 0])
         state.trendUnmanaged.append(g.unmanaged)
         if state.trendRisk.count > 120 { state.trendRisk.removeFirst(); state.trendUnmanaged.removeFirst() }
-        for p in Panel.allCases where p.isTable { recompute(p) }
+        refreshTables([.apps, .devices, .serviceAccounts, .agents, .collectors])
+    }
+
+    /// Recomputes the visible table now and the others when they are shown, so a refresh costs one table.
+    func refreshTables(_ panels: [Panel]) {
+        for p in panels {
+            if p == state.panel { recompute(p) } else { staleTables.insert(p) }
+        }
+    }
+
+    /// The version of the data behind a table: it changes when its rows could.
+    func dataVersion(_ p: Panel) -> Int64 {
+        switch p {
+        case .access, .audit: state.access.token &* 1_000_003 &+ Int64(state.marked.count)
+        default: Int64(state.snapshot.version)
+        }
     }
 
     func model(_ p: Panel) -> any TableModel { TableModels.model(for: p, state: state) }
@@ -79,9 +102,12 @@ public final class App {
         guard var ts = state.tables[p] else { return }
         let m = model(p)
         ts.sortColumn = min(ts.sortColumn, max(0, m.columns.count - 1))
-        let rows = m.rows(filter: ts.filter, sortColumn: ts.sortColumn, reversed: ts.reversed, now: state.now)
+        staleTables.remove(p)
+        let rows = cache.rows(m, panel: p, version: dataVersion(p), filter: ts.filter, column: ts.sortColumn, reversed: ts.reversed, now: state.now)
         state.rows[p] = rows
-        if let id = ts.selectedID, let pos = rows.firstIndex(where: { m.id($0) == id }) {
+        if let id = ts.selectedID, ts.cursor < rows.count, m.id(rows[ts.cursor]) == id {
+            // Still in place: the common case on a refresh.
+        } else if let id = ts.selectedID, let pos = rows.firstIndex(where: { m.id($0) == id }) {
             ts.cursor = pos
         } else {
             ts.cursor = min(ts.cursor, max(0, rows.count - 1))
@@ -189,6 +215,7 @@ public final class App {
     func switchTo(_ panel: Panel) {
         state.panel = panel
         state.mode = .normal
+        if staleTables.contains(panel) { recompute(panel) }
     }
 
     func togglePause() {
@@ -378,4 +405,11 @@ public final class App {
         state.readonly = readonly
         state.analyst = analyst
     }
+}
+
+/// Things whose last reference is handed to a background thread, so their release doesn't stall input.
+final class Garbage: @unchecked Sendable {
+    private var items: [Any]
+    init(snapshot: Snapshot, haystacks: Any, sorted: Any) { items = [snapshot, haystacks, sorted] }
+    func drop() { items.removeAll() }
 }

@@ -91,12 +91,7 @@ public struct Flash: Sendable, Equatable {
 
 /// Everything the renderer needs, and nothing it has to compute slowly.
 public struct AppState: Sendable {
-    public var snapshot: Snapshot = .empty {
-        didSet {
-            populationIndex = Self.index(snapshot)
-            riskiest = Self.riskiest(snapshot, count: 60)
-        }
-    }
+    public private(set) var snapshot: Snapshot = .empty
     /// The riskiest entities' indices, most risky first, computed once per snapshot.
     public private(set) var riskiest: [Int] = []
     /// Indices into `snapshot.entities` per population, rebuilt once per snapshot.
@@ -111,7 +106,7 @@ public struct AppState: Sendable {
     public var unicode = true
     public var paused = false
     /// A snapshot that arrived while paused.
-    public var held: Snapshot?
+    public var held: PreparedSnapshot?
     public var readonly = false
     public var analyst = Analyst(user: "analyst")
     public var now = Date()
@@ -136,6 +131,12 @@ public struct AppState: Sendable {
     }
 
     func table(_ p: Panel) -> TableState { tables[p] ?? TableState() }
+
+    mutating func show(_ prepared: PreparedSnapshot) {
+        snapshot = prepared.snapshot
+        populationIndex = prepared.populationIndex
+        riskiest = prepared.riskiest
+    }
 
     static func riskiest(_ s: Snapshot, count: Int) -> [Int] {
         var top: [Int] = []

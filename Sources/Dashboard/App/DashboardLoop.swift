@@ -6,16 +6,16 @@ import Terminal
 
 /// Where the background world hands things to the UI thread: the latest snapshot and a stop request.
 public final class Mailbox: Sendable {
-    private let latest = Mutex<Snapshot?>(nil)
+    private let latest = Mutex<PreparedSnapshot?>(nil)
     private let latestAccess = Mutex<AccessView?>(nil)
     private let stop = Atomic<Int32>(0)
 
     public init() {}
 
     /// Keeps only the newest snapshot: the UI never falls behind.
-    public func post(_ snapshot: Snapshot) { latest.withLock { $0 = snapshot } }
+    public func post(_ snapshot: PreparedSnapshot) { latest.withLock { $0 = snapshot } }
 
-    func take() -> Snapshot? { latest.withLock { s in defer { s = nil }; return s } }
+    func take() -> PreparedSnapshot? { latest.withLock { s in defer { s = nil }; return s } }
 
     /// The newest view of the access store.
     public func post(_ view: AccessView) { latestAccess.withLock { $0 = view } }

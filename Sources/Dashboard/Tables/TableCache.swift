@@ -1,0 +1,77 @@
+import Foundation
+
+/// What a table's rows cost to work out once per data version, kept so keystrokes don't pay for it again:
+/// the full sorted order per sort column, the lower-cased text of every row for filtering, and the last filter's
+/// result, which a longer query refines instead of starting over.
+final class TableCache {
+    struct Sorted {
+        let version: Int64
+        let column: Int
+        let reversed: Bool
+        let rows: [Int]
+    }
+    struct Filtered {
+        let version: Int64
+        let column: Int
+        let reversed: Bool
+        let needle: [UInt8]
+        let negate: Bool
+        let rows: [Int]
+    }
+    var sorted: [Panel: Sorted] = [:]
+    var haystacks: [Panel: (version: Int64, values: [[UInt8]])] = [:]
+    var filtered: [Panel: Filtered] = [:]
+
+    /// The rows to show: the cached sort order, filtered (case-insensitive substring over every column,
+    /// `!` negates), refining the previous result when the query only grew.
+    func rows(_ model: any TableModel, panel: Panel, version: Int64, filter: String, column: Int, reversed: Bool, now: Date) -> [Int] {
+        let all: [Int]
+        if let s = sorted[panel], s.version == version, s.column == column, s.reversed == reversed {
+            all = s.rows
+        } else {
+            all = model.rows(filter: "", sortColumn: column, reversed: reversed, now: now)
+            sorted[panel] = Sorted(version: version, column: column, reversed: reversed, rows: all)
+            filtered[panel] = nil
+        }
+        let f = filter.trimmingCharacters(in: .whitespaces).lowercased()
+        let negate = f.hasPrefix("!")
+        let needle = Array((negate ? String(f.dropFirst()) : f).utf8)
+        guard !needle.isEmpty else { return all }
+        let hay = haystack(model, panel: panel, version: version, now: now)
+        var candidates = all
+        if let last = filtered[panel], last.version == version, last.column == column, last.reversed == reversed,
+           !negate, !last.negate, needle.starts(with: last.needle) {
+            candidates = last.rows  // a longer query can only match a subset, already in order
+        }
+        let result = candidates.filter { Self.contains(hay[$0], needle) != negate }
+        filtered[panel] = Filtered(version: version, column: column, reversed: reversed, needle: needle, negate: negate, rows: result)
+        return result
+    }
+
+    func haystack(_ model: any TableModel, panel: Panel, version: Int64, now: Date) -> [[UInt8]] {
+        if let h = haystacks[panel], h.version == version { return h.values }
+        let values = (0..<model.baseCount).map { Array(model.haystack($0, now: now).utf8) }
+        haystacks[panel] = (version, values)
+        return values
+    }
+
+    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
+        let n = needle.count, h = hay.count
+        guard n <= h else { return false }
+        let first = needle[0]
+        return hay.withUnsafeBufferPointer { hp in
+            needle.withUnsafeBufferPointer { np in
+                var i = 0
+                while i <= h - n {
+                    if hp[i] == first {
+                        var j = 1
+                        while j < n, hp[i + j] == np[j] { j += 1 }
+                        if j == n { return true }
+                    }
+                    i += 1
+                }
+                return false
+            }
+        }
+    }
+}
