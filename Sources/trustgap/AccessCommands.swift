@@ -26,6 +26,23 @@ struct AccessOptions: ParsableArguments {
 
     static func defaultStorePath() -> String { "\(SourceOptions.stateDirectory())/trustgap.db" }
 
+    /// Runs a command that changes access: refused in read-only mode; errors become messages and exit codes.
+    func change(_ body: (Context) async throws -> Void) async throws {
+        try await withDocumentedExit {
+            let ctx = try open()
+            if ctx.readonly { throw CLIError.access(AccessError.readonly) }
+            do { try await body(ctx) } catch { throw CLIError.access(error) }
+        }
+    }
+
+    /// Runs a command that only reads the store (opened read-only, never created).
+    func read(_ body: (Context) async throws -> Void) async throws {
+        try await withDocumentedExit {
+            let ctx = try open(reading: true)
+            do { try await body(ctx) } catch { throw CLIError.access(error) }
+        }
+    }
+
     /// Opens the store; `reading` commands open it read-only and never create it.
     func open(reading: Bool = false) throws -> Context {
         source.bootstrapLogging()
@@ -128,41 +145,38 @@ struct GrantsCommand: AsyncParsableCommand {
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
 
         func run() async throws {
-            try await reporting {
-                let ctx = try options.open(reading: true)
-                do {
-                    let requests = try ctx.store.requests(), grants = try ctx.store.grants()
-                    let r: [AccessRequest], g: [Grant]
-                    switch state {
-                    case nil:
-                        (r, g) = (requests.filter { $0.state == .pending }, grants.filter { $0.state == .active })
-                    case "all"?: (r, g) = (requests, grants)
-                    case "actuation_failed"?: (r, g) = ([], grants.filter { $0.actuation == .failed })
-                    case let s?:
-                        if let rs = RequestState(rawValue: s) { (r, g) = (requests.filter { $0.state == rs }, []) }
-                        else if let gs = GrantState(rawValue: s) { (r, g) = ([], grants.filter { $0.state == gs }) }
-                        else { throw CLIError.badInput("--state \(s): use pending, approved, denied, cancelled, lapsed, active, expired, revoked, actuation_failed or all") }
+            try await options.read { ctx in
+                let requests = try ctx.store.requests(), grants = try ctx.store.grants()
+                let r: [AccessRequest], g: [Grant]
+                switch state {
+                case nil:
+                    (r, g) = (requests.filter { $0.state == .pending }, grants.filter { $0.state == .active })
+                case "all"?: (r, g) = (requests, grants)
+                case "actuation_failed"?: (r, g) = ([], grants.filter { $0.actuation == .failed })
+                case let s?:
+                    if let rs = RequestState(rawValue: s) { (r, g) = (requests.filter { $0.state == rs }, []) }
+                    else if let gs = GrantState(rawValue: s) { (r, g) = ([], grants.filter { $0.state == gs }) }
+                    else { throw CLIError.badInput("--state \(s): use pending, approved, denied, cancelled, lapsed, active, expired, revoked, actuation_failed or all") }
+                }
+                if format == .json { return try printJSON(Listing(requests: r, grants: g)) }
+                let now = Date()
+                if !r.isEmpty {
+                    say("REQUEST          STATE      SUBJECT                        SCOPE                      TTL     REQUESTER       REASON")
+                    for x in r {
+                        say([x.id.padded(16), x.state.rawValue.padded(10), x.subjectName.padded(30), x.scope.padded(26),
+                             DurationText.format(x.ttlSeconds).padded(7), x.requester.padded(15), x.reason].joined(separator: " "))
                     }
-                    if format == .json { return try printJSON(Listing(requests: r, grants: g)) }
-                    let now = Date()
-                    if !r.isEmpty {
-                        say("REQUEST          STATE      SUBJECT                        SCOPE                      TTL     REQUESTER       REASON")
-                        for x in r {
-                            say([x.id.padded(16), x.state.rawValue.padded(10), x.subjectName.padded(30), x.scope.padded(26),
-                                 DurationText.format(x.ttlSeconds).padded(7), x.requester.padded(15), x.reason].joined(separator: " "))
-                        }
+                }
+                if !g.isEmpty {
+                    if !r.isEmpty { say("") }
+                    say("GRANT            STATE      SUBJECT                        SCOPE                      LEFT    ACTUATION         APPROVERS")
+                    for x in g {
+                        say([x.id.padded(16), x.state.rawValue.padded(10), x.subjectName.padded(30), x.scope.padded(26),
+                             (x.state == .active ? DurationText.format(x.remaining(at: now)) : "-").padded(7),
+                             x.actuation.rawValue.padded(17), x.approvers.joined(separator: ",")].joined(separator: " "))
                     }
-                    if !g.isEmpty {
-                        if !r.isEmpty { say("") }
-                        say("GRANT            STATE      SUBJECT                        SCOPE                      LEFT    ACTUATION         APPROVERS")
-                        for x in g {
-                            say([x.id.padded(16), x.state.rawValue.padded(10), x.subjectName.padded(30), x.scope.padded(26),
-                                 (x.state == .active ? DurationText.format(x.remaining(at: now)) : "-").padded(7),
-                                 x.actuation.rawValue.padded(17), x.approvers.joined(separator: ",")].joined(separator: " "))
-                        }
-                    }
-                    if r.isEmpty, g.isEmpty { say("nothing \(state.map { "in state \($0)" } ?? "pending or active")") }
-                } catch let e as AccessError { throw CLIError.access(e) }
+                }
+                if r.isEmpty, g.isEmpty { say("nothing \(state.map { "in state \($0)" } ?? "pending or active")") }
             }
         }
     }
@@ -176,21 +190,17 @@ struct GrantsCommand: AsyncParsableCommand {
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
 
         func run() async throws {
-            try await reporting {
-                let ctx = try options.open()
-                if ctx.readonly { throw CLIError.access(AccessError.readonly) }
+            try await options.change { ctx in
                 let seconds = try ttl.map { try parseDuration($0, flag: "--ttl") }
-                do {
-                    let outcome = try ctx.store.approve(id, ttlSeconds: seconds, reason: reason, by: ctx.analyst, policy: ctx.config.policy,
-                                                        hooks: ctx.config.hooks.events, now: Date())
-                    switch outcome {
-                    case .granted(let g):
-                        if format == .json { try printJSON(g) } else { say("\(id) approved: grant \(g.id), \(g.subjectName) \(g.scope) until \(AccessStore.when(g.expiresAt))") }
-                        await settleHooks(ctx)
-                    case .recorded(let left):
-                        if format == .json { try printJSON(PartialApproval(request: id, approvalsLeft: left)) } else { say("\(id): approval recorded; \(left) more needed from another analyst") }
-                    }
-                } catch { throw CLIError.access(error) }
+                let outcome = try ctx.store.approve(id, ttlSeconds: seconds, reason: reason, by: ctx.analyst, policy: ctx.config.policy,
+                                                    hooks: ctx.config.hooks.events, now: Date())
+                switch outcome {
+                case .granted(let g):
+                    if format == .json { try printJSON(g) } else { say("\(id) approved: grant \(g.id), \(g.subjectName) \(g.scope) until \(AccessStore.when(g.expiresAt))") }
+                    await settleHooks(ctx)
+                case .recorded(let left):
+                    if format == .json { try printJSON(PartialApproval(request: id, approvalsLeft: left)) } else { say("\(id): approval recorded; \(left) more needed from another analyst") }
+                }
             }
         }
     }
@@ -201,16 +211,12 @@ struct GrantsCommand: AsyncParsableCommand {
         @Argument(help: "The request id.") var id: String
         @Option(help: "Why.") var reason: String
         func run() async throws {
-            try await reporting {
-                let ctx = try options.open()
-                if ctx.readonly { throw CLIError.access(AccessError.readonly) }
-                do {
-                    let r = try ctx.store.deny(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, now: Date())
-                    say("\(id) denied")
-                    if let h = await HookRunner.denied(r, store: ctx.store, config: ctx.config.hooks, by: ctx.analyst, now: Date()) {
-                        say("hook deny for \(id): \(h.succeeded ? "ok" : "FAILED") (\(h.detail))")
-                    }
-                } catch { throw CLIError.access(error) }
+            try await options.change { ctx in
+                let r = try ctx.store.deny(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, now: Date())
+                say("\(id) denied")
+                if let h = await HookRunner.denied(r, store: ctx.store, config: ctx.config.hooks, by: ctx.analyst, now: Date()) {
+                    say("hook deny for \(id): \(h.succeeded ? "ok" : "FAILED") (\(h.detail))")
+                }
             }
         }
     }
@@ -221,13 +227,9 @@ struct GrantsCommand: AsyncParsableCommand {
         @Argument(help: "The request id.") var id: String
         @Option(help: "Why.") var reason: String
         func run() async throws {
-            try await reporting {
-                let ctx = try options.open()
-                if ctx.readonly { throw CLIError.access(AccessError.readonly) }
-                do {
-                    _ = try ctx.store.cancel(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, now: Date())
-                    say("\(id) cancelled")
-                } catch { throw CLIError.access(error) }
+            try await options.change { ctx in
+                _ = try ctx.store.cancel(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, now: Date())
+                say("\(id) cancelled")
             }
         }
     }
@@ -240,16 +242,12 @@ struct GrantsCommand: AsyncParsableCommand {
         @Option(help: "Why.") var reason: String
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
         func run() async throws {
-            try await reporting {
-                let ctx = try options.open()
-                if ctx.readonly { throw CLIError.access(AccessError.readonly) }
+            try await options.change { ctx in
                 let seconds = try parseDuration(ttl, flag: "--ttl")
-                do {
-                    let g = try ctx.store.extend(id, ttlSeconds: seconds, reason: reason, by: ctx.analyst, policy: ctx.config.policy,
-                                                 hooks: ctx.config.hooks.events, now: Date())
-                    if format == .json { try printJSON(g) } else { say("\(id) extended until \(AccessStore.when(g.expiresAt))") }
-                    await settleHooks(ctx)
-                } catch { throw CLIError.access(error) }
+                let g = try ctx.store.extend(id, ttlSeconds: seconds, reason: reason, by: ctx.analyst, policy: ctx.config.policy,
+                                             hooks: ctx.config.hooks.events, now: Date())
+                if format == .json { try printJSON(g) } else { say("\(id) extended until \(AccessStore.when(g.expiresAt))") }
+                await settleHooks(ctx)
             }
         }
     }
@@ -260,14 +258,10 @@ struct GrantsCommand: AsyncParsableCommand {
         @Argument(help: "The grant id.") var id: String
         @Option(help: "Why.") var reason: String
         func run() async throws {
-            try await reporting {
-                let ctx = try options.open()
-                if ctx.readonly { throw CLIError.access(AccessError.readonly) }
-                do {
-                    _ = try ctx.store.revoke(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, hooks: ctx.config.hooks.events, now: Date())
-                    say("\(id) revoked")
-                    await settleHooks(ctx)
-                } catch { throw CLIError.access(error) }
+            try await options.change { ctx in
+                _ = try ctx.store.revoke(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, hooks: ctx.config.hooks.events, now: Date())
+                say("\(id) revoked")
+                await settleHooks(ctx)
             }
         }
     }
@@ -281,17 +275,13 @@ struct GrantsCommand: AsyncParsableCommand {
         @Option(help: "Why.") var reason: String
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
         func run() async throws {
-            try await reporting {
-                let ctx = try options.open()
-                if ctx.readonly { throw CLIError.access(AccessError.readonly) }
+            try await options.change { ctx in
                 let seconds = try parseDuration(ttl, flag: "--ttl")
                 let s = try await findSubject(subject, config: ctx.config)
-                do {
-                    let g = try ctx.store.directGrant(subject: s, scope: scope, ttlSeconds: seconds, reason: reason, by: ctx.analyst,
-                                                      policy: ctx.config.policy, hooks: ctx.config.hooks.events, now: Date())
-                    if format == .json { try printJSON(g) } else { say("grant \(g.id): \(s.name) \(scope) until \(AccessStore.when(g.expiresAt))") }
-                    await settleHooks(ctx)
-                } catch { throw CLIError.access(error) }
+                let g = try ctx.store.directGrant(subject: s, scope: scope, ttlSeconds: seconds, reason: reason, by: ctx.analyst,
+                                                  policy: ctx.config.policy, hooks: ctx.config.hooks.events, now: Date())
+                if format == .json { try printJSON(g) } else { say("grant \(g.id): \(s.name) \(scope) until \(AccessStore.when(g.expiresAt))") }
+                await settleHooks(ctx)
             }
         }
     }
@@ -324,15 +314,12 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: AccessOptions
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
         func run() async throws {
-            try await reporting {
-                let ctx = try options.open(reading: true)
-                do {
-                    let entries = try ctx.store.audit()
-                    if format == .json { return try printJSON(entries) }
-                    for e in entries {
-                        say("\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) \((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(22)) \(e.action.padded(8)) \(e.target.padded(30)) \(e.subject) \(e.scope) \(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) \"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")")
-                    }
-                } catch let e as AccessError { throw CLIError.access(e) }
+            try await options.read { ctx in
+                let entries = try ctx.store.audit()
+                if format == .json { return try printJSON(entries) }
+                for e in entries {
+                    say("\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) \((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(22)) \(e.action.padded(8)) \(e.target.padded(30)) \(e.subject) \(e.scope) \(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) \"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")")
+                }
             }
         }
     }
@@ -341,13 +328,10 @@ struct AuditCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the chain; exits 1 and names the first bad entry if any was altered, removed or reordered.")
         @OptionGroup var options: AccessOptions
         func run() async throws {
-            try await reporting {
-                let ctx = try options.open(reading: true)
-                do {
-                    let v = try ctx.store.verifyAudit()
-                    if let p = v.problem { throw CLIError.failed("audit chain BROKEN: \(p)") }
-                    say("audit chain ok: \(v.entries) entries verified")
-                } catch let e as AccessError { throw CLIError.access(e) }
+            try await options.read { ctx in
+                let v = try ctx.store.verifyAudit()
+                if let p = v.problem { throw CLIError.failed("audit chain BROKEN: \(p)") }
+                say("audit chain ok: \(v.entries) entries verified")
             }
         }
     }

@@ -81,14 +81,16 @@ enum CLIError: Error, CustomStringConvertible {
     }
 }
 
-extension AsyncParsableCommand {
-    /// Runs `body`, turning CLIError into a message on stderr and its exit code.
-    func reporting(_ body: () async throws -> Void) async throws {
-        do {
-            try await body()
-        } catch let e as CLIError {
-            FileHandle.standardError.write(Data("trustgap: \(e.description)\n".utf8))
-            throw ExitCode(e.exitCode)
-        }
+/// Runs `body`, turning a CLIError into a message on stderr and its documented exit code.
+func withDocumentedExit(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as CLIError {
+        FileHandle.standardError.write(Data("trustgap: \(e.description)\n".utf8))
+        throw ExitCode(e.exitCode)
     }
+}
+
+extension AsyncParsableCommand {
+    func reporting(_ body: () async throws -> Void) async throws { try await withDocumentedExit(body) }
 }
