@@ -26,15 +26,18 @@ let package = Package(
         ),
         .target(name: "Inventory"),
         .target(name: "Collectors", dependencies: [
-            "Inventory",
+            "Inventory", "ChildProcess",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .target(name: "Access", dependencies: [
-            "Inventory",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
+        // Child processes by argv, never a shell: the actuator hooks and the exec collector.
+        .target(name: "ChildProcess", dependencies: [
             .product(name: "Subprocess", package: "swift-subprocess"),
             .product(name: "SystemPackage", package: "swift-system"),
+        ]),
+        .target(name: "Access", dependencies: [
+            "Inventory", "ChildProcess",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Terminal", dependencies: ["CNCurses"]),

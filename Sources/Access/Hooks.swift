@@ -1,7 +1,6 @@
 import Foundation
 import Inventory
-import Subprocess
-import SystemPackage
+import ChildProcess
 
 /// Actuator hooks: the programs that make a decision real (Vault, Teleport, cloud IAM…). Each event has an argv,
 /// run without a shell, with the grant as JSON on standard input and a timeout.
@@ -37,69 +36,25 @@ public struct HookResult: Sendable, Equatable {
 public enum HookRunner {
     /// Runs the hook for `event` with `payload` on stdin. Never throws: failures are results.
     public static func run(_ config: HookConfig, event: String, payload: Data) async -> HookResult {
-        // A hook that exits without reading its stdin must not kill us with SIGPIPE.
-        signal(SIGPIPE, SIG_IGN)
-        guard let argv = config.commands[event], let program = argv.first else {
+        guard let argv = config.commands[event], !argv.isEmpty else {
             return HookResult(succeeded: true, detail: "no \(event) hook configured")
         }
-        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
-        let arguments = Arguments(Array(argv.dropFirst()))
-        let timeout = config.timeoutSeconds
-        // Stdin and the output go through files, not pipes: nothing to drain when a hung hook is stopped, and a
-        // hook that never reads its input can't block us.
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trustgap-hook-\(UUID().uuidString)")
-        let inPath = scratch.path + ".in", outPath = scratch.path + ".out"
-        defer {
-            try? FileManager.default.removeItem(atPath: inPath)
-            try? FileManager.default.removeItem(atPath: outPath)
-        }
-        let input: FileDescriptor, output: FileDescriptor, errors: FileDescriptor
+        let outcome: ChildProcess.Outcome
         do {
-            guard FileManager.default.createFile(atPath: inPath, contents: payload, attributes: [.posixPermissions: 0o600]) else {
-                return HookResult(succeeded: false, detail: "could not write the hook's input to \(inPath)")
-            }
-            input = try FileDescriptor.open(FilePath(inPath), .readOnly)
-            output = try FileDescriptor.open(FilePath(outPath), .writeOnly, options: [.create, .truncate, .append], permissions: [.ownerReadWrite])
-            errors = try FileDescriptor.open(FilePath(outPath), .writeOnly, options: [.append])
+            outcome = try await ChildProcess.run(argv, input: payload, timeoutSeconds: config.timeoutSeconds, maxOutputBytes: 1 << 20)
         } catch {
-            return HookResult(succeeded: false, detail: "could not prepare the hook's input and output: \(error)")
+            return HookResult(succeeded: false, detail: error.description)
         }
-        do {
-            let status = try await withThrowingTaskGroup(of: TerminationStatus?.self) { group in
-                group.addTask {
-                    var options = PlatformOptions()
-                    // Its own process group, so a timeout stops the hook and everything it started.
-                    options.processGroupID = 0
-                    options.teardownSequence = [
-                        .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2)),
-                        .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200)),
-                    ]
-                    let r = try await Subprocess.run(executable, arguments: arguments, platformOptions: options,
-                                                     input: .fileDescriptor(input, closeAfterSpawningProcess: true),
-                                                     output: .fileDescriptor(output, closeAfterSpawningProcess: true),
-                                                     error: .fileDescriptor(errors, closeAfterSpawningProcess: true))
-                    return r.terminationStatus
-                }
-                group.addTask {
-                    try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
-                    return nil
-                }
-                let first = try await group.next()!
-                group.cancelAll()
-                while let _ = try? await group.next() {}
-                return first
-            }
-            let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: true).prefix(5).joined(separator: " | ")
-            let excerpt = String(lines.prefix(400))
-            switch status {
-            case nil: return HookResult(succeeded: false, detail: "timed out after \(DurationText.format(timeout)) and was stopped")
-            case .exited(0)?: return HookResult(succeeded: true, detail: "exit 0" + (excerpt.isEmpty ? "" : ": \(excerpt)"))
-            case .exited(let code)?: return HookResult(succeeded: false, detail: "exit \(code)" + (excerpt.isEmpty ? "" : ": \(excerpt)"))
-            case .signaled(let sig)?: return HookResult(succeeded: false, detail: "killed by signal \(sig)")
-            }
-        } catch {
-            return HookResult(succeeded: false, detail: "could not run \(program): \(error)")
+        let text = String(decoding: outcome.stdout, as: UTF8.self) + outcome.stderrTail
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: true).prefix(5).joined(separator: " | ")
+        let excerpt = String(lines.prefix(400))
+        let suffix = excerpt.isEmpty ? "" : ": \(excerpt)"
+        switch outcome.ending {
+        case .exited(0): return HookResult(succeeded: true, detail: "exit 0" + suffix)
+        case .exited(let code): return HookResult(succeeded: false, detail: "exit \(code)" + suffix)
+        case .signaled(let sig): return HookResult(succeeded: false, detail: "killed by signal \(sig)")
+        case .timedOut: return HookResult(succeeded: false, detail: "timed out after \(DurationText.format(config.timeoutSeconds)) and was stopped")
+        case .outputCapped: return HookResult(succeeded: false, detail: "wrote more than 1 MiB of output and was stopped")
         }
     }
 

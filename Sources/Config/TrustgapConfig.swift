@@ -40,6 +40,7 @@ public struct CollectorConfig: Sendable, Equatable {
     public enum Options: Sendable, Equatable {
         case demo(size: Int, seed: UInt64)
         case file(path: String)
+        case exec(command: [String], environment: [String: String], workingDirectory: String?, maxOutputBytes: Int)
     }
     public var type: String
     public var name: String
@@ -61,13 +62,16 @@ public struct CollectorConfig: Sendable, Equatable {
         switch options {
         case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
         case .file(let path): collector = FileCollector(path: path, source: name)
+        case .exec(let command, let env, let dir, let cap):
+            collector = ExecCollector(command: command, environment: env, workingDirectory: dir, timeoutSeconds: timeoutSeconds,
+                                      maxOutputBytes: cap, name: name)
         }
         return CollectorSpec(name: name, type: type, intervalSeconds: intervalSeconds, timeoutSeconds: timeoutSeconds, collector: collector)
     }
 }
 
 public enum ConfigLoader {
-    public static let collectorTypes = ["demo", "file"]
+    public static let collectorTypes = ["demo", "file", "exec"]
 
     /// The config file to use: `--config`, else `$XDG_CONFIG_HOME/trustgap/config.yaml` (or `~/.config/…`) when it
     /// exists, else nil for the built-in demo.
@@ -169,7 +173,7 @@ public enum ConfigLoader {
     }
 
     static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
-        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed"])
+        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output"])
         let dict = Dictionary(uniqueKeysWithValues: entries)
         guard let typeValue = dict["type"] else {
             throw item.error("missing 'type' (one of \(collectorTypes.joined(separator: ", ")))")
@@ -190,12 +194,27 @@ public enum ConfigLoader {
         let options: CollectorConfig.Options
         switch type {
         case "demo":
-            try refuse(["path"])
+            try refuse(["path", "command", "env", "working_directory", "max_output"])
             let size = try dict["size"]?.int(8...5_000_000) ?? DemoCollector.defaultSize
             let seed = try dict["seed"]?.int(0...Int.max) ?? 42
             options = .demo(size: size, seed: UInt64(seed))
+        case "exec":
+            try refuse(["path", "size", "seed"])
+            guard let c = dict["command"] else {
+                throw item.error("the exec collector needs 'command', a program and its arguments: [\"/opt/export.sh\", \"--json\"]")
+            }
+            var argv = try c.strings()
+            guard let program = argv.first, !program.isEmpty else { throw c.error("the command is empty") }
+            if program.contains("/") { argv[0] = resolve(program, baseDir: baseDir) }
+            var env: [String: String] = [:]
+            if let e = dict["env"] {
+                for (k, v) in try e.mapping(allowed: nil) { env[k] = try v.string() }
+            }
+            let dir = try dict["working_directory"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) }
+            let cap = try dict["max_output"]?.int(1...(1 << 40)) ?? (64 << 20)
+            options = .exec(command: argv, environment: env, workingDirectory: dir, maxOutputBytes: cap)
         default:
-            try refuse(["size", "seed"])
+            try refuse(["size", "seed", "command", "env", "working_directory", "max_output"])
             guard let p = dict["path"] else { throw item.error("the file collector needs 'path'") }
             let path = try p.string()
             guard !path.isEmpty else { throw p.error("empty path") }

@@ -19,7 +19,8 @@ struct YAMLValue {
     }
 
     /// The mapping's entries, refusing keys not in `allowed`.
-    func mapping(allowed: Set<String>) throws(ConfigError) -> [(String, YAMLValue)] {
+    /// `allowed` nil accepts any key (an environment map).
+    func mapping(allowed: Set<String>?) throws(ConfigError) -> [(String, YAMLValue)] {
         guard case .mapping(let m) = node else { throw error("expected a mapping of keys to values") }
         var out: [(String, YAMLValue)] = []
         var seen = Set<String>()
@@ -29,7 +30,7 @@ struct YAMLValue {
             }
             let key = ks.string
             let value = child(key, v)
-            guard allowed.contains(key) else {
+            if let allowed, !allowed.contains(key) {
                 let hint = Self.closest(key, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
                 throw ConfigError(file: file, line: k.mark?.line, key: value.path,
                                   message: "unknown key\(hint); allowed here: \(allowed.sorted().joined(separator: ", "))")

@@ -52,7 +52,7 @@ struct ConfigTests {
           - type: file
             path: x.jsonl
             intervall: 5s
-        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: interval, name, path, seed, size, timeout, type")
+        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: command, env, interval, max_output, name, path, seed, size, timeout, type, working_directory")
         #expect(error("""
         collectors:
           - type: file
@@ -62,7 +62,7 @@ struct ConfigTests {
         #expect(error("""
         collectors:
           - type: ldap
-        """) == "cfg.yaml:2: collectors[0].type: unknown collector type 'ldap'; known types: demo, file")
+        """) == "cfg.yaml:2: collectors[0].type: unknown collector type 'ldap'; known types: demo, file, exec")
         #expect(error("""
         collectors:
           - type: file
@@ -91,6 +91,24 @@ struct ConfigTests {
         """) == "cfg.yaml:3: theme: given twice")
         #expect(error("theme: dark\n").hasPrefix("cfg.yaml:1: collectors: at least one collector is needed"))
         #expect(error("") == "cfg.yaml: the file is empty; see docs/configuration.md")
+    }
+
+    @Test("an exec collector: argv, env, working directory relative to the config")
+    func exec() throws {
+        let c = try ConfigLoader.parse("""
+        collectors:
+          - type: exec
+            name: vault
+            command: ["./bin/vault-export", "--format", "jsonl"]
+            env: {VAULT_ADDR: "https://vault.internal:8200"}
+            working_directory: ./work
+            timeout: 20s
+        """, file: "/etc/trustgap/config.yaml")
+        #expect(c.collectors[0].options == .exec(command: ["/etc/trustgap/bin/vault-export", "--format", "jsonl"],
+                                                 environment: ["VAULT_ADDR": "https://vault.internal:8200"],
+                                                 workingDirectory: "/etc/trustgap/work", maxOutputBytes: 64 << 20))
+        #expect(error("collectors:\n  - type: exec\n") == "cfg.yaml:2: collectors[0]: the exec collector needs 'command', a program and its arguments: [\"/opt/export.sh\", \"--json\"]")
+        #expect(error("collectors:\n  - type: exec\n    command: sh -c 'curl x'\n") == "cfg.yaml:3: collectors[0].command: expected a list")
     }
 
     @Test("invalid YAML is reported with line and column")

@@ -88,4 +88,25 @@ struct SnapshotCommandTests {
         #expect(small.status == 2)
         #expect(small.stderr.contains("--demo-size must be from 8 to 5000000"))
     }
+
+    @Test("collectors test runs one collector and says exactly why it failed")
+    func collectorsTest() throws {
+        let dir = try Binary.scratchDirectory()
+        let script = dir.appendingPathComponent("export.sh").path
+        try "#!/bin/sh\necho 'vault sealed' >&2\nexit 2\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        let ok = dir.appendingPathComponent("ok.sh").path
+        try "#!/bin/sh\necho '{\"id\":\"vault:role/ci\",\"population\":\"service_account\",\"name\":\"ci\"}'\n".write(toFile: ok, atomically: true, encoding: .utf8)
+        chmod(ok, 0o755)
+        let config = dir.appendingPathComponent("config.yaml").path
+        try "collectors:\n  - type: exec\n    name: vault\n    command: [./export.sh]\n  - type: exec\n    name: good\n    command: [./ok.sh]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let bad = try Binary.run(["collectors", "test", "vault", "--config", config])
+        #expect(bad.status == 1)
+        #expect(bad.stderr.contains("collector vault failed: \(script) exited with status 2; stderr: vault sealed"))
+        let good = try Binary.run(["collectors", "test", "good", "--config", config])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("good: ok, 1 entities"))
+        let list = try Binary.run(["collectors", "list", "--config", config])
+        #expect(list.stdout.contains("vault") && list.stdout.contains("exec"))
+    }
 }

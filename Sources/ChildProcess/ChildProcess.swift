@@ -1,0 +1,125 @@
+import Foundation
+import Subprocess
+import SystemPackage
+
+/// Runs a program by argv — never through a shell — with its stdin from bytes and its output into files, a
+/// timeout that stops its whole process group, and a cap on how much output it may write.
+///
+/// Files rather than pipes: a stopped program can't leave a pipe half-read, and one that never reads its input
+/// can't block us. Used by the actuator hooks and the `exec` collector.
+public enum ChildProcess {
+    public struct Outcome: Sendable, Equatable {
+        public enum Ending: Sendable, Equatable {
+            case exited(Int32)
+            case signaled(Int32)
+            case timedOut
+            /// It wrote more than the cap and was stopped.
+            case outputCapped
+        }
+        public var ending: Ending
+        /// Standard output, at most the cap.
+        public var stdout: Data
+        /// The last few KiB of standard error.
+        public var stderrTail: String
+
+        public var succeeded: Bool { ending == .exited(0) }
+    }
+
+    public struct LaunchError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func run(
+        _ argv: [String], input: Data = Data(), environment: [String: String] = [:], workingDirectory: String? = nil,
+        timeoutSeconds: Double, maxOutputBytes: Int = 64 << 20, stderrTailBytes: Int = 4096
+    ) async throws(LaunchError) -> Outcome {
+        // A program that exits without reading its stdin must not kill us with SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
+        guard let program = argv.first, !program.isEmpty else { throw LaunchError(description: "no program given") }
+        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trustgap-child-\(UUID().uuidString)").path
+        let inPath = scratch + ".in", outPath = scratch + ".out", errPath = scratch + ".err"
+        defer { for p in [inPath, outPath, errPath] { try? FileManager.default.removeItem(atPath: p) } }
+        let fdIn: FileDescriptor, fdOut: FileDescriptor, fdErr: FileDescriptor
+        do {
+            guard FileManager.default.createFile(atPath: inPath, contents: input, attributes: [.posixPermissions: 0o600]) else {
+                throw LaunchError(description: "can't write the program's input to \(inPath)")
+            }
+            fdIn = try FileDescriptor.open(FilePath(inPath), .readOnly)
+            fdOut = try FileDescriptor.open(FilePath(outPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+            fdErr = try FileDescriptor.open(FilePath(errPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+        } catch let e as LaunchError {
+            throw e
+        } catch {
+            throw LaunchError(description: "can't prepare the program's input and output: \(error)")
+        }
+        var env: Environment = .inherit
+        if !environment.isEmpty {
+            env = .inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
+        }
+        let config = Configuration(executable: executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
+                                   workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: {
+            var o = PlatformOptions()
+            o.processGroupID = 0  // its own group: a stop reaches everything it started
+            o.teardownSequence = [
+                .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2)),
+                .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200)),
+            ]
+            return o
+        }())
+        enum Finish: Sendable { case status(TerminationStatus), timedOut, capped }
+        let finish: Finish
+        do {
+            finish = try await withThrowingTaskGroup(of: Finish?.self) { group in
+                group.addTask {
+                    let r = try await Subprocess.run(config, input: .fileDescriptor(fdIn, closeAfterSpawningProcess: true),
+                                                     output: .fileDescriptor(fdOut, closeAfterSpawningProcess: true),
+                                                     error: .fileDescriptor(fdErr, closeAfterSpawningProcess: true))
+                    return .status(r.terminationStatus)
+                }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(Int64(timeoutSeconds * 1000)))
+                    return .timedOut
+                }
+                group.addTask {
+                    // Watches the output's size: past the cap the program is stopped.
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .milliseconds(50))
+                        let size = (try? FileManager.default.attributesOfItem(atPath: outPath)[.size] as? Int) ?? 0
+                        if size > maxOutputBytes { return .capped }
+                    }
+                    return nil
+                }
+                var first: Finish? = nil
+                while first == nil, let next = try await group.next() { first = next }
+                group.cancelAll()
+                while let _ = try? await group.next() {}
+                return first!
+            }
+        } catch {
+            throw LaunchError(description: "could not run \(program): \(error)")
+        }
+        let out: Data
+        if let h = FileHandle(forReadingAtPath: outPath) {
+            out = (try? h.read(upToCount: maxOutputBytes)) ?? Data()
+            try? h.close()
+        } else {
+            out = Data()
+        }
+        var tail = ""
+        if let h = FileHandle(forReadingAtPath: errPath) {
+            let size = (try? h.seekToEnd()) ?? 0
+            try? h.seek(toOffset: size > UInt64(stderrTailBytes) ? size - UInt64(stderrTailBytes) : 0)
+            tail = String(decoding: (try? h.readToEnd()) ?? Data(), as: UTF8.self)
+            try? h.close()
+        }
+        let ending: Outcome.Ending
+        switch finish {
+        case .timedOut: ending = .timedOut
+        case .capped: ending = .outputCapped
+        case .status(.exited(let c)): ending = .exited(c)
+        case .status(.signaled(let s)): ending = .signaled(s)
+        }
+        return Outcome(ending: ending, stdout: out, stderrTail: tail)
+    }
+}
