@@ -28,6 +28,7 @@ let package = Package(
         .target(name: "Collectors", dependencies: [
             "Inventory", "ChildProcess",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         // Child processes by argv, never a shell: the actuator hooks and the exec collector.
         .target(name: "ChildProcess", dependencies: [

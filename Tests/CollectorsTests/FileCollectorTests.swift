@@ -93,6 +93,59 @@ struct FileCollectorTests {
         try report.validate()
     }
 
+    @Test("YAML: a list of entities in the same schema; bad records named by line; dates stay strict")
+    func yaml() async throws {
+        let path = try write("e.yaml", """
+        # exported by the vault inventory job
+        - id: vault:role/ci-deployer
+          population: service_account
+          name: ci-deployer
+          owner: {name: priya.shah, status: active}
+          coverage: [vault]
+          privileges:
+            - {scope: "aws:prod:deploy", level: write}
+          last_seen: 2026-01-31T12:00:00Z
+        - id: vault:role/bad
+          population: robot
+          name: bad
+        - id: vault:role/when
+          population: service_account
+          name: when
+          last_seen: yesterday
+        """)
+        let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
+        #expect(report.entities.map(\.id) == ["vault:role/ci-deployer"])
+        #expect(report.entities[0].coverage == [.vault])
+        #expect(report.entities[0].privileges.first?.level == .write)
+        #expect(report.warnings.count == 2)
+        #expect(report.warnings[0] == "\(path):10: \"population\": not one of app, device, service_account, agent")
+        #expect(report.warnings[1].hasPrefix("\(path):13: \"last_seen\""))
+        let broken = try write("broken.yaml", "- id: a\n  population: [\n")
+        await #expect(throws: CollectorError.self) { try await FileCollector(path: broken).collect(CollectContext(now: t0, run: 0)) }
+    }
+
+    @Test("CSV: columns by header name, lists with ;, a credential per row, rows of one id merged, ragged rows named")
+    func csv() async throws {
+        let path = try write("e.csv", #"""
+        id,population,name,owner,coverage,privileges,credential_id,credential_kind,credential_created_at,team
+        aws:iam:user/backup,service_account,backup,"shah, priya",vault;pam,s3:prod-backups=write;s3:*=read,AKIA1,access_key,2025-01-01T00:00:00Z,platform
+        aws:iam:user/backup,service_account,backup,"shah, priya",,,AKIA2,access_key,2026-01-01T00:00:00Z,platform
+        aws:iam:user/ragged,service_account,ragged
+        "aws:iam:user/quoted ""name""",service_account,"multi
+        line",,,,,,,
+        """#)
+        let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
+        #expect(report.warnings == ["\(path):4: expected 10 cells, found 3"])
+        let snap = Snapshot.build(version: 1, now: t0, slices: [.init(source: "f", entities: report.entities)])
+        let backup = try #require(snap["aws:iam:user/backup"])
+        #expect(backup.entity.credentials.map(\.id).sorted() == ["AKIA1", "AKIA2"])
+        #expect(backup.entity.owner?.name == "shah, priya")
+        #expect(backup.entity.coverage == [.vault, .pam])
+        #expect(backup.entity.privileges.count == 2)
+        #expect(backup.entity.attributes["team"] == "platform")
+        #expect(snap["aws:iam:user/quoted \"name\""]?.entity.name == "multi\nline")
+    }
+
     @Test("the file is re-read when it changes")
     func reread() async throws {
         let path = try write("e.jsonl", #"{"id":"a:1","population":"agent","name":"one"}"# + "\n")

@@ -40,6 +40,13 @@ public final class FileCollector: Collector {
         return report
     }
 
+    /// A CSV row the tabular reader already found malformed.
+    static func csvProblem(_ bytes: ArraySlice<UInt8>) -> String? {
+        guard bytes.starts(with: Array(#"{"__csv_error""#.utf8)),
+              let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String] else { return nil }
+        return obj["__csv_error"]
+    }
+
     static func reason(_ error: any Error) -> String {
         let ns = error as NSError
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
@@ -53,16 +60,29 @@ public final class FileCollector: Collector {
     /// Parses a whole file. Throws only when the file as a whole is unreadable; bad records become warnings.
     public static func parse(_ data: [UInt8], path: String, source: String) throws -> CollectorReport {
         let records: [RecordSplitter.Record]
+        let lower = path.lowercased()
         do {
-            records = try RecordSplitter.split(data)
+            if lower.hasSuffix(".yaml") || lower.hasSuffix(".yml") {
+                records = try TabularRecords.yaml(data)
+            } else if lower.hasSuffix(".csv") {
+                records = try TabularRecords.csv(data)
+            } else {
+                records = try RecordSplitter.split(data)
+            }
+        } catch let e as RecordSplitter.Failure {
+            throw CollectorError.failed("\(path): \(e.description)")
         } catch {
-            throw CollectorError.failed("\(path): \(error.description)")
+            throw CollectorError.failed("\(path): \(error)")
         }
         let decoder = SnapshotDocument.decoder()
         var entities: [Entity] = []
         var warnings: [String] = []
         entities.reserveCapacity(records.count)
         for record in records {
+            if let problem = Self.csvProblem(record.bytes) {
+                warnings.append("\(path):\(record.line): \(problem)")
+                continue
+            }
             do {
                 var e = try decoder.decode(Entity.self, from: Data(record.bytes))
                 if let problem = e.validationProblem {
