@@ -41,6 +41,7 @@ public struct CollectorConfig: Sendable, Equatable {
         case demo(size: Int, seed: UInt64)
         case file(path: String)
         case exec(command: [String], environment: [String: String], workingDirectory: String?, maxOutputBytes: Int)
+        case awsCredentialReport(path: String)
     }
     public var type: String
     public var name: String
@@ -62,6 +63,7 @@ public struct CollectorConfig: Sendable, Equatable {
         switch options {
         case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
         case .file(let path): collector = FileCollector(path: path, source: name)
+        case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
         case .exec(let command, let env, let dir, let cap):
             collector = ExecCollector(command: command, environment: env, workingDirectory: dir, timeoutSeconds: timeoutSeconds,
                                       maxOutputBytes: cap, name: name)
@@ -71,7 +73,7 @@ public struct CollectorConfig: Sendable, Equatable {
 }
 
 public enum ConfigLoader {
-    public static let collectorTypes = ["demo", "file", "exec"]
+    public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report"]
 
     /// The config file to use: `--config`, else `$XDG_CONFIG_HOME/trustgap/config.yaml` (or `~/.config/…`) when it
     /// exists, else nil for the built-in demo.
@@ -215,10 +217,10 @@ public enum ConfigLoader {
             options = .exec(command: argv, environment: env, workingDirectory: dir, maxOutputBytes: cap)
         default:
             try refuse(["size", "seed", "command", "env", "working_directory", "max_output"])
-            guard let p = dict["path"] else { throw item.error("the file collector needs 'path'") }
+            guard let p = dict["path"] else { throw item.error("the \(type) collector needs 'path'") }
             let path = try p.string()
             guard !path.isEmpty else { throw p.error("empty path") }
-            options = .file(path: resolve(path, baseDir: baseDir))
+            options = type == "file" ? .file(path: resolve(path, baseDir: baseDir)) : .awsCredentialReport(path: resolve(path, baseDir: baseDir))
         }
         return CollectorConfig(type: type, name: name, intervalSeconds: interval, timeoutSeconds: timeout, options: options)
     }

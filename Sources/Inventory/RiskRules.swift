@@ -63,7 +63,13 @@ public struct RiskRules: Sendable {
                 remediation: "Review the vendor's advisory, rotate the credentials it holds and narrow its scopes."))
         }
 
-        // NHI4 insecure authentication
+        // NHI4 insecure authentication; a cloud root account with access keys is the worst case of it
+        if e.kind == "root_account", let key = e.credentials.first(where: { $0.kind == .accessKey }) {
+            out.append(Finding(
+                rule: "NHI4", title: "Root account has access keys", severity: .critical,
+                evidence: "the root account holds active \(key.id)\(e.signals.mfa == false ? " and has no MFA" : "")",
+                remediation: "Delete the root access keys; use roles for automation and keep root for break-glass with MFA."))
+        }
         for c in e.credentials where c.kind == .password {
             if e.signals.mfa != true {
                 out.append(Finding(
