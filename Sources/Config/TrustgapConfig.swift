@@ -42,6 +42,7 @@ public struct CollectorConfig: Sendable, Equatable {
         case file(path: String)
         case exec(command: [String], environment: [String: String], workingDirectory: String?, maxOutputBytes: Int)
         case awsCredentialReport(path: String)
+        case kubernetes(path: String?, kubectl: [String]?, cluster: String)
     }
     public var type: String
     public var name: String
@@ -64,6 +65,9 @@ public struct CollectorConfig: Sendable, Equatable {
         case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
         case .file(let path): collector = FileCollector(path: path, source: name)
         case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
+        case .kubernetes(let path, let kubectl, let cluster):
+            collector = KubernetesCollector(input: path.map { .file($0) } ?? .kubectl(kubectl ?? []), cluster: cluster, source: name,
+                                            timeoutSeconds: timeoutSeconds)
         case .exec(let command, let env, let dir, let cap):
             collector = ExecCollector(command: command, environment: env, workingDirectory: dir, timeoutSeconds: timeoutSeconds,
                                       maxOutputBytes: cap, name: name)
@@ -73,7 +77,7 @@ public struct CollectorConfig: Sendable, Equatable {
 }
 
 public enum ConfigLoader {
-    public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report"]
+    public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report", "kubernetes"]
 
     /// The config file to use: `--config`, else `$XDG_CONFIG_HOME/trustgap/config.yaml` (or `~/.config/…`) when it
     /// exists, else nil for the built-in demo.
@@ -175,7 +179,7 @@ public enum ConfigLoader {
     }
 
     static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
-        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output"])
+        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster"])
         let dict = Dictionary(uniqueKeysWithValues: entries)
         guard let typeValue = dict["type"] else {
             throw item.error("missing 'type' (one of \(collectorTypes.joined(separator: ", ")))")
@@ -196,12 +200,21 @@ public enum ConfigLoader {
         let options: CollectorConfig.Options
         switch type {
         case "demo":
-            try refuse(["path", "command", "env", "working_directory", "max_output"])
+            try refuse(["path", "command", "env", "working_directory", "max_output", "kubectl", "cluster"])
             let size = try dict["size"]?.int(8...5_000_000) ?? DemoCollector.defaultSize
             let seed = try dict["seed"]?.int(0...Int.max) ?? 42
             options = .demo(size: size, seed: UInt64(seed))
+        case "kubernetes":
+            try refuse(["size", "seed", "command", "env", "working_directory", "max_output"])
+            let path = try dict["path"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) }
+            let kubectl = try dict["kubectl"]?.strings()
+            guard (path == nil) != (kubectl == nil) else {
+                throw item.error("the kubernetes collector needs either 'path' (a saved `kubectl get serviceaccounts,rolebindings,clusterrolebindings -A -o json`) or 'kubectl' (the argv to run), not both")
+            }
+            if let k = kubectl, k.isEmpty { throw dict["kubectl"]!.error("the kubectl command is empty") }
+            options = .kubernetes(path: path, kubectl: kubectl, cluster: try dict["cluster"]?.string() ?? "default")
         case "exec":
-            try refuse(["path", "size", "seed"])
+            try refuse(["path", "size", "seed", "kubectl", "cluster"])
             guard let c = dict["command"] else {
                 throw item.error("the exec collector needs 'command', a program and its arguments: [\"/opt/export.sh\", \"--json\"]")
             }
@@ -216,7 +229,7 @@ public enum ConfigLoader {
             let cap = try dict["max_output"]?.int(1...(1 << 40)) ?? (64 << 20)
             options = .exec(command: argv, environment: env, workingDirectory: dir, maxOutputBytes: cap)
         default:
-            try refuse(["size", "seed", "command", "env", "working_directory", "max_output"])
+            try refuse(["size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster"])
             guard let p = dict["path"] else { throw item.error("the \(type) collector needs 'path'") }
             let path = try p.string()
             guard !path.isEmpty else { throw p.error("empty path") }

@@ -159,6 +159,22 @@ public struct RiskRules: Sendable {
                 remediation: "Stop interactive use: people get their own accounts through SSO, with time-bound elevation."))
         }
 
+        // Kubernetes: the namespace's default account with bindings, and tokens mounted into pods that don't need them
+        if e.kind == "k8s_service_account" {
+            if e.name == "default", !e.privileges.isEmpty {
+                out.append(Finding(
+                    rule: "NHI5", title: "Default service account has bindings", severity: .high,
+                    evidence: "every pod in \(e.attributes["namespace"] ?? "the namespace") without its own account gets \(e.privileges.map(\.scope).prefix(2).joined(separator: ", "))",
+                    remediation: "Remove the bindings from the default account; give each workload its own service account."))
+            }
+            if e.attributes["automount_token"] == "true", let p = e.privileges.first(where: { $0.level >= .write }) {
+                out.append(Finding(
+                    rule: "NHI6", title: "Token mounted automatically", severity: .medium,
+                    evidence: "automountServiceAccountToken is on for an account holding \(p.scope)",
+                    remediation: "Set automountServiceAccountToken: false and mount a token only where a pod needs the API."))
+            }
+        }
+
         // Device posture
         if e.population == .device {
             if let p = e.posture {
