@@ -43,6 +43,7 @@ public struct CollectorConfig: Sendable, Equatable {
         case exec(command: [String], environment: [String: String], workingDirectory: String?, maxOutputBytes: Int)
         case awsCredentialReport(path: String)
         case kubernetes(path: String?, kubectl: [String]?, cluster: String)
+        case github(org: String, personalAccessTokens: String?, deployKeys: String?, installations: String?)
     }
     public var type: String
     public var name: String
@@ -65,6 +66,8 @@ public struct CollectorConfig: Sendable, Equatable {
         case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
         case .file(let path): collector = FileCollector(path: path, source: name)
         case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
+        case .github(let org, let pats, let keys, let installs):
+            collector = GitHubCollector(org: org, personalAccessTokens: pats, deployKeys: keys, installations: installs, source: name)
         case .kubernetes(let path, let kubectl, let cluster):
             collector = KubernetesCollector(input: path.map { .file($0) } ?? .kubectl(kubectl ?? []), cluster: cluster, source: name,
                                             timeoutSeconds: timeoutSeconds)
@@ -77,7 +80,7 @@ public struct CollectorConfig: Sendable, Equatable {
 }
 
 public enum ConfigLoader {
-    public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report", "kubernetes"]
+    public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report", "kubernetes", "github"]
 
     /// The config file to use: `--config`, else `$XDG_CONFIG_HOME/trustgap/config.yaml` (or `~/.config/…`) when it
     /// exists, else nil for the built-in demo.
@@ -179,7 +182,7 @@ public enum ConfigLoader {
     }
 
     static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
-        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster"])
+        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
         let dict = Dictionary(uniqueKeysWithValues: entries)
         guard let typeValue = dict["type"] else {
             throw item.error("missing 'type' (one of \(collectorTypes.joined(separator: ", ")))")
@@ -200,12 +203,21 @@ public enum ConfigLoader {
         let options: CollectorConfig.Options
         switch type {
         case "demo":
-            try refuse(["path", "command", "env", "working_directory", "max_output", "kubectl", "cluster"])
+            try refuse(["path", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
             let size = try dict["size"]?.int(8...5_000_000) ?? DemoCollector.defaultSize
             let seed = try dict["seed"]?.int(0...Int.max) ?? 42
             options = .demo(size: size, seed: UInt64(seed))
+        case "github":
+            try refuse(["path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster"])
+            guard let org = try dict["org"]?.string(), !org.isEmpty else { throw item.error("the github collector needs 'org'") }
+            func p(_ k: String) throws(ConfigError) -> String? { try dict[k].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) } }
+            let pats = try p("personal_access_tokens"), keys = try p("deploy_keys"), installs = try p("installations")
+            guard pats != nil || keys != nil || installs != nil else {
+                throw item.error("the github collector needs at least one of personal_access_tokens, deploy_keys, installations")
+            }
+            options = .github(org: org, personalAccessTokens: pats, deployKeys: keys, installations: installs)
         case "kubernetes":
-            try refuse(["size", "seed", "command", "env", "working_directory", "max_output"])
+            try refuse(["size", "seed", "command", "env", "working_directory", "max_output", "org", "personal_access_tokens", "deploy_keys", "installations"])
             let path = try dict["path"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) }
             let kubectl = try dict["kubectl"]?.strings()
             guard (path == nil) != (kubectl == nil) else {
@@ -214,7 +226,7 @@ public enum ConfigLoader {
             if let k = kubectl, k.isEmpty { throw dict["kubectl"]!.error("the kubectl command is empty") }
             options = .kubernetes(path: path, kubectl: kubectl, cluster: try dict["cluster"]?.string() ?? "default")
         case "exec":
-            try refuse(["path", "size", "seed", "kubectl", "cluster"])
+            try refuse(["path", "size", "seed", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
             guard let c = dict["command"] else {
                 throw item.error("the exec collector needs 'command', a program and its arguments: [\"/opt/export.sh\", \"--json\"]")
             }
@@ -229,7 +241,7 @@ public enum ConfigLoader {
             let cap = try dict["max_output"]?.int(1...(1 << 40)) ?? (64 << 20)
             options = .exec(command: argv, environment: env, workingDirectory: dir, maxOutputBytes: cap)
         default:
-            try refuse(["size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster"])
+            try refuse(["size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
             guard let p = dict["path"] else { throw item.error("the \(type) collector needs 'path'") }
             let path = try p.string()
             guard !path.isEmpty else { throw p.error("empty path") }

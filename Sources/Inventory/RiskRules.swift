@@ -55,12 +55,17 @@ public struct RiskRules: Sendable {
                 remediation: "Rotate the secret now, remove it from where it was found, and move it to a secrets manager."))
         }
 
-        // NHI3 vulnerable third-party NHI
+        // NHI3 vulnerable third-party NHI: a known advisory, or a third party holding write or admin access
         if let advisory = e.signals.vendorAdvisory, !advisory.isEmpty {
             out.append(Finding(
                 rule: "NHI3", title: "Vulnerable third party", severity: .high,
                 evidence: "\(e.signals.vendor ?? "vendor") integration: \(advisory)",
                 remediation: "Review the vendor's advisory, rotate the credentials it holds and narrow its scopes."))
+        } else if let vendor = e.signals.vendor, e.kind == "github_app", let p = e.privileges.max(by: { $0.level < $1.level }), p.level >= .write {
+            out.append(Finding(
+                rule: "NHI3", title: "Third-party app with write access", severity: p.level == .admin ? .high : .medium,
+                evidence: "\(vendor) holds \(e.privileges.filter { $0.level >= .write }.prefix(3).map { "\($0.scope) (\($0.level.rawValue))" }.joined(separator: ", "))",
+                remediation: "Review what the app needs; reduce its permissions or limit it to selected repositories."))
         }
 
         // NHI4 insecure authentication; a cloud root account with access keys is the worst case of it
@@ -113,7 +118,13 @@ public struct RiskRules: Sendable {
                 remediation: "Switch the pipeline to OIDC federation (short-lived credentials) and delete the static key."))
         }
 
-        // NHI7 long-lived secrets
+        // NHI7 long-lived secrets; a personal token that never expires is one by definition
+        for c in e.credentials where c.kind == .personalAccessToken && c.expiresAt == nil && e.kind == "github_fine_grained_pat" {
+            out.append(Finding(
+                rule: "NHI7", title: "Token never expires", severity: .medium,
+                evidence: "personal access token \(c.id) has no expiry",
+                remediation: "Reissue it with an expiry (90 days at most), or replace it with a GitHub App."))
+        }
         for c in e.credentials where c.kind.isStaticSecret {
             guard let created = c.createdAt else { continue }
             let age = now.timeIntervalSince(created) / day
