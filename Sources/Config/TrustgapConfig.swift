@@ -44,6 +44,7 @@ public struct CollectorConfig: Sendable, Equatable {
         case awsCredentialReport(path: String)
         case kubernetes(path: String?, kubectl: [String]?, cluster: String)
         case github(org: String, personalAccessTokens: String?, deployKeys: String?, installations: String?)
+        case osquery(path: String)
     }
     public var type: String
     public var name: String
@@ -66,6 +67,7 @@ public struct CollectorConfig: Sendable, Equatable {
         case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
         case .file(let path): collector = FileCollector(path: path, source: name)
         case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
+        case .osquery(let path): collector = OsqueryCollector(path: path, source: name)
         case .github(let org, let pats, let keys, let installs):
             collector = GitHubCollector(org: org, personalAccessTokens: pats, deployKeys: keys, installations: installs, source: name)
         case .kubernetes(let path, let kubectl, let cluster):
@@ -80,7 +82,7 @@ public struct CollectorConfig: Sendable, Equatable {
 }
 
 public enum ConfigLoader {
-    public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report", "kubernetes", "github"]
+    public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report", "kubernetes", "github", "osquery"]
 
     /// The config file to use: `--config`, else `$XDG_CONFIG_HOME/trustgap/config.yaml` (or `~/.config/…`) when it
     /// exists, else nil for the built-in demo.
@@ -245,7 +247,8 @@ public enum ConfigLoader {
             guard let p = dict["path"] else { throw item.error("the \(type) collector needs 'path'") }
             let path = try p.string()
             guard !path.isEmpty else { throw p.error("empty path") }
-            options = type == "file" ? .file(path: resolve(path, baseDir: baseDir)) : .awsCredentialReport(path: resolve(path, baseDir: baseDir))
+            let resolved = resolve(path, baseDir: baseDir)
+            options = type == "file" ? .file(path: resolved) : type == "osquery" ? .osquery(path: resolved) : .awsCredentialReport(path: resolved)
         }
         return CollectorConfig(type: type, name: name, intervalSeconds: interval, timeoutSeconds: timeout, options: options)
     }

@@ -287,17 +287,21 @@ public struct DevicePosture: Sendable, Hashable, Codable {
     public var osVersion: String?
     /// When the OS last received a security update.
     public var osPatchedAt: Date?
+    /// Why the OS counts as out of date, when a source can tell from the version alone (below a minimum).
+    public var osOutdated: String?
 
-    public init(diskEncrypted: Bool? = nil, screenLock: Bool? = nil, os: String? = nil, osVersion: String? = nil, osPatchedAt: Date? = nil) {
+    public init(diskEncrypted: Bool? = nil, screenLock: Bool? = nil, os: String? = nil, osVersion: String? = nil, osPatchedAt: Date? = nil,
+                osOutdated: String? = nil) {
         self.diskEncrypted = diskEncrypted
         self.screenLock = screenLock
         self.os = os
         self.osVersion = osVersion
         self.osPatchedAt = osPatchedAt
+        self.osOutdated = osOutdated
     }
 
     enum CodingKeys: String, CodingKey {
         case diskEncrypted = "disk_encrypted", screenLock = "screen_lock", os, osVersion = "os_version"
-        case osPatchedAt = "os_patched_at"
+        case osPatchedAt = "os_patched_at", osOutdated = "os_outdated"
     }
 }

@@ -108,7 +108,8 @@ public enum Merge {
         guard let q else { return p }
         return DevicePosture(
             diskEncrypted: p.diskEncrypted ?? q.diskEncrypted, screenLock: p.screenLock ?? q.screenLock,
-            os: p.os ?? q.os, osVersion: p.osVersion ?? q.osVersion, osPatchedAt: p.osPatchedAt ?? q.osPatchedAt)
+            os: p.os ?? q.os, osVersion: p.osVersion ?? q.osVersion, osPatchedAt: p.osPatchedAt ?? q.osPatchedAt,
+            osOutdated: p.osOutdated ?? q.osOutdated)
     }
 
     static func minDate(_ a: Date?, _ b: Date?) -> Date? {

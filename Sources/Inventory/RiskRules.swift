@@ -195,7 +195,11 @@ public struct RiskRules: Sendable {
                         evidence: "full-disk encryption is off",
                         remediation: "Turn on FileVault, BitLocker or LUKS before the device holds company data."))
                 }
-                if let patched = p.osPatchedAt {
+                if let why = p.osOutdated {
+                    out.append(Finding(
+                        rule: "DEV-OS", title: "OS out of date", severity: .high, evidence: why,
+                        remediation: "Upgrade the operating system to a supported version."))
+                } else if let patched = p.osPatchedAt {
                     let age = now.timeIntervalSince(patched) / day
                     if age > thresholds.osPatchMaxAgeDays {
                         out.append(Finding(

@@ -62,7 +62,7 @@ struct ConfigTests {
         #expect(error("""
         collectors:
           - type: ldap
-        """) == "cfg.yaml:2: collectors[0].type: unknown collector type 'ldap'; known types: demo, file, exec, aws-credential-report, kubernetes, github")
+        """) == "cfg.yaml:2: collectors[0].type: unknown collector type 'ldap'; known types: demo, file, exec, aws-credential-report, kubernetes, github, osquery")
         #expect(error("""
         collectors:
           - type: file
