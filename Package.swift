@@ -29,6 +29,7 @@ let package = Package(
             "Inventory", "ChildProcess",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Child processes by argv, never a shell: the actuator hooks and the exec collector.
         .target(name: "ChildProcess", dependencies: [

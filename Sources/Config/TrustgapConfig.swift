@@ -45,6 +45,7 @@ public struct CollectorConfig: Sendable, Equatable {
         case kubernetes(path: String?, kubectl: [String]?, cluster: String)
         case github(org: String, personalAccessTokens: String?, deployKeys: String?, installations: String?)
         case osquery(path: String)
+        case host(homeRoot: String, includeRootHome: Bool, passwd: String)
     }
     public var type: String
     public var name: String
@@ -68,6 +69,7 @@ public struct CollectorConfig: Sendable, Equatable {
         case .file(let path): collector = FileCollector(path: path, source: name)
         case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
         case .osquery(let path): collector = OsqueryCollector(path: path, source: name)
+        case .host(let homeRoot, let root, let passwd): collector = HostCollector(homeRoot: homeRoot, includeRootHome: root, passwd: passwd, source: name)
         case .github(let org, let pats, let keys, let installs):
             collector = GitHubCollector(org: org, personalAccessTokens: pats, deployKeys: keys, installations: installs, source: name)
         case .kubernetes(let path, let kubectl, let cluster):
@@ -82,7 +84,7 @@ public struct CollectorConfig: Sendable, Equatable {
 }
 
 public enum ConfigLoader {
-    public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report", "kubernetes", "github", "osquery"]
+    public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report", "kubernetes", "github", "osquery", "host"]
 
     /// The config file to use: `--config`, else `$XDG_CONFIG_HOME/trustgap/config.yaml` (or `~/.config/…`) when it
     /// exists, else nil for the built-in demo.
@@ -184,7 +186,7 @@ public enum ConfigLoader {
     }
 
     static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
-        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
+        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd"])
         let dict = Dictionary(uniqueKeysWithValues: entries)
         guard let typeValue = dict["type"] else {
             throw item.error("missing 'type' (one of \(collectorTypes.joined(separator: ", ")))")
@@ -209,6 +211,11 @@ public enum ConfigLoader {
             let size = try dict["size"]?.int(8...5_000_000) ?? DemoCollector.defaultSize
             let seed = try dict["seed"]?.int(0...Int.max) ?? 42
             options = .demo(size: size, seed: UInt64(seed))
+        case "host":
+            try refuse(["path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
+            let homeRoot = try dict["home_root"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) }
+            let passwd = try dict["passwd"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) } ?? "/etc/passwd"
+            options = .host(homeRoot: homeRoot ?? "/home", includeRootHome: homeRoot == nil, passwd: passwd)
         case "github":
             try refuse(["path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster"])
             guard let org = try dict["org"]?.string(), !org.isEmpty else { throw item.error("the github collector needs 'org'") }

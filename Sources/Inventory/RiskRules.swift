@@ -170,6 +170,14 @@ public struct RiskRules: Sendable {
                 remediation: "Stop interactive use: people get their own accounts through SSO, with time-bound elevation."))
         }
 
+        // SSH keys that can log in from anywhere and run anything
+        if e.kind == "ssh_authorized_key", e.attributes["restricted"] == "false" {
+            out.append(Finding(
+                rule: "NHI5", title: "Unrestricted SSH key", severity: .medium,
+                evidence: "\(e.attributes["file"] ?? "authorized_keys") line \(e.attributes["line"] ?? "?") has no from= or command= restriction",
+                remediation: "Restrict it with from=\"…\" and, for automation, command=\"…\"; remove it if nobody knows whose it is."))
+        }
+
         // Kubernetes: the namespace's default account with bindings, and tokens mounted into pods that don't need them
         if e.kind == "k8s_service_account" {
             if e.name == "default", !e.privileges.isEmpty {

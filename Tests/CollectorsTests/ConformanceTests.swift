@@ -18,7 +18,11 @@ func checkConformance(_ make: () throws -> any Collector) async throws {
     #expect(again.entities.count >= report.entities.count)
     // 3. Honours cancellation.
     let fresh = try make()
-    let task = Task { try await fresh.collect(CollectContext(now: t0, run: 0)) }
+    // The collect starts only once the task is cancelled, so the check can't race the work.
+    let task = Task {
+        while !Task.isCancelled { await Task.yield() }
+        return try await fresh.collect(CollectContext(now: t0, run: 0))
+    }
     task.cancel()
     await #expect(throws: CancellationError.self) { try await task.value }
     // 4. No secrets: credentials carry fingerprints, never values that look like secret material.

@@ -52,7 +52,7 @@ struct ConfigTests {
           - type: file
             path: x.jsonl
             intervall: 5s
-        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: cluster, command, deploy_keys, env, installations, interval, kubectl, max_output, name, org, path, personal_access_tokens, seed, size, timeout, type, working_directory")
+        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, kubectl, max_output, name, org, passwd, path, personal_access_tokens, seed, size, timeout, type, working_directory")
         #expect(error("""
         collectors:
           - type: file
@@ -62,7 +62,7 @@ struct ConfigTests {
         #expect(error("""
         collectors:
           - type: ldap
-        """) == "cfg.yaml:2: collectors[0].type: unknown collector type 'ldap'; known types: demo, file, exec, aws-credential-report, kubernetes, github, osquery")
+        """) == "cfg.yaml:2: collectors[0].type: unknown collector type 'ldap'; known types: demo, file, exec, aws-credential-report, kubernetes, github, osquery, host")
         #expect(error("""
         collectors:
           - type: file
