@@ -40,19 +40,6 @@ public enum ChildProcess {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trustgap-child-\(UUID().uuidString)").path
         let inPath = scratch + ".in", outPath = scratch + ".out", errPath = scratch + ".err"
         defer { for p in [inPath, outPath, errPath] { try? FileManager.default.removeItem(atPath: p) } }
-        let fdIn: FileDescriptor, fdOut: FileDescriptor, fdErr: FileDescriptor
-        do {
-            guard FileManager.default.createFile(atPath: inPath, contents: input, attributes: [.posixPermissions: 0o600]) else {
-                throw LaunchError(description: "can't write the program's input to \(inPath)")
-            }
-            fdIn = try FileDescriptor.open(FilePath(inPath), .readOnly)
-            fdOut = try FileDescriptor.open(FilePath(outPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
-            fdErr = try FileDescriptor.open(FilePath(errPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
-        } catch let e as LaunchError {
-            throw e
-        } catch {
-            throw LaunchError(description: "can't prepare the program's input and output: \(error)")
-        }
         var env: Environment = .inherit
         if !environment.isEmpty {
             env = .inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
@@ -68,7 +55,21 @@ public enum ChildProcess {
             return o
         }())
         enum Finish: Sendable { case status(TerminationStatus), timedOut, capped }
-        let finish: Finish
+        var finish: Finish? = nil
+        // A program written a moment ago can be briefly "busy" (ETXTBSY) while another thread's fork still holds
+        // the writer's descriptor: try the launch again a few times before calling it a failure.
+        guard FileManager.default.createFile(atPath: inPath, contents: input, attributes: [.posixPermissions: 0o600]) else {
+            throw LaunchError(description: "can't write the program's input to \(inPath)")
+        }
+        for attempt in 0..<5 where finish == nil {
+        let fdIn: FileDescriptor, fdOut: FileDescriptor, fdErr: FileDescriptor
+        do {
+            fdIn = try FileDescriptor.open(FilePath(inPath), .readOnly)
+            fdOut = try FileDescriptor.open(FilePath(outPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+            fdErr = try FileDescriptor.open(FilePath(errPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+        } catch {
+            throw LaunchError(description: "can't prepare the program's input and output: \(error)")
+        }
         do {
             finish = try await withThrowingTaskGroup(of: Finish?.self) { group in
                 group.addTask {
@@ -97,8 +98,14 @@ public enum ChildProcess {
                 return first!
             }
         } catch {
+            if "\(error)".contains("Text file busy"), attempt < 4 {
+                try? await Task.sleep(for: .milliseconds(50 * (attempt + 1)))
+                continue
+            }
             throw LaunchError(description: "could not run \(program): \(error)")
         }
+        }
+        guard let finish else { throw LaunchError(description: "could not run \(program)") }
         let out: Data
         if let h = FileHandle(forReadingAtPath: outPath) {
             out = (try? h.read(upToCount: maxOutputBytes)) ?? Data()

@@ -15,6 +15,7 @@ struct CollectorsCommand: AsyncParsableCommand {
         @OptionGroup var source: SourceOptions
         func run() async throws {
             try await reporting {
+                source.bootstrapLogging()
                 let config = try source.loadConfig()
                 print("config: \(config.file ?? "(none: the built-in demo)")")
                 for c in config.collectors {
@@ -41,6 +42,7 @@ struct CollectorsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reporting {
+                source.bootstrapLogging()
                 let config = try source.loadConfig()
                 guard let c = config.collectors.first(where: { $0.name == name }) else {
                     throw CLIError.badInput("no collector named \(name); the config has \(config.collectors.map(\.name).joined(separator: ", "))")
