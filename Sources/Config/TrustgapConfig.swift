@@ -44,7 +44,7 @@ public struct CollectorConfig: Sendable, Equatable {
         case awsCredentialReport(path: String)
         case kubernetes(path: String?, kubectl: [String]?, cluster: String)
         case github(org: String, personalAccessTokens: String?, deployKeys: String?, installations: String?)
-        case osquery(path: String)
+        case osquery(path: String, queries: [String: String], minimumOS: [String: String]?)
         case host(homeRoot: String, includeRootHome: Bool, passwd: String)
     }
     public var type: String
@@ -68,7 +68,9 @@ public struct CollectorConfig: Sendable, Equatable {
         case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
         case .file(let path): collector = FileCollector(path: path, source: name)
         case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
-        case .osquery(let path): collector = OsqueryCollector(path: path, source: name)
+        case .osquery(let path, let queries, let minimum):
+            collector = minimum.map { OsqueryCollector(path: path, queries: queries, minimumOS: $0, source: name) }
+                ?? OsqueryCollector(path: path, queries: queries, source: name)
         case .host(let homeRoot, let root, let passwd): collector = HostCollector(homeRoot: homeRoot, includeRootHome: root, passwd: passwd, source: name)
         case .github(let org, let pats, let keys, let installs):
             collector = GitHubCollector(org: org, personalAccessTokens: pats, deployKeys: keys, installations: installs, source: name)
@@ -84,6 +86,18 @@ public struct CollectorConfig: Sendable, Equatable {
 }
 
 public enum ConfigLoader {
+    /// The options each collector type takes, besides type, name, interval and timeout.
+    static let collectorOptions: [String: Set<String>] = [
+        "demo": ["size", "seed"],
+        "file": ["path"],
+        "exec": ["command", "env", "working_directory", "max_output"],
+        "aws-credential-report": ["path"],
+        "kubernetes": ["path", "kubectl", "cluster"],
+        "github": ["org", "personal_access_tokens", "deploy_keys", "installations"],
+        "osquery": ["path", "queries", "minimum_os"],
+        "host": ["home_root", "passwd"],
+    ]
+
     public static let collectorTypes = ["demo", "file", "exec", "aws-credential-report", "kubernetes", "github", "osquery", "host"]
 
     /// The config file to use: `--config`, else `$XDG_CONFIG_HOME/trustgap/config.yaml` (or `~/.config/…`) when it
@@ -186,7 +200,7 @@ public enum ConfigLoader {
     }
 
     static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
-        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd"])
+        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd", "queries", "minimum_os"])
         let dict = Dictionary(uniqueKeysWithValues: entries)
         guard let typeValue = dict["type"] else {
             throw item.error("missing 'type' (one of \(collectorTypes.joined(separator: ", ")))")
@@ -201,23 +215,22 @@ public enum ConfigLoader {
         }
         let interval = try dict["interval"].map { v throws(ConfigError) in try duration(v) } ?? (type == "demo" ? 5 : 30)
         let timeout = try dict["timeout"].map { v throws(ConfigError) in try duration(v) } ?? (type == "demo" ? 60 : 10)
-        func refuse(_ keys: [String]) throws(ConfigError) {
-            for k in keys { if let v = dict[k] { throw v.error("not an option of the \(type) collector") } }
+        // Each type takes its own options; any other is a mistake worth naming.
+        let own = Self.collectorOptions[type] ?? []
+        for (key, value) in entries where !["type", "name", "interval", "timeout"].contains(key) && !own.contains(key) {
+            throw value.error("not an option of the \(type) collector (its options: \(own.sorted().joined(separator: ", ")))")
         }
         let options: CollectorConfig.Options
         switch type {
         case "demo":
-            try refuse(["path", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
             let size = try dict["size"]?.int(8...5_000_000) ?? DemoCollector.defaultSize
             let seed = try dict["seed"]?.int(0...Int.max) ?? 42
             options = .demo(size: size, seed: UInt64(seed))
         case "host":
-            try refuse(["path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
             let homeRoot = try dict["home_root"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) }
             let passwd = try dict["passwd"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) } ?? "/etc/passwd"
             options = .host(homeRoot: homeRoot ?? "/home", includeRootHome: homeRoot == nil, passwd: passwd)
         case "github":
-            try refuse(["path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster"])
             guard let org = try dict["org"]?.string(), !org.isEmpty else { throw item.error("the github collector needs 'org'") }
             func p(_ k: String) throws(ConfigError) -> String? { try dict[k].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) } }
             let pats = try p("personal_access_tokens"), keys = try p("deploy_keys"), installs = try p("installations")
@@ -226,7 +239,6 @@ public enum ConfigLoader {
             }
             options = .github(org: org, personalAccessTokens: pats, deployKeys: keys, installations: installs)
         case "kubernetes":
-            try refuse(["size", "seed", "command", "env", "working_directory", "max_output", "org", "personal_access_tokens", "deploy_keys", "installations"])
             let path = try dict["path"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) }
             let kubectl = try dict["kubectl"]?.strings()
             guard (path == nil) != (kubectl == nil) else {
@@ -235,7 +247,6 @@ public enum ConfigLoader {
             if let k = kubectl, k.isEmpty { throw dict["kubectl"]!.error("the kubectl command is empty") }
             options = .kubernetes(path: path, kubectl: kubectl, cluster: try dict["cluster"]?.string() ?? "default")
         case "exec":
-            try refuse(["path", "size", "seed", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
             guard let c = dict["command"] else {
                 throw item.error("the exec collector needs 'command', a program and its arguments: [\"/opt/export.sh\", \"--json\"]")
             }
@@ -250,12 +261,28 @@ public enum ConfigLoader {
             let cap = try dict["max_output"]?.int(1...(1 << 40)) ?? (64 << 20)
             options = .exec(command: argv, environment: env, workingDirectory: dir, maxOutputBytes: cap)
         default:
-            try refuse(["size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations"])
             guard let p = dict["path"] else { throw item.error("the \(type) collector needs 'path'") }
             let path = try p.string()
             guard !path.isEmpty else { throw p.error("empty path") }
             let resolved = resolve(path, baseDir: baseDir)
-            options = type == "file" ? .file(path: resolved) : type == "osquery" ? .osquery(path: resolved) : .awsCredentialReport(path: resolved)
+            if type == "osquery" {
+                var queries: [String: String] = [:]
+                for (k, v) in try dict["queries"]?.mapping(allowed: nil) ?? [] {
+                    let table = try v.string()
+                    guard ["system_info", "os_version", "disk_encryption", "screenlock", "mdm"].contains(table) else {
+                        throw v.error("'\(table)' is not a table trustgap reads: system_info, os_version, disk_encryption, screenlock, mdm")
+                    }
+                    queries[k] = table
+                }
+                var minimum: [String: String]? = nil
+                if let m = dict["minimum_os"] {
+                    minimum = [:]
+                    for (k, v) in try m.mapping(allowed: nil) { minimum![k] = try v.string() }
+                }
+                options = .osquery(path: resolved, queries: queries, minimumOS: minimum)
+            } else {
+                options = type == "file" ? .file(path: resolved) : .awsCredentialReport(path: resolved)
+            }
         }
         return CollectorConfig(type: type, name: name, intervalSeconds: interval, timeoutSeconds: timeout, options: options)
     }

@@ -52,7 +52,7 @@ struct ConfigTests {
           - type: file
             path: x.jsonl
             intervall: 5s
-        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, kubectl, max_output, name, org, passwd, path, personal_access_tokens, seed, size, timeout, type, working_directory")
+        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, kubectl, max_output, minimum_os, name, org, passwd, path, personal_access_tokens, queries, seed, size, timeout, type, working_directory")
         #expect(error("""
         collectors:
           - type: file
@@ -89,6 +89,8 @@ struct ConfigTests {
         theme: light
         theme: dark
         """) == "cfg.yaml:3: theme: given twice")
+        #expect(error("collectors:\n  - type: demo\n    path: x.jsonl\n") == "cfg.yaml:3: collectors[0].path: not an option of the demo collector (its options: seed, size)")
+        #expect(error("collectors:\n  - type: osquery\n    path: r.log\n    queries: {pack_x: processes}\n").contains("'processes' is not a table trustgap reads"))
         #expect(error("theme: dark\n").hasPrefix("cfg.yaml:1: collectors: at least one collector is needed"))
         #expect(error("") == "cfg.yaml: the file is empty; see docs/configuration.md")
     }
