@@ -39,7 +39,7 @@ public struct TrustgapConfig: Sendable {
 public struct CollectorConfig: Sendable, Equatable {
     public enum Options: Sendable, Equatable {
         case demo(size: Int, seed: UInt64)
-        case file(path: String)
+        case file(path: String, maxBytes: Int)
         case exec(command: [String], environment: [String: String], workingDirectory: String?, maxOutputBytes: Int)
         case awsCredentialReport(path: String)
         case kubernetes(path: String?, kubectl: [String]?, cluster: String)
@@ -66,7 +66,7 @@ public struct CollectorConfig: Sendable, Equatable {
         let collector: any Collector
         switch options {
         case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
-        case .file(let path): collector = FileCollector(path: path, source: name)
+        case .file(let path, let max): collector = FileCollector(path: path, source: name, maxBytes: max)
         case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
         case .osquery(let path, let queries, let minimum):
             collector = minimum.map { OsqueryCollector(path: path, queries: queries, minimumOS: $0, source: name) }
@@ -89,7 +89,7 @@ public enum ConfigLoader {
     /// The options each collector type takes, besides type, name, interval and timeout.
     static let collectorOptions: [String: Set<String>] = [
         "demo": ["size", "seed"],
-        "file": ["path"],
+        "file": ["path", "max_size"],
         "exec": ["command", "env", "working_directory", "max_output"],
         "aws-credential-report": ["path"],
         "kubernetes": ["path", "kubectl", "cluster"],
@@ -200,7 +200,7 @@ public enum ConfigLoader {
     }
 
     static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
-        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd", "queries", "minimum_os"])
+        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd", "queries", "minimum_os", "max_size"])
         let dict = Dictionary(uniqueKeysWithValues: entries)
         guard let typeValue = dict["type"] else {
             throw item.error("missing 'type' (one of \(collectorTypes.joined(separator: ", ")))")
@@ -281,7 +281,8 @@ public enum ConfigLoader {
                 }
                 options = .osquery(path: resolved, queries: queries, minimumOS: minimum)
             } else {
-                options = type == "file" ? .file(path: resolved) : .awsCredentialReport(path: resolved)
+                let max = try dict["max_size"]?.int(1...(1 << 40)) ?? (256 << 20)
+                options = type == "file" ? .file(path: resolved, maxBytes: max) : .awsCredentialReport(path: resolved)
             }
         }
         return CollectorConfig(type: type, name: name, intervalSeconds: interval, timeoutSeconds: timeout, options: options)

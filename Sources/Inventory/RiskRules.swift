@@ -170,6 +170,14 @@ public struct RiskRules: Sendable {
                 remediation: "Stop interactive use: people get their own accounts through SSO, with time-bound elevation."))
         }
 
+        // A deploy key that can push: anyone holding the private key can change the repository
+        if e.kind == "deploy_key", let p = e.privileges.first(where: { $0.level >= .write }) {
+            out.append(Finding(
+                rule: "NHI5", title: "Deploy key can push", severity: .medium,
+                evidence: "deploy key with write access to \(p.scope)",
+                remediation: "Make it read-only unless the automation must push; prefer a GitHub App with narrow permissions."))
+        }
+
         // SSH keys that can log in from anywhere and run anything
         if e.kind == "ssh_authorized_key", e.attributes["restricted"] == "false" {
             out.append(Finding(

@@ -21,7 +21,7 @@ struct CollectorsCommand: AsyncParsableCommand {
                 for c in config.collectors {
                     let what: String = switch c.options {
                     case .demo(let size, let seed): "\(size) entities, seed \(seed)"
-                    case .file(let path), .awsCredentialReport(let path), .osquery(let path, _, _): path
+                    case .file(let path, _), .awsCredentialReport(let path), .osquery(let path, _, _): path
                     case .host(let home, let root, let passwd): "homes in \(home)\(root ? " and /root" : ""), accounts from \(passwd)"
                     case .github(let org, let a, let b, let c): "org \(org): " + [a, b, c].compactMap { $0 }.joined(separator: ", ")
                     case .kubernetes(let path, let kubectl, let cluster): "cluster \(cluster): " + (path ?? (kubectl ?? []).joined(separator: " "))

@@ -146,6 +146,17 @@ struct FileCollectorTests {
         #expect(snap["aws:iam:user/quoted \"name\""]?.entity.name == "multi\nline")
     }
 
+    @Test("a file over the size limit is refused with a clear error, not read into memory")
+    func tooLarge() async throws {
+        let path = try write("big.jsonl", String(repeating: #"{"id":"a:1","population":"agent","name":"x"}"# + "\n", count: 40_000))
+        do {
+            _ = try await FileCollector(path: path, maxBytes: 1 << 20).collect(CollectContext(now: t0, run: 0))
+            Issue.record("read a file over the limit")
+        } catch let e as CollectorError {
+            #expect(e.description == "\(path): 1.7 MiB is over this collector's 1.0 MiB limit (max_size); split the export, or raise max_size")
+        }
+    }
+
     @Test("the file is re-read when it changes")
     func reread() async throws {
         let path = try write("e.jsonl", #"{"id":"a:1","population":"agent","name":"one"}"# + "\n")

@@ -26,7 +26,7 @@ struct ConfigTests {
         refresh: 2s
         """, file: "/etc/trustgap/config.yaml")
         #expect(config.collectors.count == 2)
-        #expect(config.collectors[0] == CollectorConfig(type: "file", name: "exports", intervalSeconds: 30, timeoutSeconds: 10, options: .file(path: "/etc/trustgap/entities.jsonl")))
+        #expect(config.collectors[0] == CollectorConfig(type: "file", name: "exports", intervalSeconds: 30, timeoutSeconds: 10, options: .file(path: "/etc/trustgap/entities.jsonl", maxBytes: 256 << 20)))
         #expect(config.collectors[1].options == .demo(size: 2000, seed: 7))
         #expect(config.collectors[1].name == "demo")
         #expect(config.thresholds.keyMaxAgeDays == 30)
@@ -52,7 +52,7 @@ struct ConfigTests {
           - type: file
             path: x.jsonl
             intervall: 5s
-        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, kubectl, max_output, minimum_os, name, org, passwd, path, personal_access_tokens, queries, seed, size, timeout, type, working_directory")
+        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, kubectl, max_output, max_size, minimum_os, name, org, passwd, path, personal_access_tokens, queries, seed, size, timeout, type, working_directory")
         #expect(error("""
         collectors:
           - type: file

@@ -194,4 +194,34 @@ struct DashboardFlowTests {
         #expect(grant["reason"] as? String == "approved in the walkthrough")
         #expect((grant["approvers"] as? [String])?.count == 1)
     }
+
+    @Test("secrets planted in this host's AI configs never reach the screen, even in the detail view")
+    func secretsNotOnScreen() throws {
+        let t = try TmuxSession(width: 160, height: 50)
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/host").path
+        let config = t.scratch.appendingPathComponent("config.yaml").path
+        try "collectors:\n  - {type: host, name: host, home_root: \(fixtures)/home, passwd: \(fixtures)/etc/passwd}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try t.start(["--config", config])
+        try t.waitFor("THE GAP")
+        try t.keys("5")
+        try t.waitFor("APPROVED")
+        var seen = try t.screen()
+        // Open every agent's detail and page through it.
+        let agents = seen.split(separator: "\n").filter { $0.contains("mcp") || $0.contains("API_KEY") }.count
+        for i in 0..<max(1, agents) {
+            try t.keys("g")
+            for _ in 0..<i { try t.keys("j") }
+            try t.keys("Enter")
+            try t.waitFor("FINDINGS (")
+            seen += try t.screen()
+            try t.keys("PgDn")
+            seen += try t.waitUntil("paged") { _ in true }
+            try t.keys("Escape")
+            try t.waitFor("APPROVED")
+        }
+        #expect(seen.contains("EXPOSED") || seen.contains("plaintext in"), "exposures are shown")
+        #expect(!seen.contains("TGSECRET"), "a planted secret reached the screen")
+        try t.keys("q")
+        try t.waitFor("EXIT=0")
+    }
 }

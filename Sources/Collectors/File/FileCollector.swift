@@ -7,6 +7,8 @@ import Synchronization
 /// are kept. The file is re-read only when its size or modification time changes.
 public final class FileCollector: Collector {
     public let path: String
+    /// Files larger than this are refused with a clear error rather than read into memory.
+    public let maxBytes: Int
     private let source: String
     private struct Cache {
         var stamp: [String]
@@ -17,9 +19,10 @@ public final class FileCollector: Collector {
     /// - Parameters:
     ///   - path: the file to read.
     ///   - source: the collector's name, recorded in each entity's `sources`.
-    public init(path: String, source: String = "file") {
+    public init(path: String, source: String = "file", maxBytes: Int = 256 << 20) {
         self.path = path
         self.source = source
+        self.maxBytes = maxBytes
     }
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
@@ -32,6 +35,9 @@ public final class FileCollector: Collector {
         }
         let stamp = ["\(attrs[.size] ?? "")", "\((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"]
         if let cached = cache.withLock({ $0 }), cached.stamp == stamp { return cached.report }
+        if let size = attrs[.size] as? Int, size > maxBytes {
+            throw CollectorError.failed("\(path): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB is over this collector's \(String(format: "%.1f", Double(maxBytes) / 1_048_576)) MiB limit (max_size); split the export, or raise max_size")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CollectorError.failed("\(path): cannot read the file")
         }
