@@ -270,7 +270,8 @@ public struct RiskRules: Sendable {
                 let idle = now.timeIntervalSince(last) / day
                 if idle > thresholds.staleAfterDays {
                     out.append(Finding(
-                        rule: "STALE", title: "Unused", severity: .low,
+                        // An unused machine identity is one nobody offboarded (NHI1); an unused app is just stale.
+                        rule: isNHI ? "NHI1" : "STALE", title: Self.unusedTitle, severity: .low,
                         evidence: "last used \(Int(idle)) days ago",
                         remediation: "Disable it, then delete it if nobody objects."))
                 }
@@ -293,6 +294,9 @@ public struct RiskRules: Sendable {
         }
         return min(100, base + min(25, (findings.count - 1) * 5) + (unmanaged ? 5 : 0))
     }
+
+    /// The title of the finding for an identity unused past the threshold, whatever rule it is filed under.
+    public static let unusedTitle = "Unused"
 
     func isProd(_ env: String) -> Bool { thresholds.productionEnvironments.contains(env.lowercased()) }
 

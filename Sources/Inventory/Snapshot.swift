@@ -140,9 +140,9 @@ public struct Snapshot: Sendable {
                 switch f.rule {
                 case "NHI5", "APP-SCOPE": over = true
                 case "NHI7": longLived = true
-                case "STALE": stale = true
                 default: break
                 }
+                if f.title == RiskRules.unusedTitle { stale = true }
             }
             if over { g.overprivileged += 1 }
             if longLived { g.longLivedSecrets += 1 }

@@ -157,7 +157,10 @@ struct RiskRulesTests {
         var e = cleanServiceAccount()
         e.lastUsedAt = daysAgo(120)
         e.credentials[0].lastUsedAt = daysAgo(120)
-        #expect(rules(of: e) == ["STALE"])
+        #expect(rules(of: e) == ["NHI1"], "an unused machine identity is one nobody offboarded")
+        var app = cleanApp()
+        app.lastUsedAt = daysAgo(120)
+        #expect(rules(of: app) == ["STALE"])
     }
 
     @Test("risk score grows with severity and count and stays in 0...100")

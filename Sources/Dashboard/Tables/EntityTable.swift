@@ -144,7 +144,7 @@ struct EntityTable: TableModel {
             return (Self.age(oldest, now: now), a.findings.contains { $0.rule == "NHI7" } ? .warn : .text)
         case .lastUsed:
             let last = e.lastUsedAt ?? e.credentials.compactMap(\.lastUsedAt).max()
-            return (last == nil ? "never" : Self.age(last, now: now), a.findings.contains { $0.rule == "STALE" } ? .warn : .text)
+            return (last == nil ? "never" : Self.age(last, now: now), a.findings.contains { $0.title == RiskRules.unusedTitle } ? .warn : .text)
         case .os: return ([e.posture?.os, e.posture?.osVersion].compactMap { $0 }.joined(separator: " "), .text)
         case .encrypted:
             switch e.posture?.diskEncrypted {
