@@ -29,6 +29,9 @@ public enum ChildProcess {
         public let description: String
     }
 
+    /// How long a child may run so that, with the 1.2 s it may take to stop, it is gone within `budget`.
+    public static func timeout(within budget: Double) -> Double { max(0.1, min(budget * 0.9, budget - 1.5)) }
+
     public static func run(
         _ argv: [String], input: Data = Data(), environment: [String: String] = [:], workingDirectory: String? = nil,
         timeoutSeconds: Double, maxOutputBytes: Int = 64 << 20, stderrTailBytes: Int = 4096
@@ -49,7 +52,7 @@ public enum ChildProcess {
             var o = PlatformOptions()
             o.processGroupID = 0  // its own group: a stop reaches everything it started
             o.teardownSequence = [
-                .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(2)),
+                .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(1)),
                 .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200)),
             ]
             return o

@@ -247,7 +247,7 @@ public struct RiskRules: Sendable {
                 evidence: "in use without approval\(e.owner.map { " (found with \($0.name))" } ?? "")",
                 remediation: "Review it: sanction and bring it under SSO/vault, or remove it and revoke its grants."))
         }
-        if e.population == .app, !e.coverage.contains(.sso) {
+        if e.population == .app, !e.coverage.contains(.sso), e.kind != "github_app" {  // apps act as themselves, not through SSO
             out.append(Finding(
                 rule: "APP-SSO", title: "Not behind SSO", severity: .medium,
                 evidence: "sign-in is not through the identity provider\(e.credentials.contains { $0.kind == .password } ? "; local passwords in use" : "")",

@@ -27,7 +27,7 @@ struct CollectorsCommand: AsyncParsableCommand {
                     case .kubernetes(let path, let kubectl, let cluster): "cluster \(cluster): " + (path ?? (kubectl ?? []).joined(separator: " "))
                     case .exec(let argv, _, let dir, _): argv.joined(separator: " ") + (dir.map { " (in \($0))" } ?? "")
                     }
-                    print(SafeText.sanitize("\(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.type.padding(toLength: 6, withPad: " ", startingAt: 0)) every \(DurationText.format(c.intervalSeconds)), timeout \(DurationText.format(c.timeoutSeconds))  \(what)"))
+                    print(SafeText.sanitize("\(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.type.padding(toLength: 22, withPad: " ", startingAt: 0)) every \(DurationText.format(c.intervalSeconds)), timeout \(DurationText.format(c.timeoutSeconds))  \(what)"))
                 }
             }
         }

@@ -31,7 +31,7 @@ public final class ExecCollector: Collector {
         do {
             // The runner's timeout also applies; this one stops the program itself, a little earlier.
             outcome = try await ChildProcess.run(command, environment: environment, workingDirectory: workingDirectory,
-                                                 timeoutSeconds: max(0.1, timeoutSeconds * 0.95), maxOutputBytes: maxOutputBytes)
+                                                 timeoutSeconds: ChildProcess.timeout(within: timeoutSeconds), maxOutputBytes: maxOutputBytes)
         } catch {
             throw CollectorError.failed(error.description)
         }
@@ -52,7 +52,8 @@ public final class ExecCollector: Collector {
         if outcome.ending == .outputCapped {
             // Keep whole lines only.
             if let lastNewline = data.lastIndex(of: 0x0A) { data = Array(data[...lastNewline]) }
-            warnings.append("\(command[0]): output cut at \(maxOutputBytes >> 20) MiB; the program was stopped and the rest ignored")
+            let cap = maxOutputBytes >= 1 << 20 ? "\(maxOutputBytes >> 20) MiB" : "\(maxOutputBytes) bytes"
+            warnings.append("\(command[0]): output cut at \(cap); the program was stopped and the rest ignored")
         }
         var report = try FileCollector.parse(data, path: "\(command[0]) stdout", source: name)
         report.warnings = warnings + report.warnings

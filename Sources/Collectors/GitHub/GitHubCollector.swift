@@ -116,7 +116,8 @@ public final class GitHubCollector: Collector {
                 entities.append(Entity(
                     id: "github:\(org)/app/\(i.app_slug)", population: .app, kind: "github_app", name: i.app_slug,
                     coverage: [], privileges: privileges, firstSeen: i.created_at.flatMap(ISO8601.parse), lastSeen: now, sources: [source],
-                    signals: Signals(vendor: i.app_slug),
+                    // An app named after the organisation is its own; any other is a third party.
+                    signals: Signals(vendor: i.app_slug.lowercased().hasPrefix(org.lowercased()) ? nil : i.app_slug),
                     attributes: ["installation_id": "\(i.id)", "repository_selection": i.repository_selection ?? "-"]))
             }
         }

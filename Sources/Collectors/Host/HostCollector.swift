@@ -40,6 +40,7 @@ public final class HostCollector: Collector {
     ]
 
     static let aiKeyNames: Set<String> = [
+        "LANGSMITH_API_KEY", "LANGCHAIN_API_KEY", "PINECONE_API_KEY", "VOYAGE_API_KEY",
         "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN",
         "MISTRAL_API_KEY", "COHERE_API_KEY", "GROQ_API_KEY", "OPENROUTER_API_KEY", "AZURE_OPENAI_API_KEY",
         "PERPLEXITY_API_KEY", "DEEPSEEK_API_KEY", "XAI_API_KEY", "TOGETHER_API_KEY", "REPLICATE_API_TOKEN",
@@ -86,10 +87,18 @@ public final class HostCollector: Collector {
     /// Whether a literal value looks like a credential rather than a setting (a path, a URL, a flag, a number).
     static func looksSecret(name: String, value: String) -> Bool {
         guard !isReference(value), value.count >= 8 else { return false }
-        let n = name.uppercased()
-        if ["TOKEN", "KEY", "SECRET", "PASSWORD", "PASS", "AUTH", "CREDENTIAL", "PAT"].contains(where: { n.contains($0) }) { return true }
-        if value.hasPrefix("/") || value.hasPrefix("http") || value.contains(" ") { return false }
-        return ["ghp_", "gho_", "github_pat_", "sk-", "xoxb-", "xoxp-", "glpat-", "AKIA", "AIza", "hf_"].contains { value.hasPrefix($0) }
+        if ["ghp_", "gho_", "github_pat_", "sk-", "xoxb-", "xoxp-", "glpat-", "AKIA", "AIza", "hf_"].contains(where: { value.hasPrefix($0) }) { return true }
+        if value.hasPrefix("/") || value.hasPrefix("~/") || value.hasPrefix("http://") || value.hasPrefix("https://") { return false }
+        if value.hasPrefix("Bearer ") || value.hasPrefix("Basic ") || value.hasPrefix("token ") { return true }
+        return hasSecretWord(name)
+    }
+
+    /// Whether a name has a secret word as a whole word (`GITHUB_TOKEN`, `api-key`; not `MEMORY_FILE_PATH`, `author`).
+    static func hasSecretWord(_ name: String) -> Bool {
+        let words = name.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
+        let secret: Set<String> = ["token", "key", "apikey", "secret", "password", "passwd", "pass", "pwd", "auth", "authorization",
+                                   "credential", "credentials", "pat", "sig", "signature", "bearer"]
+        return words.contains { secret.contains($0) }
     }
 
     // MARK: MCP servers
@@ -126,21 +135,21 @@ public final class HostCollector: Collector {
         guard let servers = value as? [String: Any] else { return [] }
         return servers.sorted(by: { $0.key < $1.key }).compactMap { name, raw in
             guard let s = raw as? [String: Any] else { return nil }
-            var found: [(where: String, secret: String)] = []
+            var found: [(where: String, secret: String, kind: CredentialKind)] = []
             // URLs and arguments can carry secrets too (a password in a connection string, ?token=…): kept redacted.
             let rawURL = (s["url"] as? String) ?? (s["serverUrl"] as? String) ?? (s["httpUrl"] as? String)
             let url = rawURL.map { u -> String in
                 let (clean, secrets) = Self.redact(u)
-                found += secrets.map { ("url", $0) }
+                found += secrets.map { ("url", $0, .token) }
                 return clean
             }
             var argv: [String] = [s["command"] as? String].compactMap { $0 } + ((s["args"] as? [Any])?.map { "\($0)" } ?? [])
             for i in argv.indices {
                 let (clean, secrets) = Self.redact(argv[i])
                 argv[i] = clean
-                found += secrets.map { ("args", $0) }
+                found += secrets.map { ("args", $0, argv[i].contains("://") ? .password : .token) }
                 if i > 0, Self.secretFlag(argv[i - 1]), !argv[i].hasPrefix("-"), !Self.isReference(argv[i]) {
-                    found.append(("args", argv[i]))
+                    found.append(("args", argv[i], .token))
                     argv[i] = "***"
                 }
             }
@@ -155,7 +164,7 @@ public final class HostCollector: Collector {
                 }
             }
             for (n, f) in found.enumerated() {
-                credentials.append(Credential(id: "\(f.where)-secret-\(n + 1)", kind: .password, fingerprint: Self.fingerprint(Data(f.secret.utf8)),
+                credentials.append(Credential(id: "\(f.where)-secret-\(n + 1)", kind: f.kind, fingerprint: Self.fingerprint(Data(f.secret.utf8)),
                                               exposures: ["plaintext in \(configPath) (\(f.where))"]))
             }
             var attributes = ["tool": tool, "config": configPath, "transport": transport, "host": hostName]
@@ -203,13 +212,10 @@ public final class HostCollector: Collector {
         return Data(out)
     }
 
-    static let secretWords = ["token", "key", "secret", "password", "passwd", "pass", "auth", "sig", "signature", "credential"]
-
-    /// `--token`, `--api-key=…`, `-p`: a flag whose value is a secret.
+    /// `--token`, `--api-key`, `--password`: a flag whose value is a secret.
     static func secretFlag(_ arg: String) -> Bool {
         guard arg.hasPrefix("-"), !arg.contains("=") else { return false }
-        let name = arg.trimmingCharacters(in: CharacterSet(charactersIn: "-")).lowercased()
-        return secretWords.contains { name.contains($0) }
+        return hasSecretWord(arg)
     }
 
     /// Removes secrets from a URL or an argument: a URL's password, secret-looking query values, `--token=…`.
@@ -236,7 +242,7 @@ public final class HostCollector: Collector {
             var parts: [String] = []
             for pair in query.split(separator: "&", omittingEmptySubsequences: false) {
                 let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                if kv.count == 2, secretWords.contains(where: { kv[0].lowercased().contains($0) }), !isReference(kv[1]), !kv[1].isEmpty {
+                if kv.count == 2, hasSecretWord(kv[0]), !isReference(kv[1]), !kv[1].isEmpty {
                     secrets.append(kv[1].removingPercentEncoding ?? kv[1])
                     parts.append(kv[0] + "=***")
                 } else {
@@ -347,7 +353,9 @@ public final class HostCollector: Collector {
             let (name, home, shell) = (f[0], f[5], f[6])
             guard uid != 0, !Self.noLogin.contains(shell) else { continue }
             // People have uid >= 1000 and a home under /home; a login shell outside that is a service account.
-            let person = uid >= 1000 && home.hasPrefix("/home/")
+            let serviceLike = ["deploy", "ansible", "git", "gitlab-runner", "jenkins", "backup", "ci", "runner", "svc", "bot", "automation", "terraform"]
+                .contains { name == $0 || name.hasPrefix($0 + "-") || name.hasPrefix($0 + "_") || name.hasSuffix("-" + $0) || name.hasSuffix("_" + $0) }
+            let person = uid >= 1000 && home.hasPrefix("/home/") && !serviceLike
             guard !person else { continue }
             out.append(Entity(
                 id: "host:\(hostName)/user/\(name)", population: .serviceAccount, kind: "local_account", name: name,

@@ -35,9 +35,15 @@ public final class KubernetesCollector: Collector {
             (data, origin) = (d, path)
         case .kubectl(let argv):
             let outcome: ChildProcess.Outcome
-            do { outcome = try await ChildProcess.run(argv, timeoutSeconds: timeoutSeconds * 0.95) } catch { throw CollectorError.failed(error.description) }
+            do { outcome = try await ChildProcess.run(argv, timeoutSeconds: ChildProcess.timeout(within: timeoutSeconds)) } catch { throw CollectorError.failed(error.description) }
             guard outcome.succeeded else {
-                throw CollectorError.failed("\(argv.joined(separator: " ")) failed (\(outcome.ending)): \(outcome.stderrTail.split(separator: "\n").suffix(2).joined(separator: " | "))")
+                let how: String = switch outcome.ending {
+                case .exited(let c): "exited with status \(c)"
+                case .signaled(let s): "was killed by signal \(s)"
+                case .timedOut: "ran past its timeout and was stopped"
+                case .outputCapped: "wrote too much output"
+                }
+                throw CollectorError.failed("\(argv.joined(separator: " ")) \(how): \(outcome.stderrTail.split(separator: "\n").suffix(2).joined(separator: " | "))")
             }
             (data, origin) = (outcome.stdout, "\(argv[0]) stdout")
         }
