@@ -15,6 +15,23 @@ public final class App {
     let cache = TableCache()
     /// Tables whose rows are out of date; worked out when they are next shown.
     var staleTables: Set<Panel> = []
+    /// Sort-order jobs already handed to the background, by panel and data version.
+    var ordersRequested: Set<String> = []
+
+    /// A background job for the shown population table: every column's order, so `s` never sorts on a keystroke.
+    public func sortOrdersJob() -> (@Sendable () -> SortOrders)? {
+        guard let population = state.panel.population else { return nil }
+        let panel = state.panel, version = dataVersion(panel)
+        if let o = cache.orders[panel], o.version == version { return nil }
+        guard ordersRequested.insert("\(panel.rawValue):\(version)").inserted else { return nil }
+        let snapshot = state.snapshot, base = state.populationIndex[population] ?? [], now = state.now
+        return { SortOrders.compute(panel: panel, version: version, snapshot: snapshot, population: population, base: base, now: now) }
+    }
+
+    public func receive(_ orders: SortOrders) {
+        guard orders.version == dataVersion(orders.panel) else { return }
+        cache.orders[orders.panel] = orders
+    }
     /// The access store's controller; nil when the dashboard runs without one (tests of the inventory panels).
     public var access: AccessController?
     let workingDirectory: String
@@ -59,7 +76,9 @@ public final class App {
 
     func apply(_ prepared: PreparedSnapshot) {
         // Freeing the previous snapshot and its caches (hundreds of thousands of objects) is left to another thread.
-        let garbage = Garbage(snapshot: state.snapshot, haystacks: cache.haystacks, sorted: cache.sorted)
+        let garbage = Garbage(snapshot: state.snapshot, haystacks: cache.haystacks, sorted: (cache.sorted, cache.orders))
+        cache.orders = [:]
+        ordersRequested = []
         DispatchQueue.global(qos: .utility).async { garbage.drop() }
         let snapshot = prepared.snapshot
         state.show(prepared)

@@ -8,6 +8,11 @@ import Terminal
 public final class Mailbox: Sendable {
     private let latest = Mutex<PreparedSnapshot?>(nil)
     private let latestAccess = Mutex<AccessView?>(nil)
+    private let latestOrders = Mutex<[SortOrders]>([])
+
+    func post(_ orders: SortOrders) { latestOrders.withLock { $0.append(orders) } }
+
+    func takeOrders() -> [SortOrders] { latestOrders.withLock { o in defer { o = [] }; return o } }
     private let stop = Atomic<Int32>(0)
 
     public init() {}
@@ -59,6 +64,11 @@ public final class DashboardLoop {
             if let a = mailbox.takeAccess() {
                 app.receive(a)
                 dirty = true
+            }
+            for o in mailbox.takeOrders() { app.receive(o) }
+            if let job = app.sortOrdersJob() {
+                let mailbox = self.mailbox
+                Task.detached(priority: .utility) { mailbox.post(job()) }
             }
             let now = clock()
             app.tick(now: now)

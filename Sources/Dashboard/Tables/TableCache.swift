@@ -1,4 +1,5 @@
 import Foundation
+import Inventory
 
 /// What a table's rows cost to work out once per data version, kept so keystrokes don't pay for it again:
 /// the full sorted order per sort column, the lower-cased text of every row for filtering, and the last filter's
@@ -19,6 +20,8 @@ final class TableCache {
         let rows: [Int]
     }
     var sorted: [Panel: Sorted] = [:]
+    /// Every column's ascending order, worked out in the background once a table is shown.
+    var orders: [Panel: SortOrders] = [:]
     var haystacks: [Panel: (version: Int64, values: [[UInt8]])] = [:]
     var filtered: [Panel: Filtered] = [:]
 
@@ -28,6 +31,10 @@ final class TableCache {
         let all: [Int]
         if let s = sorted[panel], s.version == version, s.column == column, s.reversed == reversed {
             all = s.rows
+        } else if !reversed, let o = orders[panel], o.version == version, let rows = o.byColumn[column] {
+            all = rows
+            sorted[panel] = Sorted(version: version, column: column, reversed: reversed, rows: all)
+            filtered[panel] = nil
         } else {
             all = model.rows(filter: "", sortColumn: column, reversed: reversed, now: now)
             sorted[panel] = Sorted(version: version, column: column, reversed: reversed, rows: all)
@@ -73,5 +80,20 @@ final class TableCache {
                 return false
             }
         }
+    }
+}
+
+/// Each column's order for one table and data version, computed off the UI thread.
+public struct SortOrders: Sendable {
+    let panel: Panel
+    let version: Int64
+    let byColumn: [Int: [Int]]
+
+    /// Sorts a population table by every column. Run it in the background.
+    static func compute(panel: Panel, version: Int64, snapshot: Snapshot, population: Population, base: [Int], now: Date) -> SortOrders {
+        let model = EntityTable(snapshot: snapshot, population: population, base: base)
+        var byColumn: [Int: [Int]] = [:]
+        for c in model.columns.indices { byColumn[c] = model.rows(filter: "", sortColumn: c, reversed: false, now: now) }
+        return SortOrders(panel: panel, version: version, byColumn: byColumn)
     }
 }
