@@ -1,3 +1,5 @@
+import Foundation
+
 /// Makes untrusted text (anything a collector reported) safe to draw, and measures it in terminal columns.
 ///
 /// `sanitize` removes or replaces everything that could change the terminal rather than be drawn on it:
@@ -117,6 +119,29 @@ public enum SafeText {
             return true
         default:
             return false
+        }
+    }
+}
+
+extension SafeText {
+    /// JSON for a terminal: characters a terminal could act on (C1 controls, bidi overrides and isolates,
+    /// line separators, zero-width marks) are written as `\uXXXX` escapes. JSONEncoder already escapes C0
+    /// controls; this covers the rest. The JSON means exactly the same; only its bytes are safe to print.
+    public static func terminalSafeJSON(_ data: Data) -> Data {
+        let text = String(decoding: data, as: UTF8.self)
+        guard text.unicodeScalars.contains(where: isUnsafeInJSON) else { return data }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 16)
+        for s in text.unicodeScalars {
+            if isUnsafeInJSON(s) { out += String(format: "\\u%04x", s.value) } else { out.unicodeScalars.append(s) }
+        }
+        return Data(out.utf8)
+    }
+
+    static func isUnsafeInJSON(_ s: Unicode.Scalar) -> Bool {
+        switch s.value {
+        case 0x7F...0x9F, 0x061C, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0xFEFF: true
+        default: false
         }
     }
 }

@@ -74,7 +74,7 @@ func printJSON(_ value: some Encodable) throws {
     let e = JSONEncoder()
     e.dateEncodingStrategy = .iso8601
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    FileHandle.standardOutput.write(try e.encode(value) + Data("\n".utf8))
+    FileHandle.standardOutput.write(SafeText.terminalSafeJSON(try e.encode(value)) + Data("\n".utf8))
 }
 
 func say(_ text: String) { FileHandle.standardOutput.write(Data((SafeText.sanitize(text) + "\n").utf8)) }

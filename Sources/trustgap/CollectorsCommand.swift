@@ -53,7 +53,7 @@ struct CollectorsCommand: AsyncParsableCommand {
                 let health = snapshot.collectors[0]
                 if format == .json {
                     let e = SnapshotDocument.encoder()
-                    FileHandle.standardOutput.write(try e.encode(SnapshotDocument(snapshot)) + Data("\n".utf8))
+                    FileHandle.standardOutput.write(SafeText.terminalSafeJSON(try e.encode(SnapshotDocument(snapshot))) + Data("\n".utf8))
                 } else {
                     print(SafeText.sanitize("\(health.name): \(health.state.rawValue), \(health.entityCount) entities in \(String(format: "%.2f", health.duration ?? 0))s"))
                     var byPopulation: [Population: Int] = [:]

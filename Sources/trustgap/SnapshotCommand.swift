@@ -4,6 +4,7 @@ import Config
 import Dashboard
 import Foundation
 import Inventory
+import Terminal
 
 struct SnapshotCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -32,7 +33,7 @@ struct SnapshotCommand: AsyncParsableCommand {
                 let ascii = !Locale.current.identifier.lowercased().contains("utf") && !Self.utf8Locale()
                 out = SnapshotText(snapshot: snapshot, width: 110, ascii: ascii).render()
             case .json:
-                let data = try SnapshotDocument.encoder().encode(SnapshotDocument(snapshot))
+                let data = SafeText.terminalSafeJSON(try SnapshotDocument.encoder().encode(SnapshotDocument(snapshot)))
                 out = String(decoding: data, as: UTF8.self) + "\n"
             case .csv:
                 out = CSVExport.entities(snapshot.entities)

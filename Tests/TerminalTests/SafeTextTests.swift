@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Terminal
 
@@ -50,5 +51,16 @@ struct SafeTextTests {
     func asciiMode() {
         #expect(SafeText.ascii("café") == "caf?")
         #expect(SafeText.ascii("東") == "??")
+    }
+
+    @Test("JSON for a terminal escapes C1 and bidi characters, and still decodes to the same strings")
+    func terminalSafeJSON() throws {
+        let name = "a\u{9B}31m\u{202E}b\u{2028}c 東京"
+        let data = try JSONEncoder().encode(["name": name])
+        let safe = SafeText.terminalSafeJSON(data)
+        let text = String(decoding: safe, as: UTF8.self)
+        #expect(text.unicodeScalars.allSatisfy { !SafeText.isUnsafeInJSON($0) })
+        #expect(text.contains("\\u009b"))
+        #expect(try JSONDecoder().decode([String: String].self, from: safe)["name"] == name)
     }
 }
