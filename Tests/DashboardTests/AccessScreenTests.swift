@@ -150,4 +150,11 @@ struct AccessScreenTests {
         #expect(t.row(3).contains("deny"))
         #expect(t.row(28).contains("chain ok: 5 entries verified"))
     }
+
+    @Test("the suggested extension is an hour beyond what is left, within the cap")
+    func extendDefault() {
+        #expect(App.extendDefault(left: 2 * 3600, max: 8 * 3600) == 3 * 3600)
+        #expect(App.extendDefault(left: 1799.5, max: 3600) == 3600)
+        #expect(App.extendDefault(left: 600, max: 8 * 3600) == 4200)
+    }
 }

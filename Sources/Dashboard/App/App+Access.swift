@@ -85,8 +85,14 @@ extension App {
             lines: ["subject    \(g.subjectName) (\(g.population.rawValue))", "scope      \(g.scope)",
                     "left       \(AccessTable.countdown(g.remaining(at: state.now))); the new TTL counts from now (at most \(DurationText.format(max)))"] + hookLine("extend"),
             targets: [g.id],
-            fields: [.init(label: "TTL", value: DurationText.format(Swift.min(max, 3600)), hint: "from now"), .init(label: "Reason", value: "", hint: "why")],
+            fields: [.init(label: "TTL", value: DurationText.format(Self.extendDefault(left: g.remaining(at: state.now), max: max)), hint: "from now"),
+                     .init(label: "Reason", value: "", hint: "why")],
             confirmLabel: "Extend"))
+    }
+
+    /// The suggested new TTL for an extension: an hour more than is left, in whole minutes, within the cap.
+    static func extendDefault(left: Double, max: Double) -> Double {
+        Swift.min(max, ((left + 3600) / 60).rounded(.up) * 60)
     }
 
     func beginRevoke() {
