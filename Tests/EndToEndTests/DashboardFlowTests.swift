@@ -5,133 +5,133 @@ import Testing
 @Suite("Dashboard in tmux (the real binary)", .serialized)
 struct DashboardFlowTests {
     /// After trustgap exits, the shell reads and echoes input normally again.
-    func expectShellUsable(_ t: TmuxSession) throws {
-        try t.waitFor("EXIT=")
+    func expectShellUsable(_ t: TmuxSession) async throws {
+        try await t.waitFor("EXIT=")
         // Counts the terminal modes a crashed curses program leaves behind (-echo, -icanon): 0 when restored.
         try t.type("echo \"BROKEN_MODES=$(stty -a | grep -o -w -e -echo -e -icanon | wc -l)\"")
         try t.keys("Enter")
-        try t.waitFor("BROKEN_MODES=0")
+        try await t.waitFor("BROKEN_MODES=0")
     }
 
     @Test("starts at 80x24 on the Overview, and q quits leaving the shell usable")
-    func overviewAndQuit() throws {
+    func overviewAndQuit() async throws {
         let t = try TmuxSession()
         try t.start()
-        let screen = try t.waitFor("THE GAP")
+        let screen = try await t.waitFor("THE GAP")
         #expect(screen.contains("Service accounts"))
         #expect(screen.contains("RISKIEST"))
         #expect(screen.contains("collectors 1/1 ok"))
         try t.keys("q")
-        let after = try t.waitFor("EXIT=0")
+        let after = try await t.waitFor("EXIT=0")
         #expect(!after.contains("THE GAP"), "the screen is restored")
-        try expectShellUsable(t)
+        try await expectShellUsable(t)
     }
 
     @Test("switch to Agents and filter live")
-    func agentsFilter() throws {
+    func agentsFilter() async throws {
         let t = try TmuxSession()
         try t.start()
-        try t.waitFor("THE GAP")
+        try await t.waitFor("THE GAP")
         try t.keys("5")
-        try t.waitFor("APPROVED")
+        try await t.waitFor("APPROVED")
         try t.keys("/")
         try t.type("cursor")
-        let screen = try t.waitFor("/cursor_")
+        let screen = try await t.waitFor("/cursor_")
         let rows = screen.split(separator: "\n").dropFirst(3).prefix(5).filter { $0.contains("CRIT") || $0.contains("HIGH") || $0.contains("MED") }
         #expect(!rows.isEmpty)
         for r in rows { #expect(r.lowercased().contains("cursor"), "\(r)") }
         try t.keys("Enter")
-        try t.waitFor("filter \"cursor\"")
+        try await t.waitFor("filter \"cursor\"")
         try t.keys("Escape")
-        try t.waitUntil("filter cleared") { !$0.contains("filter \"cursor\"") }
+        try await t.waitUntil("filter cleared") { !$0.contains("filter \"cursor\"") }
         try t.keys("q")
-        try t.waitFor("EXIT=0")
+        try await t.waitFor("EXIT=0")
     }
 
     @Test("open a detail and go back")
-    func detail() throws {
+    func detail() async throws {
         let t = try TmuxSession()
         try t.start()
-        try t.waitFor("THE GAP")
+        try await t.waitFor("THE GAP")
         try t.keys("4")
-        try t.waitFor("KEY AGE")
+        try await t.waitFor("KEY AGE")
         try t.keys("Enter")
-        let screen = try t.waitFor("FINDINGS (")
+        let screen = try await t.waitFor("FINDINGS (")
         #expect(screen.contains("coverage"))
         try t.keys("Escape")
-        try t.waitFor("KEY AGE")
+        try await t.waitFor("KEY AGE")
         try t.keys("C-c")
-        try t.waitFor("EXIT=0")
-        try expectShellUsable(t)
+        try await t.waitFor("EXIT=0")
+        try await expectShellUsable(t)
     }
 
     @Test("resize to 40x12 shows the too-small screen, and back to 80x24 redraws")
-    func resize() throws {
+    func resize() async throws {
         let t = try TmuxSession()
         try t.start()
-        try t.waitFor("THE GAP")
+        try await t.waitFor("THE GAP")
         try t.resize(width: 40, height: 12)
-        let small = try t.waitFor("terminal too small")
+        let small = try await t.waitFor("terminal too small")
         #expect(small.contains("need 64x16, have 40x12"))
         try t.resize(width: 80, height: 24)
-        let back = try t.waitFor("THE GAP")
+        let back = try await t.waitFor("THE GAP")
         #expect(!back.contains("terminal too small"))
         try t.resize(width: 200, height: 50)
-        try t.waitFor("8 Collectors")
+        try await t.waitFor("8 Collectors")
         try t.keys("q")
-        try t.waitFor("EXIT=0")
+        try await t.waitFor("EXIT=0")
     }
 
     @Test("NO_COLOR=1 draws without colour")
-    func noColor() throws {
+    func noColor() async throws {
         let t = try TmuxSession()
         try t.start(environment: ["NO_COLOR": "1"])
-        try t.waitFor("THE GAP")
+        try await t.waitFor("THE GAP")
         let raw = try t.screen(escapes: true)
         #expect(!raw.contains("38;5;"), "no 256-colour foregrounds")
         #expect(!raw.contains("48;5;"), "no 256-colour backgrounds")
         #expect(raw.contains("\u{1B}[7m") || raw.contains(";7m"), "meaning kept by reverse video")
         try t.keys("q")
-        try t.waitFor("EXIT=0")
+        try await t.waitFor("EXIT=0")
     }
 
     @Test("TERM=vt100 works without colour")
-    func vt100() throws {
+    func vt100() async throws {
         let t = try TmuxSession()
         try t.start(environment: ["TERM": "vt100"])
-        try t.waitFor("THE GAP")
+        try await t.waitFor("THE GAP")
         try t.keys("2")
-        try t.waitFor("APPROVED")
+        try await t.waitFor("APPROVED")
         try t.keys("q")
-        try t.waitFor("EXIT=0")
-        try expectShellUsable(t)
+        try await t.waitFor("EXIT=0")
+        try await expectShellUsable(t)
     }
 
     @Test("LANG=C draws ASCII only")
-    func asciiLocale() throws {
+    func asciiLocale() async throws {
         let t = try TmuxSession()
         try t.start(environment: ["LANG": "C", "LC_ALL": "C"])
-        let screen = try t.waitFor("THE GAP")
+        let screen = try await t.waitFor("THE GAP")
         #expect(screen.unicodeScalars.allSatisfy { $0.isASCII }, "non-ASCII on screen")
         #expect(screen.contains("#"))
         try t.keys("q")
-        try t.waitFor("EXIT=0")
+        try await t.waitFor("EXIT=0")
     }
 
     @Test("SIGHUP and SIGTERM restore the terminal and end the process", arguments: [SIGHUP, SIGTERM])
-    func signals(signal: Int32) throws {
+    func signals(signal: Int32) async throws {
         let t = try TmuxSession()
         try t.start()
-        try t.waitFor("THE GAP")
+        try await t.waitFor("THE GAP")
         let pid = try #require(try t.trustgapPID())
         kill(pid, signal)
-        let screen = try t.waitFor("EXIT=\(128 + signal)")
+        let screen = try await t.waitFor("EXIT=\(128 + signal)")
         #expect(!screen.contains("THE GAP"))
-        try expectShellUsable(t)
+        try await expectShellUsable(t)
     }
 
     @Test("a hostile inventory cannot change the screen outside its cells or the pane title")
-    func hostile() throws {
+    func hostile() async throws {
         let t = try TmuxSession(width: 120, height: 30)
         let dir = t.scratch
         let names = [
@@ -151,9 +151,9 @@ struct DashboardFlowTests {
         try "collectors:\n  - type: file\n    name: hostile\n    path: hostile.jsonl\n".write(to: dir.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         let titleBefore = t.paneTitle
         try t.start(["--config", dir.appendingPathComponent("config.yaml").path])
-        try t.waitFor("THE GAP")
+        try await t.waitFor("THE GAP")
         try t.keys("5")
-        let screen = try t.waitFor("APPROVED")
+        let screen = try await t.waitFor("APPROVED")
         #expect(screen.contains("東京-🚀-agent"))
         #expect(screen.contains("LLLL"))
         // The escape sequences are drawn as inert text inside their cells (ESC and BEL replaced), never interpreted.
@@ -164,28 +164,32 @@ struct DashboardFlowTests {
         #expect(rows.count == 30, "the screen scrolled or was cleared: \(rows.count) rows")
         #expect(rows[0].contains("trustgap"), "header still in place")
         try t.keys("q")
-        try t.waitFor("EXIT=0")
+        try await t.waitFor("EXIT=0")
     }
 
     @Test("approve a pending request from the keyboard, then see the grant from a second process")
-    func approveFromKeyboard() throws {
+    func approveFromKeyboard() async throws {
         let t = try TmuxSession(width: 100, height: 30)
         try t.start()
-        try t.waitFor("THE GAP")
+        try await t.waitFor("THE GAP")
         try t.keys("6")
-        try t.waitFor("PENDING")
+        // The Overview says "PENDING REQUESTS" too, and the demo's requests reach the store a moment after start:
+        // wait for a pending row in the Access table itself.
+        try await t.waitUntil("a pending row in the Access table") { screen in
+            screen.contains("TTL/LEFT") && screen.split(separator: "\n").contains { $0.hasPrefix("  PENDING") && $0.contains("req-") }
+        }
         try t.keys("a")
-        try t.waitFor("Approve request req-")
+        try await t.waitFor("Approve request req-")
         try t.keys("Enter")
         try t.type("approved in the walkthrough")
         try t.keys("Enter")
-        try t.waitFor("[ Cancel ]")
+        try await t.waitFor("[ Cancel ]")
         try t.keys("Right")
-        try t.waitFor("[ Approve ]")
+        try await t.waitFor("[ Approve ]")
         try t.keys("Enter")
-        try t.waitFor("Approved: ")
+        try await t.waitFor("Approved: ")
         try t.keys("q")
-        try t.waitFor("EXIT=0")
+        try await t.waitFor("EXIT=0")
         let r = try Binary.run(["grants", "list", "--format", "json", "--store", t.scratch.path + "/state/trustgap/trustgap.db"])
         #expect(r.status == 0, "\(r.stderr)")
         let listing = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: [[String: Any]]]
@@ -196,15 +200,15 @@ struct DashboardFlowTests {
     }
 
     @Test("secrets planted in this host's AI configs never reach the screen, even in the detail view")
-    func secretsNotOnScreen() throws {
+    func secretsNotOnScreen() async throws {
         let t = try TmuxSession(width: 160, height: 50)
         let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/host").path
         let config = t.scratch.appendingPathComponent("config.yaml").path
         try "collectors:\n  - {type: host, name: host, home_root: \(fixtures)/home, passwd: \(fixtures)/etc/passwd}\n".write(toFile: config, atomically: true, encoding: .utf8)
         try t.start(["--config", config])
-        try t.waitFor("THE GAP")
+        try await t.waitFor("THE GAP")
         try t.keys("5")
-        try t.waitFor("APPROVED")
+        try await t.waitFor("APPROVED")
         var seen = try t.screen()
         // Open every agent's detail and page through it.
         let agents = seen.split(separator: "\n").filter { $0.contains("mcp") || $0.contains("API_KEY") }.count
@@ -212,16 +216,16 @@ struct DashboardFlowTests {
             try t.keys("g")
             for _ in 0..<i { try t.keys("j") }
             try t.keys("Enter")
-            try t.waitFor("FINDINGS (")
+            try await t.waitFor("FINDINGS (")
             seen += try t.screen()
             try t.keys("PgDn")
-            seen += try t.waitUntil("paged") { _ in true }
+            seen += try await t.waitUntil("paged") { _ in true }
             try t.keys("Escape")
-            try t.waitFor("APPROVED")
+            try await t.waitFor("APPROVED")
         }
         #expect(seen.contains("EXPOSED") || seen.contains("plaintext in"), "exposures are shown")
         #expect(!seen.contains("TGSECRET"), "a planted secret reached the screen")
         try t.keys("q")
-        try t.waitFor("EXIT=0")
+        try await t.waitFor("EXIT=0")
     }
 }

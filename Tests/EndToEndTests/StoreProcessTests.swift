@@ -35,14 +35,14 @@ struct StoreProcessTests {
     }
 
     @Test("two processes racing on the same 100 requests: each decided exactly once, the chain intact")
-    func race() throws {
+    func race() async throws {
         let ids = try fileRequests(100)
         let env = ["TG": Binary.path, "STORE": storePath, "XDG_STATE_HOME": dir.path]
         let outA = dir.appendingPathComponent("a.out").path, outB = dir.appendingPathComponent("b.out").path
         let a = try Spawn.start(loop(ids, "approve"), stdout: outA, environment: env)
         let b = try Spawn.start(loop(ids, "deny"), stdout: outB, environment: env)
-        _ = Spawn.wait(a)
-        _ = Spawn.wait(b)
+        _ = await Spawn.finished(a)
+        _ = await Spawn.finished(b)
         let lines = try (String(contentsOfFile: outA, encoding: .utf8) + String(contentsOfFile: outB, encoding: .utf8)).split(separator: "\n")
         let acks = lines.filter { $0.hasPrefix("ACK ") }.map { String($0.dropFirst(4)) }
         let others = lines.filter { !$0.hasPrefix("ACK ") }
@@ -62,7 +62,7 @@ struct StoreProcessTests {
     }
 
     @Test("SIGKILL mid-batch: every acknowledged decision is there and the chain verifies")
-    func killed() throws {
+    func killed() async throws {
         let ids = try fileRequests(60)
         let out = dir.appendingPathComponent("k.out").path
         let pid = try Spawn.start(loop(ids, "approve"), stdout: out, environment: ["TG": Binary.path, "STORE": storePath, "XDG_STATE_HOME": dir.path])
@@ -71,7 +71,7 @@ struct StoreProcessTests {
         while Date() < deadline {
             let acked = ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").count
             if acked >= 10 { break }
-            Thread.sleep(forTimeInterval: 0.02)
+            try await Task.sleep(for: .milliseconds(20))
         }
         kill(-pid, SIGKILL)
         _ = Spawn.wait(pid)

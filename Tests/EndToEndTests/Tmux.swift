@@ -56,26 +56,28 @@ final class TmuxSession {
 
     /// Polls the screen until it contains `text` (no fixed sleeps). Returns the last screen read.
     @discardableResult
-    func waitFor(_ text: String, timeout: TimeInterval = 20) throws -> String {
+    func waitFor(_ text: String, timeout: TimeInterval = 20) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
             last = try screen()
             if last.contains(text) { return last }
-            Thread.sleep(forTimeInterval: 0.05)
+            // Sleeping, not blocking: a blocked thread would starve the test pool (two threads on two cores).
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw WaitError(text: text, screen: last)
     }
 
     /// Polls until `predicate` holds for the screen.
     @discardableResult
-    func waitUntil(_ what: String, timeout: TimeInterval = 20, _ predicate: (String) -> Bool) throws -> String {
+    func waitUntil(_ what: String, timeout: TimeInterval = 20, _ predicate: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
             last = try screen()
             if predicate(last) { return last }
-            Thread.sleep(forTimeInterval: 0.05)
+            // Sleeping, not blocking: a blocked thread would starve the test pool (two threads on two cores).
+            try await Task.sleep(for: .milliseconds(50))
         }
         throw WaitError(text: what, screen: last)
     }
@@ -141,6 +143,16 @@ enum Spawn {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1, errno == EINTR {}
         return status
+    }
+
+    /// Waits without holding a thread of the test pool: long waits (a loop of CLI runs) would starve other tests.
+    static func finished(_ pid: pid_t) async -> Int32 {
+        var status: Int32 = 0
+        while true {
+            let rc = waitpid(pid, &status, WNOHANG)
+            if rc == pid || (rc == -1 && errno != EINTR) { return status }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 
     static func run(_ argv: [String], stdout path: String) throws -> Int32 {
