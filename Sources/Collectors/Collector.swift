@@ -23,10 +23,14 @@ public struct CollectContext: Sendable {
     public var now: Date
     /// How many runs came before this one (0 on the first).
     public var run: Int
+    /// The collector's name in the config: the source the merge records on each entity. A collector that keeps
+    /// its entities between runs may record it itself, so the runner and the merge never copy them to add it.
+    public var source: String
 
-    public init(now: Date, run: Int) {
+    public init(now: Date, run: Int, source: String = "") {
         self.now = now
         self.run = run
+        self.source = source
     }
 }
 

@@ -82,7 +82,7 @@ public actor CollectorRunner {
         running.insert(name)
         defer { running.remove(name) }
         let started = clock.now()
-        let context = CollectContext(now: started, run: runs[name, default: 0])
+        let context = CollectContext(now: started, run: runs[name, default: 0], source: name)
         runs[name, default: 0] += 1
         let collector = spec.collector
         let result: Result<CollectorReport, any Error>
@@ -100,7 +100,12 @@ public actor CollectorRunner {
         h.lastRun = started
         h.duration = finished.timeIntervalSince(started)
         switch result {
-        case .success(let report):
+        case .success(var report):
+            // The source is recorded here, once per run, so the merge doesn't copy every entity to add it.
+            let alone = [name]  // one array shared by every entity only this collector reports
+            for i in report.entities.indices where !report.entities[i].sources.contains(name) {
+                if report.entities[i].sources.isEmpty { report.entities[i].sources = alone } else { report.entities[i].sources.append(name) }
+            }
             slices[name] = report
             h.state = .ok
             h.lastSuccess = finished

@@ -4,31 +4,132 @@ import Foundation
 ///
 /// `id` is stable and source-qualified (`aws:iam:user/ci-deployer`, `k8s:prod/sa/argo`, `host:mcp/cursor-github`),
 /// so two collectors reporting the same thing agree on it, and `Merge` folds them into one entity.
+///
+/// Entity is a copy-on-write value: its fields live in one shared box, so the copies that the demo world, the
+/// collector runner's slices, the merge and the assessed snapshot hold of the same entity cost one pointer each
+/// (8 bytes, one retain) instead of ~350 bytes and a retain per field. Mutation copies the box only when shared.
 public struct Entity: Sendable, Hashable, Codable, Identifiable {
-    public var id: String
-    public var population: Population
+    /// The stored fields, compared and hashed as a whole.
+    struct Fields: Hashable {
+        var id: String
+        var population: Population
+        var kind: String
+        var name: String
+        var owner: Owner?
+        var environment: String?
+        var coverage: Set<Control>
+        var privileges: [Privilege]
+        var credentials: [Credential]
+        var firstSeen: Date?
+        var lastSeen: Date?
+        var lastUsedAt: Date?
+        var sources: [String]
+        /// Boxed, and nil when empty: most entities carry few signals and only devices a posture, so 8 bytes
+        /// inline instead of ~140.
+        var signals: Boxed<Signals>?
+        var posture: Boxed<DevicePosture>?
+        var attributes: [String: String]
+    }
+
+    /// An immutable value behind a reference.
+    final class Boxed<T: Hashable & Sendable>: Hashable, Sendable {
+        let value: T
+        init(_ value: T) { self.value = value }
+        static func == (a: Boxed, b: Boxed) -> Bool { a === b || a.value == b.value }
+        func hash(into hasher: inout Hasher) { value.hash(into: &hasher) }
+    }
+
+    /// Written only while uniquely referenced (see `fields`), so sharing it across threads is safe.
+    final class Box: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    private var fields: Fields {
+        get { box.fields }
+        _modify {
+            if !isKnownUniquelyReferenced(&box) { box = Box(box.fields) }
+            yield &box.fields
+        }
+    }
+
+    public var id: String {
+        get { box.fields.id }
+        _modify { yield &fields.id }
+    }
+    public var population: Population {
+        get { box.fields.population }
+        _modify { yield &fields.population }
+    }
     /// What it is within its population: `iam_user`, `k8s_service_account`, `mcp_server`, `laptop`, `saas`…
-    public var kind: String
-    public var name: String
-    public var owner: Owner?
+    public var kind: String {
+        get { box.fields.kind }
+        _modify { yield &fields.kind }
+    }
+    public var name: String {
+        get { box.fields.name }
+        _modify { yield &fields.name }
+    }
+    public var owner: Owner? {
+        get { box.fields.owner }
+        _modify { yield &fields.owner }
+    }
     /// `prod`, `staging`, `dev`… as the source names it.
-    public var environment: String?
+    public var environment: String? {
+        get { box.fields.environment }
+        _modify { yield &fields.environment }
+    }
     /// The controls that govern it. Empty, or none of the population's governing controls, means *unmanaged*.
-    public var coverage: Set<Control>
-    public var privileges: [Privilege]
-    public var credentials: [Credential]
-    public var firstSeen: Date?
-    public var lastSeen: Date?
+    public var coverage: Set<Control> {
+        get { box.fields.coverage }
+        _modify { yield &fields.coverage }
+    }
+    public var privileges: [Privilege] {
+        get { box.fields.privileges }
+        _modify { yield &fields.privileges }
+    }
+    public var credentials: [Credential] {
+        get { box.fields.credentials }
+        _modify { yield &fields.credentials }
+    }
+    public var firstSeen: Date? {
+        get { box.fields.firstSeen }
+        _modify { yield &fields.firstSeen }
+    }
+    public var lastSeen: Date? {
+        get { box.fields.lastSeen }
+        _modify { yield &fields.lastSeen }
+    }
     /// The last time it was used (authenticated, called an API, checked in).
-    public var lastUsedAt: Date?
+    public var lastUsedAt: Date? {
+        get { box.fields.lastUsedAt }
+        _modify { yield &fields.lastUsedAt }
+    }
     /// The collectors that reported it.
-    public var sources: [String]
+    public var sources: [String] {
+        get { box.fields.sources }
+        _modify { yield &fields.sources }
+    }
     /// Facts the rules read (sanctioned, vendor, CI use, human use, MFA).
-    public var signals: Signals
+    public var signals: Signals {
+        get { box.fields.signals?.value ?? Signals() }
+        set { fields.signals = newValue == Signals() ? nil : Boxed(newValue) }
+    }
     /// Device posture, for devices.
-    public var posture: DevicePosture?
+    public var posture: DevicePosture? {
+        get { box.fields.posture?.value }
+        set { fields.posture = newValue.map(Boxed.init) }
+    }
     /// Kind-specific attributes, shown in the detail view.
-    public var attributes: [String: String]
+    public var attributes: [String: String] {
+        get { box.fields.attributes }
+        _modify { yield &fields.attributes }
+    }
+
+    public static func == (lhs: Entity, rhs: Entity) -> Bool { lhs.box === rhs.box || lhs.box.fields == rhs.box.fields }
+    public func hash(into hasher: inout Hasher) { box.fields.hash(into: &hasher) }
 
     public init(
         id: String, population: Population, kind: String, name: String,
@@ -38,22 +139,13 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
         sources: [String] = [], signals: Signals = Signals(), posture: DevicePosture? = nil,
         attributes: [String: String] = [:]
     ) {
-        self.id = id
-        self.population = population
-        self.kind = kind
-        self.name = name
-        self.owner = owner
-        self.environment = environment
-        self.coverage = coverage
-        self.privileges = privileges
-        self.credentials = credentials
-        self.firstSeen = firstSeen
-        self.lastSeen = lastSeen
-        self.lastUsedAt = lastUsedAt
-        self.sources = sources
-        self.signals = signals
-        self.posture = posture
-        self.attributes = attributes
+        box = Box(Fields(
+            id: id, population: population, kind: kind, name: name, owner: owner.map(Shared.owners.intern), environment: environment,
+            coverage: coverage.isEmpty ? [] : Shared.coverage.intern(coverage), privileges: privileges, credentials: credentials,
+            firstSeen: firstSeen, lastSeen: lastSeen, lastUsedAt: lastUsedAt,
+            sources: sources.isEmpty ? [] : Shared.sources.intern(sources),
+            signals: signals == Signals() ? nil : Boxed(signals), posture: posture.map(Boxed.init),
+            attributes: attributes))
     }
 
     /// Why this entity can't be accepted from a source, or nil when it can: an id and a name are needed, and an
@@ -79,22 +171,24 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try c.decode(String.self, forKey: .id)
-        population = try c.decode(Population.self, forKey: .population)
-        kind = try c.decodeIfPresent(String.self, forKey: .kind) ?? population.rawValue
-        name = try c.decodeIfPresent(String.self, forKey: .name) ?? id
-        owner = try c.decodeIfPresent(Owner.self, forKey: .owner)
-        environment = try c.decodeIfPresent(String.self, forKey: .environment)
-        coverage = Set(try c.decodeIfPresent([Control].self, forKey: .coverage) ?? [])
-        privileges = try c.decodeIfPresent([Privilege].self, forKey: .privileges) ?? []
-        credentials = try c.decodeIfPresent([Credential].self, forKey: .credentials) ?? []
-        firstSeen = try c.decodeIfPresent(Date.self, forKey: .firstSeen)
-        lastSeen = try c.decodeIfPresent(Date.self, forKey: .lastSeen)
-        lastUsedAt = try c.decodeIfPresent(Date.self, forKey: .lastUsedAt)
-        sources = try c.decodeIfPresent([String].self, forKey: .sources) ?? []
-        signals = try c.decodeIfPresent(Signals.self, forKey: .signals) ?? Signals()
-        posture = try c.decodeIfPresent(DevicePosture.self, forKey: .posture)
-        attributes = try c.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:]
+        let id = try c.decode(String.self, forKey: .id)
+        let population = try c.decode(Population.self, forKey: .population)
+        self.init(
+            id: id, population: population,
+            kind: try c.decodeIfPresent(String.self, forKey: .kind) ?? population.rawValue,
+            name: try c.decodeIfPresent(String.self, forKey: .name) ?? id,
+            owner: try c.decodeIfPresent(Owner.self, forKey: .owner),
+            environment: try c.decodeIfPresent(String.self, forKey: .environment),
+            coverage: Set(try c.decodeIfPresent([Control].self, forKey: .coverage) ?? []),
+            privileges: try c.decodeIfPresent([Privilege].self, forKey: .privileges) ?? [],
+            credentials: try c.decodeIfPresent([Credential].self, forKey: .credentials) ?? [],
+            firstSeen: try c.decodeIfPresent(Date.self, forKey: .firstSeen),
+            lastSeen: try c.decodeIfPresent(Date.self, forKey: .lastSeen),
+            lastUsedAt: try c.decodeIfPresent(Date.self, forKey: .lastUsedAt),
+            sources: try c.decodeIfPresent([String].self, forKey: .sources) ?? [],
+            signals: try c.decodeIfPresent(Signals.self, forKey: .signals) ?? Signals(),
+            posture: try c.decodeIfPresent(DevicePosture.self, forKey: .posture),
+            attributes: try c.decodeIfPresent([String: String].self, forKey: .attributes) ?? [:])
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -14,23 +14,55 @@ public struct RiskRules: Sendable {
         struct Use { var entityIDs: [String]; var environments: Set<String> }
         var byFingerprint: [String: Use] = [:]
 
-        public init(_ entities: some Sequence<Entity>) {
-            for e in entities {
+        /// Only fingerprints held by more than one entity are kept. They are found by sorting (fingerprint, entity)
+        /// pairs rather than hashing every fingerprint into a table: at 100,000 entities that table and its
+        /// per-fingerprint arrays were the largest short-lived allocation of a snapshot build.
+        public init(_ entities: some Collection<Entity>) {
+            let all = Array(entities)
+            var pairs: [(fingerprint: String, entity: Int32)] = []
+            pairs.reserveCapacity(all.count)
+            for (i, e) in all.enumerated() {
                 for c in e.credentials {
                     guard let fp = c.fingerprint, !fp.isEmpty else { continue }
-                    var use = byFingerprint[fp] ?? Use(entityIDs: [], environments: [])
-                    if use.entityIDs.last != e.id { use.entityIDs.append(e.id) }
-                    if let env = e.environment?.lowercased() { use.environments.insert(env) }
-                    byFingerprint[fp] = use
+                    pairs.append((fp, Int32(i)))
                 }
             }
-            byFingerprint = byFingerprint.filter { $0.value.entityIDs.count > 1 }
+            pairs.sort { $0.fingerprint != $1.fingerprint ? $0.fingerprint < $1.fingerprint : $0.entity < $1.entity }
+            var start = 0
+            while start < pairs.count {
+                var end = start + 1
+                while end < pairs.count, pairs[end].fingerprint == pairs[start].fingerprint { end += 1 }
+                if pairs[start].entity != pairs[end - 1].entity {
+                    var use = Use(entityIDs: [], environments: [])
+                    for k in start..<end {
+                        let e = all[Int(pairs[k].entity)]
+                        if use.entityIDs.last != e.id { use.entityIDs.append(e.id) }
+                        if let env = e.environment?.lowercased() { use.environments.insert(env) }
+                    }
+                    byFingerprint[pairs[start].fingerprint] = use
+                }
+                start = end
+            }
         }
     }
 
     /// Every finding for one entity, most severe first.
     public func findings(for e: Entity, now: Date, cross: CrossIndex) -> [Finding] {
         var out: [Finding] = []
+        appendFindings(for: e, now: now, cross: cross, to: &out)
+        return out
+    }
+
+    /// The same, built in a scratch buffer the caller reuses and returned in an array of exactly its size: no
+    /// growth on the way and no spare capacity kept (a snapshot holds hundreds of thousands of these arrays).
+    public func findings(for e: Entity, now: Date, cross: CrossIndex, scratch: inout [Finding]) -> [Finding] {
+        scratch.removeAll(keepingCapacity: true)
+        appendFindings(for: e, now: now, cross: cross, to: &scratch)
+        if scratch.isEmpty { return [] }
+        return scratch.withUnsafeBufferPointer { Array($0) }
+    }
+
+    func appendFindings(for e: Entity, now: Date, cross: CrossIndex, to out: inout [Finding]) {
         let isNHI = e.population == .serviceAccount || e.population == .agent
         let day = 86_400.0
 
@@ -279,7 +311,6 @@ public struct RiskRules: Sendable {
         }
 
         out.sort { $0.severity > $1.severity }
-        return out
     }
 
     /// 0–100: the worst finding sets the base (critical 70, high 45, medium 20, low 5), each further finding

@@ -78,7 +78,9 @@ public struct Snapshot: Sendable {
     public let gap: [Population: GapFigures]
     public let collectors: [CollectorHealth]
     public let requests: [RequestProposal]
-    let index: [String: Int]
+    /// Lookup by id: a binary search when `entities` is sorted by id (as `build` makes it); a dictionary only
+    /// for a snapshot made from unsorted entities. A dictionary of 100,000 ids costs ~7 MB and ~20 ms to build.
+    let index: [String: Int]?
 
     public init(
         version: Int, generatedAt: Date, entities: [AssessedEntity], gap: [Population: GapFigures],
@@ -90,15 +92,30 @@ public struct Snapshot: Sendable {
         self.gap = gap
         self.collectors = collectors
         self.requests = requests
-        var index: [String: Int] = [:]
-        index.reserveCapacity(entities.count)
-        for (i, e) in entities.enumerated() { index[e.id] = i }
-        self.index = index
+        let sorted = zip(entities, entities.dropFirst()).allSatisfy { $0.id < $1.id }
+        if sorted {
+            self.index = nil
+        } else {
+            var index: [String: Int] = [:]
+            index.reserveCapacity(entities.count)
+            for (i, e) in entities.enumerated() { index[e.id] = i }
+            self.index = index
+        }
     }
 
     public static let empty = Snapshot(version: 0, generatedAt: Date(timeIntervalSince1970: 0), entities: [], gap: [:], collectors: [], requests: [])
 
-    public subscript(id: String) -> AssessedEntity? { index[id].map { entities[$0] } }
+    public subscript(id: String) -> AssessedEntity? {
+        if let index { return index[id].map { entities[$0] } }
+        var lo = 0, hi = entities.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            let m = entities[mid].entity.id
+            if m == id { return entities[mid] }
+            if m < id { lo = mid + 1 } else { hi = mid }
+        }
+        return nil
+    }
 
     /// The gap summed over every population.
     public var totalGap: GapFigures {
@@ -126,8 +143,9 @@ public struct Snapshot: Sendable {
         for p in Population.allCases { gap[p] = GapFigures() }
         var assessed: [AssessedEntity] = []
         assessed.reserveCapacity(merged.count)
+        var scratch: [Finding] = []
         for e in merged {
-            let findings = rules.findings(for: e, now: now, cross: cross)
+            let findings = rules.findings(for: e, now: now, cross: cross, scratch: &scratch)
             let unmanaged = e.unmanaged
             assessed.append(AssessedEntity(entity: e, findings: findings, risk: RiskRules.score(findings, unmanaged: unmanaged)))
             var g = gap[e.population]!

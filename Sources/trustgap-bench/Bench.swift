@@ -142,10 +142,12 @@ struct Measure {
         let demo = DemoCollector(seed: seed, size: size)
         let report = try runBlocking { try await demo.collect(CollectContext(now: now, run: 0)) }
         let generate = ms(t)
+        Self.stage("generated")
         t = DispatchTime.now()
         let health = [CollectorHealth(name: "demo", type: "demo", state: .ok, lastRun: now, lastSuccess: now, entityCount: size, intervalSeconds: 5)]
         let snapshot = Snapshot.build(version: 1, now: now, slices: [.init(source: "demo", entities: report.entities)], collectors: health, requests: report.requests)
         let build = ms(t)
+        Self.stage("built")
 
         let term = CountingTerminal(width: 120, height: 40)
         let app = App(size: term.size)
@@ -153,10 +155,12 @@ struct Measure {
         t = DispatchTime.now()
         let first = PreparedSnapshot.prepare(snapshot, previous: nil, now: now)
         let firstPrepare = ms(t)
+        Self.stage("prepared")
         t = DispatchTime.now()
         app.receive(first)
         term.draw(app.render())
         let firstFrame = ms(t)
+        Self.stage("first frame")
 
         func press(_ keys: [Key]) -> Double {
             let start = DispatchTime.now()
@@ -170,6 +174,7 @@ struct Measure {
         let ordersStart = DispatchTime.now()
         if let job = app.sortOrdersJob() { app.receive(job()) }
         let sortOrders = ms(ordersStart)
+        Self.stage("sort orders")
         keys["scroll (j)"] = Latency((0..<300).map { _ in press([.character("j")]) })
         keys["page down"] = Latency((0..<100).map { _ in press([.pageDown]) })
         var filter: [Double] = []
@@ -213,6 +218,14 @@ struct Measure {
         }
         return Result(size: size, generateMs: generate, buildMs: build, prepareMs: firstPrepare, firstFrameMs: firstFrame, sortOrdersMs: sortOrders, keys: keys,
                       refreshPrepareMs: prepare, refreshApplyMs: refreshApply, peakRSSMB: Self.peakRSS(), bytes: bytes)
+    }
+
+    /// With TG_BENCH_STAGES set, the resident memory after each stage goes to stderr.
+    static func stage(_ name: String) {
+        guard ProcessInfo.processInfo.environment["TG_BENCH_STAGES"] != nil,
+              let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return }
+        FileHandle.standardError.write(Data("\(name): \(line)\n".utf8))
     }
 
     static func peakRSS() -> Double {

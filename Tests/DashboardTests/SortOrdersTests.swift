@@ -24,3 +24,22 @@ struct SortOrdersTests {
         }
     }
 }
+
+@Suite("Filter text")
+struct HaystacksTests {
+    @Test("each row's text is searched on its own: a match never spans two rows")
+    func rows() {
+        var h = Haystacks()
+        for text in ["alpha", "beta", "", "gamma-deploy"] {
+            h.bytes.append(contentsOf: text.utf8)
+            h.ends.append(Int32(h.bytes.count))
+        }
+        #expect(h.contains(row: 0, Array("alpha".utf8)))
+        #expect(!h.contains(row: 0, Array("ab".utf8)), "alpha+beta must not match across the boundary")
+        #expect(!h.contains(row: 1, Array("alpha".utf8)))
+        #expect(h.contains(row: 1, Array("eta".utf8)))
+        #expect(!h.contains(row: 2, Array("a".utf8)))
+        #expect(h.contains(row: 3, Array("deploy".utf8)))
+        #expect(!h.contains(row: 3, Array("deployx".utf8)))
+    }
+}

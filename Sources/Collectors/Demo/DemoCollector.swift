@@ -15,9 +15,12 @@ public final class DemoCollector: Collector {
     struct World {
         var org: DemoOrganisation
         var entities: [Entity]
+        /// Where each shadow agent added by a step sits in `entities`.
         var index: [String: Int]
         var requests: [RequestProposal]
         var applied: Int
+        /// The collector's name, recorded on every entity (see `CollectContext.source`).
+        var source: String
     }
     private let world = Mutex<World?>(nil)
 
@@ -31,7 +34,7 @@ public final class DemoCollector: Collector {
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
-        var w = world.withLock { $0 } ?? makeWorld(anchor: context.now)
+        var w = world.withLock { $0 } ?? makeWorld(anchor: context.now, source: context.source)
         while w.applied < context.run {
             try Task.checkCancellation()
             w.applied += 1
@@ -41,13 +44,16 @@ public final class DemoCollector: Collector {
         return CollectorReport(entities: w.entities, requests: w.requests)
     }
 
-    func makeWorld(anchor: Date) -> World {
+    func makeWorld(anchor: Date, source: String = "") -> World {
         let org = DemoOrganisation(seed: seed, size: size, anchor: anchor)
-        let entities = org.entities()
-        var index: [String: Int] = [:]
-        index.reserveCapacity(entities.count)
-        for (i, e) in entities.enumerated() { index[e.id] = i }
-        var w = World(org: org, entities: entities, index: index, requests: [], applied: 0)
+        var entities = org.entities()
+        if !source.isEmpty {
+            // Recorded while the world is built, so no later copy is needed to add it (see CollectContext.source).
+            let sources = [source]  // one array, shared by every entity
+            for i in entities.indices { entities[i].sources = sources }
+        }
+        // Only the shadow agents that later steps add are indexed: their ids ("…-newK") never meet a base entity's.
+        var w = World(org: org, entities: entities, index: [:], requests: [], applied: 0, source: source)
         for k in 0..<4 { addRequest(&w, number: k, now: anchor.addingTimeInterval(Double(-900 * (4 - k)))) }
         return w
     }
@@ -63,6 +69,7 @@ public final class DemoCollector: Collector {
         shadow.lastSeen = now
         shadow.lastUsedAt = now
         for j in shadow.credentials.indices { shadow.credentials[j].createdAt = now; shadow.credentials[j].lastUsedAt = now }
+        if let sources = w.entities.first?.sources, !w.source.isEmpty { shadow.sources = sources }
         if let i = w.index[shadow.id] { w.entities[i] = shadow } else {
             w.index[shadow.id] = w.entities.count
             w.entities.append(shadow)

@@ -13,6 +13,8 @@ struct DemoOrganisation: Sendable {
     let serviceAccountCount: Int
     let agentCount: Int
     let peopleCount: Int
+    /// Each person as an owner, made once: the entities a person owns share its strings.
+    private(set) var people: [Owner] = []
 
     static let day = 86_400.0
 
@@ -26,6 +28,10 @@ struct DemoOrganisation: Sendable {
         serviceAccountCount = max(1, n * 40 / 100)
         deviceCount = n - appCount - agentCount - serviceAccountCount
         peopleCount = max(24, n / 6)
+        people = (0..<peopleCount).map { i in
+            let name = personName(i)
+            return Owner(name: name, email: "\(name)@acme.example", status: personDeparted(i) ? .departed : .active)
+        }
     }
 
     enum Stream: UInt64 { case person = 1, app, device, service, agent, fingerprint, event, request }
@@ -49,10 +55,7 @@ struct DemoOrganisation: Sendable {
         return r.chance(0.07)
     }
 
-    func owner(_ i: Int) -> Owner {
-        let name = personName(i)
-        return Owner(name: name, email: "\(name)@acme.example", status: personDeparted(i) ? .departed : .active)
-    }
+    func owner(_ i: Int) -> Owner { people[i] }
 
     func daysAgo(_ d: Double) -> Date { anchor.addingTimeInterval(-d * Self.day) }
 

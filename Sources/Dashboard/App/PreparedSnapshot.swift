@@ -11,29 +11,35 @@ public struct PreparedSnapshot: Sendable {
     let changed: [String: Bool]
     /// Per population panel: rows in the default order (the first column), and the lower-cased row texts.
     let defaultRows: [Panel: [Int]]
-    let haystacks: [Panel: [[UInt8]]]
+    let haystacks: [Panel: Haystacks]
 
     /// Works everything out. `previous` is the snapshot the UI showed before, for change marks.
     public static func prepare(_ snapshot: Snapshot, previous: Snapshot?, now: Date) -> PreparedSnapshot {
         let index = AppState.index(snapshot)
         var changed: [String: Bool] = [:]
         if let previous, previous.version != 0 {
+            // Both are sorted by id when built by `Snapshot.build`: walk them side by side; otherwise look up.
+            let old = previous.entities
+            var j = 0
             for a in snapshot.entities {
-                if let old = previous[a.id] {
-                    if old.entity != a.entity || old.risk != a.risk { changed[a.id] = false }
+                let id = a.entity.id
+                while j < old.count, old[j].entity.id < id { j += 1 }
+                let before: AssessedEntity? = j < old.count && old[j].entity.id == id ? old[j] : previous[id]
+                if let before {
+                    if before.risk != a.risk || before.entity != a.entity { changed[id] = false }
                 } else {
-                    changed[a.id] = true
+                    changed[id] = true
                 }
                 if changed.count > 5_000 { break }
             }
         }
         var rows: [Panel: [Int]] = [:]
-        var hay: [Panel: [[UInt8]]] = [:]
+        var hay: [Panel: Haystacks] = [:]
         for panel in Panel.allCases {
             guard let p = panel.population else { continue }
             let model = EntityTable(snapshot: snapshot, population: p, base: index[p] ?? [])
             rows[panel] = model.rows(filter: "", sortColumn: 0, reversed: false, now: now)
-            hay[panel] = (0..<model.baseCount).map { Array(model.haystack($0, now: now).utf8) }
+            hay[panel] = Haystacks(model, now: now)
         }
         return PreparedSnapshot(snapshot: snapshot, populationIndex: index, riskiest: AppState.riskiest(snapshot, count: 60),
                                 changed: changed, defaultRows: rows, haystacks: hay)

@@ -22,7 +22,7 @@ final class TableCache {
     var sorted: [Panel: Sorted] = [:]
     /// Every column's ascending order, worked out in the background once a table is shown.
     var orders: [Panel: SortOrders] = [:]
-    var haystacks: [Panel: (version: Int64, values: [[UInt8]])] = [:]
+    var haystacks: [Panel: (version: Int64, values: Haystacks)] = [:]
     var filtered: [Panel: Filtered] = [:]
 
     /// The rows to show: the cached sort order, filtered (case-insensitive substring over every column,
@@ -50,26 +50,50 @@ final class TableCache {
            !negate, !last.negate, needle.starts(with: last.needle) {
             candidates = last.rows  // a longer query can only match a subset, already in order
         }
-        let result = candidates.filter { Self.contains(hay[$0], needle) != negate }
+        let result = candidates.filter { hay.contains(row: $0, needle) != negate }
         filtered[panel] = Filtered(version: version, column: column, reversed: reversed, needle: needle, negate: negate, rows: result)
         return result
     }
 
-    func haystack(_ model: any TableModel, panel: Panel, version: Int64, now: Date) -> [[UInt8]] {
+    func haystack(_ model: any TableModel, panel: Panel, version: Int64, now: Date) -> Haystacks {
         if let h = haystacks[panel], h.version == version { return h.values }
-        let values = (0..<model.baseCount).map { Array(model.haystack($0, now: now).utf8) }
+        let values = Haystacks(model, now: now)
         haystacks[panel] = (version, values)
         return values
     }
+}
 
-    static func contains(_ hay: [UInt8], _ needle: [UInt8]) -> Bool {
-        let n = needle.count, h = hay.count
-        guard n <= h else { return false }
-        let first = needle[0]
-        return hay.withUnsafeBufferPointer { hp in
+/// The lower-cased text of every row of a table, for filtering, in one buffer: row `i` is
+/// `bytes[ends[i-1]..<ends[i]]`. One allocation per table instead of one per row (~50 bytes a row saved, and a
+/// filter reads memory in order).
+public struct Haystacks: Sendable {
+    var bytes: [UInt8] = []
+    var ends: [Int32] = []
+
+    init() {}
+
+    init(_ model: any TableModel, now: Date) {
+        ends.reserveCapacity(model.baseCount)
+        bytes.reserveCapacity(model.baseCount * 64)
+        for row in 0..<model.baseCount {
+            bytes.append(contentsOf: model.haystack(row, now: now).utf8)
+            ends.append(Int32(clamping: bytes.count))
+        }
+    }
+
+    var count: Int { ends.count }
+
+    /// True when row `row`'s text contains `needle` (a plain byte search; both are lower-cased).
+    func contains(row: Int, _ needle: [UInt8]) -> Bool {
+        let start = row == 0 ? 0 : Int(ends[row - 1]), end = Int(ends[row])
+        let n = needle.count
+        guard n > 0 else { return true }
+        guard n <= end - start else { return false }
+        return bytes.withUnsafeBufferPointer { hp in
             needle.withUnsafeBufferPointer { np in
-                var i = 0
-                while i <= h - n {
+                let first = np[0]
+                var i = start
+                while i <= end - n {
                     if hp[i] == first {
                         var j = 1
                         while j < n, hp[i + j] == np[j] { j += 1 }
