@@ -41,7 +41,9 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
 
     /// Written only while uniquely referenced (see `fields`), so sharing it across threads is safe.
     final class Box: @unchecked Sendable {
-        var fields: Fields
+        /// No dynamic exclusivity check: it's written only through `Entity.fields` when uniquely referenced,
+        /// and read on every sort comparison and table cell.
+        @exclusivity(unchecked) var fields: Fields
         init(_ fields: Fields) { self.fields = fields }
     }
 
@@ -318,7 +320,7 @@ public struct CredentialKind: RawRepresentable, Sendable, Hashable, Codable, Cus
         var c = encoder.singleValueContainer()
         try c.encode(rawValue)
     }
-    public var description: String { rawValue.replacingOccurrences(of: "_", with: " ") }
+    public var description: String { String(String.UnicodeScalarView(rawValue.unicodeScalars.map { $0 == "_" ? " " : $0 })) }
 
     public static let accessKey = CredentialKind(rawValue: "access_key")
     public static let apiKey = CredentialKind(rawValue: "api_key")

@@ -331,11 +331,30 @@ public struct RiskRules: Sendable {
 
     func isProd(_ env: String) -> Bool { thresholds.productionEnvironments.contains(env.lowercased()) }
 
+    /// True when one of the scope's parts (split at `:` `/` `-` `_` `.`) names a production environment.
     func isProdScope(_ scope: String) -> Bool {
-        let s = scope.lowercased()
-        return thresholds.productionEnvironments.contains { prod in
-            s.split(whereSeparator: { ":/-_.".contains($0) }).contains { $0 == prod }
+        // The common case, an ASCII scope, is read byte by byte (this runs for every privilege of every entity).
+        var token: [UInt8] = []
+        token.reserveCapacity(16)
+        func matches() -> Bool {
+            !token.isEmpty && thresholds.productionEnvironments.contains { $0.utf8.elementsEqual(token) }
         }
+        for b in scope.utf8 {
+            if b >= 0x80 {
+                let s = scope.lowercased()
+                return thresholds.productionEnvironments.contains { prod in
+                    s.split(whereSeparator: { ":/-_.".contains($0) }).contains { $0 == prod }
+                }
+            }
+            switch b {
+            case UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."):
+                if matches() { return true }
+                token.removeAll(keepingCapacity: true)
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): token.append(b + 32)
+            default: token.append(b)
+            }
+        }
+        return matches()
     }
 
     func isBroadScope(_ scope: String) -> Bool {

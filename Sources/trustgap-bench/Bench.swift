@@ -200,15 +200,19 @@ struct Measure {
         bytes["page down"] = sent { _ = press([.pageDown]) }
         bytes["idle frame"] = sent { term.draw(app.render()) }
         var changed = report.entities
-        var r = SystemRandomNumberGenerator()
+        var x: UInt64 = seed &+ 0x9E37_79B9_7F4A_7C15  // the same 1% every run (splitmix64)
         for _ in 0..<(size / 100) {
-            let i = Int(r.next() % UInt64(changed.count))
+            x &+= 0x9E37_79B9_7F4A_7C15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            let i = Int((z ^ (z >> 31)) % UInt64(changed.count))
             changed[i].lastUsedAt = now
         }
         let refreshed = Snapshot.build(version: 2, now: now, slices: [.init(source: "demo", entities: changed)], collectors: health, requests: report.requests)
         var refreshApply = 0.0
         let prepStart = DispatchTime.now()
-        let prepared = PreparedSnapshot.prepare(refreshed, previous: snapshot, now: now)
+        let prepared = PreparedSnapshot.prepare(refreshed, previous: snapshot, now: now, sorts: app.sortChoices)
         let prepare = ms(prepStart)
         bytes["refresh, 1% rows changed"] = sent {
             let start = DispatchTime.now()

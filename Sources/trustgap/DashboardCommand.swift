@@ -73,7 +73,7 @@ struct DashboardCommand: AsyncParsableCommand {
             let feed = Task {
                 var previous: Snapshot?
                 for await s in stream {
-                    mailbox.post(PreparedSnapshot.prepare(s, previous: previous, now: Date()))
+                    mailbox.post(PreparedSnapshot.prepare(s, previous: previous, now: Date(), sorts: mailbox.sorts))
                     previous = s
                 }
             }

@@ -25,6 +25,52 @@ struct SortOrdersTests {
     }
 }
 
+@Suite("Refreshes prepared in the table's sort")
+struct PreparedSortTests {
+    /// A refresh in which some entities changed, prepared off the UI thread.
+    func refresh(of snap: Snapshot) async throws -> Snapshot {
+        try await demoSnapshot(size: 300, seed: 12, version: snap.version + 1)
+    }
+
+    @Test("a refresh prepared in the analyst's sort shows the same rows as sorting it on the UI thread")
+    func preparedInSort() async throws {
+        let snap = try await demoSnapshot()
+        let next = try await refresh(of: snap)
+        let (app, t) = makeApp(snap)
+        let (reference, rt) = makeApp(snap)
+        for a in [(app, t), (reference, rt)] {
+            a.0.press(.character("4"), .character("s"), .character("s"), .character("S"), on: a.1)
+        }
+        #expect(app.sortChoices[.serviceAccounts] == SortChoice(column: 2, reversed: true))
+        app.receive(PreparedSnapshot.prepare(next, previous: snap, now: app.state.now, sorts: app.sortChoices))
+        reference.receive(next)  // prepared in the default order: the UI sorts it itself
+        app.press(.character("j"), on: t)
+        reference.press(.character("j"), on: rt)
+        #expect(app.state.rows[.serviceAccounts] == reference.state.rows[.serviceAccounts])
+        #expect(t.text == rt.text)
+    }
+
+    @Test("a refresh prepared before the sort changed is still shown in the new sort")
+    func stalePreparation() async throws {
+        let snap = try await demoSnapshot()
+        let next = try await refresh(of: snap)
+        let (app, t) = makeApp(snap)
+        let (reference, rt) = makeApp(snap)
+        app.press(.character("4"), on: t)
+        reference.press(.character("4"), on: rt)
+        let prepared = PreparedSnapshot.prepare(next, previous: snap, now: app.state.now, sorts: app.sortChoices)
+        app.press(.character("s"), on: t)  // the analyst sorts while the refresh is being prepared
+        reference.press(.character("s"), on: rt)
+        app.receive(prepared)
+        reference.receive(next)
+        app.press(.character("k"), on: t)
+        reference.press(.character("k"), on: rt)
+        #expect(app.state.tables[.serviceAccounts]?.sortColumn == 1)
+        #expect(app.state.rows[.serviceAccounts] == reference.state.rows[.serviceAccounts])
+        #expect(t.text == rt.text)
+    }
+}
+
 @Suite("Filter text")
 struct HaystacksTests {
     @Test("each row's text is searched on its own: a match never spans two rows")

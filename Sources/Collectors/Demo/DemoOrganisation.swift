@@ -196,7 +196,7 @@ struct DemoOrganisation: Sendable {
         let round = i / (templates.count * envs.count)
         let regions = ["", "-eu", "-us", "-apac", "-latam"]
         let name = "\(t.base)-\(env)" + (round < regions.count ? regions[round] : "-\(round)")
-        let idPrefix = t.idPrefix.replacingOccurrences(of: "{env}", with: env)
+        let idPrefix = t.idPrefix.replacing("{env}", with: env)
 
         var coverage: Set<Control> = []
         let coverRoll = r.int(0...99)
@@ -210,7 +210,7 @@ struct DemoOrganisation: Sendable {
         if credentialKind == .federated { coverage.insert(.workloadIdentity) }
 
         var privileges = t.scopes.map { scope, level in
-            Privilege(scope: scope.replacingOccurrences(of: "{env}", with: env), level: PrivilegeLevel(rawValue: level) ?? .read, used: true)
+            Privilege(scope: scope.replacing("{env}", with: env), level: PrivilegeLevel(rawValue: level) ?? .read, used: true)
         }
         let privRoll = r.int(0...99)
         if privRoll < 45, !privileges.contains(where: { $0.level == .admin }) {

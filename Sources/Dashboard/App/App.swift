@@ -85,8 +85,8 @@ public final class App {
         state.held = nil
         state.changed = prepared.changed
         let version = Int64(snapshot.version)
-        for (panel, rows) in prepared.defaultRows {
-            cache.sorted[panel] = TableCache.Sorted(version: version, column: 0, reversed: false, rows: rows)
+        for (panel, sorted) in prepared.sortedRows {
+            cache.sorted[panel] = TableCache.Sorted(version: version, column: sorted.order.column, reversed: sorted.order.reversed, rows: sorted.rows)
             cache.filtered[panel] = nil
         }
         for (panel, hay) in prepared.haystacks { cache.haystacks[panel] = (version, hay) }
@@ -245,6 +245,13 @@ public final class App {
         } else {
             flash(state.paused ? "Paused: live updates are held until you press p again" : "Resumed")
         }
+    }
+
+    /// Each table's current sort, for the background preparation of the next snapshot.
+    public var sortChoices: [Panel: SortChoice] {
+        var out: [Panel: SortChoice] = [:]
+        for (p, ts) in state.tables { out[p] = SortChoice(column: ts.sortColumn, reversed: ts.reversed) }
+        return out
     }
 
     func cycleSort(reverse: Bool) {

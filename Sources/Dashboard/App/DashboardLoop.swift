@@ -14,6 +14,13 @@ public final class Mailbox: Sendable {
 
     func takeOrders() -> [SortOrders] { latestOrders.withLock { o in defer { o = [] }; return o } }
     private let stop = Atomic<Int32>(0)
+    private let currentSorts = Mutex<[Panel: SortChoice]>([:])
+
+    /// Each table's sort as the UI has it, so snapshots are prepared already in that order.
+    public var sorts: [Panel: SortChoice] {
+        get { currentSorts.withLock { $0 } }
+        set { currentSorts.withLock { $0 = newValue } }
+    }
 
     public init() {}
 
@@ -56,6 +63,8 @@ public final class DashboardLoop {
         var lastSecond = -1
         var dirty = true
         var fastFailures = 0
+        var lastSorts = app.sortChoices
+        mailbox.sorts = lastSorts
         while mailbox.stopSignal == 0, !app.quitRequested {
             if let s = mailbox.take() {
                 app.receive(s)
@@ -94,6 +103,11 @@ public final class DashboardLoop {
             let before = Date()
             if let key = terminal.readKey(timeout: keyTimeout) {
                 app.handle(key)
+                let sorts = app.sortChoices
+                if sorts != lastSorts {
+                    mailbox.sorts = sorts
+                    lastSorts = sorts
+                }
                 dirty = true
                 fastFailures = 0
             } else if Date().timeIntervalSince(before) < Double(keyTimeout) / 4000 {

@@ -9,12 +9,13 @@ public struct PreparedSnapshot: Sendable {
     let populationIndex: [Population: [Int]]
     let riskiest: [Int]
     let changed: [String: Bool]
-    /// Per population panel: rows in the default order (the first column), and the lower-cased row texts.
-    let defaultRows: [Panel: [Int]]
+    /// Per population panel: rows in the order the UI asked for when this was prepared (the first column unless
+    /// the analyst chose another), so applying a refresh never sorts on the UI thread; and the lower-cased row texts.
+    let sortedRows: [Panel: (order: SortChoice, rows: [Int])]
     let haystacks: [Panel: Haystacks]
 
     /// Works everything out. `previous` is the snapshot the UI showed before, for change marks.
-    public static func prepare(_ snapshot: Snapshot, previous: Snapshot?, now: Date) -> PreparedSnapshot {
+    public static func prepare(_ snapshot: Snapshot, previous: Snapshot?, now: Date, sorts: [Panel: SortChoice] = [:]) -> PreparedSnapshot {
         let index = AppState.index(snapshot)
         var changed: [String: Bool] = [:]
         if let previous, previous.version != 0 {
@@ -33,15 +34,27 @@ public struct PreparedSnapshot: Sendable {
                 if changed.count > 5_000 { break }
             }
         }
-        var rows: [Panel: [Int]] = [:]
+        var rows: [Panel: (order: SortChoice, rows: [Int])] = [:]
         var hay: [Panel: Haystacks] = [:]
         for panel in Panel.allCases {
             guard let p = panel.population else { continue }
             let model = EntityTable(snapshot: snapshot, population: p, base: index[p] ?? [])
-            rows[panel] = model.rows(filter: "", sortColumn: 0, reversed: false, now: now)
+            var order = sorts[panel] ?? SortChoice()
+            if order.column >= model.columns.count { order = SortChoice() }
+            rows[panel] = (order, model.rows(filter: "", sortColumn: order.column, reversed: order.reversed, now: now))
             hay[panel] = Haystacks(model, now: now)
         }
         return PreparedSnapshot(snapshot: snapshot, populationIndex: index, riskiest: AppState.riskiest(snapshot, count: 60),
-                                changed: changed, defaultRows: rows, haystacks: hay)
+                                changed: changed, sortedRows: rows, haystacks: hay)
+    }
+}
+
+/// A table's sort: which column, and whether reversed.
+public struct SortChoice: Sendable, Hashable {
+    public var column = 0
+    public var reversed = false
+    public init(column: Int = 0, reversed: Bool = false) {
+        self.column = column
+        self.reversed = reversed
     }
 }
