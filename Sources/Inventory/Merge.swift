@@ -23,6 +23,17 @@ public enum Merge {
 
     /// Merges the slices in order of precedence (first wins ties). The result is sorted by id.
     public static func entities(_ slices: [Slice]) -> [Entity] {
+        // The common case: one slice, already in id order with no id twice (a collector that keeps its
+        // entities sorted). Nothing to fold or sort.
+        if slices.count == 1 {
+            let slice = slices[0]
+            let es = slice.entities
+            if es.indices.dropFirst().allSatisfy({ es[$0 - 1].id < es[$0].id }) {
+                var out = es
+                for i in out.indices where !out[i].sources.contains(slice.source) { out[i].sources.append(slice.source) }
+                return out
+            }
+        }
         var index: [String: Int] = [:]
         var out: [Entity] = []
         let total = slices.reduce(0) { $0 + $1.entities.count }

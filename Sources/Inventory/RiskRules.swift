@@ -14,34 +14,35 @@ public struct RiskRules: Sendable {
         struct Use { var entityIDs: [String]; var environments: Set<String> }
         var byFingerprint: [String: Use] = [:]
 
-        /// Only fingerprints held by more than one entity are kept. They are found by sorting (fingerprint, entity)
-        /// pairs rather than hashing every fingerprint into a table: at 100,000 entities that table and its
-        /// per-fingerprint arrays were the largest short-lived allocation of a snapshot build.
+        /// Only fingerprints held by more than one entity are kept: a first pass notes each fingerprint's first
+        /// holder (one small table entry, no arrays or sets), a second builds the uses of the shared ones.
         public init(_ entities: some Collection<Entity>) {
             let all = Array(entities)
-            var pairs: [(fingerprint: String, entity: Int32)] = []
-            pairs.reserveCapacity(all.count)
+            var first: [String: Int32] = [:]
+            first.reserveCapacity(all.count)
+            var shared: [String: Int32] = [:]  // fingerprint -> first holder, for those held by two or more
             for (i, e) in all.enumerated() {
                 for c in e.credentials {
                     guard let fp = c.fingerprint, !fp.isEmpty else { continue }
-                    pairs.append((fp, Int32(i)))
+                    if let holder = first[fp] {
+                        if holder != Int32(i) { shared[fp] = holder }
+                    } else {
+                        first[fp] = Int32(i)
+                    }
                 }
             }
-            pairs.sort { $0.fingerprint != $1.fingerprint ? $0.fingerprint < $1.fingerprint : $0.entity < $1.entity }
-            var start = 0
-            while start < pairs.count {
-                var end = start + 1
-                while end < pairs.count, pairs[end].fingerprint == pairs[start].fingerprint { end += 1 }
-                if pairs[start].entity != pairs[end - 1].entity {
-                    var use = Use(entityIDs: [], environments: [])
-                    for k in start..<end {
-                        let e = all[Int(pairs[k].entity)]
-                        if use.entityIDs.last != e.id { use.entityIDs.append(e.id) }
-                        if let env = e.environment?.lowercased() { use.environments.insert(env) }
-                    }
-                    byFingerprint[pairs[start].fingerprint] = use
+            first = [:]
+            guard !shared.isEmpty else { return }
+            let from = Int(shared.values.min()!)
+            for i in from..<all.count {
+                let e = all[i]
+                for c in e.credentials {
+                    guard let fp = c.fingerprint, shared[fp] != nil else { continue }
+                    var use = byFingerprint[fp] ?? Use(entityIDs: [], environments: [])
+                    if use.entityIDs.last != e.id { use.entityIDs.append(e.id) }
+                    if let env = e.environment?.lowercased() { use.environments.insert(env) }
+                    byFingerprint[fp] = use
                 }
-                start = end
             }
         }
     }

@@ -105,13 +105,19 @@ public struct Snapshot: Sendable {
 
     public static let empty = Snapshot(version: 0, generatedAt: Date(timeIntervalSince1970: 0), entities: [], gap: [:], collectors: [], requests: [])
 
-    public subscript(id: String) -> AssessedEntity? {
-        if let index { return index[id].map { entities[$0] } }
+    public subscript(id: String) -> AssessedEntity? { position(of: id).map { entities[$0] } }
+
+    /// True when `entities` is in id order (every snapshot `build` makes).
+    public var isSortedByID: Bool { index == nil }
+
+    /// Where the entity with this id sits in `entities`.
+    public func position(of id: String) -> Int? {
+        if let index { return index[id] }
         var lo = 0, hi = entities.count
         while lo < hi {
             let mid = (lo + hi) / 2
             let m = entities[mid].entity.id
-            if m == id { return entities[mid] }
+            if m == id { return mid }
             if m < id { lo = mid + 1 } else { hi = mid }
         }
         return nil
@@ -141,13 +147,18 @@ public struct Snapshot: Sendable {
         let freshSources = Set(collectors.filter { $0.isFresh(at: now) }.map(\.name))
         var gap: [Population: GapFigures] = [:]
         for p in Population.allCases { gap[p] = GapFigures() }
-        var assessed: [AssessedEntity] = []
-        assessed.reserveCapacity(merged.count)
-        var scratch: [Finding] = []
-        for e in merged {
-            let findings = rules.findings(for: e, now: now, cross: cross, scratch: &scratch)
+        // The rules, on every core; the figures, in one pass after.
+        let assessed: [AssessedEntity] = parallelChunks(merged.count) { range in
+            var scratch: [Finding] = []
+            return range.map { i in
+                let e = merged[i]
+                let findings = rules.findings(for: e, now: now, cross: cross, scratch: &scratch)
+                return AssessedEntity(entity: e, findings: findings, risk: RiskRules.score(findings, unmanaged: e.unmanaged))
+            }
+        }
+        for a in assessed {
+            let e = a.entity, findings = a.findings
             let unmanaged = e.unmanaged
-            assessed.append(AssessedEntity(entity: e, findings: findings, risk: RiskRules.score(findings, unmanaged: unmanaged)))
             var g = gap[e.population]!
             g.total += 1
             if unmanaged { g.unmanaged += 1 }

@@ -140,7 +140,7 @@ struct Measure {
         let now = Date()
         var t = DispatchTime.now()
         let demo = DemoCollector(seed: seed, size: size)
-        let report = try runBlocking { try await demo.collect(CollectContext(now: now, run: 0)) }
+        let report = try runBlocking { try await demo.collect(CollectContext(now: now, run: 0, source: "demo")) }
         let generate = ms(t)
         Self.stage("generated")
         t = DispatchTime.now()
@@ -148,6 +148,14 @@ struct Measure {
         let snapshot = Snapshot.build(version: 1, now: now, slices: [.init(source: "demo", entities: report.entities)], collectors: health, requests: report.requests)
         let build = ms(t)
         Self.stage("built")
+        if ProcessInfo.processInfo.environment["TG_BENCH_STAGES"] != nil {
+            var t2 = DispatchTime.now()
+            let merged = Merge.entities([.init(source: "demo", entities: report.entities)])
+            let mergeMs = ms(t2)
+            t2 = DispatchTime.now()
+            _ = RiskRules.CrossIndex(merged)
+            FileHandle.standardError.write(Data("  of the build: merge \(Int(mergeMs)) ms, cross index \(Int(ms(t2))) ms\n".utf8))
+        }
 
         let term = CountingTerminal(width: 120, height: 40)
         let app = App(size: term.size)

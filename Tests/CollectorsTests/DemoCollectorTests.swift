@@ -58,7 +58,10 @@ struct DemoCollectorTests {
         let h = try await history(9)
         // A new shadow agent each run.
         #expect(h[1].entities.count == h[0].entities.count + 1)
-        let shadow = try #require(h[1].entities.last)
+        let before = Set(h[0].entities.map(\.id))
+        let shadow = try #require(h[1].entities.first { !before.contains($0.id) })
+        // Reported in id order, so the merge has nothing to sort.
+        #expect(h[1].entities.map(\.id) == h[1].entities.map(\.id).sorted())
         #expect(shadow.population == .agent)
         #expect(shadow.signals.sanctioned == false)
         // An owner leaves on run 3: more departed owners than before.

@@ -17,6 +17,8 @@ public final class DemoCollector: Collector {
         var entities: [Entity]
         /// Where each shadow agent added by a step sits in `entities`.
         var index: [String: Int]
+        /// Positions in `entities`, in id order.
+        var byID: [Int32]
         var requests: [RequestProposal]
         var applied: Int
         /// The collector's name, recorded on every entity (see `CollectContext.source`).
@@ -41,7 +43,8 @@ public final class DemoCollector: Collector {
             live(&w, step: w.applied, now: context.now)
         }
         world.withLock { $0 = w }
-        return CollectorReport(entities: w.entities, requests: w.requests)
+        // In id order, so the merge has nothing to sort.
+        return CollectorReport(entities: w.byID.map { w.entities[Int($0)] }, requests: w.requests)
     }
 
     func makeWorld(anchor: Date, source: String = "") -> World {
@@ -53,7 +56,8 @@ public final class DemoCollector: Collector {
             for i in entities.indices { entities[i].sources = sources }
         }
         // Only the shadow agents that later steps add are indexed: their ids ("…-newK") never meet a base entity's.
-        var w = World(org: org, entities: entities, index: [:], requests: [], applied: 0, source: source)
+        let byID = entities.indices.sorted { entities[$0].id < entities[$1].id }.map { Int32($0) }
+        var w = World(org: org, entities: entities, index: [:], byID: byID, requests: [], applied: 0, source: source)
         for k in 0..<4 { addRequest(&w, number: k, now: anchor.addingTimeInterval(Double(-900 * (4 - k)))) }
         return w
     }
@@ -72,6 +76,13 @@ public final class DemoCollector: Collector {
         if let sources = w.entities.first?.sources, !w.source.isEmpty { shadow.sources = sources }
         if let i = w.index[shadow.id] { w.entities[i] = shadow } else {
             w.index[shadow.id] = w.entities.count
+            let entities = w.entities
+            var lo = 0, hi = w.byID.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if entities[Int(w.byID[mid])].id < shadow.id { lo = mid + 1 } else { hi = mid }
+            }
+            w.byID.insert(Int32(w.entities.count), at: lo)
             w.entities.append(shadow)
         }
 

@@ -67,14 +67,19 @@ struct DemoOrganisation: Sendable {
 
     // MARK: Everything
 
+    /// Every entity, generated on all cores (each from its own index, so the result is the same).
     func entities() -> [Entity] {
-        var out: [Entity] = []
-        out.reserveCapacity(size)
-        for i in 0..<appCount { out.append(app(i)) }
-        for i in 0..<deviceCount { out.append(device(i)) }
-        for i in 0..<serviceAccountCount { out.append(serviceAccount(i)) }
-        for i in 0..<agentCount { out.append(agent(i)) }
-        return out
+        let (apps, devices, services) = (appCount, appCount + deviceCount, appCount + deviceCount + serviceAccountCount)
+        return parallelChunks(appCount + deviceCount + serviceAccountCount + agentCount) { range in
+            range.map { k in
+                switch k {
+                case ..<apps: app(k)
+                case ..<devices: device(k - apps)
+                case ..<services: serviceAccount(k - devices)
+                default: agent(k - services)
+                }
+            }
+        }
     }
 
     // MARK: Apps

@@ -126,7 +126,7 @@ public final class App {
         state.rows[p] = rows
         if let id = ts.selectedID, ts.cursor < rows.count, m.id(rows[ts.cursor]) == id {
             // Still in place: the common case on a refresh.
-        } else if let id = ts.selectedID, let pos = rows.firstIndex(where: { m.id($0) == id }) {
+        } else if let id = ts.selectedID, let target = m.row(forID: id), let pos = rows.firstIndex(of: target) {
             ts.cursor = pos
         } else {
             ts.cursor = min(ts.cursor, max(0, rows.count - 1))

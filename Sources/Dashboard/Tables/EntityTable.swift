@@ -31,6 +31,20 @@ struct EntityTable: TableModel {
 
     var fields: [Field] { Self.fields(population) }
 
+    /// `base` lists entity indices in ascending order, and a built snapshot's entities are sorted by id.
+    var baseInIDOrder: Bool { snapshot.isSortedByID }
+
+    /// By binary search: the entity's index in the snapshot, then its place in `base` (ascending).
+    func row(forID id: String) -> Int? {
+        guard let lo = snapshot.position(of: id) else { return nil }
+        var blo = 0, bhi = base.count
+        while blo < bhi {
+            let mid = (blo + bhi) / 2
+            if base[mid] < lo { blo = mid + 1 } else { bhi = mid }
+        }
+        return blo < base.count && base[blo] == lo ? blo : nil
+    }
+
     var columns: [ColumnSpec] { fields.map(Self.spec) }
 
     static func spec(_ f: Field) -> ColumnSpec {

@@ -30,10 +30,16 @@ protocol TableModel {
     func sortValue(_ row: Int, _ column: Int, now: Date) -> SortValue
     /// Whether the natural order of the column is descending (risk, counts).
     func descendingByDefault(_ column: Int) -> Bool
+    /// True when base rows are already in id order, so ties break on the row number instead of comparing ids.
+    var baseInIDOrder: Bool { get }
+    /// The base row of an id, if the table has it.
+    func row(forID id: String) -> Int?
 }
 
 extension TableModel {
     func descendingByDefault(_ column: Int) -> Bool { false }
+    var baseInIDOrder: Bool { false }
+    func row(forID id: String) -> Int? { (0..<baseCount).first { self.id($0) == id } }
 
     /// The lower-cased text of every column of a row, for filtering.
     func haystack(_ row: Int, now: Date) -> String {
@@ -55,9 +61,16 @@ extension TableModel {
         let descending = descendingByDefault(col) != reversed
         let keys = rows.map { sortValue($0, col, now: now) }
         var order = Array(rows.indices)
-        order.sort { a, b in
-            if keys[a] != keys[b] { return descending ? keys[a] > keys[b] : keys[a] < keys[b] }
-            return id(rows[a]) < id(rows[b])
+        if baseInIDOrder {
+            order.sort { a, b in
+                if keys[a] != keys[b] { return descending ? keys[a] > keys[b] : keys[a] < keys[b] }
+                return rows[a] < rows[b]
+            }
+        } else {
+            order.sort { a, b in
+                if keys[a] != keys[b] { return descending ? keys[a] > keys[b] : keys[a] < keys[b] }
+                return id(rows[a]) < id(rows[b])
+            }
         }
         return order.map { rows[$0] }
     }
