@@ -153,9 +153,11 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
     /// Why this entity can't be accepted from a source, or nil when it can: an id and a name are needed, and an
     /// id is at most 1024 bytes.
     public var validationProblem: String? {
-        if id.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "\"id\" is empty" }
+        // Blank means nothing but white space; the first scalar that isn't settles it (run for every entity).
+        func blank(_ s: String) -> Bool { !s.unicodeScalars.contains { !$0.properties.isWhitespace } }
+        if blank(id) { return "\"id\" is empty" }
         if id.utf8.count > 1024 { return "\"id\" is longer than 1024 bytes" }
-        if name.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { return "\"name\" is empty" }
+        if blank(name) { return "\"name\" is empty" }
         return nil
     }
 

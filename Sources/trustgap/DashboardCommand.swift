@@ -73,6 +73,8 @@ struct DashboardCommand: AsyncParsableCommand {
             let feed = Task {
                 var previous: Snapshot?
                 for await s in stream {
+                    // The first one is shown on the Overview at once; its tables follow from the full preparation.
+                    if previous == nil, s.entities.count >= 20_000 { mailbox.post(PreparedSnapshot.overview(s)) }
                     mailbox.post(PreparedSnapshot.prepare(s, previous: previous, now: Date(), sorts: mailbox.sorts))
                     previous = s
                 }

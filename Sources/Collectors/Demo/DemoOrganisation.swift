@@ -15,6 +15,8 @@ struct DemoOrganisation: Sendable {
     let peopleCount: Int
     /// Each person as an owner, made once: the entities a person owns share its strings.
     private(set) var people: [Owner] = []
+    /// Each service-account template filled in for each environment, made once: id prefix and base privileges.
+    private(set) var filledTemplates: [[(idPrefix: String, privileges: [Privilege])]] = []
 
     static let day = 86_400.0
 
@@ -28,6 +30,13 @@ struct DemoOrganisation: Sendable {
         serviceAccountCount = max(1, n * 40 / 100)
         deviceCount = n - appCount - agentCount - serviceAccountCount
         peopleCount = max(24, n / 6)
+        filledTemplates = DemoCatalogue.serviceAccounts.map { t in
+            DemoCatalogue.environments.map { env in
+                (Self.fill(t.idPrefix, env), t.scopes.map { scope, level in
+                    Privilege(scope: Self.fill(scope, env), level: PrivilegeLevel(rawValue: level) ?? .read, used: true)
+                })
+            }
+        }
         people = (0..<peopleCount).map { i in
             let name = personName(i)
             return Owner(name: name, email: "\(name)@acme.example", status: personDeparted(i) ? .departed : .active)
@@ -56,6 +65,11 @@ struct DemoOrganisation: Sendable {
     }
 
     func owner(_ i: Int) -> Owner { people[i] }
+
+    /// `template` with every `{env}` replaced by `env`.
+    static func fill(_ template: String, _ env: String) -> String {
+        template.split(separator: "{env}", omittingEmptySubsequences: false).joined(separator: env)
+    }
 
     func daysAgo(_ d: Double) -> Date { anchor.addingTimeInterval(-d * Self.day) }
 
@@ -201,7 +215,8 @@ struct DemoOrganisation: Sendable {
         let round = i / (templates.count * envs.count)
         let regions = ["", "-eu", "-us", "-apac", "-latam"]
         let name = "\(t.base)-\(env)" + (round < regions.count ? regions[round] : "-\(round)")
-        let idPrefix = t.idPrefix.replacing("{env}", with: env)
+        let filled = filledTemplates[i % templates.count][(i / templates.count) % envs.count]
+        let idPrefix = filled.idPrefix
 
         var coverage: Set<Control> = []
         let coverRoll = r.int(0...99)
@@ -214,9 +229,7 @@ struct DemoOrganisation: Sendable {
         }
         if credentialKind == .federated { coverage.insert(.workloadIdentity) }
 
-        var privileges = t.scopes.map { scope, level in
-            Privilege(scope: scope.replacing("{env}", with: env), level: PrivilegeLevel(rawValue: level) ?? .read, used: true)
-        }
+        var privileges = filled.privileges
         let privRoll = r.int(0...99)
         if privRoll < 45, !privileges.contains(where: { $0.level == .admin }) {
             privileges.append(Privilege(scope: r.pick(["iam:*", "s3:*", "ec2:*", "k8s:\(env):cluster-admin", "org:acme"]), level: .admin, used: false))

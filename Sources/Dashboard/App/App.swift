@@ -15,6 +15,8 @@ public final class App {
     let cache = TableCache()
     /// Tables whose rows are out of date; worked out when they are next shown.
     var staleTables: Set<Panel> = []
+    /// False while the shown snapshot came from the quick first preparation (see `PreparedSnapshot.overview`).
+    var preparedComplete = true
     /// Sort-order jobs already handed to the background, by panel and data version.
     var ordersRequested: Set<String> = []
 
@@ -66,7 +68,8 @@ public final class App {
 
     /// A prepared snapshot from the collectors. Held while paused.
     public func receive(_ prepared: PreparedSnapshot) {
-        guard prepared.snapshot.version != state.snapshot.version else { return }
+        // The same version again is taken only as the full preparation following a quick one.
+        guard prepared.snapshot.version != state.snapshot.version || (prepared.complete && !preparedComplete) else { return }
         if state.paused {
             state.held = prepared
             return
@@ -75,6 +78,8 @@ public final class App {
     }
 
     func apply(_ prepared: PreparedSnapshot) {
+        let sameVersion = prepared.snapshot.version == state.snapshot.version
+        preparedComplete = prepared.complete
         // Freeing the previous snapshot and its caches (hundreds of thousands of objects) is left to another thread.
         let garbage = Garbage(snapshot: state.snapshot, haystacks: cache.haystacks, sorted: (cache.sorted, cache.orders))
         cache.orders = [:]
@@ -93,8 +98,10 @@ public final class App {
         state.changedUntil = state.now.addingTimeInterval(4)
         state.lastRefresh = snapshot.generatedAt
         let g = snapshot.totalGap
-        state.trendRisk.append(g.findings[.critical, default: 0] + g.findings[.high, default: 0])
-        state.trendUnmanaged.append(g.unmanaged)
+        if !sameVersion {
+            state.trendRisk.append(g.findings[.critical, default: 0] + g.findings[.high, default: 0])
+            state.trendUnmanaged.append(g.unmanaged)
+        }
         if state.trendRisk.count > 120 { state.trendRisk.removeFirst(); state.trendUnmanaged.removeFirst() }
         refreshTables([.apps, .devices, .serviceAccounts, .agents, .collectors])
     }

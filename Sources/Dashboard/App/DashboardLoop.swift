@@ -101,7 +101,9 @@ public final class DashboardLoop {
                 dirty = false
             }
             let before = Date()
-            if let key = terminal.readKey(timeout: keyTimeout) {
+            // Until the first data arrives, look for it often: it is what the analyst is waiting to see.
+            let timeout = app.state.snapshot.version == 0 ? min(keyTimeout, 10) : keyTimeout
+            if let key = terminal.readKey(timeout: timeout) {
                 app.handle(key)
                 let sorts = app.sortChoices
                 if sorts != lastSorts {
@@ -110,7 +112,7 @@ public final class DashboardLoop {
                 }
                 dirty = true
                 fastFailures = 0
-            } else if Date().timeIntervalSince(before) < Double(keyTimeout) / 4000 {
+            } else if Date().timeIntervalSince(before) < Double(timeout) / 4000 {
                 // The read returned at once with nothing: the terminal has gone (a dropped SSH connection).
                 fastFailures += 1
                 if fastFailures > 50 { break }

@@ -1,5 +1,6 @@
 import Foundation
 import Inventory
+import Synchronization
 
 /// A snapshot with everything the UI needs worked out in advance, off the UI thread: the population index, the
 /// riskiest entities, which rows are new or changed since the previous snapshot, each population table's default
@@ -13,6 +14,15 @@ public struct PreparedSnapshot: Sendable {
     /// the analyst chose another), so applying a refresh never sorts on the UI thread; and the lower-cased row texts.
     let sortedRows: [Panel: (order: SortChoice, rows: [Int])]
     let haystacks: [Panel: Haystacks]
+    /// False for the quick first preparation (`overview`), which leaves the tables to the full one that follows.
+    let complete: Bool
+
+    /// Just what the Overview needs, for the first snapshot after launch: the dashboard shows it at once and the
+    /// full preparation follows a moment later. A table opened before then is sorted when it is opened.
+    public static func overview(_ snapshot: Snapshot) -> PreparedSnapshot {
+        PreparedSnapshot(snapshot: snapshot, populationIndex: AppState.index(snapshot), riskiest: AppState.riskiest(snapshot, count: 60),
+                         changed: [:], sortedRows: [:], haystacks: [:], complete: false)
+    }
 
     /// Works everything out. `previous` is the snapshot the UI showed before, for change marks.
     public static func prepare(_ snapshot: Snapshot, previous: Snapshot?, now: Date, sorts: [Panel: SortChoice] = [:]) -> PreparedSnapshot {
@@ -34,18 +44,25 @@ public struct PreparedSnapshot: Sendable {
                 if changed.count > 5_000 { break }
             }
         }
-        var rows: [Panel: (order: SortChoice, rows: [Int])] = [:]
-        var hay: [Panel: Haystacks] = [:]
-        for panel in Panel.allCases {
-            guard let p = panel.population else { continue }
-            let model = EntityTable(snapshot: snapshot, population: p, base: index[p] ?? [])
-            var order = sorts[panel] ?? SortChoice()
-            if order.column >= model.columns.count { order = SortChoice() }
-            rows[panel] = (order, model.rows(filter: "", sortColumn: order.column, reversed: order.reversed, now: now))
-            hay[panel] = Haystacks(model, now: now)
+        // Each table's order and filter text are independent jobs: run them on every core.
+        let panels = Panel.allCases.filter { $0.population != nil }
+        let results = Mutex<(rows: [Panel: (order: SortChoice, rows: [Int])], hay: [Panel: Haystacks])>(([:], [:]))
+        DispatchQueue.concurrentPerform(iterations: panels.count * 2) { job in
+            let panel = panels[job / 2]
+            let model = EntityTable(snapshot: snapshot, population: panel.population!, base: index[panel.population!] ?? [])
+            if job % 2 == 0 {
+                var order = sorts[panel] ?? SortChoice()
+                if order.column >= model.columns.count { order = SortChoice() }
+                let sorted = model.rows(filter: "", sortColumn: order.column, reversed: order.reversed, now: now)
+                results.withLock { $0.rows[panel] = (order, sorted) }
+            } else {
+                let hay = Haystacks(model, now: now)
+                results.withLock { $0.hay[panel] = hay }
+            }
         }
+        let (rows, hay) = results.withLock { $0 }
         return PreparedSnapshot(snapshot: snapshot, populationIndex: index, riskiest: AppState.riskiest(snapshot, count: 60),
-                                changed: changed, sortedRows: rows, haystacks: hay)
+                                changed: changed, sortedRows: rows, haystacks: hay, complete: true)
     }
 }
 
