@@ -71,6 +71,37 @@ struct PreparedSortTests {
     }
 }
 
+@Suite("The quick first preparation")
+struct OverviewFirstTests {
+    @Test("the Overview shows at once; a table opened before the full preparation sorts itself; the full one then takes over")
+    func quickThenFull() async throws {
+        let snap = try await demoSnapshot()
+        let (app, t) = makeApp(Snapshot.empty)
+        let (reference, rt) = makeApp(snap)
+        app.receive(PreparedSnapshot.overview(snap))
+        #expect(app.state.snapshot.version == snap.version)
+        #expect(!app.preparedComplete)
+        app.press(.character("4"), on: t)
+        reference.press(.character("4"), on: rt)
+        #expect(app.state.rows[.serviceAccounts] == reference.state.rows[.serviceAccounts])
+        #expect(t.text == rt.text)
+        let trend = app.state.trendRisk.count
+        app.receive(PreparedSnapshot.prepare(snap, previous: nil, now: app.state.now, sorts: app.sortChoices))
+        #expect(app.preparedComplete)
+        #expect(app.state.trendRisk.count == trend, "the same snapshot is not a new point on the trend")
+        #expect(app.cache.haystacks[.serviceAccounts] != nil, "the full preparation's filter text is in use")
+        app.press(.character("/"), on: t)
+        reference.press(.character("/"), on: rt)
+        app.type("prod", on: t)
+        reference.type("prod", on: rt)
+        #expect(app.state.rows[.serviceAccounts] == reference.state.rows[.serviceAccounts])
+        #expect(t.text == rt.text)
+        // A second full preparation of the same snapshot changes nothing.
+        app.receive(PreparedSnapshot.prepare(snap, previous: nil, now: app.state.now))
+        #expect(app.state.trendRisk.count == trend)
+    }
+}
+
 @Suite("Filter text")
 struct HaystacksTests {
     @Test("each row's text is searched on its own: a match never spans two rows")
