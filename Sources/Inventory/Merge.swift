@@ -50,7 +50,7 @@ public enum Merge {
                 }
             }
         }
-        out.sort { $0.id < $1.id }
+        parallelSort(&out) { $0.id < $1.id }
         return out
     }
 

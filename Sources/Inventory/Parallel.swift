@@ -28,3 +28,52 @@ private final class ChunkResults<T>: @unchecked Sendable {
         parts.withUnsafeMutableBufferPointer { $0[i] = value }
     }
 }
+
+/// Sorts on every core: each core sorts a run, then the runs are merged (ties keep their order, left run first).
+/// Small arrays are sorted on the calling thread.
+public func parallelSort<T: Sendable>(_ a: inout [T], serialBelow: Int = 50_000, by less: @Sendable (T, T) -> Bool) {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let n = a.count
+    guard n >= serialBelow, cores > 1 else { return a.sort(by: less) }
+    let runs = min(cores, 8)
+    let bounds = (0...runs).map { n * $0 / runs }
+    a.withUnsafeMutableBufferPointer { buf in
+        let shared = SendableBuffer(buf)
+        DispatchQueue.concurrentPerform(iterations: runs) { r in
+            var run = UnsafeMutableBufferPointer(rebasing: shared.buffer[bounds[r]..<bounds[r + 1]])
+            run.sort(by: less)
+        }
+    }
+    // Merge neighbouring runs until one is left.
+    var edges = bounds
+    var current = a
+    while edges.count > 2 {
+        var next: [T] = []
+        next.reserveCapacity(n)
+        var nextEdges = [0]
+        var k = 0
+        while k + 2 < edges.count {
+            var i = edges[k], j = edges[k + 1]
+            let iEnd = edges[k + 1], jEnd = edges[k + 2]
+            while i < iEnd, j < jEnd {
+                if less(current[j], current[i]) { next.append(current[j]); j += 1 } else { next.append(current[i]); i += 1 }
+            }
+            next.append(contentsOf: current[i..<iEnd])
+            next.append(contentsOf: current[j..<jEnd])
+            nextEdges.append(next.count)
+            k += 2
+        }
+        if k + 1 < edges.count {
+            next.append(contentsOf: current[edges[k]..<edges[k + 1]])
+            nextEdges.append(next.count)
+        }
+        current = next
+        edges = nextEdges
+    }
+    a = current
+}
+
+private struct SendableBuffer<T>: @unchecked Sendable {
+    let buffer: UnsafeMutableBufferPointer<T>
+    init(_ b: UnsafeMutableBufferPointer<T>) { buffer = b }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import Inventory
+import Synchronization
 
 /// What a table's rows cost to work out once per data version, kept so keystrokes don't pay for it again:
 /// the full sorted order per sort column, the lower-cased text of every row for filtering, and the last filter's
@@ -116,8 +117,12 @@ public struct SortOrders: Sendable {
     /// Sorts a population table by every column. Run it in the background.
     static func compute(panel: Panel, version: Int64, snapshot: Snapshot, population: Population, base: [Int], now: Date) -> SortOrders {
         let model = EntityTable(snapshot: snapshot, population: population, base: base)
-        var byColumn: [Int: [Int]] = [:]
-        for c in model.columns.indices { byColumn[c] = model.rows(filter: "", sortColumn: c, reversed: false, now: now) }
-        return SortOrders(panel: panel, version: version, byColumn: byColumn)
+        // One column per core at a time.
+        let byColumn = Mutex<[Int: [Int]]>([:])
+        DispatchQueue.concurrentPerform(iterations: model.columns.count) { c in
+            let rows = model.rows(filter: "", sortColumn: c, reversed: false, now: now)
+            byColumn.withLock { $0[c] = rows }
+        }
+        return SortOrders(panel: panel, version: version, byColumn: byColumn.withLock { $0 })
     }
 }

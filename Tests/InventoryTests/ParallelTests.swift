@@ -1,0 +1,27 @@
+import Foundation
+import Testing
+@testable import Inventory
+
+@Suite("Work on every core")
+struct ParallelTests {
+    @Test("parallelSort sorts like sort, keeps ties in order, for sizes around every run boundary", arguments: [0, 1, 2, 3, 7, 100, 1001, 4099])
+    func sorts(count: Int) {
+        var seed: UInt64 = 0x1234_5678 &+ UInt64(count)
+        func next() -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int(seed >> 58)  // 0...63: many ties
+        }
+        let values = (0..<count).map { (key: next(), position: $0) }
+        var ours = values
+        parallelSort(&ours, serialBelow: 2) { $0.key < $1.key }
+        let expected = values.enumerated().sorted { a, b in a.element.key != b.element.key ? a.element.key < b.element.key : a.offset < b.offset }.map(\.element)
+        #expect(ours.map(\.key) == expected.map(\.key))
+        #expect(ours.map(\.position) == expected.map(\.position), "ties keep their order")
+    }
+
+    @Test("parallelChunks keeps the order of the input", arguments: [0, 5, 30_000])
+    func chunks(count: Int) {
+        let out = parallelChunks(count, serialBelow: 2) { range in range.map { $0 * 2 } }
+        #expect(out == (0..<count).map { $0 * 2 })
+    }
+}
