@@ -28,7 +28,12 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
         /// inline instead of ~140.
         var signals: Boxed<Signals>?
         var posture: Boxed<DevicePosture>?
-        var attributes: [String: String]
+        /// Keys and values alternating, sorted by key: half the memory of a small dictionary.
+        var attributes: [String]
+    }
+
+    static func flatten(_ attributes: [String: String]) -> [String] {
+        attributes.isEmpty ? [] : attributes.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
     }
 
     /// An immutable value behind a reference.
@@ -126,8 +131,21 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
     }
     /// Kind-specific attributes, shown in the detail view.
     public var attributes: [String: String] {
-        get { box.fields.attributes }
-        _modify { yield &fields.attributes }
+        get {
+            let flat = box.fields.attributes
+            var out: [String: String] = [:]
+            out.reserveCapacity(flat.count / 2)
+            for i in stride(from: 0, to: flat.count, by: 2) { out[flat[i]] = flat[i + 1] }
+            return out
+        }
+        set { fields.attributes = Self.flatten(newValue) }
+    }
+
+    /// One attribute, without building the dictionary.
+    public func attribute(_ key: String) -> String? {
+        let flat = box.fields.attributes
+        for i in stride(from: 0, to: flat.count, by: 2) where flat[i] == key { return flat[i + 1] }
+        return nil
     }
 
     public static func == (lhs: Entity, rhs: Entity) -> Bool { lhs.box === rhs.box || lhs.box.fields == rhs.box.fields }
@@ -147,7 +165,7 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
             firstSeen: firstSeen, lastSeen: lastSeen, lastUsedAt: lastUsedAt,
             sources: sources.isEmpty ? [] : Shared.sources.intern(sources),
             signals: signals == Signals() ? nil : Boxed(signals), posture: posture.map(Boxed.init),
-            attributes: attributes))
+            attributes: Self.flatten(attributes)))
     }
 
     /// Why this entity can't be accepted from a source, or nil when it can: an id and a name are needed, and an

@@ -176,18 +176,18 @@ public struct RiskRules: Sendable {
         }
 
         // SSH keys that can log in from anywhere and run anything
-        if e.kind == "ssh_authorized_key", e.attributes["restricted"] == "false" {
+        if e.kind == "ssh_authorized_key", e.attribute("restricted") == "false" {
             out.append(Finding(Texts.t18, severity: .medium,
-                evidence: "\(e.attributes["file"] ?? "authorized_keys") line \(e.attributes["line"] ?? "?") has no from= or command= restriction"))
+                evidence: "\(e.attribute("file") ?? "authorized_keys") line \(e.attribute("line") ?? "?") has no from= or command= restriction"))
         }
 
         // Kubernetes: the namespace's default account with bindings, and tokens mounted into pods that don't need them
         if e.kind == "k8s_service_account" {
             if e.name == "default", !e.privileges.isEmpty {
                 out.append(Finding(Texts.t19, severity: .high,
-                    evidence: "every pod in \(e.attributes["namespace"] ?? "the namespace") without its own account gets \(e.privileges.map(\.scope).prefix(2).joined(separator: ", "))"))
+                    evidence: "every pod in \(e.attribute("namespace") ?? "the namespace") without its own account gets \(e.privileges.map(\.scope).prefix(2).joined(separator: ", "))"))
             }
-            if e.attributes["automount_token"] == "true", let p = e.privileges.first(where: { $0.level >= .write }) {
+            if e.attribute("automount_token") == "true", let p = e.privileges.first(where: { $0.level >= .write }) {
                 out.append(Finding(Texts.t20, severity: .medium,
                     evidence: "automountServiceAccountToken is on for an account holding \(p.scope)"))
             }

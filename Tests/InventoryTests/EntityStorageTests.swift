@@ -46,6 +46,25 @@ struct EntityStorageTests {
         }
     }
 
+    @Test("attributes read back as they were given, one by one or all, whatever order they came in")
+    func attributes() {
+        var a = cleanServiceAccount()
+        a.attributes = ["namespace": "prod", "automount_token": "true", "users": "12"]
+        var b = cleanServiceAccount()
+        b.attributes = ["users": "12", "namespace": "prod"]
+        b.attributes["automount_token"] = "true"
+        #expect(a == b)
+        #expect(a.hashValue == b.hashValue)
+        #expect(a.attribute("namespace") == "prod")
+        #expect(a.attribute("users") == "12")
+        #expect(a.attribute("missing") == nil)
+        #expect(a.attributes == ["namespace": "prod", "automount_token": "true", "users": "12"])
+        b.attributes["users"] = nil
+        #expect(b.attribute("users") == nil)
+        #expect(b.attributes.count == 2)
+        #expect(a.attribute("users") == "12", "the copy's change stays in the copy")
+    }
+
     @Test("the interner shares equal values and stops growing at its limit")
     func interner() {
         let i = Interner<[String]>(limit: 2)

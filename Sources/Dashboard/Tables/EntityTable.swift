@@ -145,7 +145,7 @@ struct EntityTable: TableModel {
             case false?: return ("SHADOW", .high)
             case nil: return ("?", .muted)
             }
-        case .users: return (e.attributes["users"] ?? "-", .text)
+        case .users: return (e.attribute("users") ?? "-", .text)
         case .scopes:
             let scopes = e.signals.oauthScopes ?? e.privileges.map(\.scope)
             return (scopes.isEmpty ? "-" : scopes.joined(separator: " "), .muted)
@@ -188,7 +188,7 @@ struct EntityTable: TableModel {
         let e = a.entity
         switch fields[column] {
         case .risk: return .number(Double(a.risk))
-        case .users: return .number(Double(e.attributes["users"] ?? "") ?? -1)
+        case .users: return .number(Double(e.attribute("users") ?? "") ?? -1)
         case .keyAge:
             let oldest = e.credentials.filter(\.kind.isStaticSecret).compactMap(\.createdAt).min()
             return .number(oldest.map { now.timeIntervalSince($0) } ?? -1)
