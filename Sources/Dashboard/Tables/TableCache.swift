@@ -51,7 +51,11 @@ final class TableCache {
            !negate, !last.negate, needle.starts(with: last.needle) {
             candidates = last.rows  // a longer query can only match a subset, already in order
         }
-        let result = candidates.filter { hay.contains(row: $0, needle) != negate }
+        // Large tables are searched on every core (in order: chunks are joined as they were).
+        let rowsToSearch = candidates
+        let result: [Int] = parallelChunks(rowsToSearch.count, serialBelow: 50_000) { range in
+            rowsToSearch[range].filter { hay.contains(row: $0, needle) != negate }
+        }
         filtered[panel] = Filtered(version: version, column: column, reversed: reversed, needle: needle, negate: negate, rows: result)
         return result
     }
