@@ -104,6 +104,21 @@ struct OverviewFirstTests {
 
 @Suite("Filter text")
 struct HaystacksTests {
+    @Test("a filter searched on every core finds the same rows, in the same order, as one searched on one", arguments: ["macos", "!macos", "a", "zzz-none"])
+    func parallelFilter(query: String) async throws {
+        let snap = try await demoSnapshot(size: 600)
+        let (parallel, t1) = makeApp(snap)
+        let (serial, t2) = makeApp(snap)
+        parallel.cache.parallelFilterBelow = 2
+        for (a, t) in [(parallel, t1), (serial, t2)] {
+            a.press(.character("3"), .character("/"), on: t)
+            a.type(query, on: t)
+        }
+        #expect(parallel.state.rows[.devices] == serial.state.rows[.devices])
+        #expect(t1.text == t2.text)
+        #expect(query == "zzz-none" ? serial.state.rows[.devices]!.isEmpty : !serial.state.rows[.devices]!.isEmpty)
+    }
+
     @Test("each row's text is searched on its own: a match never spans two rows")
     func rows() {
         var h = Haystacks()

@@ -25,6 +25,8 @@ final class TableCache {
     var orders: [Panel: SortOrders] = [:]
     var haystacks: [Panel: (version: Int64, values: Haystacks)] = [:]
     var filtered: [Panel: Filtered] = [:]
+    /// Tables with fewer candidate rows than this are filtered on the calling thread.
+    var parallelFilterBelow = 50_000
 
     /// The rows to show: the cached sort order, filtered (case-insensitive substring over every column,
     /// `!` negates), refining the previous result when the query only grew.
@@ -53,7 +55,7 @@ final class TableCache {
         }
         // Large tables are searched on every core (in order: chunks are joined as they were).
         let rowsToSearch = candidates
-        let result: [Int] = parallelChunks(rowsToSearch.count, serialBelow: 50_000) { range in
+        let result: [Int] = parallelChunks(rowsToSearch.count, serialBelow: parallelFilterBelow) { range in
             rowsToSearch[range].filter { hay.contains(row: $0, needle) != negate }
         }
         filtered[panel] = Filtered(version: version, column: column, reversed: reversed, needle: needle, negate: negate, rows: result)
