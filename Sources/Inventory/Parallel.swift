@@ -77,3 +77,45 @@ private struct SendableBuffer<T>: @unchecked Sendable {
     let buffer: UnsafeMutableBufferPointer<T>
     init(_ b: UnsafeMutableBufferPointer<T>) { buffer = b }
 }
+
+/// Sorting many ids: most comparisons are settled by the first 24 bytes, kept beside each id so that comparing
+/// them doesn't chase a pointer into memory far away (at a million ids, that is most of a string sort's time).
+public enum IDOrder {
+    struct Key: Sendable {
+        var a: UInt64, b: UInt64, c: UInt64
+        var id: String
+        var at: Int32
+    }
+
+    /// The positions of `ids` in the order `String.<` puts them.
+    public static func sorted(_ ids: [String]) -> [Int32] {
+        var keys = parallelChunks(ids.count) { range in
+            range.map { i -> Key in
+                var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+                var ascii = true
+                var n = 0
+                for byte in ids[i].utf8 {
+                    if byte >= 0x80 { ascii = false; break }
+                    if n >= 24 { break }
+                    let shift = UInt64(56 - 8 * (n % 8))
+                    switch n / 8 {
+                    case 0: words.0 |= UInt64(byte) << shift
+                    case 1: words.1 |= UInt64(byte) << shift
+                    default: words.2 |= UInt64(byte) << shift
+                    }
+                    n += 1
+                }
+                // Non-ASCII ids compare as strings only (their byte order and `String.<` may differ).
+                if !ascii { words = (0, 0, 0) }
+                return Key(a: words.0, b: words.1, c: words.2, id: ids[i], at: Int32(i))
+            }
+        }
+        parallelSort(&keys) { x, y in
+            if x.a != y.a, x.a != 0, y.a != 0 { return x.a < y.a }
+            if x.a == y.a, x.b != y.b, x.a != 0 { return x.b < y.b }
+            if x.a == y.a, x.b == y.b, x.c != y.c, x.a != 0 { return x.c < y.c }
+            return x.id < y.id
+        }
+        return keys.map(\.at)
+    }
+}

@@ -19,12 +19,18 @@ public enum Population: String, Codable, CaseIterable, Sendable, Hashable, Compa
     /// The controls that, when any is present, make an entity of this population *managed*.
     public var governingControls: Set<Control> {
         switch self {
-        case .app: [.sso, .scim]
-        case .device: [.mdm]
-        case .serviceAccount: [.pam, .vault, .secretsManager, .workloadIdentity]
-        case .agent: [.sso, .pam, .vault, .secretsManager, .workloadIdentity, .agentGateway]
+        case .app: Self.appControls
+        case .device: Self.deviceControls
+        case .serviceAccount: Self.serviceAccountControls
+        case .agent: Self.agentControls
         }
     }
+
+    // Made once: this is asked for every entity on every build.
+    private static let appControls: Set<Control> = [.sso, .scim]
+    private static let deviceControls: Set<Control> = [.mdm]
+    private static let serviceAccountControls: Set<Control> = [.pam, .vault, .secretsManager, .workloadIdentity]
+    private static let agentControls: Set<Control> = [.sso, .pam, .vault, .secretsManager, .workloadIdentity, .agentGateway]
 
     public static func < (lhs: Population, rhs: Population) -> Bool {
         allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!

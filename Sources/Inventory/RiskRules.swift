@@ -13,37 +13,45 @@ public struct RiskRules: Sendable {
     public struct CrossIndex: Sendable {
         struct Use { var entityIDs: [String]; var environments: Set<String> }
         var byFingerprint: [String: Use] = [:]
+        struct Seen: Sendable { var hash: Int; var entity: Int32; var credential: Int32 }
 
-        /// Only fingerprints held by more than one entity are kept: a first pass notes each fingerprint's first
-        /// holder (one small table entry, no arrays or sets), a second builds the uses of the shared ones.
+        /// Only fingerprints held by more than one entity are kept. The fingerprints are hashed on every core; the
+        /// pass that finds the shared ones then works on integers; only the few shared are looked at as strings.
         public init(_ entities: some Collection<Entity>) {
             let all = Array(entities)
-            var first: [String: Int32] = [:]
-            first.reserveCapacity(all.count)
-            var shared: [String: Int32] = [:]  // fingerprint -> first holder, for those held by two or more
-            for (i, e) in all.enumerated() {
-                for c in e.credentials {
-                    guard let fp = c.fingerprint, !fp.isEmpty else { continue }
-                    if let holder = first[fp] {
-                        if holder != Int32(i) { shared[fp] = holder }
-                    } else {
-                        first[fp] = Int32(i)
+            let seen: [Seen] = parallelChunks(all.count) { range in
+                var out: [Seen] = []
+                out.reserveCapacity(range.count)
+                for i in range {
+                    for (k, c) in all[i].credentials.enumerated() {
+                        guard let fp = c.fingerprint, !fp.isEmpty else { continue }
+                        out.append(Seen(hash: fp.hashValue, entity: Int32(i), credential: Int32(k)))
                     }
+                }
+                return out
+            }
+            var first: [Int: Int32] = [:]
+            first.reserveCapacity(seen.count)
+            var shared = Set<Int>()
+            for s in seen {
+                if let holder = first[s.hash] {
+                    if holder != s.entity { shared.insert(s.hash) }
+                } else {
+                    first[s.hash] = s.entity
                 }
             }
             first = [:]
             guard !shared.isEmpty else { return }
-            let from = Int(shared.values.min()!)
-            for i in from..<all.count {
-                let e = all[i]
-                for c in e.credentials {
-                    guard let fp = c.fingerprint, shared[fp] != nil else { continue }
-                    var use = byFingerprint[fp] ?? Use(entityIDs: [], environments: [])
-                    if use.entityIDs.last != e.id { use.entityIDs.append(e.id) }
-                    if let env = e.environment?.lowercased() { use.environments.insert(env) }
-                    byFingerprint[fp] = use
-                }
+            for s in seen where shared.contains(s.hash) {
+                let e = all[Int(s.entity)]
+                guard let fp = e.credentials[Int(s.credential)].fingerprint else { continue }
+                var use = byFingerprint[fp] ?? Use(entityIDs: [], environments: [])
+                if use.entityIDs.last != e.id { use.entityIDs.append(e.id) }
+                if let env = e.environment?.lowercased() { use.environments.insert(env) }
+                byFingerprint[fp] = use
             }
+            // Two different fingerprints with the same hash looked shared: keep only the truly shared.
+            byFingerprint = byFingerprint.filter { $0.value.entityIDs.count > 1 }
         }
     }
 

@@ -86,13 +86,22 @@ public struct Snapshot: Sendable {
         version: Int, generatedAt: Date, entities: [AssessedEntity], gap: [Population: GapFigures],
         collectors: [CollectorHealth], requests: [RequestProposal]
     ) {
+        self.init(version: version, generatedAt: generatedAt, entities: entities, gap: gap, collectors: collectors, requests: requests,
+                  sortedByID: false)
+    }
+
+    /// `sortedByID`: the caller guarantees `entities` is in id order (the merge's output), so it isn't checked.
+    init(
+        version: Int, generatedAt: Date, entities: [AssessedEntity], gap: [Population: GapFigures],
+        collectors: [CollectorHealth], requests: [RequestProposal], sortedByID: Bool
+    ) {
         self.version = version
         self.generatedAt = generatedAt
         self.entities = entities
         self.gap = gap
         self.collectors = collectors
         self.requests = requests
-        let sorted = zip(entities, entities.dropFirst()).allSatisfy { $0.id < $1.id }
+        let sorted = sortedByID || zip(entities, entities.dropFirst()).allSatisfy { $0.id < $1.id }
         if sorted {
             self.index = nil
         } else {
@@ -145,9 +154,7 @@ public struct Snapshot: Sendable {
         let merged = Merge.entities(slices)
         let cross = RiskRules.CrossIndex(merged)
         let freshSources = Set(collectors.filter { $0.isFresh(at: now) }.map(\.name))
-        var gap: [Population: GapFigures] = [:]
-        for p in Population.allCases { gap[p] = GapFigures() }
-        // The rules, on every core; the figures, in one pass after.
+        // The rules, on every core.
         let assessed: [AssessedEntity] = parallelChunks(merged.count) { range in
             var scratch: [Finding] = []
             return range.map { i in
@@ -156,16 +163,51 @@ public struct Snapshot: Sendable {
                 return AssessedEntity(entity: e, findings: findings, risk: RiskRules.score(findings, unmanaged: e.unmanaged))
             }
         }
-        for a in assessed {
-            let e = a.entity, findings = a.findings
-            let unmanaged = e.unmanaged
-            var g = gap[e.population]!
-            g.total += 1
-            if unmanaged { g.unmanaged += 1 }
-            if e.owner == nil || e.owner?.status == .departed { g.unowned += 1 }
+        // The figures, counted per chunk on every core with plain counters, then added up.
+        let tallies = parallelChunks(assessed.count) { range in [Tally.count(assessed[range], freshSources: freshSources, anyCollectors: !collectors.isEmpty)] }
+        var total = Tally()
+        for t in tallies { total.add(t) }
+        var gap: [Population: GapFigures] = [:]
+        for (i, p) in Population.allCases.enumerated() { gap[p] = total.figures(i) }
+        return Snapshot(version: version, generatedAt: now, entities: assessed, gap: gap, collectors: collectors, requests: requests,
+                        sortedByID: true)
+    }
+}
+
+/// The gap figures of part of a snapshot, per population (in `Population.allCases` order), in plain counters.
+struct Tally {
+    var counts = [Int](repeating: 0, count: Population.allCases.count * 7)
+    var severities = [Int](repeating: 0, count: Population.allCases.count * Severity.allCases.count)
+
+    static func count(_ part: ArraySlice<AssessedEntity>, freshSources: Set<String>, anyCollectors: Bool) -> Tally {
+        var t = Tally()
+        func ordinal(_ s: Severity) -> Int {
+            switch s {
+            case .low: 0
+            case .medium: 1
+            case .high: 2
+            case .critical: 3
+            }
+        }
+        func ordinal(_ p: Population) -> Int {
+            switch p {
+            case .app: 0
+            case .device: 1
+            case .serviceAccount: 2
+            case .agent: 3
+            }
+        }
+        var lastSources: [String] = [], lastVisible = false
+        for a in part {
+            let e = a.entity
+            let p = ordinal(e.population)
+            let base = p * 7
+            t.counts[base] += 1
+            if e.unmanaged { t.counts[base + 1] += 1 }
+            if e.owner == nil || e.owner?.status == .departed { t.counts[base + 2] += 1 }
             var over = false, longLived = false, stale = false
-            for f in findings {
-                g.findings[f.severity, default: 0] += 1
+            for f in a.findings {
+                t.severities[p * Severity.allCases.count + ordinal(f.severity)] += 1
                 switch f.rule {
                 case "NHI5", "APP-SCOPE": over = true
                 case "NHI7": longLived = true
@@ -173,12 +215,33 @@ public struct Snapshot: Sendable {
                 }
                 if f.title == RiskRules.unusedTitle { stale = true }
             }
-            if over { g.overprivileged += 1 }
-            if longLived { g.longLivedSecrets += 1 }
-            if stale { g.stale += 1 }
-            if collectors.isEmpty || e.sources.contains(where: freshSources.contains) { g.fullyVisible += 1 }
-            gap[e.population] = g
+            if over { t.counts[base + 3] += 1 }
+            if longLived { t.counts[base + 4] += 1 }
+            if stale { t.counts[base + 5] += 1 }
+            // Entities mostly share one interned list of sources: look it up once per run of the same list.
+            let sources = e.sources
+            if sources != lastSources {
+                lastSources = sources
+                lastVisible = sources.contains(where: freshSources.contains)
+            }
+            if !anyCollectors || lastVisible { t.counts[base + 6] += 1 }
         }
-        return Snapshot(version: version, generatedAt: now, entities: assessed, gap: gap, collectors: collectors, requests: requests)
+        return t
+    }
+
+    mutating func add(_ other: Tally) {
+        for i in counts.indices { counts[i] += other.counts[i] }
+        for i in severities.indices { severities[i] += other.severities[i] }
+    }
+
+    func figures(_ p: Int) -> GapFigures {
+        var g = GapFigures()
+        let base = p * 7
+        (g.total, g.unmanaged, g.unowned, g.overprivileged) = (counts[base], counts[base + 1], counts[base + 2], counts[base + 3])
+        (g.longLivedSecrets, g.stale, g.fullyVisible) = (counts[base + 4], counts[base + 5], counts[base + 6])
+        for (i, s) in Severity.allCases.enumerated() where severities[p * Severity.allCases.count + i] > 0 {
+            g.findings[s] = severities[p * Severity.allCases.count + i]
+        }
+        return g
     }
 }

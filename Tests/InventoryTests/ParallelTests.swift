@@ -25,3 +25,26 @@ struct ParallelTests {
         #expect(out == (0..<count).map { $0 * 2 })
     }
 }
+
+@Suite("Id order")
+struct IDOrderTests {
+    @Test("ids sorted by their first bytes come out as String's order, long shared prefixes and non-ASCII included")
+    func matchesStringOrder() {
+        var seed: UInt64 = 42
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int(seed >> 33) % n
+        }
+        let prefixes = ["aws:iam:user/svc-", "aws:iam:user/", "mdm:device/", "host:agent/cursor/github/", "", "é:", "k8s:prod/sa/", "a"]
+        let alphabet = Array("abcXYZ-_/:0129é東\u{0}")
+        var ids: [String] = []
+        for _ in 0..<3000 {
+            var id = prefixes[next(prefixes.count)]
+            for _ in 0..<next(30) { id.append(alphabet[next(alphabet.count)]) }
+            ids.append(id)
+        }
+        ids += ["ab", "ab\u{0}", "abc", "", "aws:iam:user/svc-billing-prod-eu", "aws:iam:user/svc-billing-prod-eu-2"]
+        let order = IDOrder.sorted(ids).map { ids[Int($0)] }
+        #expect(order == ids.sorted())
+    }
+}

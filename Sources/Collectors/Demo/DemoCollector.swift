@@ -56,10 +56,7 @@ public final class DemoCollector: Collector {
             for i in entities.indices { entities[i].sources = sources }
         }
         // Only the shadow agents that later steps add are indexed: their ids ("…-newK") never meet a base entity's.
-        var keyed = entities.indices.map { (id: entities[$0].id, at: Int32($0)) }
-        parallelSort(&keyed) { $0.id < $1.id }
-        let byID = keyed.map(\.at)
-        keyed = []
+        let byID = IDOrder.sorted(entities.map(\.id))
         var w = World(org: org, entities: entities, index: [:], byID: byID, requests: [], applied: 0, source: source)
         for k in 0..<4 { addRequest(&w, number: k, now: anchor.addingTimeInterval(Double(-900 * (4 - k)))) }
         return w
