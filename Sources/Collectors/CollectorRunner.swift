@@ -135,9 +135,20 @@ public actor CollectorRunner {
         let ordered = specs.compactMap { s in slices[s.name].map { Merge.Slice(source: s.name, entities: $0.entities) } }
         var seen = Set<String>()
         let requests = specs.flatMap { slices[$0.name]?.requests ?? [] }.filter { seen.insert($0.key).inserted }
+        let started = DispatchTime.now()
         snapshot = Snapshot.build(version: version, now: now, slices: ordered, rules: rules, collectors: collectorHealth, requests: requests)
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        // The first inventory is what the analyst waits for at launch: say what it took.
+        if !loggedFirst, !snapshot.entities.isEmpty {
+            loggedFirst = true
+            logger.info("first inventory built", metadata: [
+                "entities": "\(snapshot.entities.count)", "build_ms": "\(Int(ms))",
+                "collect_ms": "\(collectorHealth.map { "\($0.name)=\(Int(($0.duration ?? 0) * 1000))" }.joined(separator: ","))",
+            ])
+        }
         for l in listeners.values { l.yield(snapshot) }
     }
+    private var loggedFirst = false
 
     /// Starts a loop per collector: run, then sleep its interval, until `stop()`.
     public func start() {

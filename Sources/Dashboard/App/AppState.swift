@@ -154,9 +154,18 @@ public struct AppState: Sendable {
     }
 
     static func index(_ s: Snapshot) -> [Population: [Int]] {
+        // Plain arrays in the loop (no hashing per entity): this is on the way to the first frame.
+        var lists = [[Int]](repeating: [], count: Population.allCases.count)
+        let ordinal = Dictionary(uniqueKeysWithValues: Population.allCases.enumerated().map { ($1, $0) })
+        let entities = s.entities
+        var last: Population? = nil, lastOrdinal = 0
+        for i in entities.indices {
+            let p = entities[i].entity.population
+            if p != last { last = p; lastOrdinal = ordinal[p]! }
+            lists[lastOrdinal].append(i)
+        }
         var out: [Population: [Int]] = [:]
-        for p in Population.allCases { out[p] = [] }
-        for (i, e) in s.entities.enumerated() { out[e.entity.population]!.append(i) }
+        for (k, p) in Population.allCases.enumerated() { out[p] = lists[k] }
         return out
     }
 }
