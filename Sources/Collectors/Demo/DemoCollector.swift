@@ -55,8 +55,8 @@ public final class DemoCollector: Collector {
             let sources = [source]  // one array, shared by every entity
             for i in entities.indices { entities[i].sources = sources }
         }
-        // Only the shadow agents that later steps add are indexed: their ids ("…-newK") never meet a base entity's.
         let byID = IDOrder.sorted(entities.map(\.id))
+        // Only the shadow agents that later steps add are indexed: their ids ("…-newK") never meet a base entity's.
         var w = World(org: org, entities: entities, index: [:], byID: byID, requests: [], applied: 0, source: source)
         for k in 0..<4 { addRequest(&w, number: k, now: anchor.addingTimeInterval(Double(-900 * (4 - k)))) }
         return w
