@@ -172,7 +172,8 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
     /// id is at most 1024 bytes.
     public var validationProblem: String? {
         // Blank means nothing but white space; the first scalar that isn't settles it (run for every entity).
-        func blank(_ s: String) -> Bool { !s.unicodeScalars.contains { !$0.properties.isWhitespace } }
+        // (Foundation's `.whitespacesAndNewlines` also counts the zero-width space U+200B; so does this.)
+        func blank(_ s: String) -> Bool { !s.unicodeScalars.contains { !$0.properties.isWhitespace && $0 != "\u{200B}" } }
         if blank(id) { return "\"id\" is empty" }
         if id.utf8.count > 1024 { return "\"id\" is longer than 1024 bytes" }
         if blank(name) { return "\"name\" is empty" }

@@ -78,8 +78,8 @@ public struct Snapshot: Sendable {
     public let gap: [Population: GapFigures]
     public let collectors: [CollectorHealth]
     public let requests: [RequestProposal]
-    /// Lookup by id: a binary search when `entities` is sorted by id (as `build` makes it); a dictionary only
-    /// for a snapshot made from unsorted entities. A dictionary of 100,000 ids costs ~7 MB and ~20 ms to build.
+    /// Lookup by id: a binary search when `entities` is sorted by id (as `build` makes it) and every id is ASCII;
+    /// a dictionary otherwise. A dictionary of 100,000 ids costs ~7 MB and ~20 ms to build.
     let index: [String: Int]?
 
     public init(
@@ -101,7 +101,10 @@ public struct Snapshot: Sendable {
         self.gap = gap
         self.collectors = collectors
         self.requests = requests
-        let sorted = sortedByID || zip(entities, entities.dropFirst()).allSatisfy { $0.id < $1.id }
+        // Binary search needs an order `String.<` keeps consistently, which it does for ASCII ids; ids with other
+        // characters (decomposed accents, say) are looked up in a dictionary instead.
+        let ascii = entities.allSatisfy { $0.entity.id.utf8.allSatisfy { $0 < 0x80 } }
+        let sorted = ascii && (sortedByID || zip(entities, entities.dropFirst()).allSatisfy { $0.id < $1.id })
         if sorted {
             self.index = nil
         } else {

@@ -65,6 +65,17 @@ struct EntityStorageTests {
         #expect(a.attribute("users") == "12", "the copy's change stays in the copy")
     }
 
+    @Test("a name of nothing but white space, the zero-width space included, is refused")
+    func blankNames() {
+        var e = cleanServiceAccount()
+        for blank in ["", "  ", "\t\n", "\u{200B}", " \u{200B} ", "\u{3000}"] {
+            e.name = blank
+            #expect(e.validationProblem == "\"name\" is empty", "\(Array(blank.unicodeScalars))")
+        }
+        e.name = " x "
+        #expect(e.validationProblem == nil)
+    }
+
     @Test("the interner shares equal values and stops growing at its limit")
     func interner() {
         let i = Interner<[String]>(limit: 2)
@@ -93,6 +104,17 @@ struct SnapshotLookupTests {
         #expect(s["aws:iam:user/u"] == nil)
         #expect(s["aws:iam:user/u9999"] == nil)
         #expect(s[""] == nil)
+    }
+
+    @Test("ids String can't order consistently (decomposed accents) are still found, through a dictionary")
+    func decomposed() {
+        // "é" written as e + U+0301 beside precomposed "é": `<` is false both ways for some pairs.
+        let ids = ["e\u{301}", "éa", "e\u{301}b", "é", "ea", "aws:z"]
+        let s = Snapshot.build(version: 1, now: now, slices: [.init(source: "t", entities: ids.map { cleanServiceAccount($0) })])
+        #expect(s.index != nil, "non-ASCII ids are looked up in a dictionary")
+        for id in ids { #expect(s[id]?.id == id) }
+        let ascii = Snapshot.build(version: 1, now: now, slices: [.init(source: "t", entities: ["b", "a"].map { cleanServiceAccount($0) })])
+        #expect(ascii.index == nil, "ASCII ids are binary-searched")
     }
 
     @Test("an unsorted snapshot still finds every id")

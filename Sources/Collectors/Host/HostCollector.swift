@@ -25,7 +25,8 @@ public final class HostCollector: Collector {
 
     static func localHostName() -> String {
         var buf = [CChar](repeating: 0, count: 256)
-        return gethostname(&buf, buf.count) == 0 ? String(cString: buf) : "localhost"
+        guard gethostname(&buf, buf.count) == 0 else { return "localhost" }
+        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// MCP config files per client, relative to a home, and the key holding the servers.
