@@ -232,7 +232,7 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
         try c.encode(sources, forKey: .sources)
         if signals != Signals() { try c.encode(signals, forKey: .signals) }
         try c.encodeIfPresent(posture, forKey: .posture)
-        if !attributes.isEmpty { try c.encode(attributes, forKey: .attributes) }
+        if !box.fields.attributes.isEmpty { try c.encode(attributes, forKey: .attributes) }
     }
 }
 

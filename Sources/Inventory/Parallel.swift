@@ -114,3 +114,17 @@ public enum IDOrder {
         return keys.map(\.at)
     }
 }
+
+extension RandomAccessCollection {
+    /// The first index whose element is not `before` the sought value (binary search; the collection must be
+    /// ordered so that `before` holds for a prefix and fails for the rest).
+    public func lowerBound(where before: (Element) -> Bool) -> Index {
+        var lo = startIndex, n = count
+        while n > 0 {
+            let half = n / 2
+            let mid = index(lo, offsetBy: half)
+            if before(self[mid]) { lo = index(after: mid); n -= half + 1 } else { n = half }
+        }
+        return lo
+    }
+}

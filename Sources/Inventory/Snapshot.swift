@@ -125,14 +125,8 @@ public struct Snapshot: Sendable {
     /// Where the entity with this id sits in `entities`.
     public func position(of id: String) -> Int? {
         if let index { return index[id] }
-        var lo = 0, hi = entities.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            let m = entities[mid].entity.id
-            if m == id { return mid }
-            if m < id { lo = mid + 1 } else { hi = mid }
-        }
-        return nil
+        let i = entities.lowerBound { $0.entity.id < id }
+        return i < entities.count && entities[i].entity.id == id ? i : nil
     }
 
     /// The gap summed over every population.

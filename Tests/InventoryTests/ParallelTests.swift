@@ -48,3 +48,19 @@ struct IDOrderTests {
         #expect(order == ids.sorted())
     }
 }
+
+@Suite("Binary search")
+struct LowerBoundTests {
+    @Test("lowerBound finds the first place not before the value, at either end and between duplicates")
+    func lowerBound() {
+        let a = [1, 3, 3, 3, 7, 9]
+        #expect(a.lowerBound { $0 < 0 } == 0)
+        #expect(a.lowerBound { $0 < 1 } == 0)
+        #expect(a.lowerBound { $0 < 3 } == 1)
+        #expect(a.lowerBound { $0 < 4 } == 4)
+        #expect(a.lowerBound { $0 < 9 } == 5)
+        #expect(a.lowerBound { $0 < 10 } == 6)
+        #expect([Int]().lowerBound { $0 < 5 } == 0)
+        #expect(a[2...].lowerBound { $0 < 7 } == 4, "indices of a slice are the base's")
+    }
+}

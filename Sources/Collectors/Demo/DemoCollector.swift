@@ -77,12 +77,8 @@ public final class DemoCollector: Collector {
         if let i = w.index[shadow.id] { w.entities[i] = shadow } else {
             w.index[shadow.id] = w.entities.count
             let entities = w.entities
-            var lo = 0, hi = w.byID.count
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if entities[Int(w.byID[mid])].id < shadow.id { lo = mid + 1 } else { hi = mid }
-            }
-            w.byID.insert(Int32(w.entities.count), at: lo)
+            let at = w.byID.lowerBound { entities[Int($0)].id < shadow.id }
+            w.byID.insert(Int32(w.entities.count), at: at)
             w.entities.append(shadow)
         }
 

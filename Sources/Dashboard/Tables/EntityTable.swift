@@ -36,13 +36,9 @@ struct EntityTable: TableModel {
 
     /// By binary search: the entity's index in the snapshot, then its place in `base` (ascending).
     func row(forID id: String) -> Int? {
-        guard let lo = snapshot.position(of: id) else { return nil }
-        var blo = 0, bhi = base.count
-        while blo < bhi {
-            let mid = (blo + bhi) / 2
-            if base[mid] < lo { blo = mid + 1 } else { bhi = mid }
-        }
-        return blo < base.count && base[blo] == lo ? blo : nil
+        guard let at = snapshot.position(of: id) else { return nil }
+        let row = base.lowerBound { $0 < at }
+        return row < base.count && base[row] == at ? row : nil
     }
 
     var columns: [ColumnSpec] { fields.map(Self.spec) }
