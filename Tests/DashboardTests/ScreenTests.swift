@@ -79,6 +79,33 @@ struct ScreenTests {
         #expect(t.screen[2, 3].style.bg == Theme.builtinDefault[.selection].bg)
     }
 
+    @Test("a filter that leaves out the selected row selects the first row; one that keeps it keeps it")
+    func filterSelection() async throws {
+        let snap = try await demoSnapshot()
+        var checked = 0
+        // Queries that match many service accounts; each is tried with row 30 selected.
+        for query in ["prod", "staging", "dev", "vault", "admin", "write", "none"] {
+            let (app, t) = makeApp(snap)
+            app.press(.character("4"), on: t)
+            for _ in 0..<30 { app.press(.character("j"), on: t) }
+            let selected = app.state.tables[.serviceAccounts]!.selectedID!
+            app.press(.character("/"), on: t)
+            app.type(query, on: t)
+            let ts = app.state.tables[.serviceAccounts]!
+            let rows = app.state.rows[.serviceAccounts]!
+            guard rows.count > 30 else { continue }
+            if ts.selectedID == selected {
+                // Kept: the cursor is on it, wherever it now is.
+                #expect(app.model(.serviceAccounts).id(rows[ts.cursor]) == selected)
+            } else {
+                // Left out: the view starts at the top, not at row 30 of a result where row 30 means nothing.
+                #expect(ts.cursor == 0 && ts.top == 0, "query \(query)")
+                checked += 1
+            }
+        }
+        #expect(checked > 0, "at least one query left the selected row out")
+    }
+
     @Test("/ filters live over the columns, ! negates, Esc clears")
     func filter() async throws {
         let (app, t) = makeApp(try await demoSnapshot())

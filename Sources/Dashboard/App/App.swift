@@ -126,7 +126,9 @@ public final class App {
     func model(_ p: Panel) -> any TableModel { TableModels.model(for: p, state: state) }
 
     /// Refilters and resorts a table, keeping the cursor on the same row id.
-    func recompute(_ p: Panel) {
+    /// `fromTop`: when the selected row is gone from the result (a filter that leaves it out), select the first
+    /// row rather than the one at the old position, which in a new result means nothing.
+    func recompute(_ p: Panel, fromTop: Bool = false) {
         guard var ts = state.tables[p] else { return }
         let m = model(p)
         ts.sortColumn = min(ts.sortColumn, max(0, m.columns.count - 1))
@@ -138,7 +140,7 @@ public final class App {
         } else if let id = ts.selectedID, let target = m.row(forID: id), let pos = rows.firstIndex(of: target) {
             ts.cursor = pos
         } else {
-            ts.cursor = min(ts.cursor, max(0, rows.count - 1))
+            ts.cursor = fromTop ? 0 : min(ts.cursor, max(0, rows.count - 1))
             ts.selectedID = rows.isEmpty ? nil : m.id(rows[ts.cursor])
         }
         state.tables[p] = ts
@@ -284,7 +286,7 @@ public final class App {
         let p = state.panel
         guard p.isTable else { return }
         state.tables[p]?.filter = text
-        recompute(p)
+        recompute(p, fromTop: true)
     }
 
     func handleFilter(_ key: Key) {
