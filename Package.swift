@@ -63,14 +63,17 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
+        .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
-        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory"]),
-        .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory", "TestSupport"]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Collectors", "Inventory"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access", "TestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Collectors", "Inventory", "TestSupport"]),
+        // Helpers every test target shares: spawning and stopping processes, tmux sessions, scratch folders.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Drives the built `trustgap` binary (headless commands; tmux for the dashboard).
-        .testTarget(name: "EndToEndTests", dependencies: ["trustgap", "Inventory", "Access"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["trustgap", "Inventory", "Access", "TestSupport"]),
     ]
 )
 

@@ -43,10 +43,16 @@ public enum ChildProcess {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trustgap-child-\(UUID().uuidString)").path
         let inPath = scratch + ".in", outPath = scratch + ".out", errPath = scratch + ".err"
         defer { for p in [inPath, outPath, errPath] { try? FileManager.default.removeItem(atPath: p) } }
-        var env: Environment = .inherit
-        if !environment.isEmpty {
-            env = .inherit.updating(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
-        }
+        // Every descendant inherits this mark unless it scrubs its environment, so one that left the process group
+        // (setsid, a daemon's double fork) is still found and ended when the run is over.
+        let mark = "trustgap-\(UUID().uuidString)"
+        var childEnv = environment
+        childEnv[Self.markVariable] = mark
+        let env: Environment = .inherit.updating(Dictionary(uniqueKeysWithValues: childEnv.map {
+            (Environment.Key(stringLiteral: $0.key), Optional($0.value))
+        }))
+        let leader = PIDBox()
+        defer { Self.endDescendants(group: leader.value, mark: mark) }
         let config = Configuration(executable: executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
                                    workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: {
             var o = PlatformOptions()
@@ -78,7 +84,9 @@ public enum ChildProcess {
                 group.addTask {
                     let r = try await Subprocess.run(config, input: .fileDescriptor(fdIn, closeAfterSpawningProcess: true),
                                                      output: .fileDescriptor(fdOut, closeAfterSpawningProcess: true),
-                                                     error: .fileDescriptor(fdErr, closeAfterSpawningProcess: true))
+                                                     error: .fileDescriptor(fdErr, closeAfterSpawningProcess: true)) { execution in
+                        leader.set(execution.processIdentifier.value)
+                    }
                     return .status(r.terminationStatus)
                 }
                 group.addTask {
@@ -132,4 +140,31 @@ public enum ChildProcess {
         }
         return Outcome(ending: ending, stdout: out, stderrTail: tail)
     }
+
+    /// The environment variable that marks every process a run started.
+    public static let markVariable = "TRUSTGAP_CHILD_RUN"
+
+    /// Ends whatever a finished run left behind: its process group (a background child that outlived the program),
+    /// then any process still carrying the run's mark (one that called setsid or double-forked out of the group).
+    static func endDescendants(group: pid_t?, mark: String) {
+        if let group, group > 0 { kill(-group, SIGKILL) }
+        let needle = Array("\(markVariable)=\(mark)".utf8)
+        let me = getpid()
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap({ pid_t($0) }) ?? [] where pid != me {
+            // Only our own user's processes can be read here, and only those could have come from us.
+            guard let environ = FileManager.default.contents(atPath: "/proc/\(pid)/environ") else { continue }
+            for entry in environ.split(separator: 0, omittingEmptySubsequences: true) where entry.elementsEqual(needle) {
+                kill(pid, SIGKILL)
+                break
+            }
+        }
+    }
+}
+
+/// The pid of a run's program, written by the task that launched it and read when the run is over.
+final class PIDBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var pid: pid_t?
+    func set(_ p: pid_t) { lock.lock(); pid = p; lock.unlock() }
+    var value: pid_t? { lock.lock(); defer { lock.unlock() }; return pid }
 }

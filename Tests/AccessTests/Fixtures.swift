@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import Access
 @testable import Inventory
 
@@ -13,7 +14,7 @@ let deployer = Subject(id: "aws:iam:user/ci-deployer-prod", name: "ci-deployer-p
 let laptop = Subject(id: "mdm:device/1", name: "MBP-1", population: .device)
 
 func tempStore(readonly: Bool = false) throws -> AccessStore {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-store-\(UUID())")
+    let dir = TestTemporary.directory.appendingPathComponent("tg-store-\(UUID())")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     return try AccessStore(path: dir.appendingPathComponent("trustgap.db").path, readonly: readonly)
 }

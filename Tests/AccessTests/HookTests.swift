@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Access
 @testable import Inventory
@@ -6,7 +7,7 @@ import Testing
 @Suite("Actuator hooks")
 struct HookTests {
     func script(_ body: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-hook-\(UUID()).sh").path
+        let path = TestTemporary.directory.appendingPathComponent("tg-hook-\(UUID()).sh").path
         try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o755)
         return path
@@ -14,7 +15,7 @@ struct HookTests {
 
     @Test("a hook gets the grant as JSON on stdin, by argv; success is recorded and audited")
     func succeeds() async throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tg-hook-out-\(UUID())").path
+        let out = TestTemporary.directory.appendingPathComponent("tg-hook-out-\(UUID())").path
         let hook = try script("cat > \"$2\"; echo \"granted $1\"")
         let config = HookConfig(commands: ["approve": [hook, "--mode approve; rm -rf /", out]], timeoutSeconds: 10)
         let store = try tempStore()
@@ -63,21 +64,25 @@ struct HookTests {
     @Test("a timeout stops the hook's children too")
     func stopsChildren() async throws {
         let marker = "tg-orphan-\(UUID().uuidString.prefix(8))"
-        let hook = try script("sleep 300 & echo started; sleep 301 # \(marker)\nwait")
+        let hook = try script("sh -c 'sleep 300; : \(marker)' & echo started; sh -c 'sleep 301; : \(marker)'\nwait")
         let config = HookConfig(commands: ["expire": [hook, marker]], timeoutSeconds: 0.5)
         let result = await HookRunner.run(config, event: "expire", payload: Data("{}".utf8))
         #expect(!result.succeeded)
-        try await Task.sleep(for: .milliseconds(500))
-        let survivors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) }.filter { pid in
-            let cmd = (try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? ""
-            return cmd.contains("sleep\u{0}300") || cmd.contains("sleep\u{0}301")
-        } ?? []
-        #expect(survivors.isEmpty, "children left running: \(survivors)")
+        #expect(await Processes.waitUntilGone(marker).isEmpty, "children left running")
+    }
+
+    @Test("a hook that forks a daemon with setsid and exits leaves no process behind")
+    func daemonizes() async throws {
+        let m = "tg-hook-left-\(UUID().uuidString.prefix(8))"
+        let hook = try script("setsid sh -c 'sleep 300; : \(m)' </dev/null >/dev/null 2>&1 &\necho minted")
+        let result = await HookRunner.run(HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10), event: "approve", payload: Data("{}".utf8))
+        #expect(result.succeeded)
+        #expect(await Processes.waitUntilGone(m).isEmpty, "the hook's daemon outlived it")
     }
 
     @Test("a deny hook runs with the request on stdin and is audited")
     func denyHook() async throws {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("tg-deny-\(UUID())").path
+        let out = TestTemporary.directory.appendingPathComponent("tg-deny-\(UUID())").path
         let hook = try script("cat > \"$1\"")
         let config = HookConfig(commands: ["deny": [hook, out]])
         let store = try tempStore()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import GRDB
 import Testing
 @testable import Access
@@ -155,7 +156,7 @@ struct LifecycleTests {
 
     @Test("the store's files are group-writable in a group-shared folder")
     func sharedPermissions() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-shared-\(UUID())")
+        let dir = TestTemporary.directory.appendingPathComponent("tg-shared-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o2770])
         chmod(dir.path, 0o2770)
         let store = try AccessStore(path: dir.appendingPathComponent("trustgap.db").path)
@@ -182,7 +183,7 @@ struct StoreErrorTests {
 
     @Test("a file that is not a store is refused, not overwritten")
     func notAStore() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-notdb-\(UUID())").path
+        let path = TestTemporary.directory.appendingPathComponent("tg-notdb-\(UUID())").path
         try "precious notes, not a database\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: AccessError.store("\(path): this is not a trustgap store, or it is damaged")) { try AccessStore(path: path) }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious notes, not a database\n")

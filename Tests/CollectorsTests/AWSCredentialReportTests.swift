@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Collectors
 @testable import Inventory
@@ -14,7 +15,7 @@ struct AWSCredentialReportTests {
     ]
 
     func report(_ lines: [String], name: String = "report.csv") throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-aws-\(UUID())-\(name)").path
+        let path = TestTemporary.directory.appendingPathComponent("tg-aws-\(UUID())-\(name)").path
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Collectors
 @testable import Inventory
@@ -42,7 +43,7 @@ struct ConformanceTests {
 
     @Test("the file collector conforms")
     func file() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-conf-\(UUID())")
+        let dir = TestTemporary.directory.appendingPathComponent("tg-conf-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("e.jsonl").path

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Collectors
 @testable import Inventory
@@ -6,7 +7,7 @@ import Testing
 @Suite("Exec collector")
 struct ExecCollectorTests {
     func script(_ body: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-exec-\(UUID()).sh").path
+        let path = TestTemporary.directory.appendingPathComponent("tg-exec-\(UUID()).sh").path
         try "#!/bin/sh\n\(body)\n".write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o755)
         return path
@@ -23,10 +24,19 @@ struct ExecCollectorTests {
         #expect(r.warnings.last?.hasSuffix("stderr: a; rm -rf /") == true, "the argument arrived whole")
     }
 
+    @Test("a collector that starts a daemon (background or setsid) and exits leaves no process behind")
+    func leavesNothing() async throws {
+        let m = "tg-exec-left-\(UUID().uuidString.prefix(8))"
+        let p = try script("sh -c 'sleep 300; : \(m)' &\nsetsid sh -c 'sleep 300; : \(m)' </dev/null >/dev/null 2>&1 &\necho '\(good)'")
+        let r = try await ExecCollector(command: [p], timeoutSeconds: 10).collect(CollectContext(now: t0, run: 0))
+        #expect(r.entities.count == 1)
+        #expect(await Processes.waitUntilGone(m).isEmpty, "the collector's children outlived it")
+    }
+
     @Test("env and working directory are passed")
     func environment() async throws {
         let p = try script(#"printf '{"id":"x:%s","population":"agent","name":"%s"}\n' "$TG_NAME" "$(basename "$PWD")""#)
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-wd-\(UUID())")
+        let dir = TestTemporary.directory.appendingPathComponent("tg-wd-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let r = try await ExecCollector(command: [p], environment: ["TG_NAME": "hello"], workingDirectory: dir.path, timeoutSeconds: 10)
             .collect(CollectContext(now: t0, run: 0))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Collectors
 @testable import Inventory
@@ -8,7 +9,7 @@ struct FileCollectorTests {
     let dir: URL
 
     init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-file-\(UUID())")
+        dir = TestTemporary.directory.appendingPathComponent("tg-file-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Collectors
 @testable import Inventory
@@ -6,7 +7,7 @@ import Testing
 @Suite("GitHub collector")
 struct GitHubCollectorTests {
     func file(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-gh-\(UUID()).json").path
+        let path = TestTemporary.directory.appendingPathComponent("tg-gh-\(UUID()).json").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

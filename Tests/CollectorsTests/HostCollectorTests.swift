@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Collectors
 @testable import Inventory
 
 /// Builds a small fake host: homes with AI client configs, rc files, authorized_keys, and a passwd file.
 func makeFakeHost() throws -> (root: URL, secrets: [String]) {
-    let root = FileManager.default.temporaryDirectory.appendingPathComponent("tg-host-\(UUID())")
+    let root = TestTemporary.directory.appendingPathComponent("tg-host-\(UUID())")
     let secrets = (1...6).map { "TGSECRET-DO-NOT-SHOW-90\(String(format: "%02d", $0))" }
     func put(_ rel: String, _ text: String) throws {
         let url = root.appendingPathComponent(rel)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Collectors
 @testable import Inventory
@@ -31,7 +32,7 @@ struct KubernetesCollectorTests {
     """
 
     func file(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-k8s-\(UUID()).json").path
+        let path = TestTemporary.directory.appendingPathComponent("tg-k8s-\(UUID()).json").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

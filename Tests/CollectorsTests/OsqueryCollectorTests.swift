@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Collectors
 @testable import Inventory
@@ -20,7 +21,7 @@ struct OsqueryCollectorTests {
     """
 
     func write(_ text: String, name: String = "osqueryd.results.log") throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("tg-osq-\(UUID())-\(name)").path
+        let path = TestTemporary.directory.appendingPathComponent("tg-osq-\(UUID())-\(name)").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
@@ -47,7 +48,7 @@ struct OsqueryCollectorTests {
 
     @Test("a directory of osqueryi --json outputs, one folder per host")
     func directory() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-osqi-\(UUID())")
+        let dir = TestTemporary.directory.appendingPathComponent("tg-osqi-\(UUID())")
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("build-01"), withIntermediateDirectories: true)
         try #"[{"name":"Ubuntu","version":"20.04.6 LTS (Focal Fossa)"}]"#.write(to: dir.appendingPathComponent("build-01/os_version.json"), atomically: true, encoding: .utf8)
         try #"[{"name":"/dev/nvme0n1p3","encrypted":"0","type":""}]"#.write(to: dir.appendingPathComponent("build-01/disk_encryption.json"), atomically: true, encoding: .utf8)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Collectors
 @testable import Config
@@ -130,7 +131,7 @@ struct ConfigTests {
     @Test("locate: the flag, else XDG_CONFIG_HOME when the file exists, else the demo")
     func locate() throws {
         #expect(ConfigLoader.locate(explicit: "/x.yaml", environment: [:]) == "/x.yaml")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-xdg-\(UUID())")
+        let dir = TestTemporary.directory.appendingPathComponent("tg-xdg-\(UUID())")
         #expect(ConfigLoader.locate(explicit: nil, environment: ["XDG_CONFIG_HOME": dir.path]) == nil)
         try FileManager.default.createDirectory(at: dir.appendingPathComponent("trustgap"), withIntermediateDirectories: true)
         try "collectors: [{type: demo}]".write(to: dir.appendingPathComponent("trustgap/config.yaml"), atomically: true, encoding: .utf8)

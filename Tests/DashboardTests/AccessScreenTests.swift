@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Access
 @testable import Dashboard
@@ -9,7 +10,7 @@ import Testing
 struct AccessScreenTests {
     func setUp(readonly: Bool = false, hooks: HookConfig = HookConfig()) async throws -> (App, MemoryTerminal, AccessStore) {
         let snap = try await demoSnapshot()
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-dash-\(UUID())")
+        let dir = TestTemporary.directory.appendingPathComponent("tg-dash-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let store = try AccessStore(path: dir.appendingPathComponent("t.db").path)
         let me = Analyst(user: "alice")

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Access
 @testable import Dashboard
@@ -10,7 +11,7 @@ struct ChangeFeedTests {
     /// test machines are shared (latency belongs to the benchmark, not to an assertion).
     @Test("a decision in one dashboard reaches another through the change feed")
     func seesOthersDecisions() async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-feed-\(UUID())")
+        let dir = TestTemporary.directory.appendingPathComponent("tg-feed-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let path = dir.appendingPathComponent("t.db").path
         let mine = AccessController(store: try AccessStore(path: path), policy: AccessPolicy(), hooks: HookConfig(), analyst: Analyst(user: "alice"))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Access
 @testable import Collectors
 @testable import Dashboard
@@ -18,7 +19,7 @@ func makeApp(_ snapshot: Snapshot, width: Int = 80, height: Int = 24, unicode: B
     let terminal = MemoryTerminal(width: width, height: height, unicode: unicode)
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     let app = App(size: terminal.size, themes: ThemeLibrary(directories: [root.appendingPathComponent("themes").path]),
-                  workingDirectory: FileManager.default.temporaryDirectory.path)
+                  workingDirectory: TestTemporary.directory.path)
     app.configure(theme: .builtinDefault, colorDepth: .indexed256, unicode: unicode, readonly: false, analyst: .init(user: "alice", sshClient: "203.0.113.9"))
     app.tick(now: now)
     app.receive(snapshot)

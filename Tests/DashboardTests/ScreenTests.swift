@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Dashboard
 @testable import Inventory
@@ -208,7 +209,7 @@ struct ScreenTests {
     func export() async throws {
         let (app, t) = makeApp(try await demoSnapshot())
         let file = "tg-export-\(UUID()).csv"
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent(file).path
+        let path = TestTemporary.directory.appendingPathComponent(file).path
         defer { try? FileManager.default.removeItem(atPath: path) }
         app.press(.character("5"), .character("/"), on: t)
         app.type("cursor", on: t)
@@ -224,11 +225,11 @@ struct ScreenTests {
         app.press(.enter, on: t)
         #expect(t.row(22).contains("exists; use :export!"))
         let json = file.replacingOccurrences(of: ".csv", with: ".json")
-        defer { try? FileManager.default.removeItem(atPath: FileManager.default.temporaryDirectory.appendingPathComponent(json).path) }
+        defer { try? FileManager.default.removeItem(atPath: TestTemporary.directory.appendingPathComponent(json).path) }
         app.press(.character(":"), on: t)
         app.type("export \(json)", on: t)
         app.press(.enter, on: t)
-        let data = try Data(contentsOf: FileManager.default.temporaryDirectory.appendingPathComponent(json))
+        let data = try Data(contentsOf: TestTemporary.directory.appendingPathComponent(json))
         let items = try SnapshotDocument.decoder().decode([SnapshotDocument.Item].self, from: data)
         #expect(items.count == app.state.rows[.agents]?.count)
     }

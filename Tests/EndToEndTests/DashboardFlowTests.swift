@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// One test per key flow, through a real pseudo-terminal and real ncurses.

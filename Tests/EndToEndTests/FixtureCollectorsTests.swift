@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every real collector on the published-format fixtures in Tests/Fixtures, through the real binary.
@@ -24,6 +25,7 @@ struct FixtureCollectorsTests {
     @Test("each collector reads its fixture", arguments: ["aws", "k8s", "github", "osquery", "host", "hostile"])
     func reads(name: String) throws {
         let dir = try Binary.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let r = try Binary.run(["collectors", "test", name, "--config", try config(dir)])
         #expect(r.status == 0, "\(name): \(r.stderr)")
         #expect(r.stdout.contains("\(name): ok"), "\(r.stdout)")
@@ -33,6 +35,7 @@ struct FixtureCollectorsTests {
     @Test("a secret planted in any source appears nowhere: snapshot JSON, CSV, table, collector output, logs")
     func secretsNeverShown() throws {
         let dir = try Binary.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let cfg = try config(dir)
         let log = dir.appendingPathComponent("trustgap.log").path
         var seen = ""

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Inventory
 
@@ -40,6 +41,7 @@ struct SnapshotCommandTests {
     @Test("a file collector feeds the snapshot; bad records are reported with file and line")
     func fileCollector() throws {
         let dir = try Binary.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         try """
         {"id":"aws:iam:user/ci-deployer","population":"service_account","name":"ci-deployer","privileges":[{"scope":"*","level":"admin"}]}
         {"id":"broken","population":"spaceship"}
@@ -61,6 +63,7 @@ struct SnapshotCommandTests {
     @Test("a bad config exits 2 naming the file, line and key")
     func badConfig() throws {
         let dir = try Binary.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("config.yaml").path
         try "collectors:\n  - type: file\n    path: x\n    timeout: soon\n".write(toFile: path, atomically: true, encoding: .utf8)
         let r = try Binary.run(["snapshot", "--config", path])
@@ -72,6 +75,7 @@ struct SnapshotCommandTests {
     @Test("when every collector fails it exits 1 and says why")
     func allFailed() throws {
         let dir = try Binary.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("config.yaml").path
         try "collectors:\n  - type: file\n    path: missing.jsonl\n".write(toFile: path, atomically: true, encoding: .utf8)
         let r = try Binary.run(["snapshot", "--config", path])
@@ -92,6 +96,7 @@ struct SnapshotCommandTests {
     @Test("collectors test runs one collector and says exactly why it failed")
     func collectorsTest() throws {
         let dir = try Binary.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
         let script = dir.appendingPathComponent("export.sh").path
         try "#!/bin/sh\necho 'vault sealed' >&2\nexit 2\n".write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)

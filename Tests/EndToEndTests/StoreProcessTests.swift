@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import Access
 @testable import Inventory
 
 /// The store under real processes: races between analysts, and a process killed mid-batch.
 @Suite("Access store across processes (the real binary)", .serialized)
-struct StoreProcessTests {
+final class StoreProcessTests {
     let dir: URL
     let storePath: String
 
@@ -13,6 +14,8 @@ struct StoreProcessTests {
         dir = try Binary.scratchDirectory()
         storePath = dir.appendingPathComponent("trustgap.db").path
     }
+
+    deinit { try? FileManager.default.removeItem(at: dir) }
 
     /// Files `n` pending requests from another analyst, so this OS user may decide them.
     func fileRequests(_ n: Int) throws -> [String] {
