@@ -129,7 +129,7 @@ extension AccessStore {
                 requester: analyst.user, reason: reason, ticket: ticket, ttlSeconds: ttlSeconds, createdAt: now,
                 lapsesAt: now.addingTimeInterval(policy.requestLapseSeconds), state: .pending, approvals: [])
             try Self.insert(db, r)
-            try Self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: ttlSeconds,
+            try self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: ttlSeconds,
                                                  reason: reason, result: "pending", target: r.id, detail: ticket.map { "ticket \($0)" } ?? ""), by: analyst, at: now)
             return r
         }
@@ -164,7 +164,7 @@ extension AccessStore {
                     createdAt: p.createdAt, lapsesAt: max(p.createdAt, now).addingTimeInterval(policy.requestLapseSeconds),
                     state: .pending, approvals: [], sourceKey: p.key)
                 try Self.insert(db, r)
-                try Self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
+                try self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
                                                      reason: r.reason, result: "pending", target: r.id,
                                                      detail: "filed from a collector for \(p.requester)"), by: analyst, at: now)
                 added += 1
@@ -188,7 +188,7 @@ extension AccessStore {
             let needed = policy.approvalsNeeded(r.population, scope: r.scope)
             let have = r.approvals.count + 1
             if have < needed {
-                try Self.appendAudit(db, AuditFields(action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
+                try self.appendAudit(db, AuditFields(action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
                                                      result: "approval \(have) of \(needed)", target: id), by: analyst, at: now)
                 return .recorded(approvalsLeft: needed - have)
             }
@@ -204,7 +204,7 @@ extension AccessStore {
                 expiresAt: now.addingTimeInterval(ttl), state: .active, actuation: hooks.actuation(for: "approve"),
                 actuationAttempts: 0, actuationEvent: hooks.configured.contains("approve") ? "approve" : nil)
             try Self.insert(db, g)
-            try Self.appendAudit(db, AuditFields(action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
+            try self.appendAudit(db, AuditFields(action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
                                                  result: "granted until \(Self.when(g.expiresAt))", target: "\(id) -> \(grantID)"), by: analyst, at: now)
             return .granted(g)
         }
@@ -247,7 +247,7 @@ extension AccessStore {
                            arguments: [state.rawValue, analyst.user, now.timeIntervalSince1970, reason, id])
             guard db.changesCount == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
             let action = state == .denied ? "deny" : "cancel"
-            try Self.appendAudit(db, AuditFields(action: action, subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
+            try self.appendAudit(db, AuditFields(action: action, subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
                                                  reason: reason, result: state.rawValue, target: id), by: analyst, at: now)
             return try Self.loadRequest(db, id)!
         }
@@ -270,7 +270,7 @@ extension AccessStore {
                 state: .active, actuation: hooks.actuation(for: "approve"), actuationAttempts: 0,
                 actuationEvent: hooks.configured.contains("approve") ? "approve" : nil)
             try Self.insert(db, g)
-            try Self.appendAudit(db, AuditFields(action: "grant", subject: g.subject, scope: scope, ttlSeconds: ttlSeconds, reason: reason,
+            try self.appendAudit(db, AuditFields(action: "grant", subject: g.subject, scope: scope, ttlSeconds: ttlSeconds, reason: reason,
                                                  result: "granted until \(Self.when(g.expiresAt))", target: g.id), by: analyst, at: now)
             return g
         }
@@ -298,7 +298,7 @@ extension AccessStore {
                 WHERE id = ? AND state = 'active'
                 """, arguments: [newExpiry.timeIntervalSince1970, actuation.rawValue, actuation.rawValue, id])
             guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
-            try Self.appendAudit(db, AuditFields(action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttlSeconds, reason: reason,
+            try self.appendAudit(db, AuditFields(action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttlSeconds, reason: reason,
                                                  result: "active until \(Self.when(newExpiry))", target: id,
                                                  detail: "was until \(Self.when(g.expiresAt))"), by: analyst, at: now)
             return try Self.loadGrant(db, id)!
@@ -319,7 +319,7 @@ extension AccessStore {
                 """, arguments: [analyst.user, now.timeIntervalSince1970, reason, actuation.rawValue,
                                  actuation == .pending ? "revoke" : nil, id])
             guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
-            try Self.appendAudit(db, AuditFields(action: "revoke", subject: g.subject, scope: g.scope, ttlSeconds: nil, reason: reason,
+            try self.appendAudit(db, AuditFields(action: "revoke", subject: g.subject, scope: g.scope, ttlSeconds: nil, reason: reason,
                                                  result: "revoked", target: id,
                                                  detail: "\(DurationText.format(g.remaining(at: now))) were left"), by: analyst, at: now)
             return try Self.loadGrant(db, id)!
@@ -351,7 +351,7 @@ extension AccessStore {
                         actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
                     """, arguments: [analyst.user, g.expiresAt.timeIntervalSince1970, actuation.rawValue, actuation == .pending ? "expire" : nil, id])
                 guard db.changesCount == 1 else { continue }
-                try Self.appendAudit(db, AuditFields(action: "expire", subject: g.subject, scope: g.scope, ttlSeconds: nil,
+                try self.appendAudit(db, AuditFields(action: "expire", subject: g.subject, scope: g.scope, ttlSeconds: nil,
                                                      reason: "time is up", result: "expired", target: id), by: analyst, at: now)
                 result.expired.append(id)
             }
@@ -360,7 +360,7 @@ extension AccessStore {
                 try db.execute(sql: "UPDATE requests SET state = 'lapsed', decided_at = ? WHERE id = ? AND state = 'pending'",
                                arguments: [r.lapsesAt.timeIntervalSince1970, id])
                 guard db.changesCount == 1 else { continue }
-                try Self.appendAudit(db, AuditFields(action: "lapse", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
+                try self.appendAudit(db, AuditFields(action: "lapse", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
                                                      reason: "nobody decided in time", result: "lapsed", target: id), by: analyst, at: now)
                 result.lapsed.append(id)
             }
@@ -392,7 +392,7 @@ extension AccessStore {
     /// Records the deny hook's result in the audit log.
     public func recordRequestActuation(_ r: AccessRequest, succeeded: Bool, detail: String, by analyst: Analyst, now: Date) throws(AccessError) {
         _ = try write { db in
-            try Self.appendAudit(db, AuditFields(action: "actuate", subject: r.subject, scope: r.scope, ttlSeconds: nil,
+            try self.appendAudit(db, AuditFields(action: "actuate", subject: r.subject, scope: r.scope, ttlSeconds: nil,
                                                  reason: "deny hook", result: succeeded ? "ok" : "failed", target: r.id, detail: detail), by: analyst, at: now)
         }
     }
@@ -409,7 +409,7 @@ extension AccessStore {
                     actuation_event = CASE WHEN ? THEN NULL ELSE actuation_event END WHERE id = ?
                 """, arguments: [succeeded ? ActuationState.ok.rawValue : ActuationState.failed.rawValue, detail, attempts,
                                  succeeded ? nil : now.addingTimeInterval(backoff).timeIntervalSince1970, succeeded, grantID])
-            try Self.appendAudit(db, AuditFields(action: "actuate", subject: g.subject, scope: g.scope, ttlSeconds: nil,
+            try self.appendAudit(db, AuditFields(action: "actuate", subject: g.subject, scope: g.scope, ttlSeconds: nil,
                                                  reason: "\(event) hook, attempt \(attempts)", result: succeeded ? "ok" : "failed",
                                                  target: grantID, detail: detail), by: analyst, at: now)
         }

@@ -11,14 +11,29 @@ public final class AccessStore: Sendable {
     public let path: String
     public let readonly: Bool
     let pool: DatabasePool
+    /// The key that authenticates the audit chain (`<store>.key`); nil only when a read-only opener can't read it.
+    let key: AuditKey?
+    /// Where each new chain head is written outside the store (`<store>.anchor`).
+    public let anchor: AuditAnchor
+    /// This store's random identity, recorded with every anchored head: a replaced store has another.
+    public let storeID: String
+    /// The first entry authenticated with the key; earlier ones (written before keyed chains) are SHA-256 linked.
+    let keyedFrom: Int64
 
-    /// Opens (creating if needed, unless read-only) the store at `path`.
-    public init(path: String, readonly: Bool = false) throws(AccessError) {
+    /// Opens (creating if needed, unless read-only) the store at `path`, with its audit key and anchor beside it.
+    public init(path: String, readonly: Bool = false, syslogAnchor: Bool = false) throws(AccessError) {
         self.path = path
         self.readonly = readonly
+        let keyPath = path + ".key"
+        anchor = AuditAnchor(path: path + ".anchor", syslog: syslogAnchor)
         let fm = FileManager.default
         if !fm.fileExists(atPath: path) {
             if readonly { throw .store("\(path): no store here yet, and read-only mode won't create one") }
+            // A store that disappeared must not be silently replaced by an empty one.
+            if let head = try? anchor.latest(), head.seq > 0 {
+                throw .store("\(path): the store is missing, but its audit anchor \(anchor.path) records \(head.seq) entries: "
+                    + "restore the store from backup (or, to start afresh on purpose, move the anchor and key away)")
+            }
             try Self.create(path)
         }
         var config = Configuration()
@@ -35,6 +50,24 @@ public final class AccessStore: Sendable {
             if !readonly, try !pool.read({ try Self.migrator.hasCompletedMigrations($0) }) { try Self.migrator.migrate(pool) }
         } catch {
             throw Self.map(error, path: path)
+        }
+        let pool = pool
+        let meta: (String, Int64, Int64)? = try? pool.read { db in
+            guard try db.tableExists("meta") else { return nil }
+            let id = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'store_id'") ?? ""
+            let from = Int64(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'keyed_from'") ?? "1") ?? 1
+            let head = try Int64.fetchOne(db, sql: "SELECT seq FROM audit_head WHERE id = 1") ?? 0
+            return (id, from, head)
+        }
+        guard let meta else { throw .store("\(path): this store was written by an older trustgap; open it once without read-only mode to upgrade it") }
+        storeID = meta.0
+        keyedFrom = meta.1
+        if fm.fileExists(atPath: keyPath) || readonly {
+            key = readonly ? try? AuditKey.load(keyPath) : try AuditKey.load(keyPath)
+        } else if meta.2 < meta.1 {
+            key = try AuditKey.create(keyPath)  // a new store, or one upgraded just now: nothing was keyed yet
+        } else {
+            key = try AuditKey.load(keyPath)  // names the missing key
         }
     }
 
@@ -91,6 +124,13 @@ public final class AccessStore: Sendable {
                 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        // Keyed chains: entries from `keyed_from` on carry an HMAC; the store gets an identity for its anchor.
+        m.registerMigration("v2-keyed-audit") { db in
+            let head = try Int64.fetchOne(db, sql: "SELECT seq FROM audit_head WHERE id = 1") ?? 0
+            try db.execute(sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('store_id', ?), ('keyed_from', ?)",
+                           arguments: [Self.newID("st"), String(head + 1)])
+        }
         return m
     }
 
@@ -120,18 +160,28 @@ public final class AccessStore: Sendable {
     /// One immediate transaction: the writer lock is taken at the start, so a compare-and-set sees the latest state.
     func write<T>(_ body: @escaping (Database) throws -> T) throws(AccessError) -> T {
         guard !readonly else { throw .readonly }
+        guard key != nil else { throw .store("\(path).key: can't read the audit key; nothing was changed") }
+        let (result, head): (T, AuditAnchor.Head?)
         do {
-            return try pool.writeWithoutTransaction { db in
+            (result, head) = try pool.writeWithoutTransaction { [storeID] db in
                 var result: T?
+                var head: AuditAnchor.Head?
                 try db.inTransaction(.immediate) {
+                    let before = try Int64.fetchOne(db, sql: "SELECT seq FROM audit_head WHERE id = 1") ?? 0
                     result = try body(db)
+                    if let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1"), (row["seq"] as Int64) > before {
+                        head = AuditAnchor.Head(store: storeID, seq: row["seq"], mac: row["hash"])
+                    }
                     return .commit
                 }
-                return result!
+                return (result!, head)
             }
         } catch {
             throw Self.map(error, path: path)
         }
+        // Committed: the decision stands even if the anchor can't be written (verify then names the gap).
+        if let head { try anchor.append(head) }
+        return result
     }
 
     func read<T>(_ body: @escaping (Database) throws -> T) throws(AccessError) -> T {
@@ -157,7 +207,7 @@ public final class AccessStore: Sendable {
     }
 
     @discardableResult
-    static func appendAudit(_ db: Database, _ f: AuditFields, by analyst: Analyst, at now: Date) throws -> AuditEntry {
+    func appendAudit(_ db: Database, _ f: AuditFields, by analyst: Analyst, at now: Date) throws -> AuditEntry {
         let head = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1")!
         let prevSeq: Int64 = head["seq"]
         let prevHash: String = head["hash"]
@@ -166,7 +216,7 @@ public final class AccessStore: Sendable {
             analyst: analyst.user, sshClient: analyst.sshClient, action: f.action, subject: f.subject, scope: f.scope,
             ttlSeconds: f.ttlSeconds, reason: f.reason, result: f.result, target: f.target, detail: f.detail,
             prevHash: prevHash, hash: "")
-        e.hash = AuditEntry.chainHash(prev: prevHash, canonical: e.canonical)
+        e.hash = e.seq >= keyedFrom ? key!.mac(prev: prevHash, entry: e) : AuditEntry.chainHash(prev: prevHash, canonical: e.canonical)
         try db.execute(sql: """
             INSERT INTO audit (seq, at_ms, analyst, ssh_client, action, subject, scope, ttl_seconds, reason, result, target, detail, prev_hash, hash)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -194,12 +244,18 @@ public final class AccessStore: Sendable {
         }
     }
 
-    /// Checks every entry's hash and link, the sequence, and the head: finds edits, deletions and reorderings.
+    /// Checks the whole audit trail: every entry's MAC (HMAC-SHA256 with the store's key) and link, the sequence and
+    /// the head; the anchor outside the store (a truncated, rolled-back or replaced store no longer matches it); and
+    /// that every request, approval and grant in the store has the entries that explain its state.
     public func verifyAudit() throws(AccessError) -> AuditVerification {
-        try read { db in
+        guard let key else { return AuditVerification(entries: 0, problem: "can't read the audit key \(path).key, so the chain can't be checked") }
+        let anchored: AuditAnchor.Head?
+        do { anchored = try anchor.latest() } catch { return AuditVerification(entries: 0, problem: error.description) }
+        return try read { [keyedFrom, storeID] db in
             var prev = AuditEntry.genesis
             var expected: Int64 = 1
             var count = 0
+            var explained = AuditExplanations()
             let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit ORDER BY rowid")
             while let row = try rows.next() {
                 let e = Self.auditEntry(row)
@@ -209,9 +265,11 @@ public final class AccessStore: Sendable {
                         ? "entry \(expected) is missing (found \(e.seq) next)" : "entry \(e.seq) is out of order (expected \(expected))")
                 }
                 if e.prevHash != prev { return AuditVerification(entries: count, problem: "entry \(e.seq) does not link to entry \(e.seq - 1): the log was reordered or an entry removed") }
-                if AuditEntry.chainHash(prev: prev, canonical: e.canonical) != e.hash {
-                    return AuditVerification(entries: count, problem: "entry \(e.seq) was altered: its hash does not match its contents")
+                let mac = e.seq >= keyedFrom ? key.mac(prev: prev, entry: e) : AuditEntry.chainHash(prev: prev, canonical: e.canonical)
+                if mac != e.hash {
+                    return AuditVerification(entries: count, problem: "entry \(e.seq) was altered or forged: its MAC does not match its contents and the store's key")
                 }
+                explained.add(e)
                 prev = e.hash
                 expected += 1
             }
@@ -222,6 +280,21 @@ public final class AccessStore: Sendable {
                 return AuditVerification(entries: count, problem: headSeq > expected - 1
                     ? "entries \(expected) to \(headSeq) are missing from the end of the log" : "the log's head does not match its last entry \(expected - 1)")
             }
+            if let anchored {
+                if anchored.store != storeID {
+                    return AuditVerification(entries: count, problem: "the store was replaced: its anchor records store \(anchored.store) with \(anchored.seq) entries, this is store \(storeID)")
+                }
+                if anchored.seq > headSeq {
+                    return AuditVerification(entries: count, problem: "the log was truncated or rolled back: the anchor records \(anchored.seq) entries, the store has \(headSeq)")
+                }
+                let at = try String.fetchOne(db, sql: "SELECT hash FROM audit WHERE seq = ?", arguments: [anchored.seq])
+                if at != anchored.mac {
+                    return AuditVerification(entries: count, problem: "entry \(anchored.seq) is not the one anchored: the log was rewritten or rolled back to another copy")
+                }
+            } else if headSeq > 0 {
+                return AuditVerification(entries: count, problem: "the audit anchor \(self.anchor.path) is missing, so truncation or rollback can't be ruled out")
+            }
+            if let problem = try explained.unexplained(db) { return AuditVerification(entries: count, problem: problem) }
             return AuditVerification(entries: count, problem: nil)
         }
     }
