@@ -42,6 +42,11 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // `trustgap serve`: the one writer of a shared store, its socket protocol, and the client everything else uses.
+        .target(name: "AccessService", dependencies: [
+            "Access", "Inventory", "Collectors",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .target(name: "Terminal", dependencies: ["CNCurses"]),
         .target(name: "Dashboard", dependencies: [
             "Inventory", "Access", "Terminal",
@@ -53,7 +58,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "trustgap", dependencies: [
-            "Inventory", "Collectors", "Access", "Terminal", "Dashboard", "Config",
+            "Inventory", "Collectors", "Access", "AccessService", "Terminal", "Dashboard", "Config",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -21,12 +21,18 @@ public final class AccessStore: Sendable {
     let keyedFrom: Int64
 
     /// Opens (creating if needed, unless read-only) the store at `path`, with its audit key and anchor beside it.
-    public init(path: String, readonly: Bool = false, syslogAnchor: Bool = false) throws(AccessError) {
+    /// `service` is true only for the access service: any other opener refuses a store the service has claimed.
+    public init(path: String, readonly: Bool = false, syslogAnchor: Bool = false, service: Bool = false) throws(AccessError) {
         self.path = path
         self.readonly = readonly
         let keyPath = path + ".key"
         anchor = AuditAnchor(path: path + ".anchor", syslog: syslogAnchor)
         let fm = FileManager.default
+        var st = stat()
+        if stat(path, &st) != 0, errno == EACCES {
+            throw .store("\(path): permission denied (a folder on the way can't be searched by this user). If the access service keeps this store, "
+                + "connect through its socket instead (`service: {socket: …}` in your config, or --service SOCKET)")
+        }
         if !fm.fileExists(atPath: path) {
             if readonly { throw .store("\(path): no store here yet, and read-only mode won't create one") }
             // A store that disappeared must not be silently replaced by an empty one.
@@ -52,14 +58,18 @@ public final class AccessStore: Sendable {
             throw Self.map(error, path: path)
         }
         let pool = pool
-        let meta: (String, Int64, Int64)? = try? pool.read { db in
+        let meta: (String, Int64, Int64, String?)? = try? pool.read { db in
             guard try db.tableExists("meta") else { return nil }
             let id = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'store_id'") ?? ""
             let from = Int64(try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'keyed_from'") ?? "1") ?? 1
             let head = try Int64.fetchOne(db, sql: "SELECT seq FROM audit_head WHERE id = 1") ?? 0
-            return (id, from, head)
+            return (id, from, head, try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'writer'"))
         }
         guard let meta else { throw .store("\(path): this store was written by an older trustgap; open it once without read-only mode to upgrade it") }
+        if meta.3 == "service", !service {
+            throw .store("\(path) is the access service's store: only `trustgap serve` writes it. Connect through the service "
+                + "instead (`service: {socket: /run/trustgap/trustgap.sock}` in your config, or --service SOCKET)")
+        }
         storeID = meta.0
         keyedFrom = meta.1
         if fm.fileExists(atPath: keyPath) || readonly {
@@ -134,6 +144,17 @@ public final class AccessStore: Sendable {
         return m
     }
 
+    /// Marks the store as the access service's (other openers then refuse it) and makes it and its key, anchor,
+    /// WAL and shared-memory files readable by the service's user alone.
+    public func claimForService() throws(AccessError) {
+        _ = try write { db in
+            try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('writer', 'service') ON CONFLICT(key) DO UPDATE SET value = 'service'")
+        }
+        for p in [path, path + "-wal", path + "-shm", path + ".key", anchor.path] where FileManager.default.fileExists(atPath: p) {
+            guard chmod(p, 0o600) == 0 else { throw .store("\(p): can't make it private to the service: \(String(cString: strerror(errno)))") }
+        }
+    }
+
     static func map(_ error: any Error, path: String) -> AccessError {
         if let e = error as? AccessError { return e }
         if let db = error as? DatabaseError {
@@ -145,7 +166,8 @@ public final class AccessStore: Sendable {
             case .SQLITE_READONLY:
                 return .store("\(path): the store is read-only for this user (check the group and permissions: docs/access.md); nothing was changed")
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
-                return .store("\(path): can't open the store (\(db.message ?? "permission denied")); check the path and permissions")
+                return .store("\(path): can't open the store (\(db.message ?? "permission denied")); check the path and permissions. "
+                    + "If the access service keeps this store, connect through its socket instead (`service: {socket: …}` in your config, or --service SOCKET)")
             case .SQLITE_CORRUPT, .SQLITE_NOTADB:
                 return .store("\(path): this is not a trustgap store, or it is damaged")
             default:

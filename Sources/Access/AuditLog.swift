@@ -56,4 +56,9 @@ public struct AuditVerification: Sendable, Equatable {
     /// The first bad entry and why, or nil when the chain holds.
     public var problem: String?
     public var ok: Bool { problem == nil }
+
+    public init(entries: Int, problem: String?) {
+        self.entries = entries
+        self.problem = problem
+    }
 }

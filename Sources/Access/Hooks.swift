@@ -58,12 +58,14 @@ public enum HookRunner {
         }
     }
 
-    /// Runs every owed actuation (pending, or failed and due a retry) and records each result.
+    /// Runs every owed actuation (pending, or failed and due a retry), or only those of the grants in `only`, and
+    /// records each result.
     @discardableResult
-    public static func settle(_ store: AccessStore, config: HookConfig, by analyst: Analyst, now: Date) async -> [(Grant, HookResult)] {
+    public static func settle(_ store: AccessStore, config: HookConfig, by analyst: Analyst, now: Date,
+                              only: Set<String>? = nil) async -> [(Grant, HookResult)] {
         guard let owed = try? store.owedActuations(now: now) else { return [] }
         var done: [(Grant, HookResult)] = []
-        for g in owed {
+        for g in owed where only?.contains(g.id) ?? true {
             guard let event = g.actuationEvent else { continue }
             // Claim it first, so another dashboard or a cron sweep doesn't run the same hook at the same time.
             guard (try? store.claimActuation(g.id, until: now.addingTimeInterval(config.timeoutSeconds + 60), now: now)) == true else { continue }

@@ -17,6 +17,9 @@ public struct TrustgapConfig: Sendable {
     public var refreshSeconds: Double?
     public var policy = AccessPolicy()
     public var hooks = HookConfig()
+    /// The access service: where `trustgap serve` listens, and where clients connect. With none, access works in
+    /// one process on a personal store.
+    public var service: ServiceConfig?
 
     public init(file: String? = nil, collectors: [CollectorConfig], thresholds: RuleThresholds = RuleThresholds(),
                 theme: String? = nil, store: String? = nil, readonly: Bool = false, refreshSeconds: Double? = nil) {
@@ -32,6 +35,19 @@ public struct TrustgapConfig: Sendable {
     /// The built-in demo: no config file at all.
     public static func demo(size: Int = DemoCollector.defaultSize, seed: UInt64 = 42) -> TrustgapConfig {
         TrustgapConfig(collectors: [CollectorConfig(type: "demo", name: "demo", intervalSeconds: 5, timeoutSeconds: 60, options: .demo(size: size, seed: seed))])
+    }
+}
+
+/// `service:` in the config.
+public struct ServiceConfig: Sendable, Equatable {
+    /// The Unix socket, e.g. /run/trustgap/trustgap.sock.
+    public var socket: String
+    /// The group whose members may connect (the socket is 0660).
+    public var group: String?
+
+    public init(socket: String, group: String? = nil) {
+        self.socket = socket
+        self.group = group
     }
 }
 
@@ -138,7 +154,7 @@ public enum ConfigLoader {
         let top = YAMLValue(node: root, path: "", file: file)
         var config = TrustgapConfig(file: file, collectors: [])
         var sawCollectors = false
-        for (key, value) in try top.mapping(allowed: ["collectors", "rules", "theme", "store", "readonly", "refresh", "policy", "hooks"]) {
+        for (key, value) in try top.mapping(allowed: ["collectors", "rules", "theme", "store", "readonly", "refresh", "policy", "hooks", "service"]) {
             switch key {
             case "collectors":
                 sawCollectors = true
@@ -159,10 +175,24 @@ public enum ConfigLoader {
             case "refresh": config.refreshSeconds = try duration(value)
             case "policy": config.policy = try policy(value)
             case "hooks": config.hooks = try hooks(value, baseDir: baseDir)
+            case "service":
+                var socket: String?, group: String?
+                for (k, v) in try value.mapping(allowed: ["socket", "group"]) {
+                    if k == "socket" {
+                        let text = try v.string()
+                        guard !text.isEmpty else { throw v.error("the socket path is empty") }
+                        socket = resolve(text, baseDir: baseDir)
+                    } else {
+                        group = try v.string()
+                    }
+                }
+                guard let socket else { throw value.error("service needs a socket, for example: service: {socket: /run/trustgap/trustgap.sock}") }
+                config.service = ServiceConfig(socket: socket, group: group)
             default: break
             }
         }
-        if !sawCollectors || config.collectors.isEmpty {
+        // A client's config may name only the service: the inventory is the service's.
+        if (!sawCollectors || config.collectors.isEmpty), config.service == nil {
             throw ConfigError(file: file, line: root.mark?.line, key: "collectors",
                               message: "at least one collector is needed, for example:\n  collectors:\n    - type: file\n      name: exports\n      path: ./entities.jsonl")
         }

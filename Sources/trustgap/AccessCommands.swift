@@ -1,4 +1,5 @@
 import Access
+import AccessService
 import ArgumentParser
 import Collectors
 import Config
@@ -7,21 +8,45 @@ import Foundation
 import Inventory
 import Terminal
 
-/// Options of every access command: the inventory (for subjects), the store, read-only mode.
+/// Options of every access command: the inventory (for subjects), the store or the service, read-only mode.
 struct AccessOptions: ParsableArguments {
     @OptionGroup var source: SourceOptions
 
-    @Option(name: .long, help: ArgumentHelp("The store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/trustgap.db).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("The personal store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/trustgap.db).", valueName: "path"))
     var store: String?
+
+    @Option(name: .long, help: ArgumentHelp("The access service's socket (default: the config's `service.socket`); with one, every action goes through the service.", valueName: "path"))
+    var service: String?
 
     @Flag(name: .long, help: "Refuse every change (also `readonly: true` in the config).")
     var readonly = false
 
+    /// Where actions go: the access service (who you are comes from the kernel; its policy, hooks and inventory
+    /// decide), or, with none configured, the same engine in this process on your personal store.
+    enum Backend {
+        case service(AccessClient)
+        case embedded(AccessEngine, Analyst)
+    }
+
     struct Context {
         let config: TrustgapConfig
-        let store: AccessStore
-        let analyst: Analyst
+        let backend: Backend
         let readonly: Bool
+
+        func call(_ request: WireRequest) async throws -> WireResult {
+            if readonly, AccessEngine.changingOperations.contains(request.op) { throw CLIError.access(AccessError.readonly) }
+            let outcome: Result<WireResult, WireError>
+            switch backend {
+            case .service(let client):
+                do { outcome = .success(try client.call(request)) } catch { outcome = .failure(error) }
+            case .embedded(let engine, let analyst):
+                outcome = await engine.perform(request, by: analyst)
+            }
+            switch outcome {
+            case .success(let r): return r
+            case .failure(let e): throw CLIError.code(e.exit, e.message)
+            }
+        }
     }
 
     static func defaultStorePath() -> String { "\(SourceOptions.stateDirectory())/trustgap.db" }
@@ -35,7 +60,7 @@ struct AccessOptions: ParsableArguments {
         }
     }
 
-    /// Runs a command that only reads the store (opened read-only, never created).
+    /// Runs a command that only reads (a personal store is opened read-only, never created).
     func read(_ body: (Context) async throws -> Void) async throws {
         try await withDocumentedExit {
             let ctx = try open(reading: true)
@@ -43,18 +68,42 @@ struct AccessOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store; `reading` commands open it read-only and never create it.
+    /// Connects to the service, or opens the personal store; `reading` commands open it read-only and never create it.
     func open(reading: Bool = false) throws -> Context {
         source.bootstrapLogging()
         let config = try source.loadConfig()
         let ro = readonly || config.readonly
+        if let socket = service ?? config.service?.socket {
+            if store != nil { throw CLIError.badInput("--store and the access service don't mix: the service keeps the store (drop --store, or --service)") }
+            do {
+                return Context(config: config, backend: .service(try AccessClient(socketPath: socket, sshClient: Analyst.current().sshClient)), readonly: ro)
+            } catch {
+                throw CLIError.code(error.exit, error.message)
+            }
+        }
         let path = store ?? config.store ?? Self.defaultStorePath()
         do {
             let s = try AccessStore(path: path, readonly: ro || reading)
-            return Context(config: config, store: s, analyst: Analyst.current(), readonly: ro)
+            let engine = AccessEngine(store: s, policy: config.policy, hooks: config.hooks, subjects: ConfigSubjects(config: config), readonly: ro)
+            return Context(config: config, backend: .embedded(engine, Analyst.current()), readonly: ro)
         } catch {
             throw CLIError.access(error)
         }
+    }
+}
+
+/// Subjects for a personal store: the config's collectors (or the demo), collected once when first needed.
+final class ConfigSubjects: SubjectDirectory, @unchecked Sendable {
+    let config: TrustgapConfig
+    private var snapshot: Snapshot?
+
+    init(config: TrustgapConfig) { self.config = config }
+
+    func lookup(_ id: String) async -> SubjectLookup {
+        if snapshot == nil { snapshot = try? await SnapshotCommand.collectOnce(config) }
+        guard let snapshot else { return .missing(suggestions: []) }
+        if let e = snapshot[id]?.entity { return .found(Subject(id: e.id, name: e.name, population: e.population)) }
+        return .missing(suggestions: Array(snapshot.entities.lazy.map(\.id).filter { $0.contains(id) }.prefix(3)))
     }
 }
 
@@ -62,6 +111,7 @@ extension CLIError {
     static func access(_ e: any Error) -> CLIError {
         if let c = e as? CLIError { return c }
         if let a = e as? AccessError { return .code(a.exitCode, a.description) }
+        if let w = e as? WireError { return .code(w.exit, w.message) }
         return .failed("\(e)")
     }
 }
@@ -79,25 +129,15 @@ func printJSON(_ value: some Encodable) throws {
 
 func say(_ text: String) { FileHandle.standardOutput.write(Data((SafeText.sanitize(text) + "\n").utf8)) }
 
-/// Looks a subject up in the inventory (the config's collectors, or the demo).
-func findSubject(_ id: String, config: TrustgapConfig) async throws -> Subject {
-    let snapshot = try await SnapshotCommand.collectOnce(config)
-    guard let e = snapshot[id]?.entity else {
-        let near = snapshot.entities.lazy.map(\.id).filter { $0.contains(id) }.prefix(3)
-        throw CLIError.code(5, "no entity \(id) in the inventory" + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
-    }
-    return Subject(id: e.id, name: e.name, population: e.population)
-}
-
 func parseDuration(_ text: String, flag: String) throws -> Double {
     do { return try DurationText.seconds(text) } catch { throw CLIError.badInput("\(flag): \(error.description)") }
 }
 
-/// Runs the hooks a decision owes, now, and reports what they did.
-func settleHooks(_ ctx: AccessOptions.Context) async {
-    for (g, r) in await HookRunner.settle(ctx.store, config: ctx.config.hooks, by: ctx.analyst, now: Date()) {
-        let msg = "hook \(g.actuationEvent ?? "") for \(g.id): \(r.succeeded ? "ok" : "FAILED") (\(r.detail))"
-        if r.succeeded { say(msg) } else { FileHandle.standardError.write(Data(("trustgap: " + SafeText.sanitize(msg) + "; the sweeper will retry\n").utf8)) }
+/// Reports the hooks a decision ran.
+func report(_ hooks: [WireHook]?) {
+    for h in hooks ?? [] {
+        let msg = "hook \(h.event) for \(h.target): \(h.succeeded ? "ok" : "FAILED") (\(h.detail))"
+        if h.succeeded || h.event == "deny" { say(msg) } else { FileHandle.standardError.write(Data(("trustgap: " + SafeText.sanitize(msg) + "; the sweeper will retry\n").utf8)) }
     }
 }
 
@@ -112,16 +152,11 @@ struct RequestCommand: AsyncParsableCommand {
     @Option(help: "Output: table or json.") var format: OutputFormat = .table
 
     func run() async throws {
-        try await reporting {
-            let ctx = try options.open()
-            if ctx.readonly { throw CLIError.access(AccessError.readonly) }
+        try await options.change { ctx in
             let seconds = try parseDuration(ttl, flag: "--ttl")
-            let s = try await findSubject(subject, config: ctx.config)
-            do {
-                let r = try ctx.store.file(subject: s, scope: scope, ttlSeconds: seconds, reason: reason, ticket: ticket,
-                                           by: ctx.analyst, policy: ctx.config.policy, now: Date())
-                if format == .json { try printJSON(r) } else { say("\(r.id) pending: \(s.name) \(r.scope) for \(DurationText.format(seconds))") }
-            } catch { throw CLIError.access(error) }
+            let r = try await ctx.call(WireRequest(op: "request", subject: subject, scope: scope, ttlSeconds: seconds, reason: reason, ticket: ticket))
+            guard let req = r.request else { throw CLIError.failed("the service sent no request back") }
+            if format == .json { try printJSON(req) } else { say("\(req.id) pending: \(req.subjectName) \(req.scope) for \(DurationText.format(seconds))") }
         }
     }
 }
@@ -146,7 +181,8 @@ struct GrantsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await options.read { ctx in
-                let requests = try ctx.store.requests(), grants = try ctx.store.grants()
+                let all = try await ctx.call(WireRequest(op: "list"))
+                let requests = all.requests ?? [], grants = all.grants ?? []
                 let r: [AccessRequest], g: [Grant]
                 switch state {
                 case nil:
@@ -192,13 +228,12 @@ struct GrantsCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.change { ctx in
                 let seconds = try ttl.map { try parseDuration($0, flag: "--ttl") }
-                let outcome = try ctx.store.approve(id, ttlSeconds: seconds, reason: reason, by: ctx.analyst, policy: ctx.config.policy,
-                                                    hooks: ctx.config.hooks.events, now: Date())
-                switch outcome {
-                case .granted(let g):
+                let r = try await ctx.call(WireRequest(op: "approve", ttlSeconds: seconds, reason: reason, target: id))
+                if let g = r.grant {
                     if format == .json { try printJSON(g) } else { say("\(id) approved: grant \(g.id), \(g.subjectName) \(g.scope) until \(AccessStore.when(g.expiresAt))") }
-                    await settleHooks(ctx)
-                case .recorded(let left):
+                    report(r.hooks)
+                } else {
+                    let left = r.approvalsLeft ?? 0
                     if format == .json { try printJSON(PartialApproval(request: id, approvalsLeft: left)) } else { say("\(id): approval recorded; \(left) more needed from another analyst") }
                 }
             }
@@ -212,11 +247,9 @@ struct GrantsCommand: AsyncParsableCommand {
         @Option(help: "Why.") var reason: String
         func run() async throws {
             try await options.change { ctx in
-                let r = try ctx.store.deny(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, now: Date())
+                let r = try await ctx.call(WireRequest(op: "deny", reason: reason, target: id))
                 say("\(id) denied")
-                if let h = await HookRunner.denied(r, store: ctx.store, config: ctx.config.hooks, by: ctx.analyst, now: Date()) {
-                    say("hook deny for \(id): \(h.succeeded ? "ok" : "FAILED") (\(h.detail))")
-                }
+                report(r.hooks)
             }
         }
     }
@@ -228,7 +261,7 @@ struct GrantsCommand: AsyncParsableCommand {
         @Option(help: "Why.") var reason: String
         func run() async throws {
             try await options.change { ctx in
-                _ = try ctx.store.cancel(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, now: Date())
+                _ = try await ctx.call(WireRequest(op: "cancel", reason: reason, target: id))
                 say("\(id) cancelled")
             }
         }
@@ -244,10 +277,10 @@ struct GrantsCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.change { ctx in
                 let seconds = try parseDuration(ttl, flag: "--ttl")
-                let g = try ctx.store.extend(id, ttlSeconds: seconds, reason: reason, by: ctx.analyst, policy: ctx.config.policy,
-                                             hooks: ctx.config.hooks.events, now: Date())
+                let r = try await ctx.call(WireRequest(op: "extend", ttlSeconds: seconds, reason: reason, target: id))
+                guard let g = r.grant else { throw CLIError.failed("the service sent no grant back") }
                 if format == .json { try printJSON(g) } else { say("\(id) extended until \(AccessStore.when(g.expiresAt))") }
-                await settleHooks(ctx)
+                report(r.hooks)
             }
         }
     }
@@ -259,9 +292,9 @@ struct GrantsCommand: AsyncParsableCommand {
         @Option(help: "Why.") var reason: String
         func run() async throws {
             try await options.change { ctx in
-                _ = try ctx.store.revoke(id, reason: reason, by: ctx.analyst, policy: ctx.config.policy, hooks: ctx.config.hooks.events, now: Date())
+                let r = try await ctx.call(WireRequest(op: "revoke", reason: reason, target: id))
                 say("\(id) revoked")
-                await settleHooks(ctx)
+                report(r.hooks)
             }
         }
     }
@@ -277,11 +310,10 @@ struct GrantsCommand: AsyncParsableCommand {
         func run() async throws {
             try await options.change { ctx in
                 let seconds = try parseDuration(ttl, flag: "--ttl")
-                let s = try await findSubject(subject, config: ctx.config)
-                let g = try ctx.store.directGrant(subject: s, scope: scope, ttlSeconds: seconds, reason: reason, by: ctx.analyst,
-                                                  policy: ctx.config.policy, hooks: ctx.config.hooks.events, now: Date())
-                if format == .json { try printJSON(g) } else { say("grant \(g.id): \(s.name) \(scope) until \(AccessStore.when(g.expiresAt))") }
-                await settleHooks(ctx)
+                let r = try await ctx.call(WireRequest(op: "grant", subject: subject, scope: scope, ttlSeconds: seconds, reason: reason))
+                guard let g = r.grant else { throw CLIError.failed("the service sent no grant back") }
+                if format == .json { try printJSON(g) } else { say("grant \(g.id): \(g.subjectName) \(scope) until \(AccessStore.when(g.expiresAt))") }
+                report(r.hooks)
             }
         }
     }
@@ -293,14 +325,10 @@ struct SweepCommand: AsyncParsableCommand {
         discussion: "Safe from cron or a systemd timer while dashboards are open.")
     @OptionGroup var options: AccessOptions
     func run() async throws {
-        try await reporting {
-            let ctx = try options.open()
-            if ctx.readonly { throw CLIError.access(AccessError.readonly) }
-            do {
-                let r = try ctx.store.sweep(by: ctx.analyst, hooks: ctx.config.hooks.events, now: Date())
-                say("expired \(r.expired.count) grant(s), lapsed \(r.lapsed.count) request(s)")
-                await settleHooks(ctx)
-            } catch { throw CLIError.access(error) }
+        try await options.change { ctx in
+            let r = try await ctx.call(WireRequest(op: "sweep"))
+            say("expired \(r.expired?.count ?? 0) grant(s), lapsed \(r.lapsed?.count ?? 0) request(s)")
+            report(r.hooks)
         }
     }
 }
@@ -315,7 +343,7 @@ struct AuditCommand: AsyncParsableCommand {
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
         func run() async throws {
             try await options.read { ctx in
-                let entries = try ctx.store.audit()
+                let entries = try await ctx.call(WireRequest(op: "audit")).audit ?? []
                 if format == .json { return try printJSON(entries) }
                 for e in entries {
                     say("\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) \((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(22)) \(e.action.padded(8)) \(e.target.padded(30)) \(e.subject) \(e.scope) \(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) \"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")")
@@ -329,7 +357,7 @@ struct AuditCommand: AsyncParsableCommand {
         @OptionGroup var options: AccessOptions
         func run() async throws {
             try await options.read { ctx in
-                let v = try ctx.store.verifyAudit()
+                let v = try await ctx.call(WireRequest(op: "verify")).verification ?? WireVerification(AuditVerification(entries: 0, problem: "no answer"))
                 if let p = v.problem { throw CLIError.failed("audit chain BROKEN: \(p)") }
                 say("audit chain ok: \(v.entries) entries verified")
             }

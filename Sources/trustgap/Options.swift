@@ -3,6 +3,7 @@ import Collectors
 import Config
 import Foundation
 import Logging
+import Terminal
 
 /// Options every command shares: where the inventory comes from.
 struct SourceOptions: ParsableArguments {
@@ -86,7 +87,9 @@ func withDocumentedExit(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let e as CLIError {
-        FileHandle.standardError.write(Data("trustgap: \(e.description)\n".utf8))
+        // Messages carry other people's text (reasons, collector data): each line through the one sanitiser.
+        let text = e.description.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.sanitize(String($0)) }.joined(separator: "\n")
+        FileHandle.standardError.write(Data("trustgap: \(text)\n".utf8))
         throw ExitCode(e.exitCode)
     }
 }

@@ -13,7 +13,7 @@ struct Trustgap: AsyncParsableCommand {
         2 bad input (a config error, a bad flag); 3 refused by policy or read-only mode; 4 someone else decided \
         first; 5 no such request, grant or entity.
         """,
-        subcommands: [DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self, CollectorsCommand.self, RequestCommand.self, GrantsCommand.self, SweepCommand.self, AuditCommand.self],
+        subcommands: [DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self, CollectorsCommand.self, RequestCommand.self, GrantsCommand.self, SweepCommand.self, AuditCommand.self, ServeCommand.self],
         defaultSubcommand: DashboardCommand.self
     )
 

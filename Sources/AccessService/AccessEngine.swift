@@ -1,0 +1,193 @@
+import Access
+import Foundation
+import Inventory
+
+/// Where the engine looks subjects up: the inventory of whoever runs it (the service's own collectors; a personal
+/// store's one-off collection), never one a client sends.
+public protocol SubjectDirectory: Sendable {
+    /// The subject with this id, or the ids that look like it.
+    func lookup(_ id: String) async -> SubjectLookup
+}
+
+public enum SubjectLookup: Sendable {
+    case found(Subject)
+    case missing(suggestions: [String])
+}
+
+/// The newest snapshot the service's collectors built, shared with the engine.
+public final class SnapshotDirectory: SubjectDirectory, @unchecked Sendable {
+    private let lock = NSLock()
+    private var snapshot: Snapshot?
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    public init() {}
+
+    public func update(_ s: Snapshot) {
+        let ready: [CheckedContinuation<Void, Never>] = lock.withLock {
+            snapshot = s
+            defer { waiters.removeAll() }
+            return waiters
+        }
+        for w in ready { w.resume() }
+    }
+
+    public var current: Snapshot? { lock.withLock { snapshot } }
+
+    /// Waits for the first snapshot (requests that name a subject wait until the inventory is there).
+    func ready() async -> Snapshot? {
+        if let s = current { return s }
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow: Bool = lock.withLock {
+                if snapshot != nil { return true }
+                waiters.append(c)
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+        return current
+    }
+
+    public func lookup(_ id: String) async -> SubjectLookup {
+        guard let s = await ready() else { return .missing(suggestions: []) }
+        if let e = s[id]?.entity { return .found(Subject(id: e.id, name: e.name, population: e.population)) }
+        return .missing(suggestions: Array(s.entities.lazy.map(\.id).filter { $0.contains(id) }.prefix(3)))
+    }
+}
+
+/// Carries out intents against a store, under one policy, with one set of hooks: the same code whether it runs in
+/// the access service for every analyst or in one process on a personal store.
+public final class AccessEngine: Sendable {
+    public let store: AccessStore
+    public let policy: AccessPolicy
+    public let hooks: HookConfig
+    public let subjects: any SubjectDirectory
+    /// Refuses every change (the service's or the analyst's `readonly`).
+    public let readonly: Bool
+    let clock: @Sendable () -> Date
+
+    public init(store: AccessStore, policy: AccessPolicy, hooks: HookConfig, subjects: any SubjectDirectory, readonly: Bool = false,
+                clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = store
+        self.policy = policy
+        self.hooks = hooks
+        self.subjects = subjects
+        self.readonly = readonly || store.readonly
+        self.clock = clock
+    }
+
+    public static let changingOperations: Set<String> = ["request", "approve", "deny", "cancel", "extend", "revoke", "grant", "sweep"]
+    public static let operations: Set<String> = changingOperations.union(["hello", "list", "view", "audit", "verify", "subscribe"])
+
+    /// Carries out one intent for `analyst` (who the kernel says the client is).
+    public func perform(_ r: WireRequest, by analyst: Analyst, uid: UInt32 = getuid()) async -> Result<WireResult, WireError> {
+        guard r.v == Wire.version else {
+            return .failure(WireError(code: "version", message: "protocol version \(r.v) is not supported; this service speaks version \(Wire.version)", exit: 2))
+        }
+        guard Self.operations.contains(r.op) else {
+            return .failure(WireError(code: "unknown_op", message: "unknown op \"\(r.op.prefix(40))\"; known: \(Self.operations.sorted().joined(separator: ", "))", exit: 2))
+        }
+        if readonly, Self.changingOperations.contains(r.op) { return .failure(WireError(AccessError.readonly)) }
+        do {
+            return .success(try await carryOut(r, by: analyst, uid: uid))
+        } catch let e as WireError {
+            return .failure(e)
+        } catch let e as AccessError {
+            return .failure(WireError(e))
+        } catch {
+            return .failure(WireError(code: "store", message: "\(error)", exit: 1))
+        }
+    }
+
+    func need<T>(_ value: T?, _ field: String, _ op: String) throws -> T {
+        guard let value else { throw WireError(code: "invalid", message: "\(op) needs \"\(field)\"", exit: 2) }
+        return value
+    }
+
+    func subject(_ id: String) async throws -> Subject {
+        switch await subjects.lookup(id) {
+        case .found(let s): return s
+        case .missing(let near):
+            throw AccessError.notFound("no entity \(id) in the inventory" + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
+        }
+    }
+
+    func carryOut(_ r: WireRequest, by analyst: Analyst, uid: UInt32) async throws -> WireResult {
+        var out = WireResult()
+        let now = clock()
+        let events = hooks.events
+        switch r.op {
+        case "hello":
+            out.you = WireIdentity(user: analyst.user, uid: uid, sshClient: analyst.sshClient)
+            out.service = "trustgap access service, protocol \(Wire.version)"
+            out.token = try store.changeToken()
+        case "request":
+            let s = try await subject(try need(r.subject, "subject", r.op))
+            out.request = try store.file(subject: s, scope: try need(r.scope, "scope", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
+                                         reason: try need(r.reason, "reason", r.op), ticket: r.ticket, by: analyst, policy: policy, now: now)
+        case "approve":
+            switch try store.approve(try need(r.target, "target", r.op), ttlSeconds: r.ttlSeconds, reason: try need(r.reason, "reason", r.op),
+                                     by: analyst, policy: policy, hooks: events, now: now) {
+            case .granted(let g):
+                out.grant = g
+                out.hooks = await settle(g.id, by: analyst)
+            case .recorded(let left):
+                out.approvalsLeft = left
+            }
+        case "deny":
+            let req = try store.deny(try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy,
+                                     hooks: events, now: now)
+            out.request = req
+            if let h = await HookRunner.denied(req, store: store, config: hooks, by: analyst, now: clock()) {
+                out.hooks = [WireHook(event: "deny", target: req.id, succeeded: h.succeeded, detail: h.detail)]
+            }
+        case "cancel":
+            out.request = try store.cancel(try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst,
+                                           policy: policy, now: now)
+        case "extend":
+            let g = try store.extend(try need(r.target, "target", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
+                                     reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy, hooks: events, now: now)
+            out.grant = g
+            out.hooks = await settle(g.id, by: analyst)
+        case "revoke":
+            let g = try store.revoke(try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst,
+                                     policy: policy, hooks: events, now: now)
+            out.grant = g
+            out.hooks = await settle(g.id, by: analyst)
+        case "grant":
+            let s = try await subject(try need(r.subject, "subject", r.op))
+            let g = try store.directGrant(subject: s, scope: try need(r.scope, "scope", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
+                                          reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy, hooks: events, now: now)
+            out.grant = g
+            out.hooks = await settle(g.id, by: analyst)
+        case "sweep":
+            let s = try store.sweep(by: analyst, hooks: events, now: now)
+            out.expired = s.expired
+            out.lapsed = s.lapsed
+            out.hooks = await settle(nil, by: analyst)
+        case "list":
+            out.requests = try store.requests()
+            out.grants = try store.grants()
+        case "view":
+            out.requests = try store.requests(state: .pending)
+            out.grants = try store.grants().filter { $0.state == .active || $0.actuation == .failed }
+            out.audit = try store.audit(limit: max(1, min(r.limit ?? 2000, 100_000)))
+            out.token = try store.changeToken()
+        case "audit":
+            out.audit = try store.audit(limit: r.limit)
+        case "verify":
+            out.verification = WireVerification(try store.verifyAudit())
+        case "subscribe":
+            out.token = try store.changeToken()
+        default:
+            break
+        }
+        return out
+    }
+
+    /// Runs the hooks a decision owes (one grant's, or every owed one) and reports what they did.
+    func settle(_ grantID: String?, by analyst: Analyst) async -> [WireHook] {
+        await HookRunner.settle(store, config: hooks, by: analyst, now: clock(), only: grantID.map { [$0] }).map {
+            WireHook(event: $0.0.actuationEvent ?? "", target: $0.0.id, succeeded: $0.1.succeeded, detail: $0.1.detail)
+        }
+    }
+}

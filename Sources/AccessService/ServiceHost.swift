@@ -1,0 +1,105 @@
+import Access
+import Collectors
+import Foundation
+import Inventory
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Everything `trustgap serve` does, as testable code: the store (0600, its key and anchor beside it), the
+/// collectors run once for every analyst, the socket, sweeping and hooks, filing what collectors observed, and an
+/// orderly stop.
+public final class ServiceHost: @unchecked Sendable {
+    public struct Settings: Sendable {
+        public var socket: String
+        /// The group whose members may connect (the socket is 0660); nil keeps the service user's own group.
+        public var group: String?
+        public var storePath: String
+        public var policy: AccessPolicy
+        public var hooks: HookConfig
+        public var readonly: Bool
+        /// How often expiries, lapses and owed hooks are swept.
+        public var sweepSeconds: Double
+
+        public init(socket: String, group: String? = nil, storePath: String, policy: AccessPolicy, hooks: HookConfig,
+                    readonly: Bool = false, sweepSeconds: Double = 5) {
+            self.socket = socket
+            self.group = group
+            self.storePath = storePath
+            self.policy = policy
+            self.hooks = hooks
+            self.readonly = readonly
+            self.sweepSeconds = sweepSeconds
+        }
+    }
+
+    public let settings: Settings
+    public let store: AccessStore
+    public let engine: AccessEngine
+    public let server: AccessServer
+    public let directory = SnapshotDirectory()
+    /// The audit check made at start.
+    public let verification: AuditVerification
+    let runner: CollectorRunner
+    let logger: Logger
+    /// Observed requests are filed under this name, through the same policy as any other.
+    static let collectorAnalyst = Analyst(user: "collector")
+
+    public init(_ settings: Settings, runner: CollectorRunner, logger: Logger) throws(AccessError) {
+        self.settings = settings
+        self.runner = runner
+        self.logger = logger
+        store = try AccessStore(path: settings.storePath, readonly: settings.readonly, syslogAnchor: true, service: true)
+        if !settings.readonly { try store.claimForService() }
+        engine = AccessEngine(store: store, policy: settings.policy, hooks: settings.hooks, subjects: directory, readonly: settings.readonly)
+        server = AccessServer(socketPath: settings.socket, engine: engine, logger: logger)
+        verification = (try? store.verifyAudit()) ?? AuditVerification(entries: 0, problem: "the store could not be read")
+    }
+
+    /// Runs until cancelled (SIGTERM or SIGINT in `trustgap serve`), then stops accepting and lets in-flight
+    /// decisions finish: each is one transaction, so none is half made.
+    public func run() async throws {
+        if let problem = verification.problem {
+            logger.critical("audit chain BROKEN at start", metadata: ["problem": "\(problem)"])
+        } else {
+            logger.info("audit chain ok at start", metadata: ["entries": "\(verification.entries)"])
+        }
+        do { try server.start(group: settings.group) } catch { throw AccessError.store("\(error)") }
+        defer { server.stop() }
+        let snapshots = await runner.snapshots()
+        await runner.start()
+        let inventory = Task.detached { [self] in
+            for await s in snapshots {
+                directory.update(s)
+                guard !settings.readonly else { continue }
+                let filed = (try? store.ingest(s.requests, subjects: { id in
+                    s[id].map { Subject(id: $0.entity.id, name: $0.entity.name, population: $0.entity.population) }
+                }, by: Self.collectorAnalyst, policy: settings.policy, now: Date())) ?? 0
+                if filed > 0 { server.changed() }
+            }
+        }
+        let housekeeping = Task.detached { [self] in
+            while !Task.isCancelled, !settings.readonly {
+                do {
+                    let s = try store.sweep(by: Analyst(user: "trustgap-service"), hooks: settings.hooks.events, now: Date())
+                    if !s.expired.isEmpty || !s.lapsed.isEmpty { server.changed() }
+                } catch {
+                    logger.error("sweep failed", metadata: ["error": "\(error)"])
+                }
+                if !(await HookRunner.settle(store, config: settings.hooks, by: Analyst(user: "trustgap-service"), now: Date())).isEmpty {
+                    server.changed()
+                }
+                try? await Task.sleep(for: .milliseconds(Int64(settings.sweepSeconds * 1000)))
+            }
+        }
+        await withTaskCancellationHandler {
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        } onCancel: {}
+        housekeeping.cancel()
+        inventory.cancel()
+        await runner.stop()
+        logger.info("stopped")
+    }
+}

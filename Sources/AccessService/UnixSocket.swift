@@ -1,0 +1,173 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The few socket calls the service and its clients need, on Unix stream sockets.
+enum UnixSocket {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+        init(_ what: String, _ path: String, _ err: Int32 = errno) {
+            description = "\(path): \(what): \(String(cString: strerror(err)))"
+        }
+    }
+
+    static func address(_ path: String) throws -> sockaddr_un {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < capacity else { throw Failure("the socket path is longer than \(capacity - 1) bytes", path, ENAMETOOLONG) }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        return addr
+    }
+
+    /// Binds and listens at `path`, replacing a stale socket file (never any other kind of file).
+    static func listen(_ path: String, mode: mode_t) throws -> Int32 {
+        var st = stat()
+        if lstat(path, &st) == 0 {
+            guard (st.st_mode & S_IFMT) == S_IFSOCK else { throw Failure("exists and is not a socket; refusing to replace it", path, EEXIST) }
+            // A live service still answers on it: don't steal its socket.
+            if let fd = try? connect(path) {
+                close(fd)
+                throw Failure("another access service is already listening here", path, EADDRINUSE)
+            }
+            unlink(path)
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure("socket", path) }
+        var addr = try address(path)
+        // Created with no access for anyone, then opened up to exactly `mode`: no window with wider permissions.
+        let old = umask(0o777)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        let bindErr = errno
+        umask(old)
+        guard rc == 0 else {
+            close(fd)
+            throw Failure("can't listen", path, bindErr)
+        }
+        chmod(path, mode)
+        guard Glibc.listen(fd, 128) == 0 else {
+            close(fd)
+            throw Failure("listen", path)
+        }
+        return fd
+    }
+
+    static func connect(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure("socket", path) }
+        var addr = try address(path)
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        guard rc == 0 else {
+            let err = errno
+            close(fd)
+            throw Failure("can't connect", path, err)
+        }
+        return fd
+    }
+
+    /// `struct ucred` as Linux lays it out (Glibc hides it behind _GNU_SOURCE).
+    struct PeerCredentials {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+    }
+
+    /// Who is at the other end, as the kernel saw them connect: the uid in the service's own user namespace.
+    static func peer(_ fd: Int32) -> PeerCredentials? {
+        var cred = PeerCredentials()
+        var len = socklen_t(MemoryLayout<PeerCredentials>.size)
+        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0, len == socklen_t(MemoryLayout<PeerCredentials>.size) else { return nil }
+        return cred
+    }
+
+    static func userName(_ uid: UInt32) -> String {
+        var pw = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        if getpwuid_r(uid, &pw, &buffer, buffer.count, &result) == 0, result != nil, let name = pw.pw_name {
+            return String(cString: name)
+        }
+        return "uid\(uid)"
+    }
+
+    static func groupID(_ name: String) -> gid_t? {
+        var gr = group()
+        var result: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        if getgrnam_r(name, &gr, &buffer, buffer.count, &result) == 0, result != nil { return gr.gr_gid }
+        return gid_t(name)
+    }
+
+    /// Writes all of `data`, or fails (a peer that went away, or that stopped reading past the send timeout).
+    static func send(_ fd: Int32, _ data: Data) -> Bool {
+        data.withUnsafeBytes { raw -> Bool in
+            var off = 0
+            while off < raw.count {
+                let n = Glibc.send(fd, raw.baseAddress! + off, raw.count - off, Int32(MSG_NOSIGNAL))
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { return false }
+                off += n
+            }
+            return true
+        }
+    }
+
+    static func setSendTimeout(_ fd: Int32, seconds: Int) {
+        var tv = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+}
+
+/// Reads newline-terminated lines from a socket, at most `max` bytes each. A longer line is reported once as
+/// `.tooLong` and the rest of it skipped, so the connection stays usable.
+final class LineReader {
+    enum Line {
+        case line(Data)
+        case tooLong
+    }
+
+    let fd: Int32
+    let max: Int
+    private var buffer = Data()
+    private var skipping = false
+    private var chunk = [UInt8](repeating: 0, count: 64 << 10)
+
+    init(fd: Int32, max: Int) {
+        self.fd = fd
+        self.max = max
+    }
+
+    /// The next line, or nil at end of stream (or on an error).
+    func next() -> Line? {
+        while true {
+            if let nl = buffer.firstIndex(of: 0x0A) {
+                let line = buffer[buffer.startIndex..<nl]
+                buffer.removeSubrange(buffer.startIndex...nl)
+                if skipping {
+                    skipping = false
+                    continue
+                }
+                if line.count > max { return .tooLong }
+                return .line(Data(line))
+            }
+            if buffer.count > max {
+                // Too long already: say so once, and drop what comes until the next newline.
+                buffer.removeAll(keepingCapacity: true)
+                if !skipping {
+                    skipping = true
+                    return .tooLong
+                }
+            }
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            buffer.append(contentsOf: chunk[0..<n])
+        }
+    }
+}

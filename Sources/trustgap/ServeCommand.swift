@@ -1,0 +1,66 @@
+import Access
+import AccessService
+import ArgumentParser
+import Collectors
+import Config
+import Foundation
+import Inventory
+import Logging
+
+/// `trustgap serve`: the access service, the only writer of a shared store (docs/access.md, "The access service").
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the access service: the one writer of a shared store, on a Unix socket.",
+        discussion: """
+        Its config is its own: policy, hooks, collectors, store and clock decide, never a client's. Clients — the \
+        dashboard and every access command — connect to `service.socket`; who they are comes from the kernel. \
+        SIGTERM or SIGINT stops it after the decisions in flight.
+        """)
+
+    @OptionGroup var source: SourceOptions
+
+    @Option(name: .long, help: ArgumentHelp("The socket (default: the config's `service.socket`).", valueName: "path"))
+    var socket: String?
+
+    @Option(name: .long, help: ArgumentHelp("The store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/service.db).", valueName: "path"))
+    var store: String?
+
+    @Option(name: .long, help: ArgumentHelp("How often to expire grants, lapse requests and retry hooks.", valueName: "duration"))
+    var sweep: String = "5s"
+
+    func run() async throws {
+        try await reporting {
+            source.bootstrapLogging()
+            let config = try source.loadConfig()
+            guard let socketPath = socket ?? config.service?.socket else {
+                throw CLIError.badInput("the service needs a socket: `service: {socket: /run/trustgap/trustgap.sock}` in its config, or --socket PATH")
+            }
+            guard !config.collectors.isEmpty else {
+                throw CLIError.badInput("the service needs at least one collector: its inventory is every analyst's (docs/configuration.md)")
+            }
+            let sweepSeconds = try parseDuration(sweep, flag: "--sweep")
+            guard sweepSeconds > 0 else { throw CLIError.badInput("--sweep must be longer than zero") }
+            let storePath = store ?? config.store ?? "\(SourceOptions.stateDirectory())/service.db"
+            let runner = CollectorRunner(specs: config.collectors.map { $0.makeSpec() }, rules: RiskRules(thresholds: config.thresholds))
+            let settings = ServiceHost.Settings(socket: socketPath, group: config.service?.group, storePath: storePath, policy: config.policy,
+                                                hooks: config.hooks, readonly: config.readonly, sweepSeconds: sweepSeconds)
+            let host: ServiceHost
+            do { host = try ServiceHost(settings, runner: runner, logger: Logger(label: "trustgap.service")) } catch { throw CLIError.access(error) }
+            if let problem = host.verification.problem {
+                FileHandle.standardError.write(Data("trustgap: audit chain BROKEN at start: \(problem)\n".utf8))
+            }
+            let task = Task { try await host.run() }
+            var sources: [any DispatchSourceSignal] = []
+            for sig in [SIGTERM, SIGINT, SIGHUP] {
+                signal(sig, SIG_IGN)
+                let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                s.setEventHandler { task.cancel() }
+                s.resume()
+                sources.append(s)
+            }
+            FileHandle.standardError.write(Data("trustgap: access service listening on \(socketPath) (store \(storePath))\n".utf8))
+            do { try await task.value } catch { throw CLIError.access(error) }
+            for s in sources { s.cancel() }
+        }
+    }
+}
