@@ -78,7 +78,9 @@ let package = Package(
         // Helpers every test target shares: spawning and stopping processes, tmux sessions, scratch folders.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Drives the built `trustgap` binary (headless commands; tmux for the dashboard).
-        .testTarget(name: "EndToEndTests", dependencies: ["trustgap", "Inventory", "Access", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: [
+            "trustgap", "Inventory", "Access", "AccessService", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
     ]
 )
 

@@ -11,6 +11,21 @@ public enum Binary {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
+    /// A copy of the binary that every user can run (the build folder may not be), made once per test process.
+    public static let shared: String = {
+        let dir = TestTemporary.directory.appendingPathComponent("bin")
+        try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        for d in [TestTemporary.directory, dir] { chmod(d.path, 0o755) }
+        let copy = dir.appendingPathComponent("trustgap").path
+        if !FileManager.default.fileExists(atPath: copy) {
+            // Copied by `cp`, not in this process: a descriptor open for writing here would be inherited by children
+            // other tests fork meanwhile, and running the copy would fail with "text file busy".
+            _ = try? Spawn.run(["cp", path, copy], stdout: dir.appendingPathComponent("cp.out").path)
+            chmod(copy, 0o755)
+        }
+        return copy
+    }()
+
     public struct Result: Sendable {
         public var status: Int32
         public var stdout: String

@@ -9,6 +9,7 @@ public enum Spawn {
     public struct Failed: Error, CustomStringConvertible {
         public let message: String
         public var description: String { message }
+        public init(message: String) { self.message = message }
     }
 
     /// Starts a program in a process group of its own and returns its pid without waiting.
@@ -39,7 +40,12 @@ public enum Spawn {
         let cargs = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
         var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, cenv)
+        var rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, cenv)
+        // A program just written may be "busy" while another thread's fork still holds the writer's descriptor.
+        for attempt in 1...5 where rc == ETXTBSY {
+            usleep(UInt32(20_000 * attempt))
+            rc = posix_spawnp(&pid, argv[0], &actions, &attr, cargs, cenv)
+        }
         guard rc == 0 else { throw Failed(message: "posix_spawnp \(argv[0]) failed: \(String(cString: strerror(rc)))") }
         return pid
     }
