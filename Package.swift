@@ -49,7 +49,7 @@ let package = Package(
         ]),
         .target(name: "Terminal", dependencies: ["CNCurses"]),
         .target(name: "Dashboard", dependencies: [
-            "Inventory", "Access", "Terminal",
+            "Inventory", "Access", "AccessService", "Terminal",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Config", dependencies: [
@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory", "TestSupport"]),
         .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access", "AccessService", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Collectors", "Inventory", "TestSupport"]),
         // Helpers every test target shares: spawning and stopping processes, tmux sessions, scratch folders.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -73,7 +73,12 @@ extension AccessStore {
                 ? try Row.fetchAll(db, sql: "SELECT * FROM requests ORDER BY created_at, id")
                 : try Row.fetchAll(db, sql: "SELECT * FROM requests WHERE state = ? ORDER BY created_at, id", arguments: [state!.rawValue])
             var approvals: [String: [Approval]] = [:]
-            for a in try Row.fetchAll(db, sql: "SELECT * FROM approvals ORDER BY at") {
+            // Only the approvals of the requests read: the pending queue doesn't cost the whole history.
+            let approvalRows = state == nil
+                ? try Row.fetchAll(db, sql: "SELECT * FROM approvals ORDER BY at")
+                : try Row.fetchAll(db, sql: "SELECT a.* FROM approvals a JOIN requests r ON r.id = a.request_id WHERE r.state = ? ORDER BY a.at",
+                                   arguments: [state!.rawValue])
+            for a in approvalRows {
                 approvals[a["request_id"], default: []].append(Approval(analyst: a["analyst"], at: Date(timeIntervalSince1970: a["at"]), reason: a["reason"]))
             }
             return rows.map { Self.request($0, approvals: approvals[$0["id"]] ?? []) }
@@ -87,6 +92,14 @@ extension AccessStore {
                 ? try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY expires_at, id")
                 : try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE state = ? ORDER BY expires_at, id", arguments: [state!.rawValue])
             return rows.map(Self.grant)
+        }
+    }
+
+    /// Active grants and those whose hook failed: what the Access panel shows, read by index, not the whole history.
+    public func liveGrants() throws(AccessError) -> [Grant] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE state = 'active' UNION SELECT * FROM grants WHERE actuation = 'actuation_failed' ORDER BY starts_at, id")
+                .map(Self.grant)
         }
     }
 

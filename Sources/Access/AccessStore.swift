@@ -321,6 +321,35 @@ public final class AccessStore: Sendable {
         }
     }
 
+    /// Checks only the entries after `seq` (whose MAC was `mac`): their numbering, links and MACs. What a running
+    /// verification costs per change: O(the new entries), not O(history). Returns the new head, or the problem.
+    public func verifyEntries(after seq: Int64, mac: String) throws(AccessError) -> (seq: Int64, mac: String, count: Int, problem: String?) {
+        guard let key else { return (seq, mac, 0, "can't read the audit key \(path).key, so the chain can't be checked") }
+        return try read { [keyedFrom] db in
+            var prev = mac, expected = seq + 1, count = 0
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq", arguments: [seq])
+            while let row = try rows.next() {
+                let e = Self.auditEntry(row)
+                if e.seq != expected { return (expected - 1, prev, count, "entry \(expected) is missing (found \(e.seq) next)") }
+                if e.prevHash != prev { return (expected - 1, prev, count, "entry \(e.seq) does not link to entry \(e.seq - 1): the log was reordered or an entry removed") }
+                let m = e.seq >= keyedFrom ? key.mac(prev: prev, entry: e) : AuditEntry.chainHash(prev: prev, canonical: e.canonical)
+                if m != e.hash { return (expected - 1, prev, count, "entry \(e.seq) was altered or forged: its MAC does not match its contents and the store's key") }
+                prev = e.hash
+                expected += 1
+                count += 1
+            }
+            return (expected - 1, prev, count, nil)
+        }
+    }
+
+    /// The head the store holds now (sequence number and MAC).
+    public func head() throws(AccessError) -> (seq: Int64, mac: String) {
+        try read { db in
+            let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE id = 1")
+            return (row?["seq"] ?? 0, row?["hash"] ?? AuditEntry.genesis)
+        }
+    }
+
     /// Changes whenever anything is decided, by any process: the dashboards poll it as their change feed.
     public func changeToken() throws(AccessError) -> Int64 {
         try read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM audit_head WHERE id = 1") ?? 0 }

@@ -1,12 +1,19 @@
 import Access
 import Foundation
 import Inventory
+import Synchronization
 
 /// Where the engine looks subjects up: the inventory of whoever runs it (the service's own collectors; a personal
 /// store's one-off collection), never one a client sends.
 public protocol SubjectDirectory: Sendable {
     /// The subject with this id, or the ids that look like it.
     func lookup(_ id: String) async -> SubjectLookup
+    /// The whole inventory and its version, for dashboards attached to the service; nil where there is none.
+    func inventory() async -> Snapshot?
+}
+
+extension SubjectDirectory {
+    public func inventory() async -> Snapshot? { nil }
 }
 
 public enum SubjectLookup: Sendable {
@@ -47,6 +54,8 @@ public final class SnapshotDirectory: SubjectDirectory, @unchecked Sendable {
         return current
     }
 
+    public func inventory() async -> Snapshot? { await ready() }
+
     public func lookup(_ id: String) async -> SubjectLookup {
         guard let s = await ready() else { return .missing(suggestions: []) }
         if let e = s[id]?.entity { return .found(Subject(id: e.id, name: e.name, population: e.population)) }
@@ -64,6 +73,17 @@ public final class AccessEngine: Sendable {
     /// Refuses every change (the service's or the analyst's `readonly`).
     public let readonly: Bool
     let clock: @Sendable () -> Date
+    /// Makes inventory versions unique across restarts: a client's old version never matches a new service's.
+    let epoch = Int(Date().timeIntervalSince1970 * 1000) << 20
+    /// The running verification: the whole trail checked once, then each new entry as it comes.
+    let verified = Mutex<RunningVerification?>(nil)
+
+    struct RunningVerification {
+        var seq: Int64
+        var mac: String
+        var entries: Int
+        var problem: String?
+    }
 
     public init(store: AccessStore, policy: AccessPolicy, hooks: HookConfig, subjects: any SubjectDirectory, readonly: Bool = false,
                 clock: @escaping @Sendable () -> Date = { Date() }) {
@@ -76,7 +96,7 @@ public final class AccessEngine: Sendable {
     }
 
     public static let changingOperations: Set<String> = ["request", "approve", "deny", "cancel", "extend", "revoke", "grant", "sweep"]
-    public static let operations: Set<String> = changingOperations.union(["hello", "list", "view", "audit", "verify", "subscribe"])
+    public static let operations: Set<String> = changingOperations.union(["hello", "list", "view", "audit", "verify", "subscribe", "inventory"])
 
     /// Carries out one intent for `analyst` (who the kernel says the client is).
     public func perform(_ r: WireRequest, by analyst: Analyst, uid: UInt32 = getuid()) async -> Result<WireResult, WireError> {
@@ -168,20 +188,41 @@ public final class AccessEngine: Sendable {
             out.requests = try store.requests()
             out.grants = try store.grants()
         case "view":
-            out.requests = try store.requests(state: .pending)
-            out.grants = try store.grants().filter { $0.state == .active || $0.actuation == .failed }
-            out.audit = try store.audit(limit: max(1, min(r.limit ?? 2000, 100_000)))
             out.token = try store.changeToken()
+            out.requests = try store.requests(state: .pending)
+            out.grants = try store.liveGrants()
+            out.audit = try store.audit(limit: max(1, min(r.limit ?? 2000, 100_000)))
+            out.verification = WireVerification(try runningVerification())
         case "audit":
             out.audit = try store.audit(limit: r.limit)
         case "verify":
             out.verification = WireVerification(try store.verifyAudit())
         case "subscribe":
             out.token = try store.changeToken()
+        case "inventory":
+            guard let s = await subjects.inventory() else { throw WireError(code: "unavailable", message: "no inventory here", exit: 1) }
+            out.version = epoch + s.version
+            if r.since != out.version { out.entities = s.entities.map(\.entity) }
         default:
             break
         }
         return out
+    }
+
+    /// The audit trail's state: the full check (chain, anchor, every row explained) the first time, then only the
+    /// entries appended since, so a change costs O(the change). `verify` runs the full check on demand.
+    public func runningVerification() throws(AccessError) -> AuditVerification {
+        if let v = verified.withLock({ $0 }), v.problem != nil { return AuditVerification(entries: v.entries, problem: v.problem) }
+        guard let v = verified.withLock({ $0 }) else {
+            let head = try store.head()
+            let full = try store.verifyAudit()
+            verified.withLock { $0 = RunningVerification(seq: head.seq, mac: head.mac, entries: full.entries, problem: full.problem) }
+            return full
+        }
+        let step = try store.verifyEntries(after: v.seq, mac: v.mac)
+        let next = RunningVerification(seq: step.seq, mac: step.mac, entries: v.entries + step.count, problem: step.problem)
+        verified.withLock { $0 = next }
+        return AuditVerification(entries: next.entries, problem: next.problem)
     }
 
     /// Runs the hooks a decision owes (one grant's, or every owed one) and reports what they did.

@@ -1,5 +1,6 @@
 import Access
 import Foundation
+import Inventory
 
 /// The access service's protocol, version 1 (docs/service-protocol.md): UTF-8 JSON, one object per line.
 ///
@@ -50,13 +51,16 @@ public struct WireRequest: Codable, Sendable, Equatable {
     public var limit: Int?
     /// The SSH client address the client reports (hello): recorded as claimed, never trusted.
     public var sshClient: String?
+    /// The inventory version the client already has (inventory): an unchanged one is not sent again.
+    public var since: Int?
 
     enum CodingKeys: String, CodingKey {
-        case v, id, op, subject, scope, ttlSeconds = "ttl_seconds", reason, ticket, target, limit, sshClient = "ssh_client"
+        case v, id, op, subject, scope, ttlSeconds = "ttl_seconds", reason, ticket, target, limit, sshClient = "ssh_client", since
     }
 
     public init(op: String, id: Int? = nil, subject: String? = nil, scope: String? = nil, ttlSeconds: Double? = nil, reason: String? = nil,
-                ticket: String? = nil, target: String? = nil, limit: Int? = nil, sshClient: String? = nil) {
+                ticket: String? = nil, target: String? = nil, limit: Int? = nil, sshClient: String? = nil, since: Int? = nil) {
+        self.since = since
         v = Wire.version
         self.id = id
         self.op = op
@@ -149,10 +153,13 @@ public struct WireResult: Codable, Sendable, Equatable {
     public var token: Int64?
     public var expired: [String]?
     public var lapsed: [String]?
+    /// The service's inventory (inventory): every entity, unless `version` is the one the client has.
+    public var entities: [Entity]?
+    public var version: Int?
 
     enum CodingKeys: String, CodingKey {
         case request, grant, approvalsLeft = "approvals_left", requests, grants, audit, verification, hooks, you, service, token
-        case expired, lapsed
+        case expired, lapsed, entities, version
     }
 
     public init() {}

@@ -1,4 +1,5 @@
 import Access
+import AccessService
 import ArgumentParser
 import Collectors
 import Config
@@ -27,6 +28,9 @@ struct DashboardCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The access store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/trustgap.db).", valueName: "path"))
     var store: String?
 
+    @Option(name: .long, help: ArgumentHelp("Attach to the access service at this socket (default: the config's `service.socket`): its inventory and access state.", valueName: "path"))
+    var service: String?
+
     func run() async throws {
         try await reporting {
             source.bootstrapLogging()
@@ -50,21 +54,31 @@ struct DashboardCommand: AsyncParsableCommand {
             guard isatty(0) == 1, isatty(1) == 1 else {
                 throw CLIError.badInput("the dashboard needs a terminal; for scripts use `trustgap snapshot`")
             }
-            let specs = config.collectors.map { c in
-                var spec = c.makeSpec()
-                if let r = config.refreshSeconds { spec.intervalSeconds = r }
-                return spec
-            }
             let readonlyMode = readonly || config.readonly
-            let storePath = store ?? config.store ?? AccessOptions.defaultStorePath()
-            var accessStore: AccessStore?
-            if readonlyMode, !FileManager.default.fileExists(atPath: storePath) {
-                accessStore = nil  // read-only never creates a store; the Access panel says there is none
-            } else {
-                do { accessStore = try AccessStore(path: storePath, readonly: readonlyMode) } catch { throw CLIError.access(error) }
-            }
             let analyst = Analyst.current()
-            let controller = accessStore.map { AccessController(store: $0, policy: config.policy, hooks: config.hooks, analyst: analyst) }
+            let specs: [CollectorSpec]
+            let controller: AccessController?
+            if let socket = service ?? config.service?.socket {
+                // Attached: the service's inventory and access state, the same on every analyst's screen.
+                if store != nil { throw CLIError.badInput("--store and the access service don't mix: the service keeps the store") }
+                specs = [CollectorSpec(name: "service", type: "service", intervalSeconds: config.refreshSeconds ?? 5, timeoutSeconds: 60,
+                                       collector: ServiceInventoryCollector(socket: socket))]
+                controller = AccessController(service: socket, policy: config.policy, hooks: config.hooks, analyst: analyst)
+            } else {
+                specs = config.collectors.map { c in
+                    var spec = c.makeSpec()
+                    if let r = config.refreshSeconds { spec.intervalSeconds = r }
+                    return spec
+                }
+                let storePath = store ?? config.store ?? AccessOptions.defaultStorePath()
+                var accessStore: AccessStore?
+                if readonlyMode, !FileManager.default.fileExists(atPath: storePath) {
+                    accessStore = nil  // read-only never creates a store; the Access panel says there is none
+                } else {
+                    do { accessStore = try AccessStore(path: storePath, readonly: readonlyMode) } catch { throw CLIError.access(error) }
+                }
+                controller = accessStore.map { AccessController(store: $0, policy: config.policy, hooks: config.hooks, analyst: analyst) }
+            }
             let runner = CollectorRunner(specs: specs, rules: RiskRules(thresholds: config.thresholds))
             let mailbox = Mailbox()
             let stream = await runner.snapshots()

@@ -2,6 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 @testable import Access
+import AccessService
 @testable import Dashboard
 @testable import Inventory
 
@@ -28,8 +29,8 @@ struct ChangeFeedTests {
         }
         #expect(view?.pending.isEmpty == true)
         let subject = Subject(id: "mdm:device/1", name: "MBP-1", population: .device)
-        let r = try mine.store.file(subject: subject, scope: "vpn:prod", ttlSeconds: 600, reason: "on call", by: Analyst(user: "carol"), policy: AccessPolicy(), now: Date())
-        _ = try mine.approve(r.id, ttl: nil, reason: "ok", now: Date())
+        let r = try #require(mine.store).file(subject: subject, scope: "vpn:prod", ttlSeconds: 600, reason: "on call", by: Analyst(user: "carol"), policy: AccessPolicy(), now: Date())
+        guard case .success = await mine.perform(WireRequest(op: "approve", reason: "ok", target: r.id)) else { Issue.record("approve failed"); return }
         let started = Date()
         var seen: AccessView?
         while Date().timeIntervalSince(started) < 15 {

@@ -44,3 +44,13 @@ func entity(_ id: String, name: String, population: Population = .agent) -> Enti
     Entity(id: id, population: population, kind: "mcp_server", name: name, owner: Owner(name: "bob"), coverage: [],
            privileges: [Privilege(scope: "repo:x", level: .read, used: true)], lastSeen: now, lastUsedAt: now)
 }
+
+extension App {
+    /// Waits for the decisions this dashboard sent to come back, applies them and redraws, as the UI loop would.
+    func settleAccess(on t: MemoryTerminal) async {
+        guard let access else { return }
+        for _ in 0..<1000 where access.busy { try? await Task.sleep(for: .milliseconds(5)) }
+        receiveOutcomes()
+        t.draw(render())
+    }
+}

@@ -1,4 +1,5 @@
 import Access
+import AccessService
 import Foundation
 import Inventory
 import Terminal
@@ -7,11 +8,20 @@ import Terminal
 /// Every action goes through a dialog that names subject, scope and TTL with Cancel focused; policy is enforced by
 /// the store, so a refusal here is the same refusal the CLI gives.
 extension App {
+    /// The first view comes from the feed (or the caller), never from a read on this thread.
     public func configureAccess(_ controller: AccessController?, policy: AccessPolicy, hooks: HookConfig) {
         access = controller
         state.policy = policy
         state.hooks = hooks
-        if let controller { receive(controller.view()) }
+    }
+
+    /// Applies the answers to decisions sent earlier. Called by the UI loop each turn.
+    @discardableResult
+    public func receiveOutcomes() -> Bool {
+        guard let access else { return false }
+        let outcomes = access.takeOutcomes()
+        for o in outcomes { receive(o) }
+        return !outcomes.isEmpty
     }
 
     public func receive(_ view: AccessView) {
@@ -35,6 +45,10 @@ extension App {
         }
         if access == nil {
             flash("No access store is open", error: true)
+            return false
+        }
+        if state.access.unreachable {
+            flash("The access service is unreachable: actions are off until it is back", error: true)
             return false
         }
         return true
@@ -154,6 +168,11 @@ extension App {
 
     func handleDialog(_ key: Key, _ dialog: Dialog) {
         var d = dialog
+        if d.sending {
+            // Waiting for the answer: Esc closes the box (the decision still goes through), nothing else acts.
+            if key == .escape { state.mode = .normal }
+            return
+        }
         let inField = d.focus < d.fields.count
         switch key {
         case .escape:
@@ -197,10 +216,10 @@ extension App {
         state.mode = .dialog(d)
     }
 
-    /// Carries out a confirmed dialog. On a refusal the dialog stays open with the reason.
+    /// Sends a confirmed dialog's intents; the answer comes back through `receiveOutcomes`. Nothing here touches the
+    /// store or a socket: this is the UI thread.
     func perform(_ d: inout Dialog) {
         guard let access else { return }
-        let now = state.now
         func duration(_ label: String) -> Double? {
             guard let v = try? DurationText.seconds(d.value(label)), v > 0 else {
                 d.error = "\(label): '\(d.value(label))' is not a duration like 15m, 1h or 8h"
@@ -209,52 +228,89 @@ extension App {
             }
             return v
         }
-        do {
-            let message: String
-            switch d.action {
-            case .approve:
-                guard let ttl = duration("TTL") else { return }
-                switch try access.approve(d.targets[0], ttl: ttl, reason: d.value("Reason"), now: now) {
-                case .granted(let g): message = "Approved: \(g.subjectName) \(g.scope) for \(DurationText.format(ttl)) (grant \(g.id))"
-                case .recorded(let left): message = "Approval recorded; \(left) more needed from another analyst"
-                }
-            case .deny:
-                try access.deny(d.targets[0], reason: d.value("Reason"), now: now)
-                message = "Denied \(d.targets[0])"
-            case .extend:
-                guard let ttl = duration("TTL") else { return }
-                let g = try access.extend(d.targets[0], ttl: ttl, reason: d.value("Reason"), now: now)
-                message = "Extended \(g.id): \(AccessTable.countdown(g.remaining(at: now))) left"
-            case .revoke:
-                if let n = d.confirmCount, d.fields.first?.value.trimmingCharacters(in: .whitespaces) != String(n) {
-                    d.error = "Type \(n) to confirm revoking \(n) grants"
-                    d.focus = 0
-                    return
-                }
-                var done = 0
-                var problems: [String] = []
-                for id in d.targets {
-                    do {
-                        try access.revoke(id, reason: d.value("Reason"), now: now)
-                        done += 1
-                    } catch { problems.append(error.description) }
-                }
-                if done == 0, let first = problems.first { throw AccessError.conflict(first) }
-                state.marked = []
-                message = "Revoked \(done) grant\(done == 1 ? "" : "s")" + (problems.isEmpty ? "" : "; \(problems.count) not: \(problems[0])")
-            case .grant:
-                guard let ttl = duration("TTL") else { return }
-                guard let a = state.snapshot[d.targets[0]] else { throw AccessError.notFound("\(d.targets[0]) is no longer in the inventory") }
-                let g = try access.grant(Subject(id: a.id, name: a.entity.name, population: a.entity.population), scope: d.value("Scope"),
-                                         ttl: ttl, reason: d.value("Reason"), now: now)
-                message = "Granted \(g.subjectName) \(g.scope) for \(DurationText.format(ttl)) (grant \(g.id))"
+        let reason = d.value("Reason")
+        let requests: [WireRequest]
+        switch d.action {
+        case .approve:
+            guard let ttl = duration("TTL") else { return }
+            requests = [WireRequest(op: "approve", ttlSeconds: ttl, reason: reason, target: d.targets[0])]
+        case .deny:
+            requests = [WireRequest(op: "deny", reason: reason, target: d.targets[0])]
+        case .extend:
+            guard let ttl = duration("TTL") else { return }
+            requests = [WireRequest(op: "extend", ttlSeconds: ttl, reason: reason, target: d.targets[0])]
+        case .revoke:
+            if let n = d.confirmCount, d.fields.first?.value.trimmingCharacters(in: .whitespaces) != String(n) {
+                d.error = "Type \(n) to confirm revoking \(n) grants"
+                d.focus = 0
+                return
             }
-            state.mode = .normal
-            receive(access.view())
-            flash(message)
-            access.settleInBackground {}
-        } catch {
-            d.error = (error as? AccessError)?.description ?? "\(error)"
+            requests = d.targets.map { WireRequest(op: "revoke", reason: reason, target: $0) }
+        case .grant:
+            guard let ttl = duration("TTL") else { return }
+            guard state.snapshot[d.targets[0]] != nil else {
+                d.error = "\(d.targets[0]) is no longer in the inventory"
+                return
+            }
+            if !access.isService { access.subjects.update(state.snapshot) }
+            requests = [WireRequest(op: "grant", subject: d.targets[0], scope: d.value("Scope"), ttlSeconds: ttl, reason: reason)]
         }
+        dialogSerial += 1
+        d.serial = dialogSerial
+        d.sending = true
+        d.error = nil
+        access.submit(requests, dialog: d.serial)
+    }
+
+    /// An answer: success closes the dialog with a message; a refusal or a lost race shows why in the dialog.
+    func receive(_ o: AccessOutcome) {
+        if let v = o.view { receive(v) }
+        guard case .dialog(var d) = state.mode, d.serial == o.dialog else {
+            // The dialog was closed while waiting: say what happened on the status line.
+            if let failure = o.results.lazy.compactMap({ if case .failure(let e) = $0 { e } else { nil } }).first {
+                flash(failure.message, error: true)
+            } else if let message = Self.message(for: o, action: nil) {
+                flash(message)
+            }
+            return
+        }
+        d.sending = false
+        let failures = o.results.compactMap { if case .failure(let e) = $0 { e } else { nil } }
+        if d.action == .revoke, d.targets.count > 1 {
+            let done = o.results.count - failures.count
+            if done == 0, let first = failures.first {
+                d.error = first.message
+                state.mode = .dialog(d)
+                return
+            }
+            state.marked = []
+            state.mode = .normal
+            flash("Revoked \(done) grant\(done == 1 ? "" : "s")" + (failures.isEmpty ? "" : "; \(failures.count) not: \(failures[0].message)"))
+            return
+        }
+        if let first = failures.first {
+            d.error = first.message
+            state.mode = .dialog(d)
+            return
+        }
+        state.mode = .normal
+        if let m = Self.message(for: o, action: d.action) { flash(m) }
+    }
+
+    static func message(for o: AccessOutcome, action: Dialog.Action?) -> String? {
+        guard case .success(let r)? = o.results.first else { return nil }
+        if let g = r.grant {
+            switch action {
+            case .extend?: return "Extended \(g.id): \(AccessTable.countdown(g.expiresAt.timeIntervalSinceNow)) left"
+            case .revoke?: return "Revoked \(g.id)"
+            case .grant?: return "Granted \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) (grant \(g.id))"
+            default:
+                if g.state == .revoked { return "Revoked \(g.id)" }
+                return "Approved: \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) (grant \(g.id))"
+            }
+        }
+        if let left = r.approvalsLeft { return "Approval recorded; \(left) more needed from another analyst" }
+        if let req = r.request, req.state == .denied { return "Denied \(req.id)" }
+        return nil
     }
 }

@@ -36,6 +36,8 @@ public final class App {
     }
     /// The access store's controller; nil when the dashboard runs without one (tests of the inventory panels).
     public var access: AccessController?
+    /// Numbers each sent dialog, so its answer finds it.
+    var dialogSerial = 0
     let workingDirectory: String
 
     public init(state: AppState = AppState(), size: (width: Int, height: Int) = (80, 24),

@@ -59,8 +59,12 @@ public struct AccessView: Sendable {
     public var verification: AuditVerification?
     public var error: String?
     public var token: Int64 = -1
+    /// The access service can't be reached: what is shown is the last state read, and actions are off.
+    public var unreachable = false
 
-    public init(pending: [AccessRequest] = [], grants: [Grant] = [], audit: [AuditEntry] = [], verification: AuditVerification? = nil, error: String? = nil, token: Int64 = -1) {
+    public init(pending: [AccessRequest] = [], grants: [Grant] = [], audit: [AuditEntry] = [], verification: AuditVerification? = nil, error: String? = nil,
+                token: Int64 = -1, unreachable: Bool = false) {
+        self.unreachable = unreachable
         self.pending = pending
         self.grants = grants
         self.audit = audit

@@ -74,6 +74,7 @@ public final class DashboardLoop {
                 app.receive(a)
                 dirty = true
             }
+            if app.receiveOutcomes() { dirty = true }
             for o in mailbox.takeOrders() { app.receive(o) }
             if let job = app.sortOrdersJob() {
                 let mailbox = self.mailbox

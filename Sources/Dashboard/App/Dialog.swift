@@ -35,6 +35,10 @@ public struct Dialog: Sendable, Equatable {
     /// For bulk actions: the count the analyst must type.
     public var confirmCount: Int?
     public var error: String?
+    /// Which dialog this is, so an answer that comes back late lands only on the dialog that asked.
+    public var serial = 0
+    /// Sent and waiting for the answer: keys other than Esc do nothing meanwhile.
+    public var sending = false
 
     init(action: Action, title: String, lines: [String], targets: [String], fields: [Field], confirmLabel: String, confirmCount: Int? = nil) {
         self.action = action

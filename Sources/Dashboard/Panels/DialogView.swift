@@ -8,6 +8,7 @@ enum DialogView {
         let inner = w - 4
         var lines: [(String, Role)] = d.lines.flatMap { l in wrap(l, width: inner).map { ($0, Role.text) } }
         if let e = d.error { lines.append(("", .text)); lines += wrap(e, width: inner).map { ($0, Role.critical) } }
+        if d.sending { lines.append(("", .text)); lines.append(("Sending\(c.g.ellipsis) waiting for the answer (Esc closes; the decision still goes through)", .muted)) }
         let h = min(height, 4 + lines.count + d.fields.count + 2)
         let top = y + max(0, (height - h) / 2)
         let box = c.style(.background)

@@ -234,6 +234,10 @@ public enum Renderer {
         if s.paused { badges.append(s.held != nil ? "PAUSED (new data)" : "PAUSED") }
         if s.readonly { badges.append("READ-ONLY") }
         if !badges.isEmpty { x += buf.put(" " + badges.joined(separator: " ") + " ", x: 0, y: y, style: c.style(.flash)) }
+        if s.access.unreachable {
+            // The service is gone: what is shown is the last state read, and actions are off until it is back.
+            x += buf.put(" ACCESS SERVICE UNREACHABLE: last state, read-only, reconnecting ", x: x, y: y, style: c.style(.error))
+        }
         x += 1
         let healthRole: Role = cols.isEmpty ? .muted : ok == cols.count ? .ok : cols.contains { $0.state == .failed } ? .critical : .warn
         let word = cols.isEmpty ? "starting" : ok == cols.count ? "ok" : "\(cols.count - ok) not ok"
