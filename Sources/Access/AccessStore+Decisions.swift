@@ -161,10 +161,21 @@ extension AccessStore {
     public func ingest(_ proposals: [RequestProposal], subjects: (String) -> Subject?, by analyst: Analyst,
                        policy: AccessPolicy, now: Date) throws(AccessError) -> Int {
         guard !proposals.isEmpty, !readonly else { return 0 }
+        // Only these proposals' keys are looked up: a refresh doesn't read the whole history.
+        let keys = proposals.map(\.key)
         let known: Set<String> = try read { db in
-            Set(try String.fetchAll(db, sql: "SELECT source_key FROM requests WHERE source_key IS NOT NULL"))
+            var found = Set<String>()
+            for chunk in stride(from: 0, to: keys.count, by: 500) {
+                let part = Array(keys[chunk..<min(chunk + 500, keys.count)])
+                let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+                found.formUnion(try String.fetchAll(db, sql: "SELECT source_key FROM requests WHERE source_key IN (\(marks))", arguments: StatementArguments(part)))
+            }
+            return found
         }
-        let fresh = proposals.filter { !known.contains($0.key) }.compactMap { p in subjects(p.subject).map { (p, $0) } }
+        // Observed requests go through the same policy as any other: what it refuses is not filed.
+        let fresh = proposals.filter { !known.contains($0.key) }.compactMap { p in subjects(p.subject).map { (p, $0) } }.filter { p, s in
+            (try? policy.checkRequest(population: s.population, scope: p.scope, ttlSeconds: p.ttlSeconds, reason: p.reason)) != nil
+        }
         guard !fresh.isEmpty else { return 0 }
         return try write { db in
             var added = 0

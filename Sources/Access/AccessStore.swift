@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Inventory
+import Synchronization
 
 /// The durable, shared store of requests, grants and the audit log: SQLite in WAL mode through GRDB.
 ///
@@ -19,6 +20,8 @@ public final class AccessStore: Sendable {
     public let storeID: String
     /// The first entry authenticated with the key; earlier ones (written before keyed chains) are SHA-256 linked.
     let keyedFrom: Int64
+    /// Why the last head could not be anchored, if it couldn't.
+    public let anchorFailure = Mutex<String?>(nil)
 
     /// Opens (creating if needed, unless read-only) the store at `path`, with its audit key and anchor beside it.
     /// `service` is true only for the access service: any other opener refuses a store the service has claimed.
@@ -79,6 +82,7 @@ public final class AccessStore: Sendable {
         } else {
             key = try AuditKey.load(keyPath)  // names the missing key
         }
+
     }
 
     /// Creates the database file: group read-write when its folder is shared with a group (setgid or g+w),
@@ -201,8 +205,11 @@ public final class AccessStore: Sendable {
         } catch {
             throw Self.map(error, path: path)
         }
-        // Committed: the decision stands even if the anchor can't be written (verify then names the gap).
-        if let head { try anchor.append(head) }
+        // Committed: the decision stands even if the anchor can't be written, so that is not reported as its failure;
+        // the running verification (the Audit panel, the service's state) says the anchor has stopped.
+        if let head {
+            do { try anchor.append(head) } catch { anchorFailure.withLock { $0 = error.description } }
+        }
         return result
     }
 

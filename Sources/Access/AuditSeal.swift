@@ -22,7 +22,8 @@ public struct AuditKey: Sendable {
     public static func load(_ path: String) throws(AccessError) -> AuditKey {
         guard let data = FileManager.default.contents(atPath: path) else {
             if FileManager.default.fileExists(atPath: path) {
-                throw .store("\(path): can't read the audit key (permission denied); only the store's writer can read it")
+                throw .store("\(path): can't read the audit key (permission denied); only the store's writer can. A store several analysts "
+                    + "share is written only by the access service: connect through it (docs/access.md, \"The access service\")")
             }
             throw .store("\(path): the audit key is missing, so the audit chain can neither be extended nor verified; restore it from backup")
         }

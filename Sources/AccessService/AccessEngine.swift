@@ -212,6 +212,9 @@ public final class AccessEngine: Sendable {
     /// The audit trail's state: the full check (chain, anchor, every row explained) the first time, then only the
     /// entries appended since, so a change costs O(the change). `verify` runs the full check on demand.
     public func runningVerification() throws(AccessError) -> AuditVerification {
+        if let failure = store.anchorFailure.withLock({ $0 }) {
+            return AuditVerification(entries: verified.withLock { $0?.entries ?? 0 }, problem: "the chain head can no longer be anchored: \(failure)")
+        }
         if let v = verified.withLock({ $0 }), v.problem != nil { return AuditVerification(entries: v.entries, problem: v.problem) }
         guard let v = verified.withLock({ $0 }) else {
             let head = try store.head()

@@ -28,8 +28,13 @@ public final class AccessServer: @unchecked Sendable {
         let analyst: Analyst
         let uid: UInt32
         let writeLock = NSLock()
-        var subscribed = false
+        private var isSubscribed = false
         var claimedSSH: String?
+
+        var subscribed: Bool {
+            get { writeLock.withLock { isSubscribed } }
+            set { writeLock.withLock { isSubscribed = newValue } }
+        }
 
         init(fd: Int32, analyst: Analyst, uid: UInt32) {
             self.fd = fd
@@ -149,8 +154,9 @@ public final class AccessServer: @unchecked Sendable {
             }
             if request.op == "hello", let ssh = request.sshClient {
                 // Recorded as claimed: the client says so, the kernel doesn't.
-                c.claimedSSH = String(ssh.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || "0123456789.:[]".unicodeScalars.contains($0)) }
-                    .prefix(64).map(Character.init)) + " (claimed)"
+                let address = String(ssh.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || "0123456789.:[]".unicodeScalars.contains($0)) }
+                    .prefix(64).map(Character.init))
+                c.claimedSSH = address.isEmpty ? nil : address + " (claimed)"
             }
             let analyst = Analyst(user: c.analyst.user, sshClient: c.claimedSSH)
             let reply = perform(request, analyst: analyst, uid: c.uid)

@@ -58,15 +58,20 @@ public final class ServiceHost: @unchecked Sendable {
         verification = (try? store.verifyAudit()) ?? AuditVerification(entries: 0, problem: "the store could not be read")
     }
 
-    /// Runs until cancelled (SIGTERM or SIGINT in `trustgap serve`), then stops accepting and lets in-flight
-    /// decisions finish: each is one transaction, so none is half made.
-    public func run() async throws {
+    /// Binds the socket: after this, clients can connect (their requests wait for the first inventory).
+    public func start() throws(AccessError) {
         if let problem = verification.problem {
             logger.critical("audit chain BROKEN at start", metadata: ["problem": "\(problem)"])
         } else {
             logger.info("audit chain ok at start", metadata: ["entries": "\(verification.entries)"])
         }
         do { try server.start(group: settings.group) } catch { throw AccessError.store("\(error)") }
+    }
+
+    /// Runs until cancelled (SIGTERM, SIGINT or SIGHUP in `trustgap serve`), then stops accepting and closes the
+    /// connections. Each decision is one transaction, so none is half made; a reply in flight may be lost, and the
+    /// client then reports the connection closed (the decision, if committed, is in the store and the audit log).
+    public func run() async throws {
         defer { server.stop() }
         let snapshots = await runner.snapshots()
         await runner.start()

@@ -31,12 +31,14 @@ enum UnixSocket {
         var st = stat()
         if lstat(path, &st) == 0 {
             guard (st.st_mode & S_IFMT) == S_IFSOCK else { throw Failure("exists and is not a socket; refusing to replace it", path, EEXIST) }
-            // A live service still answers on it: don't steal its socket.
-            if let fd = try? connect(path) {
+            // A live service still answers on it: don't steal its socket. Only a refused connection means stale.
+            do {
+                let fd = try connect(path)
                 close(fd)
                 throw Failure("another access service is already listening here", path, EADDRINUSE)
+            } catch let f as Failure where f.description.contains(String(cString: strerror(ECONNREFUSED))) {
+                unlink(path)
             }
-            unlink(path)
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket", path) }
@@ -124,7 +126,8 @@ enum UnixSocket {
     }
 }
 
-/// Reads newline-terminated lines from a socket, at most `max` bytes each. A longer line is reported once as
+/// Reads newline-terminated lines from a socket, at most `max` bytes each (the service reads requests of at most
+/// `Wire.maxLine`; the client accepts larger replies, up to what it was built with). A longer line is reported once as
 /// `.tooLong` and the rest of it skipped, so the connection stays usable.
 final class LineReader {
     enum Line {

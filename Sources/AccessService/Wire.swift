@@ -8,7 +8,8 @@ import Inventory
 /// policy, clock, hooks and inventory are the service's own.
 public enum Wire {
     public static let version = 1
-    /// The longest line either side accepts, newline excluded.
+    /// The longest request line the service accepts, newline excluded. Replies may be longer (an audit log, an
+    /// inventory); the bundled client accepts up to 256 MiB.
     public static let maxLine = 1 << 20
 
     static let encoder: JSONEncoder = {

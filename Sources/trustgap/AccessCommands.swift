@@ -74,7 +74,7 @@ struct AccessOptions: ParsableArguments {
         let config = try source.loadConfig()
         let ro = readonly || config.readonly
         if let socket = service ?? config.service?.socket {
-            if store != nil { throw CLIError.badInput("--store and the access service don't mix: the service keeps the store (drop --store, or --service)") }
+            if store != nil { throw CLIError.badInput("--store and the access service don't mix: the service keeps the store (drop --store to use the service, or drop --service and service.socket to use a personal store)") }
             do {
                 return Context(config: config, backend: .service(try AccessClient(socketPath: socket, sshClient: Analyst.current().sshClient)), readonly: ro)
             } catch {
@@ -346,7 +346,7 @@ struct AuditCommand: AsyncParsableCommand {
                 let entries = try await ctx.call(WireRequest(op: "audit")).audit ?? []
                 if format == .json { return try printJSON(entries) }
                 for e in entries {
-                    say("\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) \((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(22)) \(e.action.padded(8)) \(e.target.padded(30)) \(e.subject) \(e.scope) \(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) \"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")")
+                    say("\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) \((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(30)) \(e.action.padded(8)) \(e.target.padded(32)) \(e.subject) \(e.scope) \(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) \"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")")
                 }
             }
         }

@@ -14,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
         Its config is its own: policy, hooks, collectors, store and clock decide, never a client's. Clients — the \
         dashboard and every access command — connect to `service.socket`; who they are comes from the kernel. \
-        SIGTERM or SIGINT stops it after the decisions in flight.
+        SIGTERM, SIGINT or SIGHUP stops it; each decision is one transaction, so none is half made.
         """)
 
     @OptionGroup var source: SourceOptions
@@ -49,6 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let problem = host.verification.problem {
                 FileHandle.standardError.write(Data("trustgap: audit chain BROKEN at start: \(problem)\n".utf8))
             }
+            do { try host.start() } catch { throw CLIError.access(error) }
             let task = Task { try await host.run() }
             var sources: [any DispatchSourceSignal] = []
             for sig in [SIGTERM, SIGINT, SIGHUP] {
