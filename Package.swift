@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory", "TestSupport"]),
-        .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory", "ChildProcess", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access", "AccessService", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Collectors", "Inventory", "TestSupport"]),

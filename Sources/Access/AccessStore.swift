@@ -154,6 +154,9 @@ public final class AccessStore: Sendable {
         _ = try write { db in
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('writer', 'service') ON CONFLICT(key) DO UPDATE SET value = 'service'")
         }
+        // The anchor exists from the start, private like the rest, even before the first decision.
+        let fd = open(anchor.path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0o600)
+        if fd >= 0 { close(fd) }
         for p in [path, path + "-wal", path + "-shm", path + ".key", anchor.path] where FileManager.default.fileExists(atPath: p) {
             guard chmod(p, 0o600) == 0 else { throw .store("\(p): can't make it private to the service: \(String(cString: strerror(errno)))") }
         }

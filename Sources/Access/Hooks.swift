@@ -8,10 +8,23 @@ public struct HookConfig: Sendable, Equatable {
     public static let events = ["approve", "deny", "extend", "revoke", "expire"]
     public var commands: [String: [String]]
     public var timeoutSeconds: Double
+    /// Variables a hook gets beyond PATH, LANG and TZ (`hooks.env`): never the environment of whoever runs trustgap.
+    public var environment: [String: String]
 
-    public init(commands: [String: [String]] = [:], timeoutSeconds: Double = 30) {
+    public init(commands: [String: [String]] = [:], timeoutSeconds: Double = 30, environment: [String: String] = [:]) {
         self.commands = commands.filter { !$0.value.isEmpty }
         self.timeoutSeconds = timeoutSeconds
+        self.environment = environment
+    }
+
+    /// What a hook runs with: a fixed PATH, the locale and time zone, and what the config lists. An analyst's
+    /// SSH agent, tokens and the rest of their environment stay out.
+    public var minimalEnvironment: [String: String] {
+        let own = ProcessInfo.processInfo.environment
+        var env = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG": own["LANG"] ?? "C.UTF-8"]
+        if let tz = own["TZ"] { env["TZ"] = tz }
+        for (k, v) in environment { env[k] = v }
+        return env
     }
 
     public var events: HookEvents { HookEvents(Set(commands.keys)) }
@@ -41,7 +54,8 @@ public enum HookRunner {
         }
         let outcome: ChildProcess.Outcome
         do {
-            outcome = try await ChildProcess.run(argv, input: payload, timeoutSeconds: config.timeoutSeconds, maxOutputBytes: 1 << 20)
+            outcome = try await ChildProcess.run(argv, input: payload, environment: config.minimalEnvironment, inheritEnvironment: false,
+                                                 timeoutSeconds: config.timeoutSeconds, maxOutputBytes: 1 << 20)
         } catch {
             return HookResult(succeeded: false, detail: error.description)
         }

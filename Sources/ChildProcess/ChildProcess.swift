@@ -33,13 +33,15 @@ public enum ChildProcess {
     public static func timeout(within budget: Double) -> Double { max(0.1, min(budget * 0.9, budget - 1.5)) }
 
     public static func run(
-        _ argv: [String], input: Data = Data(), environment: [String: String] = [:], workingDirectory: String? = nil,
+        _ argv: [String], input: Data = Data(), environment: [String: String] = [:], inheritEnvironment: Bool = true, workingDirectory: String? = nil,
         timeoutSeconds: Double, maxOutputBytes: Int = 64 << 20, stderrTailBytes: Int = 4096
     ) async throws(LaunchError) -> Outcome {
         // A program that exits without reading its stdin must not kill us with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         guard let program = argv.first, !program.isEmpty else { throw LaunchError(description: "no program given") }
-        let executable: Executable = program.contains("/") ? .path(FilePath(program)) : .name(program)
+        // A bare name is looked up on the PATH the child gets (the minimal one, for a hook), not on ours.
+        let executable: Executable = program.contains("/") ? .path(FilePath(program))
+            : (!inheritEnvironment ? Self.lookUp(program, in: environment["PATH"] ?? "/usr/bin:/bin").map { .path(FilePath($0)) } : nil) ?? .name(program)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trustgap-child-\(UUID().uuidString)").path
         let inPath = scratch + ".in", outPath = scratch + ".out", errPath = scratch + ".err"
         defer { for p in [inPath, outPath, errPath] { try? FileManager.default.removeItem(atPath: p) } }
@@ -48,9 +50,10 @@ public enum ChildProcess {
         let mark = "trustgap-\(UUID().uuidString)"
         var childEnv = environment
         childEnv[Self.markVariable] = mark
-        let env: Environment = .inherit.updating(Dictionary(uniqueKeysWithValues: childEnv.map {
-            (Environment.Key(stringLiteral: $0.key), Optional($0.value))
-        }))
+        let pairs = Dictionary(uniqueKeysWithValues: childEnv.map { (Environment.Key(stringLiteral: $0.key), $0.value) })
+        let env: Environment = inheritEnvironment
+            ? .inherit.updating(pairs.mapValues { Optional($0) })
+            : .custom(pairs)
         let leader = PIDBox()
         defer { Self.endDescendants(group: leader.value, mark: mark) }
         let config = Configuration(executable: executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
@@ -139,6 +142,10 @@ public enum ChildProcess {
         case .status(.signaled(let s)): ending = .signaled(s)
         }
         return Outcome(ending: ending, stdout: out, stderrTail: tail)
+    }
+
+    static func lookUp(_ name: String, in path: String) -> String? {
+        path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// The environment variable that marks every process a run started.

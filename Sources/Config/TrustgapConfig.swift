@@ -346,9 +346,20 @@ public enum ConfigLoader {
     static func hooks(_ value: YAMLValue, baseDir: String) throws(ConfigError) -> HookConfig {
         var commands: [String: [String]] = [:]
         var timeout = 30.0
-        for (key, v) in try value.mapping(allowed: Set(HookConfig.events).union(["timeout"])) {
+        var environment: [String: String] = [:]
+        for (key, v) in try value.mapping(allowed: Set(HookConfig.events).union(["timeout", "env"])) {
             if key == "timeout" {
                 timeout = try duration(v)
+                continue
+            }
+            if key == "env" {
+                for (name, item) in try v.mapping(allowed: nil) {
+                    guard !name.isEmpty, name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }),
+                          !(0x30...0x39).contains(name.utf8.first!) else {
+                        throw item.error("'\(name)' is not an environment variable name (letters, digits and _, not starting with a digit)")
+                    }
+                    environment[name] = try item.string()
+                }
                 continue
             }
             let argv = try v.strings()
@@ -358,7 +369,7 @@ public enum ConfigLoader {
             // A program given with a path is resolved against the config file's folder; a bare name is found on PATH.
             commands[key] = [program.contains("/") ? resolve(program, baseDir: baseDir) : program] + argv.dropFirst()
         }
-        return HookConfig(commands: commands, timeoutSeconds: timeout)
+        return HookConfig(commands: commands, timeoutSeconds: timeout, environment: environment)
     }
 
     static func thresholds(_ value: YAMLValue) throws(ConfigError) -> RuleThresholds {

@@ -1,3 +1,4 @@
+import ChildProcess
 import Foundation
 import TestSupport
 import Testing
@@ -69,6 +70,24 @@ struct HookTests {
         let result = await HookRunner.run(config, event: "expire", payload: Data("{}".utf8))
         #expect(!result.succeeded)
         #expect(await Processes.waitUntilGone(marker).isEmpty, "children left running")
+    }
+
+    @Test("a hook runs with a minimal environment: PATH, LANG, TZ and hooks.env, never the caller's tokens or SSH agent")
+    func minimalEnvironment() async throws {
+        setenv("VAULT_TOKEN", "hvs.tg-test-secret", 1)
+        setenv("SSH_AUTH_SOCK", "/tmp/tg-agent.sock", 1)
+        defer { unsetenv("VAULT_TOKEN"); unsetenv("SSH_AUTH_SOCK") }
+        let out = TestTemporary.directory.appendingPathComponent("tg-hook-env-\(UUID())").path
+        let hook = try script("env > \"$1\"")
+        let config = HookConfig(commands: ["approve": [hook, out]], timeoutSeconds: 10, environment: ["VAULT_ADDR": "https://vault.example"])
+        let result = await HookRunner.run(config, event: "approve", payload: Data("{}".utf8))
+        #expect(result.succeeded, "\(result.detail)")
+        let names = Set(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) })
+        #expect(!names.contains("VAULT_TOKEN"))
+        #expect(!names.contains("SSH_AUTH_SOCK"))
+        #expect(names.contains("PATH"))
+        #expect(names.contains("VAULT_ADDR"))
+        #expect(names.subtracting(["PATH", "LANG", "TZ", "VAULT_ADDR", ChildProcess.markVariable, "PWD", "SHLVL", "_"]).isEmpty, "\(names)")
     }
 
     @Test("a hook that forks a daemon with setsid and exits leaves no process behind")

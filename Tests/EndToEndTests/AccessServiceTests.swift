@@ -283,4 +283,44 @@ final class AccessServiceTests {
         for pid in Processes.matching(hook) { kill(pid, SIGKILL) }
         for pid in Processes.matching("sleep 120") { kill(pid, SIGKILL) }
     }
+
+    @Test("two dashboards attached to one service as two users: a decision in one appears in the other")
+    func twoDashboards() async throws {
+        let (svc, _, alice, bob) = try await team()
+        let id = try request(svc, as: alice)
+        let home = try ScratchDirectory("tg-dash-home")
+        chmod(home.path, 0o777)
+        var panes: [TmuxSession] = []
+        for user in [alice, bob] {
+            let t = try TmuxSession(width: 140, height: 30)
+            panes.append(t)
+            try t.start(["--service", svc.socket], environment: ["XDG_STATE_HOME": home.appending(user.name).path, "HOME": home.path],
+                        prefix: user.run([]), binary: Binary.shared)
+            try await t.waitFor("THE GAP")
+            try t.keys("6")
+            try await t.waitFor(id)
+        }
+        let (a, b) = (panes[0], panes[1])
+        try await a.waitFor("analyst \(alice.name)")
+        try await b.waitFor("analyst \(bob.name)")
+        // Bob approves alice's request from his keyboard: the first row is the oldest pending, hers.
+        try b.type("/\(id)")
+        try b.keys("Enter")
+        try await b.waitUntil("only her request listed") { $0.contains(id) && $0.components(separatedBy: "PENDING").count == 2 }
+        try b.keys("a")
+        try await b.waitFor("Approve request \(id)")
+        try b.keys("Enter")
+        try b.type("reviewed")
+        try b.keys("Enter", "Right", "Enter")
+        try await b.waitFor("Approved: ")
+        // Alice's dashboard shows the grant, pushed by the service, with bob as its approver.
+        let screen = try await a.waitUntil("the grant on alice's screen") { $0.contains("ACTIVE") && $0.contains(bob.name) }
+        #expect(screen.contains("ACTIVE"))
+        let entries = try audit(svc).filter { ($0["target"] as? String)?.hasPrefix(id) == true }
+        #expect(entries.last?["analyst"] as? String == bob.name)
+        for t in panes {
+            try t.keys("q")
+            try await t.waitFor("EXIT=0")
+        }
+    }
 }

@@ -54,12 +54,15 @@ public final class TmuxSession: @unchecked Sendable {
     }
 
     /// Runs trustgap in the pane's shell with the given environment, and prints its exit status after it ends.
-    public func start(_ arguments: [String] = [], environment: [String: String] = [:]) throws {
+    /// `prefix` goes before everything (e.g. `TemporaryUser.run([])` to run it as another user, with `binary`
+    /// `Binary.shared`, which every user can run).
+    public func start(_ arguments: [String] = [], environment: [String: String] = [:], prefix: [String] = [],
+                      binary: String = Binary.path) throws {
         var env = ["XDG_STATE_HOME": scratch.path + "/state", "XDG_CONFIG_HOME": scratch.path + "/config",
                    "LANG": "C.UTF-8", "TERM": "xterm-256color"]
         for (k, v) in environment { env[k] = v }
         let assignments = env.sorted { $0.key < $1.key }.map { "\($0.key)=\(shellQuote($0.value))" }.joined(separator: " ")
-        let command = "env \(assignments) \(shellQuote(Binary.path)) \(arguments.map(shellQuote).joined(separator: " ")); echo EXIT=$?"
+        let command = (prefix.map(shellQuote) + ["env", assignments, shellQuote(binary)] + arguments.map(shellQuote)).joined(separator: " ") + "; echo EXIT=$?"
         try type(command)
         try keys("Enter")
     }
