@@ -64,7 +64,8 @@ let package = Package(
         ]),
         // Measures the performance targets (docs/performance.md): swift run -c release trustgap-bench
         .executableTarget(name: "trustgap-bench", dependencies: [
-            "Inventory", "Collectors", "Terminal", "Dashboard",
+            "Inventory", "Collectors", "Terminal", "Dashboard", "Access", "AccessService",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

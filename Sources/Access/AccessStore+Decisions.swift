@@ -128,6 +128,27 @@ extension AccessStore {
         }
     }
 
+    // MARK: Benchmark
+
+    /// Fills the store with history for the benchmark: `count` requests, each filed and denied (two audit entries
+    /// apiece), in one transaction, through the same inserts and audit appends as real decisions.
+    public func seedHistoryForBenchmark(_ count: Int, subject: Subject, now: Date) throws(AccessError) {
+        let requester = Analyst(user: "bench-requester"), decider = Analyst(user: "bench-decider")
+        _ = try write { db in
+            for i in 0..<count {
+                let r = AccessRequest(
+                    id: Self.newID("req"), subject: subject.id, subjectName: subject.name, population: subject.population, scope: "bench:\(i)",
+                    requester: requester.user, reason: "history", ticket: nil, ttlSeconds: 600, createdAt: now, lapsesAt: now.addingTimeInterval(3600),
+                    state: .denied, approvals: [])
+                try Self.insert(db, r)
+                try self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: 600, reason: "history",
+                                                     result: "pending", target: r.id), by: requester, at: now)
+                try self.appendAudit(db, AuditFields(action: "deny", subject: r.subject, scope: r.scope, ttlSeconds: 600, reason: "history",
+                                                     result: "denied", target: r.id), by: decider, at: now)
+            }
+        }
+    }
+
     // MARK: Requests
 
     /// Files a request for time-bound access.

@@ -266,9 +266,14 @@ public final class AccessStore: Sendable {
             detail: row["detail"], prevHash: row["prev_hash"], hash: row["hash"])
     }
 
-    /// The audit log, oldest first (or the newest `limit` entries).
-    public func audit(limit: Int? = nil) throws(AccessError) -> [AuditEntry] {
+    /// The audit log, oldest first (or the newest `limit` entries; with `after`, only entries after that sequence
+    /// number, so a dashboard that has the rest reads only what is new).
+    public func audit(limit: Int? = nil, after: Int64? = nil) throws(AccessError) -> [AuditEntry] {
         try read { db in
+            if let after {
+                return try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE seq > ? ORDER BY seq DESC LIMIT ?", arguments: [after, limit ?? Int.max])
+                    .map(Self.auditEntry).reversed()
+            }
             if let limit {
                 return try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq DESC LIMIT ?", arguments: [limit]).map(Self.auditEntry).reversed()
             }

@@ -191,10 +191,10 @@ public final class AccessEngine: Sendable {
             out.token = try store.changeToken()
             out.requests = try store.requests(state: .pending)
             out.grants = try store.liveGrants()
-            out.audit = try store.audit(limit: max(1, min(r.limit ?? 2000, 100_000)))
+            out.audit = try store.audit(limit: max(1, min(r.limit ?? 2000, 100_000)), after: r.after)
             out.verification = WireVerification(try runningVerification())
         case "audit":
-            out.audit = try store.audit(limit: r.limit)
+            out.audit = try store.audit(limit: r.limit, after: r.after)
         case "verify":
             out.verification = WireVerification(try store.verifyAudit())
         case "subscribe":
@@ -217,9 +217,10 @@ public final class AccessEngine: Sendable {
         }
         if let v = verified.withLock({ $0 }), v.problem != nil { return AuditVerification(entries: v.entries, problem: v.problem) }
         guard let v = verified.withLock({ $0 }) else {
+            // The head first: entries appended during the full check are checked again next time, and counted once.
             let head = try store.head()
             let full = try store.verifyAudit()
-            verified.withLock { $0 = RunningVerification(seq: head.seq, mac: head.mac, entries: full.entries, problem: full.problem) }
+            verified.withLock { $0 = RunningVerification(seq: head.seq, mac: head.mac, entries: full.ok ? Int(head.seq) : full.entries, problem: full.problem) }
             return full
         }
         let step = try store.verifyEntries(after: v.seq, mac: v.mac)

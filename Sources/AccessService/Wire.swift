@@ -54,14 +54,17 @@ public struct WireRequest: Codable, Sendable, Equatable {
     public var sshClient: String?
     /// The inventory version the client already has (inventory): an unchanged one is not sent again.
     public var since: Int?
+    /// The newest audit entry the client already has (view, audit): only later ones are sent.
+    public var after: Int64?
 
     enum CodingKeys: String, CodingKey {
-        case v, id, op, subject, scope, ttlSeconds = "ttl_seconds", reason, ticket, target, limit, sshClient = "ssh_client", since
+        case v, id, op, subject, scope, ttlSeconds = "ttl_seconds", reason, ticket, target, limit, sshClient = "ssh_client", since, after
     }
 
     public init(op: String, id: Int? = nil, subject: String? = nil, scope: String? = nil, ttlSeconds: Double? = nil, reason: String? = nil,
-                ticket: String? = nil, target: String? = nil, limit: Int? = nil, sshClient: String? = nil, since: Int? = nil) {
+                ticket: String? = nil, target: String? = nil, limit: Int? = nil, sshClient: String? = nil, since: Int? = nil, after: Int64? = nil) {
         self.since = since
+        self.after = after
         v = Wire.version
         self.id = id
         self.op = op

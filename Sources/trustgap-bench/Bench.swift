@@ -18,8 +18,29 @@ struct Bench: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Option(help: "Seed of the demo organisation.") var seed: UInt64 = 42
     @Option(help: ArgumentHelp("Measure one size in this process (used internally).", visibility: .hidden)) var one: Int?
+    @Option(help: ArgumentHelp("Measure the access service through its socket instead, with this many decisions per figure.", valueName: "n"))
+    var access: Int?
 
     func run() throws {
+        if let access {
+            let f = try AccessBench(decisions: access).run()
+            func row(_ name: String, _ l: Latency) -> String {
+                "\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) p50 \(String(format: "%7.3f", l.p50)) ms  p99 \(String(format: "%7.3f", l.p99)) ms  max \(String(format: "%7.3f", l.max)) ms  (\(l.samples) samples)"
+            }
+            print(row("approve round trip (socket)", f.roundTrip))
+            print(row("deny round trip (socket)", f.denyRoundTrip))
+            print(row("change delivered to each of \(f.subscribers) subscribers", f.toSubscribers))
+            print(row("decision + dashboard update, empty store", f.updateEmpty))
+            print(row("decision + dashboard update, \(f.historyEntries) audit entries", f.updateWithHistory))
+            print("decisions per second, one client: \(Int(f.decisionsPerSecond))")
+            print("first full verification at \(f.historyEntries) entries: \(String(format: "%.0f", f.startVerificationMs)) ms (once, at service start)")
+            if let json {
+                let e = JSONEncoder()
+                e.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try e.encode(f).write(to: URL(fileURLWithPath: json))
+            }
+            return
+        }
         if let one {
             let r = try Measure(size: one, seed: seed).run()
             FileHandle.standardOutput.write(try JSONEncoder().encode(r))

@@ -8,6 +8,8 @@ import Synchronization
 public struct AccessOutcome: Sendable {
     /// The dialog it answers (its sequence number), so a late answer never lands on another dialog.
     public var dialog: Int
+    /// What it was: approve, deny, extend, revoke, grant.
+    public var action: String
     public var results: [Result<WireResult, WireError>]
     /// The view right after it, so the panel shows the decision at once.
     public var view: AccessView?
@@ -88,8 +90,13 @@ public final class AccessController: Sendable {
                 client.withLock { $0 = c }
             }
             do { return .success(try c.call(request)) } catch {
-                guard error.code == "unavailable", attempt == 0 else { return .failure(error) }
-                client.withLock { $0 = nil }  // the service restarted: reconnect once
+                // The service restarted: reconnect once, but resend only what changes nothing. A decision whose answer
+                // was lost may have been made; sending it again could make it twice.
+                guard error.code == "unavailable", attempt == 0, !AccessEngine.changingOperations.contains(request.op) else {
+                    if error.code == "unavailable" { client.withLock { $0 = nil } }
+                    return .failure(error)
+                }
+                client.withLock { $0 = nil }
             }
         }
         return .failure(WireError(code: "unavailable", message: "\(socket): the access service is unreachable", exit: 1))
@@ -98,23 +105,39 @@ public final class AccessController: Sendable {
     /// What the panels show: pending requests, live grants, the audit tail and the running verification. Costs the
     /// change, not the history.
     public func view(auditLimit: Int = 2000) async -> AccessView {
-        switch await perform(WireRequest(op: "view", limit: auditLimit)) {
+        // Only the audit entries after the newest one already read: an update costs the change, not the tail.
+        let previous = lastView.withLock { $0 }
+        let after = previous?.audit.last?.seq
+        switch await perform(WireRequest(op: "view", limit: auditLimit, after: after)) {
         case .success(let r):
-            return AccessView(pending: r.requests ?? [], grants: r.grants ?? [], audit: r.audit ?? [],
-                              verification: r.verification.map { AuditVerification(entries: $0.entries, problem: $0.problem) }, token: r.token ?? 0)
+            var audit = r.audit ?? []
+            if let previous, let after, (r.token ?? 0) >= after, audit.count < auditLimit {
+                audit = Array((previous.audit + audit).suffix(auditLimit))
+            } else if let after, (r.token ?? 0) < after {
+                // The log is shorter than what we had (another store): read the tail afresh.
+                lastView.withLock { $0 = nil }
+                return await view(auditLimit: auditLimit)
+            }
+            let v = AccessView(pending: r.requests ?? [], grants: r.grants ?? [], audit: audit,
+                               verification: r.verification.map { AuditVerification(entries: $0.entries, problem: $0.problem) }, token: r.token ?? 0)
+            lastView.withLock { $0 = v }
+            return v
         case .failure(let e):
             return AccessView(error: e.message, unreachable: e.code == "unavailable")
         }
     }
 
+    /// The last view read, which the next one extends.
+    let lastView = Locked<AccessView?>(nil)
+
     /// Sends a dialog's intents in order; the answers and a fresh view arrive in the inbox.
-    func submit(_ requests: [WireRequest], dialog: Int) {
+    func submit(_ requests: [WireRequest], dialog: Int, action: String) {
         inFlight.add(1, ordering: .relaxed)
         Task.detached { [self] in
             var results: [Result<WireResult, WireError>] = []
             for r in requests { results.append(await perform(r)) }
             let v = await view()
-            inbox.withLock { $0.append(AccessOutcome(dialog: dialog, results: results, view: v)) }
+            inbox.withLock { $0.append(AccessOutcome(dialog: dialog, action: action, results: results, view: v)) }
             inFlight.subtract(1, ordering: .relaxed)
         }
     }
@@ -230,7 +253,7 @@ final class Locked<Value: Sendable>: Sendable {
     func withLock<R: Sendable>(_ body: (inout sending Value) -> sending R) -> R { mutex.withLock(body) }
 }
 
-/// Whether a socket answers, without speaking to it.
+/// Whether the service answers (a connection and its hello).
 enum ServiceProbe {
     static func answers(_ path: String) -> Bool {
         guard let c = try? AccessClient(socketPath: path) else { return false }

@@ -259,7 +259,7 @@ extension App {
         d.serial = dialogSerial
         d.sending = true
         d.error = nil
-        access.submit(requests, dialog: d.serial)
+        access.submit(requests, dialog: d.serial, action: d.action.rawValue)
     }
 
     /// An answer: success closes the dialog with a message; a refusal or a lost race shows why in the dialog.
@@ -269,7 +269,7 @@ extension App {
             // The dialog was closed while waiting: say what happened on the status line.
             if let failure = o.results.lazy.compactMap({ if case .failure(let e) = $0 { e } else { nil } }).first {
                 flash(failure.message, error: true)
-            } else if let message = Self.message(for: o, action: nil) {
+            } else if let message = Self.message(for: o, action: Dialog.Action(rawValue: o.action)) {
                 flash(message)
             }
             return
