@@ -49,7 +49,7 @@ let package = Package(
         ]),
         .target(name: "Terminal", dependencies: ["CNCurses"]),
         .target(name: "Dashboard", dependencies: [
-            "Inventory", "Access", "AccessService", "Terminal",
+            "Inventory", "Access", "AccessService", "Collectors", "Terminal",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Config", dependencies: [

@@ -79,23 +79,9 @@ struct DashboardCommand: AsyncParsableCommand {
                 }
                 controller = accessStore.map { AccessController(store: $0, policy: config.policy, hooks: config.hooks, analyst: analyst) }
             }
-            let runner = CollectorRunner(specs: specs, rules: RiskRules(thresholds: config.thresholds))
-            let mailbox = Mailbox()
-            let stream = await runner.snapshots()
-            let accessStream = await runner.snapshots()
-            // Snapshots are prepared for the UI here, off its thread: indexes, change marks, default orders, filter text.
-            let feed = Task {
-                var previous: Snapshot?
-                for await s in stream {
-                    // The first one is shown on the Overview at once; its tables follow from the full preparation.
-                    if previous == nil, s.entities.count >= 20_000 { mailbox.post(PreparedSnapshot.overview(s)) }
-                    mailbox.post(PreparedSnapshot.prepare(s, previous: previous, now: Date(), sorts: mailbox.sorts))
-                    previous = s
-                }
-            }
-            let accessFeed = Task { await controller?.runFeed(mailbox: mailbox, snapshots: accessStream) }
-            let signals = SignalWatcher(mailbox: mailbox)
-            await runner.start()
+            let session = DashboardSession(specs: specs, rules: RiskRules(thresholds: config.thresholds), access: controller)
+            let mailbox = session.mailbox
+            await session.start()
             let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
             let policy = config.policy, hooks = config.hooks
             let result: Result<Void, any Error> = await withCheckedContinuation { done in
@@ -115,10 +101,7 @@ struct DashboardCommand: AsyncParsableCommand {
                 thread.name = "trustgap-ui"
                 thread.start()
             }
-            signals.cancel()
-            feed.cancel()
-            accessFeed.cancel()
-            await runner.stop()
+            await session.stop()
             if case .failure(let error) = result {
                 throw CLIError.badInput("\(error)")
             }
@@ -126,24 +109,4 @@ struct DashboardCommand: AsyncParsableCommand {
             if signal > 0 { throw ExitCode(128 + signal) }
         }
     }
-}
-
-/// Turns SIGTERM, SIGHUP (a dropped SSH connection) and SIGINT into a stop request, so the UI thread restores
-/// the terminal before the process ends.
-final class SignalWatcher {
-    private let sources: [any DispatchSourceSignal]
-
-    init(mailbox: Mailbox) {
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGTERM, SIGHUP, SIGINT] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler { mailbox.requestStop(signal: sig) }
-            source.resume()
-            sources.append(source)
-        }
-        self.sources = sources
-    }
-
-    func cancel() { for s in sources { s.cancel() } }
 }
