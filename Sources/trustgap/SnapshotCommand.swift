@@ -1,3 +1,4 @@
+import AccessService
 import ArgumentParser
 import Collectors
 import Config
@@ -56,7 +57,11 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     /// Runs every collector once and returns the snapshot.
     static func collectOnce(_ config: TrustgapConfig) async throws -> Snapshot {
-        let runner = CollectorRunner(specs: config.collectors.map { $0.makeSpec() }, rules: RiskRules(thresholds: config.thresholds))
+        // With an access service, its inventory: the same entities every analyst's dashboard shows.
+        let specs = config.service.map { [CollectorSpec(name: "service", type: "service", intervalSeconds: 5, timeoutSeconds: 60,
+                                                        collector: ServiceInventoryCollector(socket: $0.socket))] }
+            ?? config.collectors.map { $0.makeSpec() }
+        let runner = CollectorRunner(specs: specs, rules: RiskRules(thresholds: config.thresholds))
         await runner.runAllOnce()
         return await runner.snapshot
     }

@@ -108,6 +108,21 @@ final class AccessServiceTests {
         #expect(r.stderr.contains("forbidden_scopes"), "\(r.stderr)")
         r = try svc.cli(["grants", "list", "--config", mine, "--store", svc.dir.appending("mine.db").path], as: alice)
         #expect(r.status == 2, "--store with a service is bad input: \(r.stderr)")
+        // A private inventory that relabels the agent as an app lifts nothing: the service's inventory decides.
+        let records = svc.dir.appending("mine.jsonl").path
+        try #"{"id":"\#(agent)","population":"app","name":"harmless-app"}"#.write(toFile: records, atomically: true, encoding: .utf8)
+        chmod(records, 0o644)
+        let relabel = svc.dir.appending("relabel.yaml").path
+        try "collectors:\n  - type: file\n    name: mine\n    path: \(records)\nservice:\n  socket: \(svc.socket)\n".write(toFile: relabel, atomically: true, encoding: .utf8)
+        chmod(relabel, 0o644)
+        r = try svc.cli(["request", "--config", relabel, "--subject", agent, "--scope", "repo:acme/api:write", "--ttl", "10h", "--reason", "x"], as: alice)
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.contains("agents may hold access for at most"), "\(r.stderr)")
+        // And `snapshot` with that config shows the service's inventory, not the private one.
+        r = try svc.cli(["snapshot", "--config", relabel, "--format", "json"], as: alice)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(!r.stdout.contains("harmless-app"))
+        #expect(r.stdout.contains(agent))
     }
 
     @Test("a grant written into the store with SQL fails verify, and the service reports it at start")
