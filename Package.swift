@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The one C boundary: only `Terminal` imports it.
@@ -46,6 +48,9 @@ let package = Package(
         .target(name: "AccessService", dependencies: [
             "Access", "Inventory", "Collectors",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "Terminal", dependencies: ["CNCurses"]),
         .target(name: "Dashboard", dependencies: [
@@ -60,6 +65,8 @@ let package = Package(
         .executableTarget(name: "trustgap", dependencies: [
             "Inventory", "Collectors", "Access", "AccessService", "Terminal", "Dashboard", "Config",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Measures the performance targets (docs/performance.md): swift run -c release trustgap-bench

@@ -1,48 +1,43 @@
 import Access
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The access service's listener: a Unix socket whose clients are known by the kernel's peer credentials.
+/// The access service's listener: a Unix socket (SwiftNIO) whose clients are known by the kernel's peer credentials.
 ///
-/// Each connection has a thread of its own that reads one request per line and answers it, so a slow client or a
-/// decision waiting on a hook never holds up another. Subscribers get a `change` event after every change.
-public final class AccessServer: @unchecked Sendable {
+/// Each connection is a task of its own that reads one request per line and answers it, so a slow client or a
+/// decision waiting on a hook never holds up another. Subscribers get a `change` event after every change, through
+/// a buffer of one per subscriber: a slow one misses intermediate events (each says only "read again"), never the
+/// last, and never holds up the others.
+public final class AccessServer: Sendable {
     public let socketPath: String
     let engine: AccessEngine
     let logger: Logger
     /// The most connections at once; more are answered with an error and closed.
     let maxConnections: Int
-    private var listener: Int32 = -1
-    private let lock = NSLock()
-    private var connections: [Int32: Connection] = [:]
-    private var stopped = false
+    private let state = Mutex(State())
     private let events = DispatchQueue(label: "trustgap.service.events")
-    private var lastToken: Int64 = -1
 
-    final class Connection: @unchecked Sendable {
-        let fd: Int32
-        let analyst: Analyst
-        let uid: UInt32
-        let writeLock = NSLock()
-        private var isSubscribed = false
-        var claimedSSH: String?
+    struct State {
+        var server: NIOAsyncChannel<Accepted, Never>?
+        var accepting: Task<Void, Never>?
+        var connections = 0
+        var subscribers: [Int: AsyncStream<Int64>.Continuation] = [:]
+        var nextID = 0
+        var lastToken: Int64 = -1
+        var stopped = false
+    }
 
-        var subscribed: Bool {
-            get { writeLock.withLock { isSubscribed } }
-            set { writeLock.withLock { isSubscribed = newValue } }
-        }
-
-        init(fd: Int32, analyst: Analyst, uid: UInt32) {
-            self.fd = fd
-            self.analyst = analyst
-            self.uid = uid
-        }
-
-        func send(_ data: Data) -> Bool { writeLock.withLock { UnixSocket.send(fd, data) } }
+    /// A connection as accepted: the channel and who the kernel says connected.
+    struct Accepted: Sendable {
+        let channel: NIOAsyncChannel<Frame, ByteBuffer>
+        let peer: UnixSocket.PeerCredentials?
     }
 
     public init(socketPath: String, engine: AccessEngine, logger: Logger, maxConnections: Int = 256) {
@@ -53,147 +48,215 @@ public final class AccessServer: @unchecked Sendable {
     }
 
     /// Binds the socket (mode 0660, and the group `group` when given) and starts accepting.
-    public func start(group: String? = nil) throws {
-        let fd = try UnixSocket.listen(socketPath, mode: 0o660)
+    public func start(group: String? = nil) async throws {
+        // A live service still answers on the path: don't steal it; a stale socket file is replaced, nothing else is.
+        try UnixSocket.prepare(socketPath)
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.backlog, value: 128)
+            .bind(unixDomainSocketPath: socketPath) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(max: Wire.maxLine)))
+                    return try NIOAsyncChannel<Frame, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }.flatMap { async in
+                    Self.peer(of: channel).map { Accepted(channel: async, peer: $0) }
+                }
+            }
+        // Bound with the process umask (no one but the owner may write, so no one else can connect yet); now exactly 0660.
+        var gid = getgid()
         if let group {
-            guard let gid = UnixSocket.groupID(group) else {
-                close(fd)
+            guard let g = UnixSocket.groupID(group) else {
+                try? await server.channel.close()
                 throw UnixSocket.Failure("no such group \(group) for the socket", socketPath, EINVAL)
             }
-            guard chown(socketPath, getuid(), gid) == 0 else {
-                let err = errno
-                close(fd)
-                throw UnixSocket.Failure("can't give the socket to group \(group)", socketPath, err)
-            }
+            gid = g
         }
-        listener = fd
-        lastToken = (try? engine.store.changeToken()) ?? -1
-        let t = Thread { [self] in acceptLoop(fd) }
-        t.name = "trustgap-accept"
-        t.start()
+        guard chown(socketPath, getuid(), gid) == 0, chmod(socketPath, 0o660) == 0 else {
+            let err = errno
+            try? await server.channel.close()
+            throw UnixSocket.Failure("can't give the socket to group \(group ?? "\(gid)")", socketPath, err)
+        }
+        let token = (try? engine.store.changeToken()) ?? -1
+        let accepting = Task { [self] in await accept(server) }
+        state.withLock {
+            $0.server = server
+            $0.accepting = accepting
+            $0.lastToken = token
+        }
         logger.info("listening", metadata: ["socket": "\(socketPath)"])
     }
 
     /// Stops accepting, closes every connection and removes the socket.
     public func stop() {
-        let open: [Connection] = lock.withLock {
-            stopped = true
-            return Array(connections.values)
+        let (server, accepting, subscribers) = state.withLock { s in
+            s.stopped = true
+            defer { s.subscribers = [:] }
+            return (s.server, s.accepting, Array(s.subscribers.values))
         }
-        if listener >= 0 {
-            shutdown(listener, Int32(SHUT_RDWR))
-            close(listener)
-            listener = -1
-        }
-        for c in open { shutdown(c.fd, Int32(SHUT_RDWR)) }
+        accepting?.cancel()
+        server?.channel.close(promise: nil)
+        for s in subscribers { s.finish() }
         unlink(socketPath)
     }
 
-    public var connectionCount: Int { lock.withLock { connections.count } }
+    public var connectionCount: Int { state.withLock { $0.connections } }
 
-    private func acceptLoop(_ fd: Int32) {
-        while true {
-            let client = accept(fd, nil, nil)
-            if client < 0 {
-                if errno == EINTR || errno == ECONNABORTED { continue }
-                if errno == EMFILE || errno == ENFILE {
-                    usleep(100_000)
-                    continue
+    static func peer(of channel: any Channel) -> EventLoopFuture<UnixSocket.PeerCredentials?> {
+        guard let provider = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
+        let f: EventLoopFuture<UnixSocket.PeerCredentials> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        return f.map { Optional($0) }.recover { _ in nil }
+    }
+
+    private func accept(_ server: NIOAsyncChannel<Accepted, Never>) async {
+        do {
+            try await server.executeThenClose { inbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    for try await accepted in inbound {
+                        group.addTask { await self.serve(accepted) }
+                    }
                 }
-                return  // the listener was closed
             }
-            _ = fcntl(client, F_SETFD, FD_CLOEXEC)  // hooks must not inherit a client's connection
-            guard let cred = UnixSocket.peer(client) else {
-                close(client)
-                continue
-            }
-            let analyst = Analyst(user: UnixSocket.userName(cred.uid))
-            let c = Connection(fd: client, analyst: analyst, uid: cred.uid)
-            let accepted: Bool = lock.withLock {
-                guard !stopped, connections.count < maxConnections else { return false }
-                connections[client] = c
-                return true
-            }
-            guard accepted else {
-                _ = c.send(Wire.line(WireReply(id: nil, .failure(WireError(code: "unavailable", message: "the access service has too many connections; try again", exit: 1)))))
-                close(client)
-                continue
-            }
-            UnixSocket.setSendTimeout(client, seconds: 5)
-            let t = Thread { [self] in serve(c) }
-            t.name = "trustgap-conn"
-            t.stackSize = 512 << 10
-            t.start()
+        } catch {
+            if !state.withLock({ $0.stopped }) { logger.error("accepting stopped", metadata: ["error": "\(error)"]) }
         }
     }
 
-    private func serve(_ c: Connection) {
-        defer {
-            lock.withLock { _ = connections.removeValue(forKey: c.fd) }
-            close(c.fd)
+    private func serve(_ accepted: Accepted) async {
+        let admitted = state.withLock { s -> Bool in
+            guard !s.stopped, s.connections < maxConnections else { return false }
+            s.connections += 1
+            return true
         }
-        let reader = LineReader(fd: c.fd, max: Wire.maxLine)
-        var lineNumber = 0
-        while let item = reader.next() {
-            lineNumber += 1
-            let request: WireRequest
-            switch item {
-            case .tooLong:
-                guard c.send(Wire.line(WireReply(id: nil, .failure(WireError(
-                    code: "too_long", message: "line \(lineNumber): longer than \(Wire.maxLine) bytes; it was skipped", exit: 2))))) else { return }
-                continue
-            case .line(let data):
-                if data.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-                do {
-                    request = try Wire.decoder.decode(WireRequest.self, from: data)
-                } catch {
-                    guard c.send(Wire.line(WireReply(id: nil, .failure(.malformed(
-                        "line \(lineNumber): not a request (one JSON object with \"v\" and \"op\" per line: docs/service-protocol.md)"))))) else { return }
-                    continue
+        guard admitted, let cred = accepted.peer else {
+            // Over the cap, or nobody the kernel can name: say so and hang up.
+            try? await accepted.channel.executeThenClose { _, outbound in
+                try await outbound.write(ByteBuffer(bytes: Wire.line(WireReply(id: nil, .failure(WireError(
+                    code: "unavailable", message: "the access service can't take this connection now; try again", exit: 1))))))
+            }
+            return
+        }
+        defer { state.withLock { $0.connections -= 1 } }
+        let user = UnixSocket.userName(cred.uid)
+        do {
+            try await accepted.channel.executeThenClose { inbound, outbound in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    var claimedSSH: String?
+                    var subscription: Int?
+                    defer { if let subscription { _ = state.withLock { $0.subscribers.removeValue(forKey: subscription) } } }
+                    var lineNumber = 0
+                    for try await frame in inbound {
+                        lineNumber += 1
+                        let request: WireRequest
+                        switch frame {
+                        case .tooLong:
+                            try await outbound.write(ByteBuffer(bytes: Wire.line(WireReply(id: nil, .failure(WireError(
+                                code: "too_long", message: "line \(lineNumber): longer than \(Wire.maxLine) bytes; it was skipped", exit: 2))))))
+                            continue
+                        case .line(let buffer):
+                            let bytes = Array(buffer.readableBytesView)
+                            if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
+                            guard let r = try? Wire.decoder.decode(WireRequest.self, from: Data(bytes)) else {
+                                try await outbound.write(ByteBuffer(bytes: Wire.line(WireReply(id: nil, .failure(.malformed(
+                                    "line \(lineNumber): not a request (one JSON object with \"v\" and \"op\" per line: docs/service-protocol.md)"))))))
+                                continue
+                            }
+                            request = r
+                        }
+                        if request.op == "hello", let ssh = request.sshClient {
+                            // Recorded as claimed: the client says so, the kernel doesn't.
+                            let address = String(ssh.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || "0123456789.:[]".unicodeScalars.contains($0)) }
+                                .prefix(64).map(Character.init))
+                            claimedSSH = address.isEmpty ? nil : address + " (claimed)"
+                        }
+                        let reply = WireReply(id: request.id, await engine.perform(request, by: Analyst(user: user, sshClient: claimedSSH), uid: cred.uid))
+                        if let e = reply.error, e.code == "store" { logger.error("store error", metadata: ["op": "\(request.op)", "error": "\(e.message)"]) }
+                        try await outbound.write(ByteBuffer(bytes: Wire.line(reply)))
+                        if request.op == "subscribe", reply.ok, subscription == nil {
+                            // One buffered event at most: the newest token is what matters.
+                            let (events, continuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
+                            subscription = state.withLock { s in
+                                s.nextID += 1
+                                s.subscribers[s.nextID] = continuation
+                                return s.nextID
+                            }
+                            group.addTask {
+                                for await token in events {
+                                    try await outbound.write(ByteBuffer(bytes: Wire.line(WireEvent(event: "change", token: token))))
+                                }
+                            }
+                        }
+                        if AccessEngine.changingOperations.contains(request.op) { changed() }
+                    }
+                    // The client hung up: the event writer ends with it.
+                    group.cancelAll()
                 }
             }
-            if request.op == "hello", let ssh = request.sshClient {
-                // Recorded as claimed: the client says so, the kernel doesn't.
-                let address = String(ssh.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || "0123456789.:[]".unicodeScalars.contains($0)) }
-                    .prefix(64).map(Character.init))
-                c.claimedSSH = address.isEmpty ? nil : address + " (claimed)"
-            }
-            let analyst = Analyst(user: c.analyst.user, sshClient: c.claimedSSH)
-            let reply = perform(request, analyst: analyst, uid: c.uid)
-            if request.op == "subscribe", reply.ok { c.subscribed = true }
-            guard c.send(Wire.line(reply)) else { return }
-            if AccessEngine.changingOperations.contains(request.op) { changed() }
+        } catch {
+            logger.debug("connection ended", metadata: ["error": "\(error)"])
         }
-    }
-
-    /// Runs an intent on the engine from this connection's thread (not the cooperative pool's).
-    private func perform(_ r: WireRequest, analyst: Analyst, uid: UInt32) -> WireReply {
-        let done = DispatchSemaphore(value: 0)
-        let box = ReplyBox()
-        let engine = engine
-        Task.detached {
-            box.reply = WireReply(id: r.id, await engine.perform(r, by: analyst, uid: uid))
-            done.signal()
-        }
-        done.wait()
-        if let e = box.reply?.error, e.code == "store" { logger.error("store error", metadata: ["op": "\(r.op)", "error": "\(e.message)"]) }
-        return box.reply ?? WireReply(id: r.id, .failure(WireError(code: "internal", message: "no reply", exit: 1)))
     }
 
     /// Tells every subscriber that something changed, when the store's head moved: after a decision, a sweep, an
-    /// observed request filed. Sent from one queue, so events never interleave and a slow subscriber (5 s send
-    /// timeout) is dropped instead of holding the others.
+    /// observed request filed. Checked on one queue, so tokens only go forward.
     public func changed() {
         events.async { [self] in
-            guard let token = try? engine.store.changeToken(), token != lastToken else { return }
-            lastToken = token
-            let line = Wire.line(WireEvent(event: "change", token: token))
-            let subscribers: [Connection] = lock.withLock { connections.values.filter(\.subscribed) }
-            for s in subscribers where !s.send(line) { shutdown(s.fd, Int32(SHUT_RDWR)) }
+            guard let token = try? engine.store.changeToken() else { return }
+            let subscribers: [AsyncStream<Int64>.Continuation]? = state.withLock { s in
+                guard token != s.lastToken else { return nil }
+                s.lastToken = token
+                return Array(s.subscribers.values)
+            }
+            for s in subscribers ?? [] { s.yield(token) }
         }
     }
 }
 
-final class ReplyBox: @unchecked Sendable {
-    var reply: WireReply?
+/// One line of a request, or the note that a line was too long (its bytes were skipped).
+enum Frame: Sendable {
+    case line(ByteBuffer)
+    case tooLong
+}
+
+/// Splits the stream at newlines, at most `max` bytes a line. A longer line is reported once as `.tooLong` and the
+/// rest of it skipped, so the connection stays usable; a half line at hang-up is dropped.
+struct LineFrameDecoder: ByteToMessageDecoder {
+    typealias InboundOut = Frame
+    let max: Int
+    var skipping = false
+
+    init(max: Int) { self.max = max }
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        if let nl = buffer.readableBytesView.firstIndex(of: 0x0A) {
+            let length = nl - buffer.readerIndex
+            if skipping {
+                buffer.moveReaderIndex(forwardBy: length + 1)
+                skipping = false
+                return .continue
+            }
+            if length > max {
+                buffer.moveReaderIndex(forwardBy: length + 1)
+                context.fireChannelRead(wrapInboundOut(.tooLong))
+                return .continue
+            }
+            let line = buffer.readSlice(length: length)!
+            buffer.moveReaderIndex(forwardBy: 1)
+            context.fireChannelRead(wrapInboundOut(.line(line)))
+            return .continue
+        }
+        if buffer.readableBytes > max {
+            buffer.moveReaderIndex(to: buffer.writerIndex)
+            if !skipping {
+                skipping = true
+                context.fireChannelRead(wrapInboundOut(.tooLong))
+            }
+        }
+        return .needMoreData
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        buffer.moveReaderIndex(to: buffer.writerIndex)
+        return .needMoreData
+    }
 }

@@ -3,6 +3,7 @@ import Collectors
 import Foundation
 import Inventory
 import Logging
+import ServiceLifecycle
 
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +12,7 @@ import Glibc
 /// Everything `trustgap serve` does, as testable code: the store (0600, its key and anchor beside it), the
 /// collectors run once for every analyst, the socket, sweeping and hooks, filing what collectors observed, and an
 /// orderly stop.
-public final class ServiceHost: @unchecked Sendable {
+public final class ServiceHost: Service, @unchecked Sendable {
     public struct Settings: Sendable {
         public var socket: String
         /// The group whose members may connect (the socket is 0660); nil keeps the service user's own group.
@@ -59,17 +60,17 @@ public final class ServiceHost: @unchecked Sendable {
     }
 
     /// Binds the socket: after this, clients can connect (their requests wait for the first inventory).
-    public func start() throws(AccessError) {
+    public func start() async throws(AccessError) {
         if let problem = verification.problem {
             logger.critical("audit chain BROKEN at start", metadata: ["problem": "\(problem)"])
         } else {
             logger.info("audit chain ok at start", metadata: ["entries": "\(verification.entries)"])
         }
-        do { try server.start(group: settings.group) } catch { throw AccessError.store("\(error)") }
+        do { try await server.start(group: settings.group) } catch { throw AccessError.store("\(error)") }
     }
 
-    /// Runs until cancelled (SIGTERM, SIGINT or SIGHUP in `trustgap serve`), then stops accepting and closes the
-    /// connections. Each decision is one transaction, so none is half made; a reply in flight may be lost, and the
+    /// Runs (as a swift-service-lifecycle `Service`) until a graceful shutdown (SIGTERM, SIGINT or SIGHUP in
+    /// `trustgap serve`) or cancellation, then stops accepting and closes the connections. Each decision is one transaction, so none is half made; a reply in flight may be lost, and the
     /// client then reports the connection closed (the decision, if committed, is in the store and the audit log).
     public func run() async throws {
         defer { server.stop() }
@@ -99,9 +100,8 @@ public final class ServiceHost: @unchecked Sendable {
                 try? await Task.sleep(for: .milliseconds(Int64(settings.sweepSeconds * 1000)))
             }
         }
-        await withTaskCancellationHandler {
-            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-        } onCancel: {}
+        // Until the service group says stop (a signal) or the task is cancelled.
+        try? await gracefulShutdown()
         housekeeping.cancel()
         inventory.cancel()
         await runner.stop()

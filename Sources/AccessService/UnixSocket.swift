@@ -26,38 +26,19 @@ enum UnixSocket {
         return addr
     }
 
-    /// Binds and listens at `path`, replacing a stale socket file (never any other kind of file).
-    static func listen(_ path: String, mode: mode_t) throws -> Int32 {
+    /// Readies `path` for a new listener: refuses a file that isn't a socket and a socket a live service answers on;
+    /// removes a stale socket (one that refuses connections).
+    static func prepare(_ path: String) throws {
         var st = stat()
-        if lstat(path, &st) == 0 {
-            guard (st.st_mode & S_IFMT) == S_IFSOCK else { throw Failure("exists and is not a socket; refusing to replace it", path, EEXIST) }
-            // A live service still answers on it: don't steal its socket. Only a refused connection means stale.
-            do {
-                let fd = try connect(path)
-                close(fd)
-                throw Failure("another access service is already listening here", path, EADDRINUSE)
-            } catch let f as Failure where f.description.contains(String(cString: strerror(ECONNREFUSED))) {
-                unlink(path)
-            }
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure("socket", path) }
-        var addr = try address(path)
-        // Created with no access for anyone, then opened up to exactly `mode`: no window with wider permissions.
-        let old = umask(0o777)
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-        let bindErr = errno
-        umask(old)
-        guard rc == 0 else {
+        guard lstat(path, &st) == 0 else { return }
+        guard (st.st_mode & S_IFMT) == S_IFSOCK else { throw Failure("exists and is not a socket; refusing to replace it", path, EEXIST) }
+        do {
+            let fd = try connect(path)
             close(fd)
-            throw Failure("can't listen", path, bindErr)
+            throw Failure("another access service is already listening here", path, EADDRINUSE)
+        } catch let f as Failure where f.description.contains(String(cString: strerror(ECONNREFUSED))) {
+            unlink(path)
         }
-        chmod(path, mode)
-        guard Glibc.listen(fd, 128) == 0 else {
-            close(fd)
-            throw Failure("listen", path)
-        }
-        return fd
     }
 
     static func connect(_ path: String) throws -> Int32 {
@@ -74,7 +55,7 @@ enum UnixSocket {
     }
 
     /// `struct ucred` as Linux lays it out (Glibc hides it behind _GNU_SOURCE).
-    struct PeerCredentials {
+    struct PeerCredentials: Sendable {
         var pid: Int32 = 0
         var uid: UInt32 = 0
         var gid: UInt32 = 0
@@ -120,14 +101,10 @@ enum UnixSocket {
         }
     }
 
-    static func setSendTimeout(_ fd: Int32, seconds: Int) {
-        var tv = timeval(tv_sec: seconds, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
 }
 
-/// Reads newline-terminated lines from a socket, at most `max` bytes each (the service reads requests of at most
-/// `Wire.maxLine`; the client accepts larger replies, up to what it was built with). A longer line is reported once as
+/// Reads newline-terminated lines from a socket, at most `max` bytes each: the client's side (the service frames
+/// requests with `LineFrameDecoder`). A longer line is reported once as
 /// `.tooLong` and the rest of it skipped, so the connection stays usable.
 final class LineReader {
     enum Line {

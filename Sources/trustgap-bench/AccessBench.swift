@@ -32,7 +32,7 @@ struct AccessBench {
         if history > 0 { try store.seedHistoryForBenchmark(history, subject: Self.subject, now: Date()) }
         let engine = AccessEngine(store: store, policy: AccessPolicy(), hooks: HookConfig(), subjects: Fixed())
         let server = AccessServer(socketPath: dir + "/tg.sock", engine: engine, logger: Logger(label: "bench"))
-        try server.start()
+        try runBlocking { try await server.start() }
         return (server, engine, dir + "/tg.sock", dir)
     }
 

@@ -6,6 +6,8 @@ import Config
 import Foundation
 import Inventory
 import Logging
+import ServiceLifecycle
+import UnixSignals
 
 /// `trustgap serve`: the access service, the only writer of a shared store (docs/access.md, "The access service").
 struct ServeCommand: AsyncParsableCommand {
@@ -49,19 +51,11 @@ struct ServeCommand: AsyncParsableCommand {
             if let problem = host.verification.problem {
                 FileHandle.standardError.write(Data("trustgap: audit chain BROKEN at start: \(problem)\n".utf8))
             }
-            do { try host.start() } catch { throw CLIError.access(error) }
-            let task = Task { try await host.run() }
-            var sources: [any DispatchSourceSignal] = []
-            for sig in [SIGTERM, SIGINT, SIGHUP] {
-                signal(sig, SIG_IGN)
-                let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                s.setEventHandler { task.cancel() }
-                s.resume()
-                sources.append(s)
-            }
+            do { try await host.start() } catch { throw CLIError.access(error) }
             FileHandle.standardError.write(Data("trustgap: access service listening on \(socketPath) (store \(storePath))\n".utf8))
-            do { try await task.value } catch { throw CLIError.access(error) }
-            for s in sources { s.cancel() }
+            // swift-service-lifecycle turns the signals into a graceful shutdown of the host.
+            let group = ServiceGroup(services: [host], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: Logger(label: "trustgap.service"))
+            do { try await group.run() } catch { throw CLIError.access(error) }
         }
     }
 }
