@@ -209,6 +209,11 @@ final class AccessServiceTests {
             let half = try Raw(svc.socket)
             half.send(Data(#"{"v":1,"op":"hel"#.utf8))
         }
+        do {
+            // A whole request, and gone before the answer.
+            let gone = try Raw(svc.socket)
+            gone.send(Data(#"{"v":1,"id":1,"op":"verify"}"#.utf8 + [0x0A]))
+        }
         let c = try Raw(svc.socket)
         c.send(Data("not json at all\n".utf8))
         var reply = try #require(c.line())
@@ -337,5 +342,27 @@ final class AccessServiceTests {
             try t.keys("q")
             try await t.waitFor("EXIT=0")
         }
+    }
+
+    @Test("a dashboard attached to a service that goes away says so, stays read-only, and recovers by itself")
+    func serviceGoesAway() async throws {
+        let svc = try await ServiceProcess()
+        let t = try TmuxSession(width: 140, height: 30)
+        try t.start(["--service", svc.socket], environment: ["XDG_STATE_HOME": svc.dir.appending("dash").path])
+        try await t.waitFor("THE GAP")
+        try t.keys("6")
+        try await t.waitFor("PENDING")
+        svc.crash()
+        try await t.waitFor("ACCESS SERVICE UNREACHABLE")
+        try t.keys("a")
+        try await t.waitFor("actions are off until it is back")
+        let shown = try t.screen()
+        #expect(shown.contains("PENDING"), "the last state is still shown")
+        try await svc.start()
+        try await t.waitUntil("recovered", timeout: 30) { !$0.contains("UNREACHABLE") }
+        try t.keys("Escape", "a")
+        try await t.waitFor("Approve request")
+        try t.keys("Escape", "q")
+        try await t.waitFor("EXIT=0")
     }
 }
