@@ -82,6 +82,12 @@ public final class AccessStore: Sendable {
         } else {
             key = try AuditKey.load(keyPath)  // names the missing key
         }
+        // A store upgraded from before keyed chains has history but no anchor yet: anchor its head now (trust on
+        // first use), so verify doesn't call an honest old store broken, and later truncation is caught.
+        if !readonly, meta.2 > 0, meta.2 < meta.1, (try? anchor.latest()) == nil,
+           let head = try? pool.read({ try Row.fetchOne($0, sql: "SELECT seq, hash FROM audit_head WHERE id = 1") }) {
+            try anchor.append(AuditAnchor.Head(store: storeID, seq: head["seq"], mac: head["hash"]))
+        }
 
     }
 

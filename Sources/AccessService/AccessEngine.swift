@@ -77,6 +77,8 @@ public final class AccessEngine: Sendable {
     let epoch = Int(Date().timeIntervalSince1970 * 1000) << 20
     /// The running verification: the whole trail checked once, then each new entry as it comes.
     let verified = Mutex<RunningVerification?>(nil)
+    let fullCheck = NSLock()
+    let lastFull = Mutex<(seq: Int64, mac: String, result: AuditVerification)?>(nil)
 
     struct RunningVerification {
         var seq: Int64
@@ -132,6 +134,7 @@ public final class AccessEngine: Sendable {
     }
 
     func carryOut(_ r: WireRequest, by analyst: Analyst, uid: UInt32) async throws -> WireResult {
+        try checkSizes(r)
         var out = WireResult()
         let now = clock()
         let events = hooks.events
@@ -196,7 +199,7 @@ public final class AccessEngine: Sendable {
         case "audit":
             out.audit = try store.audit(limit: r.limit, after: r.after)
         case "verify":
-            out.verification = WireVerification(try store.verifyAudit())
+            out.verification = WireVerification(try fullVerification())
         case "subscribe":
             out.token = try store.changeToken()
         case "inventory":
@@ -215,7 +218,11 @@ public final class AccessEngine: Sendable {
         if let failure = store.anchorFailure.withLock({ $0 }) {
             return AuditVerification(entries: verified.withLock { $0?.entries ?? 0 }, problem: "the chain head can no longer be anchored: \(failure)")
         }
-        if let v = verified.withLock({ $0 }), v.problem != nil { return AuditVerification(entries: v.entries, problem: v.problem) }
+        if let v = verified.withLock({ $0 }), v.problem != nil {
+            // Broken: said until the head moves, then checked in full again (the next decision may have mended an anchor).
+            if try store.head().seq == v.seq { return AuditVerification(entries: v.entries, problem: v.problem) }
+            verified.withLock { $0 = nil }
+        }
         guard let v = verified.withLock({ $0 }) else {
             // The head first: entries appended during the full check are checked again next time, and counted once.
             let head = try store.head()
@@ -227,6 +234,30 @@ public final class AccessEngine: Sendable {
         let next = RunningVerification(seq: step.seq, mac: step.mac, entries: v.entries + step.count, problem: step.problem)
         verified.withLock { $0 = next }
         return AuditVerification(entries: next.entries, problem: next.problem)
+    }
+
+    /// The full check on demand, one at a time and kept until the chain's head moves: asking again and again costs
+    /// nothing more.
+    func fullVerification() throws(AccessError) -> AuditVerification {
+        fullCheck.lock()
+        defer { fullCheck.unlock() }
+        let head = try store.head()
+        if let c = lastFull.withLock({ $0 }), c.seq == head.seq, c.mac == head.mac { return c.result }
+        let result = try store.verifyAudit()
+        lastFull.withLock { $0 = (head.seq, head.mac, result) }
+        return result
+    }
+
+    /// Caps on what a client may write into the store and the audit log, which keeps everything forever.
+    func checkSizes(_ r: WireRequest) throws {
+        let limits: [(String, String?, Int)] = [
+            ("reason", r.reason, 4096), ("scope", r.scope, 256), ("ticket", r.ticket, 256), ("subject", r.subject, 512), ("target", r.target, 128),
+        ]
+        for (name, value, max) in limits {
+            if let v = value, v.utf8.count > max {
+                throw WireError(code: "invalid", message: "\(name) is \(v.utf8.count) bytes; at most \(max) are accepted", exit: 2)
+            }
+        }
     }
 
     /// Runs the hooks a decision owes (one grant's, or every owed one) and reports what they did.

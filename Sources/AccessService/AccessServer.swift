@@ -19,8 +19,11 @@ public final class AccessServer: Sendable {
     public let socketPath: String
     let engine: AccessEngine
     let logger: Logger
-    /// The most connections at once; more are answered with an error and closed.
+    /// The most connections at once, and per user; more are answered with an error and closed.
     let maxConnections: Int
+    let maxPerUser: Int
+    /// A connection that sends nothing for this long, and isn't subscribed, is closed.
+    let idleSeconds: Double
     private let state = Mutex(State())
     private let events = DispatchQueue(label: "trustgap.service.events")
 
@@ -28,6 +31,7 @@ public final class AccessServer: Sendable {
         var server: NIOAsyncChannel<Accepted, Never>?
         var accepting: Task<Void, Never>?
         var connections = 0
+        var perUser: [UInt32: Int] = [:]
         var subscribers: [Int: AsyncStream<Int64>.Continuation] = [:]
         var nextID = 0
         var lastToken: Int64 = -1
@@ -40,11 +44,14 @@ public final class AccessServer: Sendable {
         let peer: UnixSocket.PeerCredentials?
     }
 
-    public init(socketPath: String, engine: AccessEngine, logger: Logger, maxConnections: Int = 256) {
+    public init(socketPath: String, engine: AccessEngine, logger: Logger, maxConnections: Int = 256, maxPerUser: Int = 32,
+                idleSeconds: Double = 300) {
         self.socketPath = socketPath
         self.engine = engine
         self.logger = logger
         self.maxConnections = maxConnections
+        self.maxPerUser = maxPerUser
+        self.idleSeconds = idleSeconds
     }
 
     /// Binds the socket (mode 0660, and the group `group` when given) and starts accepting.
@@ -122,12 +129,19 @@ public final class AccessServer: Sendable {
     }
 
     private func serve(_ accepted: Accepted) async {
+        // Nobody the kernel can name, or a name the user database can't give: refused, never guessed.
+        let cred = accepted.peer
+        let user = cred.flatMap { UnixSocket.userName($0.uid) }
         let admitted = state.withLock { s -> Bool in
-            guard !s.stopped, s.connections < maxConnections else { return false }
+            // Root and the service's own user are trusted (the threat model): the per-user cap is for analysts.
+            let trusted = cred.map { $0.uid == 0 || $0.uid == getuid() } ?? false
+            guard let cred, user != nil, !s.stopped, s.connections < maxConnections,
+                  trusted || s.perUser[cred.uid, default: 0] < maxPerUser else { return false }
             s.connections += 1
+            s.perUser[cred.uid, default: 0] += 1
             return true
         }
-        guard admitted, let cred = accepted.peer else {
+        guard admitted, let cred, let user else {
             // Over the cap, or nobody the kernel can name: say so and hang up.
             try? await accepted.channel.executeThenClose { _, outbound in
                 try await outbound.write(ByteBuffer(bytes: Wire.line(WireReply(id: nil, .failure(WireError(
@@ -135,17 +149,36 @@ public final class AccessServer: Sendable {
             }
             return
         }
-        defer { state.withLock { $0.connections -= 1 } }
-        let user = UnixSocket.userName(cred.uid)
+        defer {
+            state.withLock { s in
+                s.connections -= 1
+                s.perUser[cred.uid, default: 1] -= 1
+                if s.perUser[cred.uid] == 0 { s.perUser[cred.uid] = nil }
+            }
+        }
+        let activity = ConnectionActivity()
+        let channel = accepted.channel.channel
+        let idle = idleSeconds
         do {
             try await accepted.channel.executeThenClose { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
+                    // An idle connection that isn't subscribed is closed: held-open sockets can't use up the service.
+                    group.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .seconds(min(idle, 5)))
+                            if !activity.subscribed.load(ordering: .relaxed), ContinuousClock.now - activity.last.withLock({ $0 }) > .seconds(idle) {
+                                channel.close(promise: nil)
+                                return
+                            }
+                        }
+                    }
                     var claimedSSH: String?
                     var subscription: Int?
                     defer { if let subscription { _ = state.withLock { $0.subscribers.removeValue(forKey: subscription) } } }
                     var lineNumber = 0
                     for try await frame in inbound {
                         lineNumber += 1
+                        activity.last.withLock { $0 = .now }
                         let request: WireRequest
                         switch frame {
                         case .tooLong:
@@ -168,17 +201,23 @@ public final class AccessServer: Sendable {
                                 .prefix(64).map(Character.init))
                             claimedSSH = address.isEmpty ? nil : address + " (claimed)"
                         }
-                        let reply = WireReply(id: request.id, await engine.perform(request, by: Analyst(user: user, sshClient: claimedSSH), uid: cred.uid))
-                        if let e = reply.error, e.code == "store" { logger.error("store error", metadata: ["op": "\(request.op)", "error": "\(e.message)"]) }
-                        try await outbound.write(ByteBuffer(bytes: Wire.line(reply)))
-                        if request.op == "subscribe", reply.ok, subscription == nil {
-                            // One buffered event at most: the newest token is what matters.
-                            let (events, continuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
+                        // A subscriber is registered before its first token is read, so no change falls in between.
+                        var events: AsyncStream<Int64>?
+                        if request.op == "subscribe", subscription == nil {
+                            let (stream, continuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
+                            events = stream
                             subscription = state.withLock { s in
                                 s.nextID += 1
                                 s.subscribers[s.nextID] = continuation
                                 return s.nextID
                             }
+                        }
+                        let reply = WireReply(id: request.id, await engine.perform(request, by: Analyst(user: user, sshClient: claimedSSH), uid: cred.uid))
+                        if let e = reply.error, e.code == "store" { logger.error("store error", metadata: ["op": "\(request.op)", "error": "\(e.message)"]) }
+                        try await outbound.write(ByteBuffer(bytes: Wire.line(reply)))
+                        if let events {
+                            activity.subscribed.store(true, ordering: .relaxed)
+                            // One buffered event at most: the newest token is what matters.
                             group.addTask {
                                 for await token in events {
                                     try await outbound.write(ByteBuffer(bytes: Wire.line(WireEvent(event: "change", token: token))))
@@ -211,6 +250,12 @@ public final class AccessServer: Sendable {
     }
 }
 
+/// When a connection last sent something, and whether it subscribed (then it may stay quiet).
+final class ConnectionActivity: Sendable {
+    let last = Mutex(ContinuousClock.now)
+    let subscribed = Atomic<Bool>(false)
+}
+
 /// One line of a request, or the note that a line was too long (its bytes were skipped).
 enum Frame: Sendable {
     case line(ByteBuffer)
@@ -223,11 +268,16 @@ struct LineFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = Frame
     let max: Int
     var skipping = false
+    /// How much of the readable bytes was already searched for a newline: a line sent a byte at a time costs O(n).
+    var scanned = 0
 
     init(max: Int) { self.max = max }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        if let nl = buffer.readableBytesView.firstIndex(of: 0x0A) {
+        let view = buffer.readableBytesView
+        let found = view[(view.startIndex + min(scanned, view.count))...].firstIndex(of: 0x0A)
+        scanned = found == nil ? view.count : 0
+        if let nl = found {
             let length = nl - buffer.readerIndex
             if skipping {
                 buffer.moveReaderIndex(forwardBy: length + 1)
@@ -246,6 +296,7 @@ struct LineFrameDecoder: ByteToMessageDecoder {
         }
         if buffer.readableBytes > max {
             buffer.moveReaderIndex(to: buffer.writerIndex)
+            scanned = 0
             if !skipping {
                 skipping = true
                 context.fireChannelRead(wrapInboundOut(.tooLong))

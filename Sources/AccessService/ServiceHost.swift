@@ -66,7 +66,12 @@ public final class ServiceHost: Service, @unchecked Sendable {
         } else {
             logger.info("audit chain ok at start", metadata: ["entries": "\(verification.entries)"])
         }
-        do { try await server.start(group: settings.group) } catch { throw AccessError.store("\(error)") }
+        do {
+            // Folders someone else could write would let them swap the socket, the store, its key or its anchor.
+            try UnixSocket.checkPrivateFolder(URL(fileURLWithPath: settings.socket).deletingLastPathComponent().path, what: "the socket's")
+            try UnixSocket.checkPrivateFolder(URL(fileURLWithPath: settings.storePath).deletingLastPathComponent().path, what: "the store's")
+            try await server.start(group: settings.group)
+        } catch { throw AccessError.store("\(error)") }
     }
 
     /// Runs (as a swift-service-lifecycle `Service`) until a graceful shutdown (SIGTERM, SIGINT or SIGHUP in

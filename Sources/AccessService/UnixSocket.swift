@@ -69,14 +69,36 @@ enum UnixSocket {
         return cred
     }
 
-    static func userName(_ uid: UInt32) -> String {
-        var pw = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        if getpwuid_r(uid, &pw, &buffer, buffer.count, &result) == 0, result != nil, let name = pw.pw_name {
-            return String(cString: name)
+    /// The user name the password database gives `uid`; nil when it gives none (a connection is then refused: a
+    /// made-up name could match nobody's requests and pass a self-approval check).
+    static func userName(_ uid: UInt32) -> String? {
+        var size = 4096
+        while size <= 1 << 20 {
+            var pw = passwd()
+            var result: UnsafeMutablePointer<passwd>?
+            var buffer = [CChar](repeating: 0, count: size)
+            let rc = getpwuid_r(uid, &pw, &buffer, buffer.count, &result)
+            if rc == ERANGE {
+                size *= 4
+                continue
+            }
+            if rc == 0, result != nil, let name = pw.pw_name { return String(cString: name) }
+            return nil
         }
-        return "uid\(uid)"
+        return nil
+    }
+
+    /// Refuses a folder that someone other than this user (or root) owns or may write: a socket, store, key or
+    /// anchor in it could be swapped or read behind the service's back.
+    static func checkPrivateFolder(_ path: String, what: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return }
+        let ownerOK = st.st_uid == getuid() || st.st_uid == 0
+        let sticky = st.st_mode & S_ISVTX != 0
+        if !ownerOK || (st.st_mode & 0o022 != 0 && !(sticky && st.st_uid == 0)) {
+            throw Failure("\(what) folder is owned by uid \(st.st_uid) with mode \(String(st.st_mode & 0o7777, radix: 8)); "
+                + "it must be owned by the service's user (or root) and writable by no one else", path, EPERM)
+        }
     }
 
     static func groupID(_ name: String) -> gid_t? {

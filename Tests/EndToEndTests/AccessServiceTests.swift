@@ -228,6 +228,10 @@ final class AccessServiceTests {
         c.send(Data(#"{"v":1,"id":7,"op":"nope"}"#.utf8 + [0x0A]))
         reply = try #require(c.line())
         #expect((reply["error"] as? [String: Any])?["code"] as? String == "unknown_op")
+        // What would stay in the audit log forever is capped.
+        c.send(Data(#"{"v":1,"id":6,"op":"request","subject":"x","scope":"vpn:prod","ttl_seconds":60,"reason":"\#(String(repeating: "r", count: 5000))"}"#.utf8 + [0x0A]))
+        reply = try #require(c.line())
+        #expect((reply["error"] as? [String: Any])?["message"] as? String == "reason is 5000 bytes; at most 4096 are accepted")
         c.send(Data(#"{"v":9,"id":8,"op":"hello"}"#.utf8 + [0x0A]))
         reply = try #require(c.line())
         #expect((reply["error"] as? [String: Any])?["code"] as? String == "version")
