@@ -420,16 +420,18 @@ extension AccessStore {
         try read { db in
             try Row.fetchAll(db, sql: """
                 SELECT * FROM grants WHERE (actuation = 'pending' OR (actuation = 'actuation_failed' AND actuation_attempts < ?))
-                AND (actuation_next IS NULL OR actuation_next <= ?) ORDER BY starts_at
-                """, arguments: [maxAttempts, now.timeIntervalSince1970]).map(Self.grant)
+                AND (actuation_next IS NULL OR actuation_next <= ?) AND (actuation_claim IS NULL OR actuation_claim <= ?) ORDER BY starts_at
+                """, arguments: [maxAttempts, now.timeIntervalSince1970, now.timeIntervalSince1970]).map(Self.grant)
         }
     }
 
     /// Takes the right to run a grant's owed hook until `until`; false when another process holds it.
     public func claimActuation(_ grantID: String, until: Date, now: Date) throws(AccessError) -> Bool {
         try write { db in
-            try db.execute(sql: "UPDATE grants SET actuation_next = ? WHERE id = ? AND (actuation_next IS NULL OR actuation_next <= ?)",
-                           arguments: [until.timeIntervalSince1970, grantID, now.timeIntervalSince1970])
+            try db.execute(sql: """
+                UPDATE grants SET actuation_claim = ? WHERE id = ? AND (actuation_claim IS NULL OR actuation_claim <= ?)
+                AND (actuation_next IS NULL OR actuation_next <= ?)
+                """, arguments: [until.timeIntervalSince1970, grantID, now.timeIntervalSince1970, now.timeIntervalSince1970])
             return db.changesCount == 1
         }
     }
@@ -446,7 +448,16 @@ extension AccessStore {
     public func recordActuation(_ grantID: String, event: String, succeeded: Bool, detail: String, by analyst: Analyst,
                                 now: Date) throws(AccessError) {
         try write { db in
-            guard let g = try Self.loadGrant(db, grantID), g.actuationEvent == event else { return }
+            guard let g = try Self.loadGrant(db, grantID) else { return }
+            try db.execute(sql: "UPDATE grants SET actuation_claim = NULL WHERE id = ?", arguments: [grantID])
+            guard g.actuationEvent == event else {
+                // A later decision (a revoke while the approve hook ran) owes its own hook, which runs now the claim is
+                // released; this run's result is still recorded, never dropped.
+                try self.appendAudit(db, AuditFields(action: "actuate", subject: g.subject, scope: g.scope, ttlSeconds: nil,
+                                                     reason: "\(event) hook, superseded by \(g.actuationEvent.map { "a \($0)" } ?? "a later decision")",
+                                                     result: succeeded ? "ok" : "failed", target: grantID, detail: detail), by: analyst, at: now)
+                return
+            }
             let attempts = g.actuationAttempts + 1
             let backoff = min(3600, 15 * pow(2, Double(attempts - 1)))
             try db.execute(sql: """

@@ -151,6 +151,13 @@ public final class AccessStore: Sendable {
             try db.execute(sql: "INSERT INTO meta (key, value) VALUES ('store_id', ?), ('keyed_from', ?)",
                            arguments: [Self.newID("st"), String(head + 1)])
         }
+        m.registerMigration("v3-actuation-index") { db in
+            try db.execute(sql: "CREATE INDEX grants_actuation ON grants(actuation)")
+        }
+        // A running hook's claim, apart from the retry back-off: a revoke while the approve hook runs waits for it.
+        m.registerMigration("v4-actuation-claim") { db in
+            try db.execute(sql: "ALTER TABLE grants ADD COLUMN actuation_claim REAL")
+        }
         return m
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Inventory
 
 /// The trust rules for one population (the seed's "separate human, NHI and agent trust rules").
-public struct PopulationPolicy: Sendable, Equatable {
+public struct PopulationPolicy: Sendable, Equatable, Codable {
     /// The longest a grant may last.
     public var maxTTLSeconds: Double
     public var requireReason: Bool
@@ -33,7 +33,7 @@ public struct PopulationPolicy: Sendable, Equatable {
 }
 
 /// Policy for every population, enforced here so the dashboard and the CLI get the same answer.
-public struct AccessPolicy: Sendable, Equatable {
+public struct AccessPolicy: Sendable, Equatable, Codable {
     public var populations: [Population: PopulationPolicy]
     /// How long a request waits for a decision before it lapses.
     public var requestLapseSeconds: Double

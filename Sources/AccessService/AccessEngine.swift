@@ -87,8 +87,12 @@ public final class AccessEngine: Sendable {
         var problem: String?
     }
 
+    /// The rule thresholds the inventory is scored with, told to clients in `hello`.
+    public let thresholds: RuleThresholds?
+
     public init(store: AccessStore, policy: AccessPolicy, hooks: HookConfig, subjects: any SubjectDirectory, readonly: Bool = false,
-                clock: @escaping @Sendable () -> Date = { Date() }) {
+                thresholds: RuleThresholds? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.thresholds = thresholds
         self.store = store
         self.policy = policy
         self.hooks = hooks
@@ -143,6 +147,9 @@ public final class AccessEngine: Sendable {
             out.you = WireIdentity(user: analyst.user, uid: uid, sshClient: analyst.sshClient)
             out.service = "trustgap access service, protocol \(Wire.version)"
             out.token = try store.changeToken()
+            out.policy = policy
+            out.thresholds = thresholds
+            out.hookCommands = hooks.commands
         case "request":
             let s = try await subject(try need(r.subject, "subject", r.op))
             out.request = try store.file(subject: s, scope: try need(r.scope, "scope", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),

@@ -23,6 +23,8 @@ public final class ServiceHost: Service, @unchecked Sendable {
         public var readonly: Bool
         /// How often expiries, lapses and owed hooks are swept.
         public var sweepSeconds: Double
+        /// The rule thresholds the collectors' inventory is scored with.
+        public var thresholds = RuleThresholds()
 
         public init(socket: String, group: String? = nil, storePath: String, policy: AccessPolicy, hooks: HookConfig,
                     readonly: Bool = false, sweepSeconds: Double = 5) {
@@ -47,6 +49,8 @@ public final class ServiceHost: Service, @unchecked Sendable {
     let logger: Logger
     /// Observed requests are filed under this name, through the same policy as any other.
     static let collectorAnalyst = Analyst(user: "collector")
+    /// Expiry and retried hooks are the system's, not an analyst's.
+    static let serviceAnalyst = Analyst(user: "trustgap-service")
 
     public init(_ settings: Settings, runner: CollectorRunner, logger: Logger) throws(AccessError) {
         self.settings = settings
@@ -54,7 +58,8 @@ public final class ServiceHost: Service, @unchecked Sendable {
         self.logger = logger
         store = try AccessStore(path: settings.storePath, readonly: settings.readonly, syslogAnchor: true, service: true)
         if !settings.readonly { try store.claimForService() }
-        engine = AccessEngine(store: store, policy: settings.policy, hooks: settings.hooks, subjects: directory, readonly: settings.readonly)
+        engine = AccessEngine(store: store, policy: settings.policy, hooks: settings.hooks, subjects: directory, readonly: settings.readonly,
+                              thresholds: settings.thresholds)
         server = AccessServer(socketPath: settings.socket, engine: engine, logger: logger)
         verification = (try? store.verifyAudit()) ?? AuditVerification(entries: 0, problem: "the store could not be read")
     }
@@ -91,22 +96,47 @@ public final class ServiceHost: Service, @unchecked Sendable {
                 if filed > 0 { server.changed() }
             }
         }
-        let housekeeping = Task.detached { [self] in
+        // Expiry and lapses on their own timer, so a hook that hangs never delays them.
+        let sweeping = Task.detached { [self] in
             while !Task.isCancelled, !settings.readonly {
                 do {
-                    let s = try store.sweep(by: Analyst(user: "trustgap-service"), hooks: settings.hooks.events, now: Date())
+                    let s = try store.sweep(by: Self.serviceAnalyst, hooks: settings.hooks.events, now: Date())
                     if !s.expired.isEmpty || !s.lapsed.isEmpty { server.changed() }
                 } catch {
                     logger.error("sweep failed", metadata: ["error": "\(error)"])
                 }
-                if !(await HookRunner.settle(store, config: settings.hooks, by: Analyst(user: "trustgap-service"), now: Date())).isEmpty {
-                    server.changed()
+                try? await Task.sleep(for: .milliseconds(Int64(settings.sweepSeconds * 1000)))
+            }
+        }
+        // Owed hooks each in a task of their own, at most eight at once: one hanging hook holds up only itself.
+        let hooks = Task.detached { [self] in
+            let running = Locked<Set<String>>([])
+            while !Task.isCancelled, !settings.readonly {
+                let owed = ((try? store.owedActuations(now: Date())) ?? []).map(\.id)
+                for id in owed {
+                    let start: Bool = running.withLock { r in
+                        guard r.count < 8, !r.contains(id) else { return false }
+                        r.insert(id)
+                        return true
+                    }
+                    guard start else { continue }
+                    Task.detached { [self] in
+                        let done = await HookRunner.settle(store, config: settings.hooks, by: Self.serviceAnalyst, now: Date(), only: [id])
+                        if !done.isEmpty { server.changed() }
+                        running.withLock { _ = $0.remove(id) }
+                    }
                 }
                 try? await Task.sleep(for: .milliseconds(Int64(settings.sweepSeconds * 1000)))
             }
         }
+        let housekeeping = Task.detached {
+            await sweeping.value
+            await hooks.value
+        }
         // Until the service group says stop (a signal) or the task is cancelled.
         try? await gracefulShutdown()
+        sweeping.cancel()
+        hooks.cancel()
         housekeeping.cancel()
         inventory.cancel()
         await runner.stop()

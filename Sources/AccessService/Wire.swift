@@ -1,5 +1,6 @@
 import Access
 import Foundation
+import Synchronization
 import Inventory
 
 /// The access service's protocol, version 1 (docs/service-protocol.md): UTF-8 JSON, one object per line.
@@ -160,10 +161,15 @@ public struct WireResult: Codable, Sendable, Equatable {
     /// The service's inventory (inventory): every entity, unless `version` is the one the client has.
     public var entities: [Entity]?
     public var version: Int?
+    /// The service's own policy, rule thresholds and hook commands (hello): what attached dashboards show before
+    /// confirming and score the inventory with, so every screen agrees. Hook environments are never sent.
+    public var policy: AccessPolicy?
+    public var thresholds: RuleThresholds?
+    public var hookCommands: [String: [String]]?
 
     enum CodingKeys: String, CodingKey {
         case request, grant, approvalsLeft = "approvals_left", requests, grants, audit, verification, hooks, you, service, token
-        case expired, lapsed, entities, version
+        case expired, lapsed, entities, version, policy, thresholds, hookCommands = "hook_commands"
     }
 
     public init() {}
@@ -199,4 +205,11 @@ public struct WireEvent: Codable, Sendable {
         self.event = event
         self.token = token
     }
+}
+
+/// A value shared between threads under a lock (a Mutex can't be captured by an escaping closure).
+public final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+    public init(_ value: Value) { mutex = Mutex(value) }
+    public func withLock<R: Sendable>(_ body: (inout sending Value) -> sending R) -> R { mutex.withLock(body) }
 }

@@ -1,5 +1,5 @@
 /// The tunable numbers of the risk rules. Defaults are the common baselines (CIS, OWASP NHI Top 10).
-public struct RuleThresholds: Sendable, Hashable {
+public struct RuleThresholds: Sendable, Hashable, Codable {
     /// A static secret older than this is long-lived (NHI7).
     public var keyMaxAgeDays: Double = 90
     /// An identity unused for this long is stale.

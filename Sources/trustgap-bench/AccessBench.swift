@@ -114,7 +114,7 @@ struct AccessBench {
         // The dashboard's first view (the audit tail, and the service's full check) comes before timing; each update
         // then reads what the dashboard does: the queue, live grants and the audit entries after the newest it has.
         let first = try reader.call(WireRequest(op: "view", limit: 2000))
-        let newest = Locked(first.audit?.last?.seq ?? 0)
+        let newest = Box(first.audit?.last?.seq ?? 0)
         let follower = try AccessClient(socketPath: socket)
         let seen = Arrivals(1)
         let t = Thread {
@@ -174,7 +174,7 @@ final class Arrivals: @unchecked Sendable {
     }
 }
 
-final class Locked<T: Sendable>: @unchecked Sendable {
+final class Box<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var value: T
     init(_ v: T) { value = v }

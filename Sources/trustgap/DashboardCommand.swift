@@ -56,6 +56,10 @@ struct DashboardCommand: AsyncParsableCommand {
             }
             let readonlyMode = readonly || config.readonly
             let analyst = Analyst.current()
+            if let socket = service ?? config.service?.socket {
+                // Attached: the service's policy, rules and hooks, so what this screen shows is what the service decides.
+                config.adopt(serviceAt: socket)
+            }
             let specs: [CollectorSpec]
             let controller: AccessController?
             if let socket = service ?? config.service?.socket {

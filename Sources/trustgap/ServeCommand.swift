@@ -44,8 +44,9 @@ struct ServeCommand: AsyncParsableCommand {
             guard sweepSeconds > 0 else { throw CLIError.badInput("--sweep must be longer than zero") }
             let storePath = store ?? config.store ?? "\(SourceOptions.stateDirectory())/service.db"
             let runner = CollectorRunner(specs: config.collectors.map { $0.makeSpec() }, rules: RiskRules(thresholds: config.thresholds))
-            let settings = ServiceHost.Settings(socket: socketPath, group: config.service?.group, storePath: storePath, policy: config.policy,
+            var settings = ServiceHost.Settings(socket: socketPath, group: config.service?.group, storePath: storePath, policy: config.policy,
                                                 hooks: config.hooks, readonly: config.readonly, sweepSeconds: sweepSeconds)
+            settings.thresholds = config.thresholds
             let host: ServiceHost
             do { host = try ServiceHost(settings, runner: runner, logger: Logger(label: "trustgap.service")) } catch { throw CLIError.access(error) }
             if let problem = host.verification.problem {
@@ -57,5 +58,16 @@ struct ServeCommand: AsyncParsableCommand {
             let group = ServiceGroup(services: [host], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: Logger(label: "trustgap.service"))
             do { try await group.run() } catch { throw CLIError.access(error) }
         }
+    }
+}
+
+extension TrustgapConfig {
+    /// Takes the access service's policy, rule thresholds and hook commands in place of this config's, when it
+    /// answers; when it doesn't, keeps its own (the dashboard then shows the service as unreachable).
+    mutating func adopt(serviceAt socket: String) {
+        guard let hello = try? AccessClient(socketPath: socket).call(WireRequest(op: "hello")) else { return }
+        if let p = hello.policy { policy = p }
+        if let t = hello.thresholds { thresholds = t }
+        if let h = hello.hookCommands { hooks = HookConfig(commands: h, timeoutSeconds: hooks.timeoutSeconds) }
     }
 }

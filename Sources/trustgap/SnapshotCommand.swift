@@ -57,6 +57,8 @@ struct SnapshotCommand: AsyncParsableCommand {
 
     /// Runs every collector once and returns the snapshot.
     static func collectOnce(_ config: TrustgapConfig) async throws -> Snapshot {
+        var config = config
+        if let socket = config.service?.socket { config.adopt(serviceAt: socket) }
         // With an access service, its inventory: the same entities every analyst's dashboard shows.
         let specs = config.service.map { [CollectorSpec(name: "service", type: "service", intervalSeconds: 5, timeoutSeconds: 60,
                                                         collector: ServiceInventoryCollector(socket: $0.socket))] }

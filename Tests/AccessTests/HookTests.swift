@@ -99,6 +99,29 @@ struct HookTests {
         #expect(await Processes.waitUntilGone(m).isEmpty, "the hook's daemon outlived it")
     }
 
+    @Test("a revoke while the approve hook still runs waits for it, then runs; both results are audited")
+    func revokeDuringApproveHook() async throws {
+        let log = TestTemporary.directory.appendingPathComponent("tg-hook-order-\(UUID())").path
+        let approve = try script("sleep 1; echo approved >> \"$1\"")
+        let revoke = try script("echo revoked >> \"$1\"")
+        let config = HookConfig(commands: ["approve": [approve, log], "revoke": [revoke, log]], timeoutSeconds: 10)
+        let store = try tempStore()
+        let g = try store.directGrant(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: Date())
+        let first = Task { await HookRunner.settle(store, config: config, by: alice, now: Date()) }
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try store.revoke(g.id, reason: "done", by: bob, policy: policy, hooks: config.events, now: Date())
+        let meanwhile = await HookRunner.settle(store, config: config, by: bob, now: Date())
+        #expect(meanwhile.isEmpty, "the revoke hook waits while the approve hook runs")
+        _ = await first.value
+        let after = await HookRunner.settle(store, config: config, by: bob, now: Date())
+        #expect(after.map { $0.0.id } == [g.id])
+        #expect(try String(contentsOfFile: log, encoding: .utf8) == "approved\nrevoked\n")
+        let actuations = try store.audit().filter { $0.action == "actuate" }
+        #expect(actuations.map(\.reason) == ["approve hook, superseded by a revoke", "revoke hook, attempt 1"])
+        #expect(try store.grant(id: g.id)?.actuation == .ok)
+        #expect(try store.verifyAudit().ok)
+    }
+
     @Test("a deny hook runs with the request on stdin and is audited")
     func denyHook() async throws {
         let out = TestTemporary.directory.appendingPathComponent("tg-deny-\(UUID())").path

@@ -241,6 +241,8 @@ final class AccessServiceTests {
         #expect(reply["ok"] as? Bool == true)
         #expect(reply["id"] as? Int == 9)
         #expect(((reply["result"] as? [String: Any])?["you"] as? [String: Any])?["uid"] as? Int == Int(getuid()))
+        #expect((reply["result"] as? [String: Any])?["policy"] != nil, "attached dashboards show the service's policy")
+        #expect((reply["result"] as? [String: Any])?["thresholds"] != nil, "and score with its rules")
         #expect(ServiceProcess.answers(svc.socket))
         #expect(svc.child?.isRunning == true)
     }

@@ -246,13 +246,6 @@ public final class AccessController: Sendable {
     }
 }
 
-/// A value shared between threads under a lock (a Mutex can't be captured by an escaping closure).
-final class Locked<Value: Sendable>: Sendable {
-    private let mutex: Mutex<Value>
-    init(_ value: Value) { mutex = Mutex(value) }
-    func withLock<R: Sendable>(_ body: (inout sending Value) -> sending R) -> R { mutex.withLock(body) }
-}
-
 /// Whether the service answers (a connection and its hello).
 enum ServiceProbe {
     static func answers(_ path: String) -> Bool {

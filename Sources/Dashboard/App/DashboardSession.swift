@@ -1,4 +1,5 @@
 import Access
+import AccessService
 import Collectors
 import Foundation
 import Inventory
