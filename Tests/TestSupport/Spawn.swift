@@ -118,6 +118,8 @@ public final class RunningChild: @unchecked Sendable {
     public init(_ argv: [String], stdout: String, stdin: String = "/dev/null", environment: [String: String] = [:],
                 inheritEnvironment: Bool = true) throws {
         pid = try Spawn.start(argv, stdout: stdout, stdin: stdin, environment: environment, inheritEnvironment: inheritEnvironment)
+        let pid = pid
+        Leftovers.register { Spawn.stop(pid, grace: 0.5) }
     }
 
     /// Stops it now (SIGTERM, then SIGKILL); later calls do nothing.
@@ -195,6 +197,28 @@ public enum Processes {
             left = matching(marker)
         }
         return left
+    }
+}
+
+/// What must be ended when the test process exits, whatever still holds it: a test that failed midway can leave
+/// a reference in a task that never finishes, and then no deinit runs. Registered as it starts; run at exit.
+public enum Leftovers {
+    static let lock = NSLock()
+    nonisolated(unsafe) static var enders: [@Sendable () -> Void] = []
+    static let installed: Bool = {
+        atexit {
+            Leftovers.lock.lock()
+            let all = Leftovers.enders
+            Leftovers.enders = []
+            Leftovers.lock.unlock()
+            for end in all { end() }
+        }
+        return true
+    }()
+
+    public static func register(_ end: @escaping @Sendable () -> Void) {
+        _ = installed
+        lock.withLock { enders.append(end) }
     }
 }
 
