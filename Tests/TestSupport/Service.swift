@@ -18,6 +18,16 @@ public final class TemporaryUser: @unchecked Sendable {
         }
         guard let pw = getpwnam(name) else { throw Spawn.Failed(message: "useradd made no \(name)") }
         uid = pw.pointee.pw_uid
+        let name = name
+        Leftovers.register { TemporaryUser.remove(name) }
+    }
+
+    /// Ends anything running as the user, then removes the user and its group (nothing if already gone).
+    static func remove(_ name: String) {
+        guard getpwnam(name) != nil || getgrnam(name) != nil, let scratch = try? ScratchDirectory("tg-user") else { return }
+        _ = try? Spawn.wait(Spawn.start(["pkill", "-KILL", "-u", name], stdout: scratch.appending("k").path))
+        _ = try? Spawn.wait(Spawn.start(["/usr/sbin/userdel", name], stdout: scratch.appending("d").path))
+        if getgrnam(name) != nil { _ = try? Spawn.wait(Spawn.start(["/usr/sbin/groupdel", name], stdout: scratch.appending("gd").path)) }
     }
 
     /// Adds this user to `group` (made if missing).
@@ -32,13 +42,7 @@ public final class TemporaryUser: @unchecked Sendable {
         ["setpriv", "--reuid=\(name)", "--regid=\(name)", "--init-groups", "--"] + argv
     }
 
-    deinit {
-        guard let scratch = try? ScratchDirectory("tg-user") else { return }
-        // Ends anything still running as the user, then removes the user and its group.
-        _ = try? Spawn.wait(Spawn.start(["pkill", "-KILL", "-u", name], stdout: scratch.appending("k").path))
-        _ = try? Spawn.wait(Spawn.start(["/usr/sbin/userdel", name], stdout: scratch.appending("d").path))
-        if getgrnam(name) != nil { _ = try? Spawn.wait(Spawn.start(["/usr/sbin/groupdel", name], stdout: scratch.appending("gd").path)) }
-    }
+    deinit { Self.remove(name) }
 }
 
 /// A group made for one test (the service's socket group), removed when the value goes away.
@@ -49,12 +53,16 @@ public final class TemporaryGroup: @unchecked Sendable {
         name = "\(prefix)\(UUID().uuidString.prefix(6).lowercased())"
         let scratch = try ScratchDirectory("tg-group")
         _ = Spawn.wait(try Spawn.start(["/usr/sbin/groupadd", name], stdout: scratch.appending("g").path))
+        let name = name
+        Leftovers.register { TemporaryGroup.remove(name) }
     }
 
-    deinit {
-        guard let scratch = try? ScratchDirectory("tg-group") else { return }
+    static func remove(_ name: String) {
+        guard getgrnam(name) != nil, let scratch = try? ScratchDirectory("tg-group") else { return }
         _ = try? Spawn.wait(Spawn.start(["/usr/sbin/groupdel", name], stdout: scratch.appending("gd").path))
     }
+
+    deinit { Self.remove(name) }
 }
 
 /// `trustgap serve` on a socket of its own, stopped (SIGTERM, then SIGKILL) when the value goes away.
