@@ -24,7 +24,7 @@ public final class TmuxSession: @unchecked Sendable {
         let info = try tmux(["display-message", "-p", "#{pid} #{socket_path}"]).trimmingCharacters(in: .whitespacesAndNewlines)
         serverPID = pid_t(info.prefix { $0 != " " }) ?? 0
         socketPath = String(info.drop { $0 != " " }.dropFirst())
-        let (socket, pid, socketFile) = (self.socket, serverPID, socketPath)
+        let (socket, pid, socketFile, folder) = (self.socket, serverPID, socketPath, scratch)
         Leftovers.register {
             // At exit, if still there: the server (and with it the pane's programs), then its socket file.
             if pid > 0, Processes.isAlive(pid), Processes.commandLine(pid).contains(socket) {
@@ -33,6 +33,7 @@ public final class TmuxSession: @unchecked Sendable {
                 if Processes.isAlive(pid) { kill(pid, SIGKILL) }
             }
             if socketFile.contains(socket) { unlink(socketFile) }
+            try? FileManager.default.removeItem(at: folder)
         }
         try tmux(["set-option", "-t", "main", "status", "off"])
         try tmux(["set-window-option", "-t", "main", "aggressive-resize", "on"])
