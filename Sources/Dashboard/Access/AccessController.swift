@@ -207,9 +207,9 @@ public final class AccessController: Sendable {
             stale.error = "access service unreachable (\(ended)); showing the last state, read-only; reconnecting"
             stale.unreachable = true
             mailbox.post(stale)
+            // Back-off grows only while connecting fails; a connection that was up starts it again from the bottom.
+            backoff = subscription.withLock { $0 } != nil ? 0.25 : min(backoff * 2, 5)
             try? await Task.sleep(for: .milliseconds(Int64(backoff * 1000)))
-            backoff = min(backoff * 2, 5)
-            if ServiceProbe.answers(socket) { backoff = 0.25 }
         }
     }
 
@@ -243,14 +243,5 @@ public final class AccessController: Sendable {
             }
             try? await Task.sleep(for: .milliseconds(500))
         }
-    }
-}
-
-/// Whether the service answers (a connection and its hello).
-enum ServiceProbe {
-    static func answers(_ path: String) -> Bool {
-        guard let c = try? AccessClient(socketPath: path) else { return false }
-        c.disconnect()
-        return true
     }
 }
