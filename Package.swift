@@ -26,7 +26,9 @@ let package = Package(
             pkgConfig: "ncursesw",
             providers: [.apt(["libncurses-dev"])]
         ),
-        .target(name: "Inventory"),
+        // The one list of characters never printed as themselves: screen, CLI, JSON and log use it.
+        .target(name: "TextSafety"),
+        .target(name: "Inventory", dependencies: ["TextSafety"]),
         .target(name: "Collectors", dependencies: [
             "Inventory", "ChildProcess",
             .product(name: "Logging", package: "swift-log"),
@@ -39,7 +41,7 @@ let package = Package(
             .product(name: "SystemPackage", package: "swift-system"),
         ]),
         .target(name: "Access", dependencies: [
-            "Inventory", "ChildProcess",
+            "Inventory", "TextSafety", "ChildProcess",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
@@ -52,13 +54,13 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
-        .target(name: "Terminal", dependencies: ["CNCurses"]),
+        .target(name: "Terminal", dependencies: ["CNCurses", "TextSafety"]),
         .target(name: "Dashboard", dependencies: [
             "Inventory", "Access", "AccessService", "Collectors", "Terminal",
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "Config", dependencies: [
-            "Inventory", "Collectors", "Access",
+            "Inventory", "Collectors", "Access", "TextSafety",
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -80,7 +82,7 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory", "TestSupport"]),
         .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory", "ChildProcess", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TextSafety", "Inventory"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access", "AccessService", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Collectors", "Inventory", "TestSupport"]),
         // Helpers every test target shares: spawning and stopping processes, tmux sessions, scratch folders.

@@ -7,12 +7,24 @@ public struct Subject: Sendable, Hashable {
     public var id: String
     public var name: String
     public var population: Population
+    /// Who the inventory says owns it: they can't approve its access.
+    public var owner: Owner?
 
-    public init(id: String, name: String, population: Population) {
+    public init(id: String, name: String, population: Population, owner: Owner? = nil) {
         self.id = id
         self.name = name
         self.population = population
+        self.owner = owner
     }
+
+    /// The subject an inventory entity is.
+    public init(_ e: Entity) { self.init(id: e.id, name: e.name, population: e.population, owner: e.owner) }
+}
+
+/// What an extension did: moved the expiry, or recorded one of the approvals a two-person rule needs.
+public enum ExtensionOutcome: Sendable, Equatable {
+    case extended(Grant)
+    case recorded(approvalsLeft: Int)
 }
 
 /// What an approval did: granted access, or recorded one of several approvals a two-person rule needs.
@@ -39,7 +51,15 @@ extension AccessStore {
             createdAt: Date(timeIntervalSince1970: row["created_at"]), lapsesAt: Date(timeIntervalSince1970: row["lapses_at"]),
             state: RequestState(rawValue: row["state"]) ?? .pending, approvals: approvals, decidedBy: row["decided_by"],
             decidedAt: (row["decided_at"] as Double?).map(Date.init(timeIntervalSince1970:)), decisionReason: row["decision_reason"],
-            grantID: row["grant_id"], sourceKey: row["source_key"])
+            grantID: row["grant_id"], sourceKey: row["source_key"], subjectOwner: owner(row["subject_owner"]))
+    }
+
+    static func owner(_ json: String?) -> Owner? {
+        json.flatMap { try? JSONDecoder().decode(Owner.self, from: Data($0.utf8)) }
+    }
+
+    static func ownerJSON(_ o: Owner?) -> String? {
+        o.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
     static func grant(_ row: Row) -> Grant {
@@ -51,7 +71,8 @@ extension AccessStore {
             expiresAt: Date(timeIntervalSince1970: row["expires_at"]), state: GrantState(rawValue: row["state"]) ?? .active,
             endedBy: row["ended_by"], endedAt: (row["ended_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             endReason: row["end_reason"], actuation: ActuationState(rawValue: row["actuation"]) ?? .notConfigured,
-            actuationDetail: row["actuation_detail"], actuationAttempts: row["actuation_attempts"], actuationEvent: row["actuation_event"])
+            actuationDetail: row["actuation_detail"], actuationAttempts: row["actuation_attempts"], actuationEvent: row["actuation_event"],
+            subjectOwner: owner(row["subject_owner"]))
     }
 
     static func loadRequest(_ db: Database, _ id: String) throws -> AccessRequest? {
@@ -161,7 +182,7 @@ extension AccessStore {
             let r = AccessRequest(
                 id: id, subject: subject.id, subjectName: subject.name, population: subject.population, scope: scope,
                 requester: analyst.user, reason: reason, ticket: ticket, ttlSeconds: ttlSeconds, createdAt: now,
-                lapsesAt: now.addingTimeInterval(policy.requestLapseSeconds), state: .pending, approvals: [])
+                lapsesAt: now.addingTimeInterval(policy.requestLapseSeconds), state: .pending, approvals: [], subjectOwner: subject.owner)
             try Self.insert(db, r)
             try self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: ttlSeconds,
                                                  reason: reason, result: "pending", target: r.id, detail: ticket.map { "ticket \($0)" } ?? ""), by: analyst, at: now)
@@ -172,9 +193,10 @@ extension AccessStore {
     static func insert(_ db: Database, _ r: AccessRequest) throws {
         try db.execute(sql: """
             INSERT INTO requests (id, subject, subject_name, population, scope, requester, reason, ticket, ttl_seconds,
-                created_at, lapses_at, state, source_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                created_at, lapses_at, state, source_key, subject_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [r.id, r.subject, r.subjectName, r.population.rawValue, r.scope, r.requester, r.reason, r.ticket,
-                             r.ttlSeconds, r.createdAt.timeIntervalSince1970, r.lapsesAt.timeIntervalSince1970, r.state.rawValue, r.sourceKey])
+                             r.ttlSeconds, r.createdAt.timeIntervalSince1970, r.lapsesAt.timeIntervalSince1970, r.state.rawValue, r.sourceKey,
+                             ownerJSON(r.subjectOwner)])
     }
 
     /// Files requests a collector observed (the demo's agents asking), each once. Returns how many were new.
@@ -207,7 +229,7 @@ extension AccessStore {
                     id: Self.newID("req"), subject: subject.id, subjectName: subject.name, population: subject.population,
                     scope: p.scope, requester: p.requester, reason: p.reason, ticket: p.ticket, ttlSeconds: p.ttlSeconds,
                     createdAt: p.createdAt, lapsesAt: max(p.createdAt, now).addingTimeInterval(policy.requestLapseSeconds),
-                    state: .pending, approvals: [], sourceKey: p.key)
+                    state: .pending, approvals: [], sourceKey: p.key, subjectOwner: subject.owner)
                 try Self.insert(db, r)
                 try self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
                                                      reason: r.reason, result: "pending", target: r.id,
@@ -220,6 +242,7 @@ extension AccessStore {
 
     /// Approves a request. With a two-person rule, the first approval is recorded and the grant waits for the next.
     /// `ttlSeconds` nil means the requested TTL, capped by policy.
+    /// The subject's owner, recorded when the request was filed, can't approve it.
     public func approve(_ id: String, ttlSeconds: Double? = nil, reason: String, by analyst: Analyst, policy: AccessPolicy,
                         hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> ApprovalOutcome {
         try write { db in
@@ -227,7 +250,7 @@ extension AccessStore {
             guard r.state == .pending else { throw Self.alreadyDecided(r) }
             guard now < r.lapsesAt else { throw AccessError.conflict("request \(id) lapsed at \(Self.when(r.lapsesAt)): nobody decided in time") }
             let ttl = ttlSeconds ?? min(r.ttlSeconds, policy[r.population].maxTTLSeconds)
-            try policy.checkApproval(r, by: analyst, ttlSeconds: ttl, reason: reason)
+            try policy.checkApproval(r, by: analyst, subjectOwner: r.subjectOwner, ttlSeconds: ttl, reason: reason)
             try db.execute(sql: "INSERT INTO approvals (request_id, analyst, at, reason) VALUES (?, ?, ?, ?)",
                            arguments: [id, analyst.user, now.timeIntervalSince1970, reason])
             let needed = policy.approvalsNeeded(r.population, scope: r.scope)
@@ -247,7 +270,7 @@ extension AccessStore {
                 id: grantID, requestID: id, subject: r.subject, subjectName: r.subjectName, population: r.population, scope: r.scope,
                 approvers: r.approvals.map(\.analyst) + [analyst.user], reason: reason, startsAt: now,
                 expiresAt: now.addingTimeInterval(ttl), state: .active, actuation: hooks.actuation(for: "approve"),
-                actuationAttempts: 0, actuationEvent: hooks.configured.contains("approve") ? "approve" : nil)
+                actuationAttempts: 0, actuationEvent: hooks.configured.contains("approve") ? "approve" : nil, subjectOwner: r.subjectOwner)
             try Self.insert(db, g)
             try self.appendAudit(db, AuditFields(action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
                                                  result: "granted until \(Self.when(g.expiresAt))", target: "\(id) -> \(grantID)"), by: analyst, at: now)
@@ -259,10 +282,10 @@ extension AccessStore {
         let approvers = String(decoding: try JSONEncoder().encode(g.approvers), as: UTF8.self)
         try db.execute(sql: """
             INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at,
-                state, actuation, actuation_attempts, actuation_event) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)
+                state, actuation, actuation_attempts, actuation_event, subject_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
             """, arguments: [g.id, g.requestID, g.subject, g.subjectName, g.population.rawValue, g.scope, approvers, g.reason,
                              g.startsAt.timeIntervalSince1970, g.expiresAt.timeIntervalSince1970, g.state.rawValue,
-                             g.actuation.rawValue, g.actuationEvent])
+                             g.actuation.rawValue, g.actuationEvent, ownerJSON(g.subjectOwner)])
     }
 
     /// Denies a pending request.
@@ -313,7 +336,7 @@ extension AccessStore {
                 id: Self.newID("gr"), requestID: nil, subject: subject.id, subjectName: subject.name, population: subject.population,
                 scope: scope, approvers: [analyst.user], reason: reason, startsAt: now, expiresAt: now.addingTimeInterval(ttlSeconds),
                 state: .active, actuation: hooks.actuation(for: "approve"), actuationAttempts: 0,
-                actuationEvent: hooks.configured.contains("approve") ? "approve" : nil)
+                actuationEvent: hooks.configured.contains("approve") ? "approve" : nil, subjectOwner: subject.owner)
             try Self.insert(db, g)
             try self.appendAudit(db, AuditFields(action: "grant", subject: g.subject, scope: scope, ttlSeconds: ttlSeconds, reason: reason,
                                                  result: "granted until \(Self.when(g.expiresAt))", target: g.id), by: analyst, at: now)
@@ -322,8 +345,12 @@ extension AccessStore {
     }
 
     /// Extends an active grant: it stays active, expiring `ttlSeconds` from now (within the policy's maximum).
+    ///
+    /// An extension is an approval of more time, under the rules the grant was approved under: never by whoever
+    /// asked for it or owns the subject, and a grant that needed two approvals needs two again, from two analysts
+    /// (`.recorded` until the last one; approvals lapse when the grant's expiry changes). The shortest TTL asked wins.
     public func extend(_ id: String, ttlSeconds: Double, reason: String, by analyst: Analyst, policy: AccessPolicy,
-                       hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> Grant {
+                       hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> ExtensionOutcome {
         try write { db in
             guard let g = try Self.loadGrant(db, id) else { throw AccessError.notFound("no grant \(id)") }
             guard g.state == .active, g.expiresAt > now else {
@@ -331,9 +358,34 @@ extension AccessStore {
             }
             try policy.checkTTL(population: g.population, ttlSeconds: ttlSeconds)
             try policy.checkReason(population: g.population, reason: reason)
-            let newExpiry = now.addingTimeInterval(ttlSeconds)
-            guard newExpiry > g.expiresAt else {
+            if let requestID = g.requestID, let r = try Self.loadRequest(db, requestID), r.requester == analyst.user {
+                throw AccessError.refused(rule: "no_self_approval", message: "\(analyst.user) asked for this access and can't extend it; another analyst must")
+            }
+            try AccessPolicy.checkNotOwner(analyst, g.subjectOwner, subjectName: g.subjectName)
+            guard now.addingTimeInterval(ttlSeconds) > g.expiresAt else {
                 throw AccessError.invalid("that would end grant \(id) sooner (it has \(DurationText.format(g.expiresAt.timeIntervalSince(now))) left); revoke it instead")
+            }
+            let needed = policy.approvalsNeeded(g.population, scope: g.scope)
+            // This round's approvals: those given while the grant had its present expiry.
+            let round = g.expiresAt.timeIntervalSince1970
+            let earlier = try Row.fetchAll(db, sql: "SELECT analyst, ttl_seconds FROM extension_approvals WHERE grant_id = ? AND round = ?",
+                                           arguments: [id, round])
+            if earlier.contains(where: { ($0["analyst"] as String) == analyst.user }) {
+                throw AccessError.refused(rule: "two_person", message: "\(analyst.user) already approved extending \(id); another analyst must give the next approval")
+            }
+            let have = earlier.count + 1
+            if have < needed {
+                try db.execute(sql: "INSERT INTO extension_approvals (grant_id, round, analyst, at, reason, ttl_seconds) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [id, round, analyst.user, now.timeIntervalSince1970, reason, ttlSeconds])
+                try self.appendAudit(db, AuditFields(action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttlSeconds, reason: reason,
+                                                     result: "extension approval \(have) of \(needed)", target: id,
+                                                     detail: "until \(Self.when(g.expiresAt)) still"), by: analyst, at: now)
+                return .recorded(approvalsLeft: needed - have)
+            }
+            let ttl = earlier.map { $0["ttl_seconds"] as Double }.reduce(ttlSeconds, min)
+            let newExpiry = now.addingTimeInterval(ttl)
+            guard newExpiry > g.expiresAt else {
+                throw AccessError.invalid("the shortest extension approved (\(DurationText.format(ttl))) would end grant \(id) sooner; ask for it again")
             }
             let actuation = hooks.actuation(for: "extend")
             try db.execute(sql: """
@@ -343,10 +395,11 @@ extension AccessStore {
                 WHERE id = ? AND state = 'active'
                 """, arguments: [newExpiry.timeIntervalSince1970, actuation.rawValue, actuation.rawValue, id])
             guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
-            try self.appendAudit(db, AuditFields(action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttlSeconds, reason: reason,
+            try self.appendAudit(db, AuditFields(action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttl, reason: reason,
                                                  result: "active until \(Self.when(newExpiry))", target: id,
-                                                 detail: "was until \(Self.when(g.expiresAt))"), by: analyst, at: now)
-            return try Self.loadGrant(db, id)!
+                                                 detail: "was until \(Self.when(g.expiresAt))" + (needed > 1 ? "; approval \(have) of \(needed)" : "")),
+                                 by: analyst, at: now)
+            return .extended(try Self.loadGrant(db, id)!)
         }
     }
 

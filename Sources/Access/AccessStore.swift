@@ -36,6 +36,18 @@ public final class AccessStore: Sendable {
             throw .store("\(path): permission denied (a folder on the way can't be searched by this user). If the access service keeps this store, "
                 + "connect through its socket instead (`service: {socket: …}` in your config, or --service SOCKET)")
         }
+        // SQLite follows links when it makes its -wal and -shm files: a planted one would send the store's writes
+        // elsewhere, or make it unopenable for everyone. Refuse, naming it.
+        for p in [path, path + "-wal", path + "-shm", keyPath, anchor.path] {
+            var l = stat()
+            if lstat(p, &l) == 0, l.st_mode & S_IFMT == S_IFLNK {
+                throw .store("\(p) is a symbolic link; trustgap refuses to open a store through one (it could redirect the store's writes). "
+                    + "Remove the link, and check who made it")
+            }
+        }
+        if stat(path, &st) != 0, errno != ENOENT {
+            throw .store("\(path): \(String(cString: strerror(errno)))")
+        }
         if !fm.fileExists(atPath: path) {
             if readonly { throw .store("\(path): no store here yet, and read-only mode won't create one") }
             // A store that disappeared must not be silently replaced by an empty one.
@@ -53,6 +65,7 @@ public final class AccessStore: Sendable {
             // Acknowledged means on disk: a crash or power loss after a decision returns loses nothing.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        try Self.checkIsTrustgapStore(path)
         do {
             pool = try DatabasePool(path: path, configuration: config)
             // Checking costs a read; migrating (which takes the write lock) happens only when the schema is behind.
@@ -89,6 +102,39 @@ public final class AccessStore: Sendable {
             try anchor.append(AuditAnchor.Head(store: storeID, seq: head["seq"], mac: head["hash"]))
         }
 
+    }
+
+    /// The tables a trustgap store has; a database with other tables and none of these is someone else's.
+    static let ownTables: Set<String> = ["requests", "approvals", "grants", "audit", "audit_head", "meta", "extension_approvals", "grdb_migrations"]
+
+    /// Refuses, before anything is written (opening a pool switches a database to WAL), a file that is not a
+    /// trustgap store: another application's SQLite database, or something that isn't SQLite at all.
+    static func checkIsTrustgapStore(_ path: String) throws(AccessError) {
+        var st = stat()
+        guard stat(path, &st) == 0, st.st_size > 0 else { return }  // new and empty: ours to create
+        if let h = FileHandle(forReadingAtPath: path) {
+            let magic = (try? h.read(upToCount: 16)) ?? Data()
+            try? h.close()
+            if magic != Data("SQLite format 3\0".utf8) {
+                throw .store("\(path): this is not a trustgap store (not an SQLite database at all); nothing was changed. Check --store or `store:`")
+            }
+        }
+        var config = Configuration()
+        config.readonly = true
+        config.busyMode = .timeout(10)
+        let tables: [String]
+        do {
+            let q = try DatabaseQueue(path: path, configuration: config)
+            tables = try q.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'") }
+            try q.close()
+        } catch {
+            throw map(error, path: path)
+        }
+        let foreign = tables.filter { !ownTables.contains($0) }
+        if !tables.isEmpty, !tables.contains("audit") || !tables.contains("requests") {
+            throw .store("\(path): this is another application's SQLite database (tables: \(foreign.prefix(5).joined(separator: ", "))"
+                + "\(foreign.count > 5 ? ", …" : "")), not a trustgap store; nothing was changed. Check --store or `store:`")
+        }
     }
 
     /// Creates the database file: group read-write when its folder is shared with a group (setgid or g+w),
@@ -158,6 +204,17 @@ public final class AccessStore: Sendable {
         m.registerMigration("v4-actuation-claim") { db in
             try db.execute(sql: "ALTER TABLE grants ADD COLUMN actuation_claim REAL")
         }
+        // Extensions of a grant that needed two approvals need two again: the first waits here, per expiry ("round").
+        // The subject's owner, from the inventory when the request was filed, can approve neither.
+        m.registerMigration("v5-extension-approvals") { db in
+            try db.execute(sql: """
+                CREATE TABLE extension_approvals (
+                    grant_id TEXT NOT NULL REFERENCES grants(id), round REAL NOT NULL, analyst TEXT NOT NULL, at REAL NOT NULL,
+                    reason TEXT NOT NULL, ttl_seconds REAL NOT NULL, PRIMARY KEY (grant_id, round, analyst));
+                ALTER TABLE requests ADD COLUMN subject_owner TEXT;
+                ALTER TABLE grants ADD COLUMN subject_owner TEXT;
+                """)
+        }
         return m
     }
 
@@ -175,6 +232,14 @@ public final class AccessStore: Sendable {
         }
     }
 
+    /// Whether the filesystem holding `path` has no room left.
+    static func diskFull(_ path: String) -> Bool {
+        var fs = statvfs()
+        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        guard statvfs(dir, &fs) == 0 else { return false }
+        return fs.f_bavail == 0 || (getuid() == 0 && fs.f_bfree == 0)
+    }
+
     static func map(_ error: any Error, path: String) -> AccessError {
         if let e = error as? AccessError { return e }
         if let db = error as? DatabaseError {
@@ -183,6 +248,8 @@ public final class AccessStore: Sendable {
                 return .store("\(path): the store is locked by another process; nothing was changed, try again")
             case .SQLITE_FULL:
                 return .store("\(path): the disk is full; nothing was changed")
+            case .SQLITE_IOERR where diskFull(path):
+                return .store("\(path): the disk is full (SQLite needs room for the store's -wal and -shm files even to read); nothing was changed")
             case .SQLITE_READONLY:
                 return .store("\(path): the store is read-only for this user (check the group and permissions: docs/access.md); nothing was changed")
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:

@@ -10,6 +10,8 @@ struct AuditExplanations {
     var decided: [String: String] = [:]
     /// (request id, analyst) of every recorded approval.
     var approvals = Set<[String]>()
+    /// (grant id, analyst) of every recorded approval of an extension still waiting for another.
+    var extensionApprovals = Set<[String]>()
     /// grant id → (subject, scope, expiry from the entry that created or last extended it, how it ended).
     var grants: [String: (subject: String, scope: String, expires: Double, ended: String?)] = [:]
 
@@ -30,7 +32,11 @@ struct AuditExplanations {
         case "grant":
             grants[e.target] = (e.subject, e.scope, expiry, nil)
         case "extend":
-            grants[e.target]?.expires = expiry
+            if e.result.hasPrefix("extension approval") {
+                extensionApprovals.insert([e.target, e.analyst])
+            } else {
+                grants[e.target]?.expires = expiry
+            }
         case "revoke", "expire":
             grants[e.target]?.ended = e.result
         default:
@@ -49,6 +55,12 @@ struct AuditExplanations {
         for row in try Row.fetchAll(db, sql: "SELECT request_id, analyst FROM approvals") {
             let id: String = row["request_id"], who: String = row["analyst"]
             if !approvals.contains([id, who]) { return "the approval of \(id) by \(who) has no audit entry: it was written into the store outside trustgap" }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT grant_id, analyst FROM extension_approvals") {
+            let id: String = row["grant_id"], who: String = row["analyst"]
+            if !extensionApprovals.contains([id, who]) {
+                return "the approval of extending \(id) by \(who) has no audit entry: it was written into the store outside trustgap"
+            }
         }
         for row in try Row.fetchAll(db, sql: "SELECT id, subject, scope, expires_at, state FROM grants") {
             let id: String = row["id"]

@@ -29,6 +29,61 @@ public struct HookConfig: Sendable, Equatable {
 
     public var events: HookEvents { HookEvents(Set(commands.keys)) }
 
+    /// Why a hook's files can't be trusted, or nil: sshd's StrictModes rule. The program (looked up on the hook's
+    /// PATH when bare) and every file its arguments name, and every directory above each, must be owned by root or
+    /// by the user trustgap runs as, and writable by nobody else. A root-owned sticky directory (`/tmp`) is allowed
+    /// above them, since nobody else can rename or replace what is in it.
+    public func unsafePath(_ argv: [String]) -> String? {
+        guard let program = argv.first else { return nil }
+        var paths: [String] = []
+        if program.contains("/") {
+            var st = stat()
+            guard stat(program, &st) == 0 else { return nil }  // a missing program fails as it runs, saying so
+            paths.append(program)
+        } else {
+            let dirs = (minimalEnvironment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
+            let candidates = dirs.map { "\($0)/\(program)" }
+            guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else { return nil }
+            paths.append(found)
+        }
+        for arg in argv.dropFirst() where arg.hasPrefix("/") {
+            var st = stat()
+            if stat(arg, &st) == 0, st.st_mode & S_IFMT == S_IFREG { paths.append(arg) }
+        }
+        for path in paths {
+            if let problem = Self.unsafe(path) { return problem }
+        }
+        return nil
+    }
+
+    static func unsafe(_ path: String) -> String? {
+        guard let real = realpath(path, nil) else { return "\(path): \(String(cString: strerror(errno)))" }
+        let resolved = String(cString: real)
+        free(real)
+        let me = geteuid()
+        var components = resolved.split(separator: "/").map(String.init)
+        var current = resolved
+        while true {
+            var st = stat()
+            guard lstat(current, &st) == 0 else { return "\(current): \(String(cString: strerror(errno)))" }
+            let mode = String(st.st_mode & 0o7777, radix: 8)
+            let isDir = st.st_mode & S_IFMT == S_IFDIR
+            let what = current == resolved ? (path == resolved ? path : "\(path) (\(resolved))") : current
+            if st.st_uid != 0, st.st_uid != me {
+                return "\(what) is owned by uid \(st.st_uid), not root or the user trustgap runs as (uid \(me)): refused to run the hook"
+            }
+            let sticky = isDir && st.st_mode & S_ISVTX != 0 && st.st_uid == 0 && current != resolved
+            if st.st_mode & (S_IWGRP | S_IWOTH) != 0, !sticky {
+                let who = st.st_mode & S_IWOTH != 0 ? "everyone" : "its group"
+                return "\(what) is writable by \(who) (mode \(mode)): refused to run the hook; chmod go-w it"
+            }
+            if components.isEmpty { break }
+            components.removeLast()
+            current = "/" + components.joined(separator: "/")
+        }
+        return nil
+    }
+
     /// The exact command a confirmation shows before it runs.
     public func preview(_ event: String) -> String? {
         commands[event].map { argv in argv.map(Self.quote).joined(separator: " ") + "  < grant.json" }
@@ -52,6 +107,7 @@ public enum HookRunner {
         guard let argv = config.commands[event], !argv.isEmpty else {
             return HookResult(succeeded: true, detail: "no \(event) hook configured")
         }
+        if let problem = config.unsafePath(argv) { return HookResult(succeeded: false, detail: problem) }
         let outcome: ChildProcess.Outcome
         do {
             outcome = try await ChildProcess.run(argv, input: payload, environment: config.minimalEnvironment, inheritEnvironment: false,

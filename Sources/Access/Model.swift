@@ -53,12 +53,14 @@ public struct AccessRequest: Codable, Sendable, Hashable, Identifiable {
     public var grantID: String?
     /// The source's key for a request a collector observed, so it is filed once.
     public var sourceKey: String?
+    /// Who the inventory said owned the subject when the request was filed: they can't approve it.
+    public var subjectOwner: Owner? = nil
 
     enum CodingKeys: String, CodingKey {
         case id, subject, subjectName = "subject_name", population, scope, requester, reason, ticket
         case ttlSeconds = "ttl_seconds", createdAt = "created_at", lapsesAt = "lapses_at", state, approvals
         case decidedBy = "decided_by", decidedAt = "decided_at", decisionReason = "decision_reason"
-        case grantID = "grant_id", sourceKey = "source_key"
+        case grantID = "grant_id", sourceKey = "source_key", subjectOwner = "subject_owner"
     }
 }
 
@@ -84,6 +86,8 @@ public struct Grant: Codable, Sendable, Hashable, Identifiable {
     public var actuationAttempts: Int
     /// The event whose hook is owed (approve, extend, revoke, expire) while actuation is pending or failed.
     public var actuationEvent: String?
+    /// Who owned the subject when access was granted: they can't approve its extension.
+    public var subjectOwner: Owner? = nil
 
     /// Seconds left, never negative.
     public func remaining(at now: Date) -> Double { max(0, expiresAt.timeIntervalSince(now)) }
@@ -92,7 +96,7 @@ public struct Grant: Codable, Sendable, Hashable, Identifiable {
         case id, requestID = "request_id", subject, subjectName = "subject_name", population, scope, approvers, reason
         case startsAt = "starts_at", expiresAt = "expires_at", state, endedBy = "ended_by", endedAt = "ended_at"
         case endReason = "end_reason", actuation, actuationDetail = "actuation_detail"
-        case actuationAttempts = "actuation_attempts", actuationEvent = "actuation_event"
+        case actuationAttempts = "actuation_attempts", actuationEvent = "actuation_event", subjectOwner = "subject_owner"
     }
 }
 

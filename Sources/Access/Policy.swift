@@ -1,5 +1,6 @@
 import Foundation
 import Inventory
+import TextSafety
 
 /// The trust rules for one population (the seed's "separate human, NHI and agent trust rules").
 public struct PopulationPolicy: Sendable, Equatable, Codable {
@@ -10,7 +11,8 @@ public struct PopulationPolicy: Sendable, Equatable, Codable {
     public var approvals: Int
     /// Approvals an admin scope needs: the two-person rule.
     public var adminApprovals: Int
-    /// Glob patterns (`*`, `?`) of scopes this population may never hold.
+    /// Patterns (`*`, `?`, `[…]`, in the scope grammar) of scopes this population may never hold. A wildcard
+    /// scope that could include one of them (`cloud:*` against `*admin`) is refused too.
     public var forbiddenScopes: [String]
 
     public init(maxTTLSeconds: Double, requireReason: Bool = true, approvals: Int = 1, adminApprovals: Int = 2, forbiddenScopes: [String] = []) {
@@ -25,7 +27,7 @@ public struct PopulationPolicy: Sendable, Equatable, Codable {
     /// a reason always; admin scopes need two approvals.
     public static func defaults(for p: Population) -> PopulationPolicy {
         switch p {
-        case .agent: PopulationPolicy(maxTTLSeconds: 3600, forbiddenScopes: ["*admin", "*admin:*", "[*]"])
+        case .agent: PopulationPolicy(maxTTLSeconds: 3600, forbiddenScopes: ["*admin", "*admin:*", "*admin/*", "[*]"])
         case .serviceAccount: PopulationPolicy(maxTTLSeconds: 8 * 3600)
         case .device, .app: PopulationPolicy(maxTTLSeconds: 24 * 3600)
         }
@@ -47,15 +49,21 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
 
     public subscript(p: Population) -> PopulationPolicy { populations[p] ?? .defaults(for: p) }
 
-    /// Admin scopes: `admin`, `…:admin`, `…:admin:…`, and the all-powerful `*`.
-    public static func isAdmin(_ scope: String) -> Bool {
-        let parts = scope.lowercased().split(separator: ":")
-        return scope == "*" || parts.contains { $0 == "admin" || $0.hasSuffix("admin") }
+    /// Admin scopes: a segment that is or ends in `admin` (`iam:admin`, `k8s:prod:cluster-admin`), and any wildcard,
+    /// `*` above all, since it could be one.
+    public static func isAdmin(_ scope: String) -> Bool { ScopeGrammar.isAdmin(scope) }
+
+    /// Whether `scope` (its `*` a wildcard) could be a scope `pattern` matches, both in canonical form. A pattern that
+    /// doesn't fit the grammar matches everything: policy fails closed.
+    public static func matches(_ pattern: String, _ scope: String) -> Bool {
+        guard let p = try? ScopePattern(pattern, as: .pattern) else { return true }
+        guard let s = try? ScopePattern(scope, as: .scope) else { return true }
+        return p.overlaps(s)
     }
 
-    /// Shell-style glob matching of a scope against a pattern.
-    public static func matches(_ pattern: String, _ scope: String) -> Bool {
-        fnmatch(pattern.lowercased(), scope.lowercased(), 0) == 0
+    /// Whether a reason says something: not empty, and not only blanks or invisible characters.
+    public static func saysSomething(_ reason: String) -> Bool {
+        reason.unicodeScalars.contains { !UnsafeCharacters.contains($0) && !$0.properties.isWhitespace && $0.value != 0xFFFD }
     }
 
     public func approvalsNeeded(_ population: Population, scope: String) -> Int {
@@ -66,7 +74,7 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
     /// Checks a new request or a direct grant: scope, TTL and reason.
     public func checkRequest(population: Population, scope: String, ttlSeconds: Double, reason: String) throws(AccessError) {
         let p = self[population]
-        guard !scope.trimmingCharacters(in: .whitespaces).isEmpty else { throw .invalid("the scope is empty") }
+        do { try ScopeGrammar.check(scope, as: .scope) } catch { throw .invalid(error.message) }
         guard ttlSeconds > 0 else { throw .invalid("the duration must be longer than zero") }
         if let pattern = p.forbiddenScopes.first(where: { Self.matches($0, scope) }) {
             throw .refused(rule: "forbidden_scopes", message: "\(population.title.lowercased()) may never hold \(scope) (matches \(pattern))")
@@ -83,19 +91,39 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
     }
 
     public func checkReason(population: Population, reason: String) throws(AccessError) {
-        if self[population].requireReason, reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            throw .refused(rule: "require_reason", message: "a reason is required for \(population.title.lowercased())")
+        if self[population].requireReason, !Self.saysSomething(reason) {
+            throw .refused(rule: "require_reason", message: "a reason is required for \(population.title.lowercased())"
+                + (reason.isEmpty ? "" : "; this one is only blank or invisible characters"))
         }
     }
 
-    /// Checks one analyst's approval of a pending request.
-    public func checkApproval(_ request: AccessRequest, by analyst: Analyst, ttlSeconds: Double, reason: String) throws(AccessError) {
+    /// Checks one analyst's approval of a pending request: never the requester, never the subject's owner, never the
+    /// same analyst twice.
+    public func checkApproval(_ request: AccessRequest, by analyst: Analyst, subjectOwner: Owner? = nil, ttlSeconds: Double,
+                              reason: String) throws(AccessError) {
         if analyst.user == request.requester {
             throw .refused(rule: "no_self_approval", message: "\(analyst.user) asked for this access and can't approve it")
         }
+        try Self.checkNotOwner(analyst, subjectOwner, subjectName: request.subjectName)
         if request.approvals.contains(where: { $0.analyst == analyst.user }) {
             throw .refused(rule: "two_person", message: "\(analyst.user) already approved; another analyst must give the next approval")
         }
         try checkRequest(population: request.population, scope: request.scope, ttlSeconds: ttlSeconds, reason: reason)
+    }
+
+    /// The owner of a subject can't be the one who approves its access.
+    public static func checkNotOwner(_ analyst: Analyst, _ owner: Owner?, subjectName: String) throws(AccessError) {
+        guard let owner, owner.isAnalyst(analyst.user) else { return }
+        throw .refused(rule: "no_owner_approval", message: "\(analyst.user) owns \(subjectName) and can't approve its access; another analyst must")
+    }
+}
+
+extension Owner {
+    /// Whether this owner is the analyst with login `user`: the owner's name, or the local part of the owner's email.
+    public func isAnalyst(_ user: String) -> Bool {
+        let u = user.lowercased()
+        if name.lowercased() == u { return true }
+        if let email, let at = email.firstIndex(of: "@"), email[..<at].lowercased() == u { return true }
+        return false
     }
 }

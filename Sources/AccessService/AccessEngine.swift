@@ -58,7 +58,7 @@ public final class SnapshotDirectory: SubjectDirectory, @unchecked Sendable {
 
     public func lookup(_ id: String) async -> SubjectLookup {
         guard let s = await ready() else { return .missing(suggestions: []) }
-        if let e = s[id]?.entity { return .found(Subject(id: e.id, name: e.name, population: e.population)) }
+        if let e = s[id]?.entity { return .found(Subject(e)) }
         return .missing(suggestions: Array(s.entities.lazy.map(\.id).filter { $0.contains(id) }.prefix(3)))
     }
 }
@@ -174,10 +174,14 @@ public final class AccessEngine: Sendable {
             out.request = try store.cancel(try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst,
                                            policy: policy, now: now)
         case "extend":
-            let g = try store.extend(try need(r.target, "target", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
-                                     reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy, hooks: events, now: now)
-            out.grant = g
-            out.hooks = await settle(g.id, by: analyst)
+            switch try store.extend(try need(r.target, "target", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
+                                    reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy, hooks: events, now: now) {
+            case .extended(let g):
+                out.grant = g
+                out.hooks = await settle(g.id, by: analyst)
+            case .recorded(let left):
+                out.approvalsLeft = left
+            }
         case "revoke":
             let g = try store.revoke(try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst,
                                      policy: policy, hooks: events, now: now)

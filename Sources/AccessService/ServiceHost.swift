@@ -91,7 +91,7 @@ public final class ServiceHost: Service, @unchecked Sendable {
                 directory.update(s)
                 guard !settings.readonly else { continue }
                 let filed = (try? store.ingest(s.requests, subjects: { id in
-                    s[id].map { Subject(id: $0.entity.id, name: $0.entity.name, population: $0.entity.population) }
+                    s[id].map { Subject($0.entity) }
                 }, by: Self.collectorAnalyst, policy: settings.policy, now: Date())) ?? 0
                 if filed > 0 { server.changed() }
             }

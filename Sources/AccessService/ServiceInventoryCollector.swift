@@ -6,6 +6,8 @@ import Inventory
 /// entities. It reads them over the socket on a thread of its own (never the cooperative pool), and only when the
 /// service's inventory has a new version.
 public final class ServiceInventoryCollector: Collector, @unchecked Sendable {
+    /// The service admitted these entities when its collectors reported them.
+    public var admittedAlready: Bool { true }
     let socket: String
     private let lock = NSLock()
     private var version: Int?

@@ -13,7 +13,7 @@ public enum ChildProcess {
             case exited(Int32)
             case signaled(Int32)
             case timedOut
-            /// It wrote more than the cap and was stopped.
+            /// It wrote more than the cap, to standard output or standard error, and was stopped.
             case outputCapped
         }
         public var ending: Ending
@@ -97,11 +97,12 @@ public enum ChildProcess {
                     return .timedOut
                 }
                 group.addTask {
-                    // Watches the output's size: past the cap the program is stopped.
+                    // Watches the output's size, and standard error's: past the cap the program is stopped.
                     while !Task.isCancelled {
                         try await Task.sleep(for: .milliseconds(50))
                         let size = (try? FileManager.default.attributesOfItem(atPath: outPath)[.size] as? Int) ?? 0
-                        if size > maxOutputBytes { return .capped }
+                        let errors = (try? FileManager.default.attributesOfItem(atPath: errPath)[.size] as? Int) ?? 0
+                        if size > maxOutputBytes || errors > maxOutputBytes { return .capped }
                     }
                     return nil
                 }

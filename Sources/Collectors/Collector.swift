@@ -15,6 +15,13 @@ import Inventory
 /// - It does no terminal I/O.
 public protocol Collector: Sendable {
     func collect(_ context: CollectContext) async throws -> CollectorReport
+    /// Whether its entities are already safe to hold (the built-in demo; the access service's inventory, admitted
+    /// there), so they skip `Intake`. Anything reading the outside world says no.
+    var admittedAlready: Bool { get }
+}
+
+extension Collector {
+    public var admittedAlready: Bool { false }
 }
 
 /// What the runner tells a collector about this run.

@@ -10,6 +10,8 @@ public struct CollectorSpec: Sendable {
     public var intervalSeconds: Double
     public var timeoutSeconds: Double
     public var collector: any Collector
+    /// What `Intake` cuts text fields to.
+    public var limits: Intake.Limits = Intake.Limits()
 
     public init(name: String, type: String, intervalSeconds: Double, timeoutSeconds: Double, collector: any Collector) {
         self.name = name
@@ -87,10 +89,10 @@ public actor CollectorRunner {
         let collector = spec.collector
         let result: Result<CollectorReport, any Error>
         do {
-            let report = try await withTimeout(spec.timeoutSeconds, clock: clock) {
+            var report = try await withTimeout(spec.timeoutSeconds, clock: clock) {
                 try await collector.collect(context)
             }
-            try report.validate()
+            if collector.admittedAlready { try report.validate() } else { try Intake.admit(&report, source: name, limits: spec.limits) }
             result = .success(report)
         } catch {
             result = .failure(error)

@@ -1,9 +1,10 @@
 import Foundation
 import Logging
 import Synchronization
+import TextSafety
 
 /// A swift-log handler that appends to a file, so nothing is written to the terminal while curses owns it.
-/// Values are sanitised of control characters so a log viewed with `cat` can't drive the terminal either.
+/// Values go through the one sanitiser, so a log viewed with `cat` can't drive the terminal or hide text either.
 public struct FileLogHandler: LogHandler {
     final class Sink: Sendable {
         let handle: Mutex<FileHandle?>
@@ -42,9 +43,8 @@ public struct FileLogHandler: LogHandler {
         }
     }
 
-    static func clean(_ s: String) -> String {
-        String(String.UnicodeScalarView(s.unicodeScalars.map { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) ? "?" : $0 }))
-    }
+    /// One line per event, through the same list of unsafe characters as the screen and the CLI.
+    static func clean(_ s: String) -> String { UnsafeCharacters.clean(s) }
 
     public func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }

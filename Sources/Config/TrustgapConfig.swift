@@ -68,6 +68,10 @@ public struct CollectorConfig: Sendable, Equatable {
     public var intervalSeconds: Double
     public var timeoutSeconds: Double
     public var options: Options
+    /// The largest single record a file or exec collector accepts (`max_record_size`).
+    public var maxRecordBytes: Int = Intake.defaultMaxRecordBytes
+    /// What text fields are cut to (`max_field_size`).
+    public var maxFieldBytes: Int = 4096
 
     public init(type: String, name: String, intervalSeconds: Double, timeoutSeconds: Double, options: Options) {
         self.type = type
@@ -82,7 +86,7 @@ public struct CollectorConfig: Sendable, Equatable {
         let collector: any Collector
         switch options {
         case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
-        case .file(let path, let max): collector = FileCollector(path: path, source: name, maxBytes: max)
+        case .file(let path, let max): collector = FileCollector(path: path, source: name, maxBytes: max, maxRecordBytes: maxRecordBytes)
         case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
         case .osquery(let path, let queries, let minimum):
             collector = minimum.map { OsqueryCollector(path: path, queries: queries, minimumOS: $0, source: name) }
@@ -95,18 +99,23 @@ public struct CollectorConfig: Sendable, Equatable {
                                             timeoutSeconds: timeoutSeconds)
         case .exec(let command, let env, let dir, let cap):
             collector = ExecCollector(command: command, environment: env, workingDirectory: dir, timeoutSeconds: timeoutSeconds,
-                                      maxOutputBytes: cap, name: name)
+                                      maxOutputBytes: cap, maxRecordBytes: maxRecordBytes, name: name)
         }
-        return CollectorSpec(name: name, type: type, intervalSeconds: intervalSeconds, timeoutSeconds: timeoutSeconds, collector: collector)
+        var spec = CollectorSpec(name: name, type: type, intervalSeconds: intervalSeconds, timeoutSeconds: timeoutSeconds, collector: collector)
+        spec.limits = Intake.Limits(maxStringBytes: maxFieldBytes)
+        return spec
     }
 }
 
 public enum ConfigLoader {
+    /// More collectors than this and a config is refused: each runs on its own timer, and the snapshot waits for all.
+    public static let maxCollectors = 64
+
     /// The options each collector type takes, besides type, name, interval and timeout.
     static let collectorOptions: [String: Set<String>] = [
         "demo": ["size", "seed"],
-        "file": ["path", "max_size"],
-        "exec": ["command", "env", "working_directory", "max_output"],
+        "file": ["path", "max_size", "max_record_size", "max_field_size"],
+        "exec": ["command", "env", "working_directory", "max_output", "max_record_size", "max_field_size"],
         "aws-credential-report": ["path"],
         "kubernetes": ["path", "kubectl", "cluster"],
         "github": ["org", "personal_access_tokens", "deploy_keys", "installations"],
@@ -159,7 +168,12 @@ public enum ConfigLoader {
             case "collectors":
                 sawCollectors = true
                 var names = Set<String>()
-                for item in try value.sequence() {
+                let items = try value.sequence()
+                guard items.count <= Self.maxCollectors else {
+                    throw value.error("\(items.count) collectors are configured; at most \(Self.maxCollectors) run at once. "
+                        + "Merge sources into one file or exec collector, or run a second trustgap")
+                }
+                for item in items {
                     let c = try collector(item, baseDir: baseDir)
                     guard names.insert(c.name).inserted else {
                         throw item.error("two collectors are named '\(c.name)'; give each a unique name")
@@ -230,7 +244,7 @@ public enum ConfigLoader {
     }
 
     static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
-        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd", "queries", "minimum_os", "max_size"])
+        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd", "queries", "minimum_os", "max_size", "max_record_size", "max_field_size"])
         let dict = Dictionary(uniqueKeysWithValues: entries)
         guard let typeValue = dict["type"] else {
             throw item.error("missing 'type' (one of \(collectorTypes.joined(separator: ", ")))")
@@ -240,8 +254,8 @@ public enum ConfigLoader {
             throw typeValue.error("unknown collector type '\(type)'; known types: \(collectorTypes.joined(separator: ", "))")
         }
         let name = try dict["name"]?.string() ?? type
-        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) else {
-            throw (dict["name"] ?? item).error("a collector name is letters, digits, '-', '_' and '.'")
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }) else {
+            throw (dict["name"] ?? item).error("a collector name is 1 to 64 ASCII letters, digits, '-', '_' and '.'")
         }
         let interval = try dict["interval"].map { v throws(ConfigError) in try duration(v) } ?? (type == "demo" ? 5 : 30)
         let timeout = try dict["timeout"].map { v throws(ConfigError) in try duration(v) } ?? (type == "demo" ? 60 : 10)
@@ -315,7 +329,10 @@ public enum ConfigLoader {
                 options = type == "file" ? .file(path: resolved, maxBytes: max) : .awsCredentialReport(path: resolved)
             }
         }
-        return CollectorConfig(type: type, name: name, intervalSeconds: interval, timeoutSeconds: timeout, options: options)
+        var config = CollectorConfig(type: type, name: name, intervalSeconds: interval, timeoutSeconds: timeout, options: options)
+        if let v = dict["max_record_size"] { config.maxRecordBytes = try v.int(1024...(1 << 30)) }
+        if let v = dict["max_field_size"] { config.maxFieldBytes = try v.int(256...(1 << 20)) }
+        return config
     }
 
     static func policy(_ value: YAMLValue) throws(ConfigError) -> AccessPolicy {
@@ -334,7 +351,14 @@ public enum ConfigLoader {
                 case "require_reason": p.requireReason = try item.bool()
                 case "approvals": p.approvals = try item.int(1...5)
                 case "admin_approvals": p.adminApprovals = try item.int(1...5)
-                case "forbidden_scopes": p.forbiddenScopes = try item.strings()
+                case "forbidden_scopes":
+                    // Each pattern fits the scope grammar, or the config is refused naming it: no silent folding.
+                    var patterns: [String] = []
+                    for v in try item.sequence() {
+                        let text = try v.string()
+                        do { patterns.append(try ScopeGrammar.check(text, as: .pattern)) } catch { throw v.error(error.message) }
+                    }
+                    p.forbiddenScopes = patterns
                 default: break
                 }
             }

@@ -1,37 +1,16 @@
 import Foundation
+import TextSafety
 
 /// Makes untrusted text (anything a collector reported) safe to draw, and measures it in terminal columns.
 ///
-/// `sanitize` removes or replaces everything that could change the terminal rather than be drawn on it:
-/// C0 and C1 controls (ESC, CSI, OSC, BEL…), DEL, bidi overrides and isolates, line and paragraph separators and
-/// zero-width format characters. Invalid UTF-8 never gets this far: it became U+FFFD when the bytes were decoded.
+/// `sanitize` removes or replaces everything that could change the terminal rather than be drawn on it, or that
+/// a reader could not see: the one list in `UnsafeCharacters` (controls, format characters, bidi, separators,
+/// tags, default-ignorables). Invalid UTF-8 never gets this far: it became U+FFFD when the bytes were decoded.
 public enum SafeText {
     /// What a removed control character becomes, so tampering stays visible.
     public static let replacement: Character = "\u{FFFD}"
 
-    public static func sanitize(_ text: String) -> String {
-        // Fast path: printable ASCII only.
-        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
-        var out = String.UnicodeScalarView()
-        out.reserveCapacity(text.unicodeScalars.count)
-        for s in text.unicodeScalars {
-            switch s.value {
-            case 0x09, 0x0A, 0x0D:
-                out.append(" ")
-            case 0x00...0x1F, 0x7F...0x9F:
-                out.append("\u{FFFD}")
-            case 0x200B...0x200F, 0x202A...0x202E, 0x2066...0x2069, 0x061C, 0xFEFF, 0x2060...0x2064, 0x206A...0x206F:
-                continue  // bidi controls, zero-width and invisible format characters
-            case 0x2028, 0x2029:
-                out.append(" ")
-            case 0xFFF9...0xFFFB, 0xE0000...0xE007F:
-                continue  // interlinear annotations, tags
-            default:
-                out.append(s)
-            }
-        }
-        return String(out)
-    }
+    public static func sanitize(_ text: String) -> String { UnsafeCharacters.clean(text) }
 
     /// Replaces everything outside printable ASCII with `?`, for terminals without UTF-8.
     public static func ascii(_ text: String) -> String {
@@ -124,24 +103,7 @@ public enum SafeText {
 }
 
 extension SafeText {
-    /// JSON for a terminal: characters a terminal could act on (C1 controls, bidi overrides and isolates,
-    /// line separators, zero-width marks) are written as `\uXXXX` escapes. JSONEncoder already escapes C0
-    /// controls; this covers the rest. The JSON means exactly the same; only its bytes are safe to print.
-    public static func terminalSafeJSON(_ data: Data) -> Data {
-        let text = String(decoding: data, as: UTF8.self)
-        guard text.unicodeScalars.contains(where: isUnsafeInJSON) else { return data }
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 16)
-        for s in text.unicodeScalars {
-            if isUnsafeInJSON(s) { out += String(format: "\\u%04x", s.value) } else { out.unicodeScalars.append(s) }
-        }
-        return Data(out.utf8)
-    }
-
-    static func isUnsafeInJSON(_ s: Unicode.Scalar) -> Bool {
-        switch s.value {
-        case 0x7F...0x9F, 0x061C, 0x200B...0x200F, 0x2028...0x202E, 0x2060...0x206F, 0xFEFF: true
-        default: false
-        }
-    }
+    /// JSON for a terminal: every character in the one unsafe list is written as a `\uXXXX` escape.
+    /// The JSON means exactly the same; only its bytes are safe to print.
+    public static func terminalSafeJSON(_ data: Data) -> Data { UnsafeCharacters.escapeJSON(data) }
 }

@@ -102,7 +102,7 @@ final class ConfigSubjects: SubjectDirectory, @unchecked Sendable {
     func lookup(_ id: String) async -> SubjectLookup {
         if snapshot == nil { snapshot = try? await SnapshotCommand.collectOnce(config) }
         guard let snapshot else { return .missing(suggestions: []) }
-        if let e = snapshot[id]?.entity { return .found(Subject(id: e.id, name: e.name, population: e.population)) }
+        if let e = snapshot[id]?.entity { return .found(Subject(e)) }
         return .missing(suggestions: Array(snapshot.entities.lazy.map(\.id).filter { $0.contains(id) }.prefix(3)))
     }
 }
@@ -124,10 +124,10 @@ func printJSON(_ value: some Encodable) throws {
     let e = JSONEncoder()
     e.dateEncodingStrategy = .iso8601
     e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-    FileHandle.standardOutput.write(SafeText.terminalSafeJSON(try e.encode(value)) + Data("\n".utf8))
+    Console.json(try e.encode(value))
 }
 
-func say(_ text: String) { FileHandle.standardOutput.write(Data((SafeText.sanitize(text) + "\n").utf8)) }
+func say(_ text: String) { Console.out(text) }
 
 func parseDuration(_ text: String, flag: String) throws -> Double {
     do { return try DurationText.seconds(text) } catch { throw CLIError.badInput("\(flag): \(error.description)") }
@@ -137,7 +137,7 @@ func parseDuration(_ text: String, flag: String) throws -> Double {
 func report(_ hooks: [WireHook]?) {
     for h in hooks ?? [] {
         let msg = "hook \(h.event) for \(h.target): \(h.succeeded ? "ok" : "FAILED") (\(h.detail))"
-        if h.succeeded || h.event == "deny" { say(msg) } else { FileHandle.standardError.write(Data(("trustgap: " + SafeText.sanitize(msg) + "; the sweeper will retry\n").utf8)) }
+        if h.succeeded || h.event == "deny" { say(msg) } else { Console.error(msg + "; the sweeper will retry") }
     }
 }
 
@@ -278,6 +278,12 @@ struct GrantsCommand: AsyncParsableCommand {
             try await options.change { ctx in
                 let seconds = try parseDuration(ttl, flag: "--ttl")
                 let r = try await ctx.call(WireRequest(op: "extend", ttlSeconds: seconds, reason: reason, target: id))
+                if let left = r.approvalsLeft {
+                    if format == .json { try printJSON(PartialExtension(grant: id, approvalsLeft: left)) } else {
+                        say("\(id): extension approval recorded; \(left) more needed from another analyst")
+                    }
+                    return
+                }
                 guard let g = r.grant else { throw CLIError.failed("the service sent no grant back") }
                 if format == .json { try printJSON(g) } else { say("\(id) extended until \(AccessStore.when(g.expiresAt))") }
                 report(r.hooks)
@@ -363,6 +369,12 @@ struct AuditCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+struct PartialExtension: Encodable {
+    let grant: String
+    let approvalsLeft: Int
+    enum CodingKeys: String, CodingKey { case grant, approvalsLeft = "approvals_left" }
 }
 
 struct PartialApproval: Encodable {

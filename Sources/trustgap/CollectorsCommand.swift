@@ -17,7 +17,7 @@ struct CollectorsCommand: AsyncParsableCommand {
             try await reporting {
                 source.bootstrapLogging()
                 let config = try source.loadConfig()
-                print("config: \(config.file ?? "(none: the built-in demo)")")
+                Console.out("config: \(config.file ?? "(none: the built-in demo)")")
                 for c in config.collectors {
                     let what: String = switch c.options {
                     case .demo(let size, let seed): "\(size) entities, seed \(seed)"
@@ -27,7 +27,7 @@ struct CollectorsCommand: AsyncParsableCommand {
                     case .kubernetes(let path, let kubectl, let cluster): "cluster \(cluster): " + (path ?? (kubectl ?? []).joined(separator: " "))
                     case .exec(let argv, _, let dir, _): argv.joined(separator: " ") + (dir.map { " (in \($0))" } ?? "")
                     }
-                    print(SafeText.sanitize("\(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.type.padding(toLength: 22, withPad: " ", startingAt: 0)) every \(DurationText.format(c.intervalSeconds)), timeout \(DurationText.format(c.timeoutSeconds))  \(what)"))
+                    Console.out("\(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.type.padding(toLength: 22, withPad: " ", startingAt: 0)) every \(DurationText.format(c.intervalSeconds)), timeout \(DurationText.format(c.timeoutSeconds))  \(what)")
                 }
             }
         }
@@ -53,13 +53,13 @@ struct CollectorsCommand: AsyncParsableCommand {
                 let health = snapshot.collectors[0]
                 if format == .json {
                     let e = SnapshotDocument.encoder()
-                    FileHandle.standardOutput.write(SafeText.terminalSafeJSON(try e.encode(SnapshotDocument(snapshot))) + Data("\n".utf8))
+                    Console.json(try e.encode(SnapshotDocument(snapshot)))
                 } else {
-                    print(SafeText.sanitize("\(health.name): \(health.state.rawValue), \(health.entityCount) entities in \(String(format: "%.2f", health.duration ?? 0))s"))
+                    Console.out("\(health.name): \(health.state.rawValue), \(health.entityCount) entities in \(String(format: "%.2f", health.duration ?? 0))s")
                     var byPopulation: [Population: Int] = [:]
                     for a in snapshot.entities { byPopulation[a.entity.population, default: 0] += 1 }
-                    for p in Population.allCases where byPopulation[p] != nil { print("  \(p.title): \(byPopulation[p]!)") }
-                    for w in health.warnings { print(SafeText.sanitize("  warning: \(w)")) }
+                    for p in Population.allCases where byPopulation[p] != nil { Console.out("  \(p.title): \(byPopulation[p]!)") }
+                    for w in health.warnings { Console.out(SafeText.sanitize("  warning: \(w)")) }
                 }
                 if let e = health.lastError { throw CLIError.failed("collector \(name) failed: \(e)") }
             }

@@ -88,8 +88,7 @@ func withDocumentedExit(_ body: () async throws -> Void) async throws {
         try await body()
     } catch let e as CLIError {
         // Messages carry other people's text (reasons, collector data): each line through the one sanitiser.
-        let text = e.description.split(separator: "\n", omittingEmptySubsequences: false).map { SafeText.sanitize(String($0)) }.joined(separator: "\n")
-        FileHandle.standardError.write(Data("trustgap: \(text)\n".utf8))
+        Console.error(e.description)
         throw ExitCode(e.exitCode)
     }
 }

@@ -50,10 +50,10 @@ struct ServeCommand: AsyncParsableCommand {
             let host: ServiceHost
             do { host = try ServiceHost(settings, runner: runner, logger: Logger(label: "trustgap.service")) } catch { throw CLIError.access(error) }
             if let problem = host.verification.problem {
-                FileHandle.standardError.write(Data("trustgap: audit chain BROKEN at start: \(problem)\n".utf8))
+                Console.error("audit chain BROKEN at start: \(problem)")
             }
             do { try await host.start() } catch { throw CLIError.access(error) }
-            FileHandle.standardError.write(Data("trustgap: access service listening on \(socketPath) (store \(storePath))\n".utf8))
+            Console.error("access service listening on \(socketPath) (store \(storePath))")
             // swift-service-lifecycle turns the signals into a graceful shutdown of the host.
             let group = ServiceGroup(services: [host], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: Logger(label: "trustgap.service"))
             do { try await group.run() } catch { throw CLIError.access(error) }

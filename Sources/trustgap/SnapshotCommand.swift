@@ -35,14 +35,14 @@ struct SnapshotCommand: AsyncParsableCommand {
                 out = SnapshotText(snapshot: snapshot, width: 110, ascii: ascii).render()
             case .json:
                 let data = SafeText.terminalSafeJSON(try SnapshotDocument.encoder().encode(SnapshotDocument(snapshot)))
-                out = String(decoding: data, as: UTF8.self) + "\n"
+                out = String(decoding: data, as: UTF8.self) + "\n"  // already escaped; sanitising leaves it as it is
             case .csv:
                 out = CSVExport.entities(snapshot.entities)
             }
-            FileHandle.standardOutput.write(Data(out.utf8))
+            Console.write(out)
             let failed = snapshot.collectors.filter { $0.state == .failed }
             for c in snapshot.collectors where c.state != .ok {
-                FileHandle.standardError.write(Data("trustgap: collector \(c.name) failed: \(c.lastError ?? "unknown error")\n".utf8))
+                Console.error("collector \(c.name) \(c.state == .stale ? "stale" : "failed"): \(c.lastError ?? "unknown error")")
             }
             if !failed.isEmpty, failed.count == snapshot.collectors.count {
                 throw CLIError.failed("every collector failed")

@@ -15,7 +15,7 @@ struct ThemesCommand: ParsableCommand {
         func run() throws {
             for (name, path) in ThemeLibrary.standard().list() {
                 let description = (try? ThemeLibrary.standard().load(name).description) ?? ""
-                print("\(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(description)  [\(path)]")
+                Console.out("\(name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(description)  [\(path)]")
             }
         }
     }
@@ -27,9 +27,9 @@ struct ThemesCommand: ParsableCommand {
             do {
                 let theme = try ThemeLibrary.load(file: file)
                 let missing = Role.allCases.filter { theme.styles[$0] == nil }
-                print("\(file): ok, theme '\(theme.name)' with \(theme.styles.count) roles" + (missing.isEmpty ? "" : "; not set (default used): \(missing.map(\.rawValue).joined(separator: ", "))"))
+                Console.out("\(file): ok, theme '\(theme.name)' with \(theme.styles.count) roles" + (missing.isEmpty ? "" : "; not set (default used): \(missing.map(\.rawValue).joined(separator: ", "))"))
             } catch {
-                FileHandle.standardError.write(Data("trustgap: \(error.description)\n".utf8))
+                Console.error(error.description)
                 throw ExitCode(2)
             }
         }

@@ -27,11 +27,13 @@ struct Trustgap: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
-            if exitCode(for: error) == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
-                Foundation.exit(2)
+            // ArgumentParser's messages quote what was typed; they reach the terminal through the sanitiser too.
+            let code = exitCode(for: error)
+            let message = fullMessage(for: error)
+            if !message.isEmpty {
+                if code == .success { Console.out(message) } else { Console.errorVerbatim(message) }
             }
-            exit(withError: error)
+            Foundation.exit(code == .validationFailure ? 2 : code.rawValue)
         }
     }
 }

@@ -47,7 +47,9 @@ struct LifecycleTests {
     func extend() throws {
         let store = try tempStore()
         let g = try store.directGrant(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
-        let e = try store.extend(g.id, ttlSeconds: 3600, reason: "more", by: bob, policy: policy, now: t0.plus(300))
+        guard case .extended(let e) = try store.extend(g.id, ttlSeconds: 3600, reason: "more", by: bob, policy: policy, now: t0.plus(300)) else {
+            Issue.record("not extended"); return
+        }
         #expect(e.state == .active)
         #expect(e.expiresAt == t0.plus(3900))
         #expect(throws: AccessError.refused(rule: "max_ttl", message: "agents may hold access for at most 1h; asked for 2h")) {
@@ -185,7 +187,9 @@ struct StoreErrorTests {
     func notAStore() throws {
         let path = TestTemporary.directory.appendingPathComponent("tg-notdb-\(UUID())").path
         try "precious notes, not a database\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: AccessError.store("\(path): this is not a trustgap store, or it is damaged")) { try AccessStore(path: path) }
+        #expect(throws: AccessError.store("\(path): this is not a trustgap store (not an SQLite database at all); nothing was changed. Check --store or `store:`")) {
+            try AccessStore(path: path)
+        }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious notes, not a database\n")
     }
 }

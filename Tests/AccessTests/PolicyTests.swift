@@ -26,7 +26,7 @@ struct PolicyTests {
         #expect(throws: AccessError.refused(rule: "max_ttl", message: "agents may hold access for at most 1h; asked for 2h")) {
             try policy.checkRequest(population: .agent, scope: "repo:x:write", ttlSeconds: 7200, reason: "r")
         }
-        #expect(throws: AccessError.refused(rule: "require_reason", message: "a reason is required for agents")) {
+        #expect(throws: AccessError.refused(rule: "require_reason", message: "a reason is required for agents; this one is only blank or invisible characters")) {
             try policy.checkRequest(population: .agent, scope: "repo:x:write", ttlSeconds: 60, reason: "  ")
         }
         #expect(throws: AccessError.refused(rule: "forbidden_scopes", message: "agents may never hold k8s:prod:admin (matches *admin)")) {

@@ -89,17 +89,17 @@ struct HostCollectorTests {
 
     @Test("secret detection works on whole words and redacts URLs and flags")
     func secretHeuristics() {
-        #expect(!HostCollector.looksSecret(name: "MEMORY_FILE_PATH", value: "/home/bob/notes/memory.json"))
-        #expect(HostCollector.looksSecret(name: "GITHUB_TOKEN", value: "abcdefgh12345"))
-        #expect(HostCollector.looksSecret(name: "X", value: "ghp_0123456789abcdef"))
-        #expect(!HostCollector.looksSecret(name: "API_KEY", value: "${env:API_KEY}"))
-        #expect(!HostCollector.secretFlag("--author"))
-        #expect(!HostCollector.secretFlag("--passthrough"))
-        #expect(HostCollector.secretFlag("--api-key"))
-        let (url, found) = HostCollector.redact("postgresql://ro:s3cr3t-pw@db:5432/app?sslmode=require&token=abc123")
+        #expect(!SecretRedaction.looksSecret(name: "MEMORY_FILE_PATH", value: "/home/bob/notes/memory.json"))
+        #expect(SecretRedaction.looksSecret(name: "GITHUB_TOKEN", value: "abcdefgh12345"))
+        #expect(SecretRedaction.looksSecret(name: "X", value: "ghp_0123456789abcdef0123456789abcdef0123"))
+        #expect(!SecretRedaction.looksSecret(name: "API_KEY", value: "${env:API_KEY}"))
+        #expect(!SecretRedaction.hasSecretWord("--author"))
+        #expect(!SecretRedaction.hasSecretWord("--passthrough"))
+        #expect(SecretRedaction.hasSecretWord("--api-key"))
+        let (url, found) = SecretRedaction.redactURL("postgresql://ro:s3cr3t-pw@db:5432/app?sslmode=require&token=abc123")
         #expect(url == "postgresql://ro:***@db:5432/app?sslmode=require&token=***")
-        #expect(found == ["s3cr3t-pw", "abc123"])
-        #expect(HostCollector.redact("--token=xyz987654").0 == "--token=***")
-        #expect(HostCollector.redact("https://example.com/?design=blue").1.isEmpty)
+        #expect(found.map(\.secret) == ["s3cr3t-pw", "abc123"])
+        #expect(SecretRedaction.redactArguments(["x", "--token=xyz987654"]).argv == ["x", "--token=***"])
+        #expect(SecretRedaction.redactURL("https://example.com/?design=blue").found.isEmpty)
     }
 }

@@ -53,7 +53,7 @@ struct ConfigTests {
           - type: file
             path: x.jsonl
             intervall: 5s
-        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, kubectl, max_output, max_size, minimum_os, name, org, passwd, path, personal_access_tokens, queries, seed, size, timeout, type, working_directory")
+        """) == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, kubectl, max_field_size, max_output, max_record_size, max_size, minimum_os, name, org, passwd, path, personal_access_tokens, queries, seed, size, timeout, type, working_directory")
         #expect(error("""
         collectors:
           - type: file

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Terminal
+import TextSafety
 
 @Suite("Safe text")
 struct SafeTextTests {
@@ -59,7 +60,7 @@ struct SafeTextTests {
         let data = try JSONEncoder().encode(["name": name])
         let safe = SafeText.terminalSafeJSON(data)
         let text = String(decoding: safe, as: UTF8.self)
-        #expect(text.unicodeScalars.allSatisfy { !SafeText.isUnsafeInJSON($0) })
+        #expect(text.unicodeScalars.allSatisfy { !UnsafeCharacters.contains($0) })
         #expect(text.contains("\\u009b"))
         #expect(try JSONDecoder().decode([String: String].self, from: safe)["name"] == name)
     }

@@ -13,10 +13,14 @@ public final class ExecCollector: Collector {
     public let workingDirectory: String?
     public let timeoutSeconds: Double
     public let maxOutputBytes: Int
+    /// A single record larger than this is skipped with a warning (`max_record_size`).
+    public let maxRecordBytes: Int
     let name: String
 
     public init(command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
-                timeoutSeconds: Double = 30, maxOutputBytes: Int = 64 << 20, name: String = "exec") {
+                timeoutSeconds: Double = 30, maxOutputBytes: Int = 64 << 20, maxRecordBytes: Int = Intake.defaultMaxRecordBytes,
+                name: String = "exec") {
+        self.maxRecordBytes = maxRecordBytes
         self.command = command
         self.environment = environment
         self.workingDirectory = workingDirectory
@@ -55,7 +59,7 @@ public final class ExecCollector: Collector {
             let cap = maxOutputBytes >= 1 << 20 ? "\(maxOutputBytes >> 20) MiB" : "\(maxOutputBytes) bytes"
             warnings.append("\(command[0]): output cut at \(cap); the program was stopped and the rest ignored")
         }
-        var report = try FileCollector.parse(data, path: "\(command[0]) stdout", source: name)
+        var report = try FileCollector.parse(data, path: "\(command[0]) stdout", source: name, maxRecordBytes: maxRecordBytes)
         report.warnings = warnings + report.warnings
         if !tail.isEmpty { report.warnings.append("\(command[0]) stderr: \(tail)") }
         return report

@@ -9,6 +9,8 @@ public final class FileCollector: Collector {
     public let path: String
     /// Files larger than this are refused with a clear error rather than read into memory.
     public let maxBytes: Int
+    /// A single record larger than this is skipped with a warning (`max_record_size`).
+    public let maxRecordBytes: Int
     private let source: String
     private struct Cache {
         var stamp: [String]
@@ -19,10 +21,11 @@ public final class FileCollector: Collector {
     /// - Parameters:
     ///   - path: the file to read.
     ///   - source: the collector's name, recorded in each entity's `sources`.
-    public init(path: String, source: String = "file", maxBytes: Int = 256 << 20) {
+    public init(path: String, source: String = "file", maxBytes: Int = 256 << 20, maxRecordBytes: Int = Intake.defaultMaxRecordBytes) {
         self.path = path
         self.source = source
         self.maxBytes = maxBytes
+        self.maxRecordBytes = maxRecordBytes
     }
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
@@ -41,9 +44,13 @@ public final class FileCollector: Collector {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CollectorError.failed("\(path): cannot read the file")
         }
-        let report = try Self.parse([UInt8](data), path: path, source: source)
+        let report = try Self.parse([UInt8](data), path: path, source: source, maxRecordBytes: maxRecordBytes)
         cache.withLock { $0 = Cache(stamp: stamp, report: report) }
         return report
+    }
+
+    static func size(_ n: Int) -> String {
+        n >= 1 << 20 ? String(format: "%.1f MiB", Double(n) / 1_048_576) : n >= 1024 ? "\(n >> 10) KiB" : "\(n) bytes"
     }
 
     /// A CSV row the tabular reader already found malformed.
@@ -64,7 +71,8 @@ public final class FileCollector: Collector {
     }
 
     /// Parses a whole file. Throws only when the file as a whole is unreadable; bad records become warnings.
-    public static func parse(_ data: [UInt8], path: String, source: String) throws -> CollectorReport {
+    public static func parse(_ data: [UInt8], path: String, source: String,
+                             maxRecordBytes: Int = Intake.defaultMaxRecordBytes) throws -> CollectorReport {
         let records: [RecordSplitter.Record]
         let lower = path.lowercased()
         do {
@@ -85,6 +93,11 @@ public final class FileCollector: Collector {
         var warnings: [String] = []
         entities.reserveCapacity(records.count)
         for record in records {
+            if record.bytes.count > maxRecordBytes {
+                warnings.append("\(path):\(record.line): the record is \(Self.size(record.bytes.count)), over the \(Self.size(maxRecordBytes)) "
+                    + "limit for one record (max_record_size); skipped")
+                continue
+            }
             if let problem = Self.csvProblem(record.bytes) {
                 warnings.append("\(path):\(record.line): \(problem)")
                 continue

@@ -26,15 +26,28 @@ enum TabularRecords {
         guard case .sequence(let items) = list else {
             throw Failure(description: "line \(root.mark?.line ?? 1): expected a list of entities (or `entities:` with one)")
         }
-        return items.map { item in
-            let json = (try? JSONSerialization.data(withJSONObject: plain(item), options: [.fragmentsAllowed])) ?? Data("null".utf8)
-            return RecordSplitter.Record(line: item.mark?.line ?? 1, bytes: ArraySlice([UInt8](json)))
+        // Aliases let a few hundred bytes stand for billions of nodes: expansion gets a budget the size of the file.
+        var budget = max(100_000, data.count * 2)
+        var out: [RecordSplitter.Record] = []
+        for item in items {
+            let value: Any
+            do { value = try plain(item, budget: &budget) } catch {
+                throw Failure(description: "line \(item.mark?.line ?? 1): the YAML's aliases expand to more than \(max(100_000, data.count * 2)) "
+                    + "values (an alias bomb?); refused")
+            }
+            let json = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])) ?? Data("null".utf8)
+            out.append(RecordSplitter.Record(line: item.mark?.line ?? 1, bytes: ArraySlice([UInt8](json))))
         }
+        return out
     }
+
+    struct OverBudget: Error {}
 
     /// A YAML node as JSON-compatible Foundation values; scalars stay strings unless they are plainly numbers or
     /// booleans, so dates reach the strict date parser as written.
-    static func plain(_ node: Node) -> Any {
+    static func plain(_ node: Node, budget: inout Int) throws(OverBudget) -> Any {
+        budget -= 1
+        if budget < 0 { throw OverBudget() }
         switch node {
         case .scalar(let s):
             if s.style == .plain {
@@ -50,10 +63,12 @@ enum TabularRecords {
             return s.string
         case .mapping(let m):
             var out: [String: Any] = [:]
-            for (k, v) in m { out[k.string ?? ""] = plain(v) }
+            for (k, v) in m { out[k.string ?? ""] = try plain(v, budget: &budget) }
             return out
         case .sequence(let seq):
-            return seq.map(plain)
+            var out: [Any] = []
+            for v in seq { out.append(try plain(v, budget: &budget)) }
+            return out
         case .alias:
             return NSNull()
         }

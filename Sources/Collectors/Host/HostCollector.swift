@@ -1,5 +1,8 @@
 import Crypto
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Inventory
 
 /// This jump host itself: the AI agents its users configured (MCP servers of Claude Desktop, Claude Code, Cursor,
@@ -66,11 +69,43 @@ public final class HostCollector: Collector {
         for home in homes {
             try Task.checkCancellation()
             entities += mcpServers(home.user, home.path, now: context.now, warnings: &warnings)
-            entities += aiKeys(home.user, home.path, now: context.now)
+            entities += aiKeys(home.user, home.path, now: context.now, warnings: &warnings)
             entities += sshKeys(home.user, home.path, now: context.now, warnings: &warnings)
         }
         entities += localAccounts(now: context.now, warnings: &warnings)
         return CollectorReport(entities: entities, warnings: warnings)
+    }
+
+    /// The most read of any one file in a home: a user's 3 GB `.bashrc` costs only that file's entries.
+    public static let maxFileBytes = 4 << 20
+
+    /// A file's bytes, at most `max`; nil (with a warning naming it) when it is larger or not a regular file (a FIFO
+    /// would hang the read, a device never end). Missing files are nil without a warning.
+    static func read(_ path: String, max: Int = maxFileBytes, warnings: inout [String]) -> Data? {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            if errno != ENOENT, errno != ENOTDIR { warnings.append("\(path): can't read it (\(String(cString: strerror(errno)))); skipped") }
+            return nil
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            warnings.append("\(path): not a regular file; skipped")
+            return nil
+        }
+        guard Int(st.st_size) <= max else {
+            warnings.append("\(path): \(Int(st.st_size) >> 20) MiB, over the \(max >> 20) MiB read for one file; its entries are skipped")
+            return nil
+        }
+        var out = Data(count: Int(st.st_size))
+        var done = 0
+        while done < out.count {
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + done, $0.count - done) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }
+            done += n
+        }
+        return out.prefix(done)
     }
 
     // MARK: Secrets
@@ -81,26 +116,7 @@ public final class HostCollector: Collector {
     }
 
     /// A value that is a reference to a secret stored elsewhere, not a secret.
-    static func isReference(_ v: String) -> Bool {
-        v.contains("${") || v.hasPrefix("$") || v.hasPrefix("op://") || v.hasPrefix("vault:") || v.isEmpty
-    }
-
-    /// Whether a literal value looks like a credential rather than a setting (a path, a URL, a flag, a number).
-    static func looksSecret(name: String, value: String) -> Bool {
-        guard !isReference(value), value.count >= 8 else { return false }
-        if ["ghp_", "gho_", "github_pat_", "sk-", "xoxb-", "xoxp-", "glpat-", "AKIA", "AIza", "hf_"].contains(where: { value.hasPrefix($0) }) { return true }
-        if value.hasPrefix("/") || value.hasPrefix("~/") || value.hasPrefix("http://") || value.hasPrefix("https://") { return false }
-        if value.hasPrefix("Bearer ") || value.hasPrefix("Basic ") || value.hasPrefix("token ") { return true }
-        return hasSecretWord(name)
-    }
-
-    /// Whether a name has a secret word as a whole word (`GITHUB_TOKEN`, `api-key`; not `MEMORY_FILE_PATH`, `author`).
-    static func hasSecretWord(_ name: String) -> Bool {
-        let words = name.lowercased().split { !$0.isLetter && !$0.isNumber }.map(String.init)
-        let secret: Set<String> = ["token", "key", "apikey", "secret", "password", "passwd", "pass", "pwd", "auth", "authorization",
-                                   "credential", "credentials", "pat", "sig", "signature", "bearer"]
-        return words.contains { secret.contains($0) }
-    }
+    static func isReference(_ v: String) -> Bool { SecretRedaction.isReference(v) }
 
     // MARK: MCP servers
 
@@ -109,7 +125,7 @@ public final class HostCollector: Collector {
         var seenProjects = Set<String>()
         for config in Self.mcpConfigs {
             let path = "\(home)/\(config.path)"
-            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            guard let data = Self.read(path, warnings: &warnings) else { continue }
             guard let obj = try? JSONSerialization.jsonObject(with: Self.stripComments(data)) as? [String: Any] else {
                 warnings.append("\(path): not valid JSON; its MCP servers are not listed")
                 continue
@@ -122,7 +138,7 @@ public final class HostCollector: Collector {
                     out += servers(p?["mcpServers"], tool: config.tool, user: user, configPath: "\(display) (project \(projectPath))", project: projectPath, now: now)
                     // A project's own .mcp.json, when the project is on this host.
                     let mcp = "\(projectPath)/.mcp.json"
-                    if seenProjects.insert(mcp).inserted, let d = FileManager.default.contents(atPath: mcp),
+                    if seenProjects.insert(mcp).inserted, let d = Self.read(mcp, warnings: &warnings),
                        let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any] {
                         out += servers(o["mcpServers"], tool: "claude-code", user: user, configPath: mcp, project: projectPath, now: now)
                     }
@@ -136,37 +152,32 @@ public final class HostCollector: Collector {
         guard let servers = value as? [String: Any] else { return [] }
         return servers.sorted(by: { $0.key < $1.key }).compactMap { name, raw in
             guard let s = raw as? [String: Any] else { return nil }
-            var found: [(where: String, secret: String, kind: CredentialKind)] = []
-            // URLs and arguments can carry secrets too (a password in a connection string, ?token=…): kept redacted.
+            // URLs and arguments carry secrets too (a password in a connection string, `-e TOKEN=…`, a bare `sk-ant-…`):
+            // the one redaction, by flag name and by value shape, keeps only their fingerprints.
+            var found: [(where: String, secret: SecretRedaction.Found)] = []
             let rawURL = (s["url"] as? String) ?? (s["serverUrl"] as? String) ?? (s["httpUrl"] as? String)
             let url = rawURL.map { u -> String in
-                let (clean, secrets) = Self.redact(u)
-                found += secrets.map { ("url", $0, .token) }
-                return clean
+                let r = SecretRedaction.redactURL(u)
+                found += r.found.map { ("url", $0) }
+                return r.url
             }
-            var argv: [String] = [s["command"] as? String].compactMap { $0 } + ((s["args"] as? [Any])?.map { "\($0)" } ?? [])
-            for i in argv.indices {
-                let (clean, secrets) = Self.redact(argv[i])
-                argv[i] = clean
-                found += secrets.map { ("args", $0, argv[i].contains("://") ? .password : .token) }
-                if i > 0, Self.secretFlag(argv[i - 1]), !argv[i].hasPrefix("-"), !Self.isReference(argv[i]) {
-                    found.append(("args", argv[i], .token))
-                    argv[i] = "***"
-                }
-            }
-            let command = argv.joined(separator: " ")
+            let rawArgv: [String] = [s["command"] as? String].compactMap { $0 } + ((s["args"] as? [Any])?.map { "\($0)" } ?? [])
+            let redacted = SecretRedaction.redactArguments(rawArgv)
+            found += redacted.found.map { ("args", $0) }
+            let command = redacted.argv.joined(separator: " ")
             let transport = (s["type"] as? String) ?? (s["transport"] as? String) ?? (url != nil ? "http" : "stdio")
             var credentials: [Credential] = []
             for (kindLabel, dict) in [("env", s["env"]), ("header", s["headers"])] {
                 for (k, v) in ((dict as? [String: Any]) ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    guard let value = v as? String, Self.looksSecret(name: k, value: value) else { continue }
+                    guard let value = v as? String, SecretRedaction.looksSecret(name: k, value: value) else { continue }
                     credentials.append(Credential(id: "\(kindLabel):\(k)", kind: .token, fingerprint: Self.fingerprint(Data(value.utf8)),
                                                   exposures: ["plaintext in \(configPath)"]))
                 }
             }
             for (n, f) in found.enumerated() {
-                credentials.append(Credential(id: "\(f.where)-secret-\(n + 1)", kind: f.kind, fingerprint: Self.fingerprint(Data(f.secret.utf8)),
-                                              exposures: ["plaintext in \(configPath) (\(f.where))"]))
+                credentials.append(Credential(id: "\(f.where)-secret-\(n + 1)", kind: f.secret.isPassword ? .password : .token,
+                                              fingerprint: Self.fingerprint(Data(f.secret.secret.utf8)),
+                                              exposures: ["plaintext in \(configPath) (\(f.where): \(f.secret.why))"]))
             }
             var attributes = ["tool": tool, "config": configPath, "transport": transport, "host": hostName]
             if let url { attributes["url"] = url }
@@ -213,55 +224,13 @@ public final class HostCollector: Collector {
         return Data(out)
     }
 
-    /// `--token`, `--api-key`, `--password`: a flag whose value is a secret.
-    static func secretFlag(_ arg: String) -> Bool {
-        guard arg.hasPrefix("-"), !arg.contains("=") else { return false }
-        return hasSecretWord(arg)
-    }
-
-    /// Removes secrets from a URL or an argument: a URL's password, secret-looking query values, `--token=…`.
-    static func redact(_ text: String) -> (String, [String]) {
-        var out = text
-        var secrets: [String] = []
-        if text.hasPrefix("-"), let eq = text.firstIndex(of: "="), secretFlag(String(text[..<eq])) {
-            let value = String(text[text.index(after: eq)...])
-            if !isReference(value), !value.isEmpty { return (String(text[...eq]) + "***", [value]) }
-        }
-        if let scheme = out.range(of: "://") {
-            let rest = out[scheme.upperBound...]
-            let authorityEnd = rest.firstIndex { "/?#".contains($0) } ?? rest.endIndex
-            if let at = rest[..<authorityEnd].lastIndex(of: "@"), let colon = rest[..<at].firstIndex(of: ":") {
-                let password = String(rest[rest.index(after: colon)..<at])
-                if !password.isEmpty, !isReference(password) {
-                    secrets.append(password)
-                    out.replaceSubrange(rest.index(after: colon)..<at, with: "***")
-                }
-            }
-        }
-        if let q = out.firstIndex(of: "?") {
-            let query = out[out.index(after: q)...]
-            var parts: [String] = []
-            for pair in query.split(separator: "&", omittingEmptySubsequences: false) {
-                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                if kv.count == 2, hasSecretWord(kv[0]), !isReference(kv[1]), !kv[1].isEmpty {
-                    secrets.append(kv[1].removingPercentEncoding ?? kv[1])
-                    parts.append(kv[0] + "=***")
-                } else {
-                    parts.append(String(pair))
-                }
-            }
-            out = String(out[...q]) + parts.joined(separator: "&")
-        }
-        return (out, secrets)
-    }
-
     // MARK: AI provider keys
 
-    func aiKeys(_ user: String, _ home: String, now: Date) -> [Entity] {
+    func aiKeys(_ user: String, _ home: String, now: Date, warnings: inout [String]) -> [Entity] {
         var out: [Entity] = []
         for file in Self.rcFiles {
             let path = "\(home)/\(file)"
-            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            guard let data = Self.read(path, warnings: &warnings) else { continue }
             let text = String(decoding: data, as: UTF8.self)
             for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 var line = raw.trimmingCharacters(in: .whitespaces)
@@ -292,7 +261,7 @@ public final class HostCollector: Collector {
 
     func sshKeys(_ user: String, _ home: String, now: Date, warnings: inout [String]) -> [Entity] {
         let path = "\(home)/.ssh/authorized_keys"
-        guard let data = FileManager.default.contents(atPath: path) else { return [] }
+        guard let data = Self.read(path, warnings: &warnings) else { return [] }
         var out: [Entity] = []
         for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -343,7 +312,7 @@ public final class HostCollector: Collector {
     static let noLogin: Set<String> = ["/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false", "/bin/sync", "/sbin/shutdown", "/sbin/halt", ""]
 
     func localAccounts(now: Date, warnings: inout [String]) -> [Entity] {
-        guard let data = FileManager.default.contents(atPath: passwd) else { return [] }
+        guard let data = Self.read(passwd, max: 16 << 20, warnings: &warnings) else { return [] }
         var out: [Entity] = []
         for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
             let f = raw.split(separator: ":", omittingEmptySubsequences: false).map(String.init)

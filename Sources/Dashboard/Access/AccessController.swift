@@ -220,7 +220,7 @@ public final class AccessController: Sendable {
                 if Task.isCancelled { break }
                 subjects.update(snapshot)
                 _ = try? store.ingest(snapshot.requests, subjects: { id in
-                    snapshot[id].map { Subject(id: $0.entity.id, name: $0.entity.name, population: $0.entity.population) }
+                    snapshot[id].map { Subject($0.entity) }
                 }, by: analyst, policy: policy, now: Date())
             }
         }

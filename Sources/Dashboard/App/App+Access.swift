@@ -137,10 +137,10 @@ extension App {
         guard mayAct() else { return }
         var subject: Subject?
         if case .detail(let id, _) = state.mode, let a = state.snapshot[id] {
-            subject = Subject(id: a.id, name: a.entity.name, population: a.entity.population)
+            subject = Subject(a.entity)
         } else if let p = state.panel.population, let rows = state.rows[state.panel], !rows.isEmpty {
             let e = state.snapshot.entities[state.populationIndex[p]![rows[min(state.table(state.panel).cursor, rows.count - 1)]]].entity
-            subject = Subject(id: e.id, name: e.name, population: e.population)
+            subject = Subject(e)
         } else if let row = selectedAccessRow {
             switch row {
             case .request(let r): subject = Subject(id: r.subject, name: r.subjectName, population: r.population)
@@ -309,7 +309,9 @@ extension App {
                 return "Approved: \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) (grant \(g.id))"
             }
         }
-        if let left = r.approvalsLeft { return "Approval recorded; \(left) more needed from another analyst" }
+        if let left = r.approvalsLeft {
+            return (action == .extend ? "Extension approval" : "Approval") + " recorded; \(left) more needed from another analyst"
+        }
         if let req = r.request, req.state == .denied { return "Denied \(req.id)" }
         return nil
     }
