@@ -138,3 +138,54 @@ struct ConfigTests {
         #expect(ConfigLoader.locate(explicit: nil, environment: ["XDG_CONFIG_HOME": dir.path]) == dir.path + "/trustgap/config.yaml")
     }
 }
+
+@Suite("Config hardening (issue 10)")
+struct ConfigHardeningTests {
+    func error(_ yaml: String) -> String {
+        do {
+            _ = try ConfigLoader.parse(yaml, file: "cfg.yaml")
+            return "no error"
+        } catch {
+            return error.description
+        }
+    }
+
+    @Test("a forbidden_scopes pattern outside the scope grammar is refused, naming the character, its position and the line")
+    func forbiddenScopesGrammar() {
+        let e = error("""
+        collectors:
+          - type: demo
+        policy:
+          agent:
+            forbidden_scopes: ["*admin", "iam:ad\\u200bmin"]
+        """)
+        #expect(e.hasPrefix("cfg.yaml:5: policy.agent.forbidden_scopes[1]: scope 'iam:ad\\u{200B}min': U+200B ZERO WIDTH SPACE at character 7 is not allowed"), "\(e)")
+        #expect(error("""
+        collectors:
+          - type: demo
+        policy:
+          agent:
+            forbidden_scopes: ["prod:[a"]
+        """).contains("never closed"))
+    }
+
+    @Test("100,000 collectors are refused with a clear message, not run")
+    func tooManyCollectors() {
+        let yaml = "collectors:\n" + (0..<100_000).map { "  - {type: demo, name: d\($0)}" }.joined(separator: "\n")
+        let e = error(yaml)
+        #expect(e.contains("100000 collectors are configured; at most 64 run at once"), "\(e.prefix(300))")
+    }
+
+    @Test("the log file goes through the one sanitiser: bidi overrides and tags don't pass")
+    func logClean() {
+        let line = FileLogHandler.clean("user \u{202E}gnp.exe \u{E0041}\u{E0042} \u{1B}[2J")
+        #expect(!line.unicodeScalars.contains { $0.value == 0x202E || $0.value == 0x1B || (0xE0000...0xE007F).contains($0.value) }, "\(line.debugDescription)")
+        #expect(line.contains("gnp.exe"))
+    }
+
+    @Test("a collector name is ASCII and at most 64 characters")
+    func collectorNames() {
+        #expect(error("collectors:\n  - {type: demo, name: d\u{0435}mo}").contains("1 to 64 ASCII"))
+        #expect(error("collectors:\n  - {type: demo, name: \(String(repeating: "x", count: 65))}").contains("1 to 64 ASCII"))
+    }
+}
