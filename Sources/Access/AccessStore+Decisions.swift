@@ -90,17 +90,21 @@ extension AccessStore {
     /// Requests, oldest first; all of them, or those in one state.
     public func requests(state: RequestState? = nil) throws(AccessError) -> [AccessRequest] {
         try read { db in
-            let rows = state == nil
+            let rows =
+                state == nil
                 ? try Row.fetchAll(db, sql: "SELECT * FROM requests ORDER BY created_at, id")
                 : try Row.fetchAll(db, sql: "SELECT * FROM requests WHERE state = ? ORDER BY created_at, id", arguments: [state!.rawValue])
             var approvals: [String: [Approval]] = [:]
             // Only the approvals of the requests read: the pending queue doesn't cost the whole history.
-            let approvalRows = state == nil
+            let approvalRows =
+                state == nil
                 ? try Row.fetchAll(db, sql: "SELECT * FROM approvals ORDER BY at")
-                : try Row.fetchAll(db, sql: "SELECT a.* FROM approvals a JOIN requests r ON r.id = a.request_id WHERE r.state = ? ORDER BY a.at",
-                                   arguments: [state!.rawValue])
+                : try Row.fetchAll(
+                    db, sql: "SELECT a.* FROM approvals a JOIN requests r ON r.id = a.request_id WHERE r.state = ? ORDER BY a.at",
+                    arguments: [state!.rawValue])
             for a in approvalRows {
-                approvals[a["request_id"], default: []].append(Approval(analyst: a["analyst"], at: Date(timeIntervalSince1970: a["at"]), reason: a["reason"]))
+                approvals[a["request_id"], default: []].append(
+                    Approval(analyst: a["analyst"], at: Date(timeIntervalSince1970: a["at"]), reason: a["reason"]))
             }
             return rows.map { Self.request($0, approvals: approvals[$0["id"]] ?? []) }
         }
@@ -109,7 +113,8 @@ extension AccessStore {
     /// Grants, soonest expiry first; all, or those in one state.
     public func grants(state: GrantState? = nil) throws(AccessError) -> [Grant] {
         try read { db in
-            let rows = state == nil
+            let rows =
+                state == nil
                 ? try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY expires_at, id")
                 : try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE state = ? ORDER BY expires_at, id", arguments: [state!.rawValue])
             return rows.map(Self.grant)
@@ -119,8 +124,12 @@ extension AccessStore {
     /// Active grants and those whose hook failed: what the Access panel shows, read by index, not the whole history.
     public func liveGrants() throws(AccessError) -> [Grant] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE state = 'active' UNION SELECT * FROM grants WHERE actuation = 'actuation_failed' ORDER BY starts_at, id")
-                .map(Self.grant)
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT * FROM grants WHERE state = 'active' UNION SELECT * FROM grants WHERE actuation = 'actuation_failed' ORDER BY starts_at, id"
+            )
+            .map(Self.grant)
         }
     }
 
@@ -130,14 +139,19 @@ extension AccessStore {
     /// A time as the CLI and messages show it: `2026-11-29 13:05:00 UTC`.
     public static func when(_ d: Date?) -> String {
         guard let d else { return "?" }
-        return d.formatted(Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateTimeSeparator(.space).time(includingFractionalSeconds: false)) + " UTC"
+        return d.formatted(
+            Date.ISO8601FormatStyle(timeZone: .gmt).year().month().day().dateTimeSeparator(.space).time(includingFractionalSeconds: false))
+            + " UTC"
     }
 
     static func alreadyDecided(_ r: AccessRequest) -> AccessError {
         switch r.state {
         case .pending: .conflict("request \(r.id) is still pending")
         case .lapsed: .conflict("request \(r.id) lapsed at \(when(r.lapsesAt)): nobody decided in time")
-        default: .conflict("request \(r.id) was already \(r.state.rawValue) by \(r.decidedBy ?? "?") at \(when(r.decidedAt))" + (r.decisionReason.map { ": \($0)" } ?? ""))
+        default:
+            .conflict(
+                "request \(r.id) was already \(r.state.rawValue) by \(r.decidedBy ?? "?") at \(when(r.decidedAt))"
+                    + (r.decisionReason.map { ": \($0)" } ?? ""))
         }
     }
 
@@ -145,7 +159,9 @@ extension AccessStore {
         switch g.state {
         case .active: .conflict("grant \(g.id) is active")
         case .expired: .conflict("grant \(g.id) already expired at \(when(g.expiresAt))")
-        case .revoked: .conflict("grant \(g.id) was already revoked by \(g.endedBy ?? "?") at \(when(g.endedAt))" + (g.endReason.map { ": \($0)" } ?? ""))
+        case .revoked:
+            .conflict(
+                "grant \(g.id) was already revoked by \(g.endedBy ?? "?") at \(when(g.endedAt))" + (g.endReason.map { ": \($0)" } ?? ""))
         }
     }
 
@@ -154,18 +170,27 @@ extension AccessStore {
     /// Fills the store with history for the benchmark: `count` requests, each filed and denied (two audit entries
     /// apiece), in one transaction, through the same inserts and audit appends as real decisions.
     public func seedHistoryForBenchmark(_ count: Int, subject: Subject, now: Date) throws(AccessError) {
-        let requester = Analyst(user: "bench-requester"), decider = Analyst(user: "bench-decider")
+        let requester = Analyst(user: "bench-requester")
+        let decider = Analyst(user: "bench-decider")
         _ = try write { db in
             for i in 0..<count {
                 let r = AccessRequest(
-                    id: Self.newID("req"), subject: subject.id, subjectName: subject.name, population: subject.population, scope: "bench:\(i)",
-                    requester: requester.user, reason: "history", ticket: nil, ttlSeconds: 600, createdAt: now, lapsesAt: now.addingTimeInterval(3600),
+                    id: Self.newID("req"), subject: subject.id, subjectName: subject.name, population: subject.population,
+                    scope: "bench:\(i)",
+                    requester: requester.user, reason: "history", ticket: nil, ttlSeconds: 600, createdAt: now,
+                    lapsesAt: now.addingTimeInterval(3600),
                     state: .denied, approvals: [])
                 try Self.insert(db, r)
-                try self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: 600, reason: "history",
-                                                     result: "pending", target: r.id), by: requester, at: now)
-                try self.appendAudit(db, AuditFields(action: "deny", subject: r.subject, scope: r.scope, ttlSeconds: 600, reason: "history",
-                                                     result: "denied", target: r.id), by: decider, at: now)
+                try self.appendAudit(
+                    db,
+                    AuditFields(
+                        action: "request", subject: r.subject, scope: r.scope, ttlSeconds: 600, reason: "history",
+                        result: "pending", target: r.id), by: requester, at: now)
+                try self.appendAudit(
+                    db,
+                    AuditFields(
+                        action: "deny", subject: r.subject, scope: r.scope, ttlSeconds: 600, reason: "history",
+                        result: "denied", target: r.id), by: decider, at: now)
             }
         }
     }
@@ -174,8 +199,10 @@ extension AccessStore {
 
     /// Files a request for time-bound access.
     @discardableResult
-    public func file(subject: Subject, scope: String, ttlSeconds: Double, reason: String, ticket: String? = nil,
-                     by analyst: Analyst, policy: AccessPolicy, now: Date) throws(AccessError) -> AccessRequest {
+    public func file(
+        subject: Subject, scope: String, ttlSeconds: Double, reason: String, ticket: String? = nil,
+        by analyst: Analyst, policy: AccessPolicy, now: Date
+    ) throws(AccessError) -> AccessRequest {
         try policy.checkRequest(population: subject.population, scope: scope, ttlSeconds: ttlSeconds, reason: reason)
         let id = Self.newID("req")
         return try write { db in
@@ -184,25 +211,34 @@ extension AccessStore {
                 requester: analyst.user, reason: reason, ticket: ticket, ttlSeconds: ttlSeconds, createdAt: now,
                 lapsesAt: now.addingTimeInterval(policy.requestLapseSeconds), state: .pending, approvals: [], subjectOwner: subject.owner)
             try Self.insert(db, r)
-            try self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: ttlSeconds,
-                                                 reason: reason, result: "pending", target: r.id, detail: ticket.map { "ticket \($0)" } ?? ""), by: analyst, at: now)
+            try self.appendAudit(
+                db,
+                AuditFields(
+                    action: "request", subject: r.subject, scope: r.scope, ttlSeconds: ttlSeconds,
+                    reason: reason, result: "pending", target: r.id, detail: ticket.map { "ticket \($0)" } ?? ""), by: analyst, at: now)
             return r
         }
     }
 
     static func insert(_ db: Database, _ r: AccessRequest) throws {
-        try db.execute(sql: """
-            INSERT INTO requests (id, subject, subject_name, population, scope, requester, reason, ticket, ttl_seconds,
-                created_at, lapses_at, state, source_key, subject_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [r.id, r.subject, r.subjectName, r.population.rawValue, r.scope, r.requester, r.reason, r.ticket,
-                             r.ttlSeconds, r.createdAt.timeIntervalSince1970, r.lapsesAt.timeIntervalSince1970, r.state.rawValue, r.sourceKey,
-                             ownerJSON(r.subjectOwner)])
+        try db.execute(
+            sql: """
+                INSERT INTO requests (id, subject, subject_name, population, scope, requester, reason, ticket, ttl_seconds,
+                    created_at, lapses_at, state, source_key, subject_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                r.id, r.subject, r.subjectName, r.population.rawValue, r.scope, r.requester, r.reason, r.ticket,
+                r.ttlSeconds, r.createdAt.timeIntervalSince1970, r.lapsesAt.timeIntervalSince1970, r.state.rawValue, r.sourceKey,
+                ownerJSON(r.subjectOwner),
+            ])
     }
 
     /// Files requests a collector observed (the demo's agents asking), each once. Returns how many were new.
     @discardableResult
-    public func ingest(_ proposals: [RequestProposal], subjects: (String) -> Subject?, by analyst: Analyst,
-                       policy: AccessPolicy, now: Date) throws(AccessError) -> Int {
+    public func ingest(
+        _ proposals: [RequestProposal], subjects: (String) -> Subject?, by analyst: Analyst,
+        policy: AccessPolicy, now: Date
+    ) throws(AccessError) -> Int {
         guard !proposals.isEmpty, !readonly else { return 0 }
         // Only these proposals' keys are looked up: a refresh doesn't read the whole history.
         let keys = proposals.map(\.key)
@@ -211,7 +247,9 @@ extension AccessStore {
             for chunk in stride(from: 0, to: keys.count, by: 500) {
                 let part = Array(keys[chunk..<min(chunk + 500, keys.count)])
                 let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
-                found.formUnion(try String.fetchAll(db, sql: "SELECT source_key FROM requests WHERE source_key IN (\(marks))", arguments: StatementArguments(part)))
+                found.formUnion(
+                    try String.fetchAll(
+                        db, sql: "SELECT source_key FROM requests WHERE source_key IN (\(marks))", arguments: StatementArguments(part)))
             }
             return found
         }
@@ -231,9 +269,12 @@ extension AccessStore {
                     createdAt: p.createdAt, lapsesAt: max(p.createdAt, now).addingTimeInterval(policy.requestLapseSeconds),
                     state: .pending, approvals: [], sourceKey: p.key, subjectOwner: subject.owner)
                 try Self.insert(db, r)
-                try self.appendAudit(db, AuditFields(action: "request", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
-                                                     reason: r.reason, result: "pending", target: r.id,
-                                                     detail: "filed from a collector for \(p.requester)"), by: analyst, at: now)
+                try self.appendAudit(
+                    db,
+                    AuditFields(
+                        action: "request", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
+                        reason: r.reason, result: "pending", target: r.id,
+                        detail: "filed from a collector for \(p.requester)"), by: analyst, at: now)
                 added += 1
             }
             return added
@@ -243,28 +284,37 @@ extension AccessStore {
     /// Approves a request. With a two-person rule, the first approval is recorded and the grant waits for the next.
     /// `ttlSeconds` nil means the requested TTL, capped by policy.
     /// The subject's owner, recorded when the request was filed, can't approve it.
-    public func approve(_ id: String, ttlSeconds: Double? = nil, reason: String, by analyst: Analyst, policy: AccessPolicy,
-                        hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> ApprovalOutcome {
+    public func approve(
+        _ id: String, ttlSeconds: Double? = nil, reason: String, by analyst: Analyst, policy: AccessPolicy,
+        hooks: HookEvents = HookEvents(), now: Date
+    ) throws(AccessError) -> ApprovalOutcome {
         try write { db in
             guard let r = try Self.loadRequest(db, id) else { throw AccessError.notFound("no request \(id)") }
             guard r.state == .pending else { throw Self.alreadyDecided(r) }
-            guard now < r.lapsesAt else { throw AccessError.conflict("request \(id) lapsed at \(Self.when(r.lapsesAt)): nobody decided in time") }
+            guard now < r.lapsesAt else {
+                throw AccessError.conflict("request \(id) lapsed at \(Self.when(r.lapsesAt)): nobody decided in time")
+            }
             let ttl = ttlSeconds ?? min(r.ttlSeconds, policy[r.population].maxTTLSeconds)
             try policy.checkApproval(r, by: analyst, subjectOwner: r.subjectOwner, ttlSeconds: ttl, reason: reason)
-            try db.execute(sql: "INSERT INTO approvals (request_id, analyst, at, reason) VALUES (?, ?, ?, ?)",
-                           arguments: [id, analyst.user, now.timeIntervalSince1970, reason])
+            try db.execute(
+                sql: "INSERT INTO approvals (request_id, analyst, at, reason) VALUES (?, ?, ?, ?)",
+                arguments: [id, analyst.user, now.timeIntervalSince1970, reason])
             let needed = policy.approvalsNeeded(r.population, scope: r.scope)
             let have = r.approvals.count + 1
             if have < needed {
-                try self.appendAudit(db, AuditFields(action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
-                                                     result: "approval \(have) of \(needed)", target: id), by: analyst, at: now)
+                try self.appendAudit(
+                    db,
+                    AuditFields(
+                        action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
+                        result: "approval \(have) of \(needed)", target: id), by: analyst, at: now)
                 return .recorded(approvalsLeft: needed - have)
             }
             let grantID = Self.newID("gr")
-            try db.execute(sql: """
-                UPDATE requests SET state = 'approved', decided_by = ?, decided_at = ?, decision_reason = ?, grant_id = ?
-                WHERE id = ? AND state = 'pending'
-                """, arguments: [analyst.user, now.timeIntervalSince1970, reason, grantID, id])
+            try db.execute(
+                sql: """
+                    UPDATE requests SET state = 'approved', decided_by = ?, decided_at = ?, decision_reason = ?, grant_id = ?
+                    WHERE id = ? AND state = 'pending'
+                    """, arguments: [analyst.user, now.timeIntervalSince1970, reason, grantID, id])
             guard db.changesCount == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
             let g = Grant(
                 id: grantID, requestID: id, subject: r.subject, subjectName: r.subjectName, population: r.population, scope: r.scope,
@@ -272,51 +322,71 @@ extension AccessStore {
                 expiresAt: now.addingTimeInterval(ttl), state: .active, actuation: hooks.actuation(for: "approve"),
                 actuationAttempts: 0, actuationEvent: hooks.configured.contains("approve") ? "approve" : nil, subjectOwner: r.subjectOwner)
             try Self.insert(db, g)
-            try self.appendAudit(db, AuditFields(action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
-                                                 result: "granted until \(Self.when(g.expiresAt))", target: "\(id) -> \(grantID)"), by: analyst, at: now)
+            try self.appendAudit(
+                db,
+                AuditFields(
+                    action: "approve", subject: r.subject, scope: r.scope, ttlSeconds: ttl, reason: reason,
+                    result: "granted until \(Self.when(g.expiresAt))", target: "\(id) -> \(grantID)"), by: analyst, at: now)
             return .granted(g)
         }
     }
 
     static func insert(_ db: Database, _ g: Grant) throws {
         let approvers = String(decoding: try JSONEncoder().encode(g.approvers), as: UTF8.self)
-        try db.execute(sql: """
-            INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at,
-                state, actuation, actuation_attempts, actuation_event, subject_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-            """, arguments: [g.id, g.requestID, g.subject, g.subjectName, g.population.rawValue, g.scope, approvers, g.reason,
-                             g.startsAt.timeIntervalSince1970, g.expiresAt.timeIntervalSince1970, g.state.rawValue,
-                             g.actuation.rawValue, g.actuationEvent, ownerJSON(g.subjectOwner)])
+        try db.execute(
+            sql: """
+                INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at,
+                    state, actuation, actuation_attempts, actuation_event, subject_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                """,
+            arguments: [
+                g.id, g.requestID, g.subject, g.subjectName, g.population.rawValue, g.scope, approvers, g.reason,
+                g.startsAt.timeIntervalSince1970, g.expiresAt.timeIntervalSince1970, g.state.rawValue,
+                g.actuation.rawValue, g.actuationEvent, ownerJSON(g.subjectOwner),
+            ])
     }
 
     /// Denies a pending request.
     @discardableResult
-    public func deny(_ id: String, reason: String, by analyst: Analyst, policy: AccessPolicy, hooks: HookEvents = HookEvents(),
-                     now: Date) throws(AccessError) -> AccessRequest {
+    public func deny(
+        _ id: String, reason: String, by analyst: Analyst, policy: AccessPolicy, hooks: HookEvents = HookEvents(),
+        now: Date
+    ) throws(AccessError) -> AccessRequest {
         try decideWithoutGrant(id, to: .denied, reason: reason, by: analyst, policy: policy, now: now)
     }
 
     /// Withdraws a pending request: only its requester may.
     @discardableResult
-    public func cancel(_ id: String, reason: String, by analyst: Analyst, policy: AccessPolicy, now: Date) throws(AccessError) -> AccessRequest {
+    public func cancel(_ id: String, reason: String, by analyst: Analyst, policy: AccessPolicy, now: Date) throws(AccessError)
+        -> AccessRequest
+    {
         try decideWithoutGrant(id, to: .cancelled, reason: reason, by: analyst, policy: policy, now: now)
     }
 
-    func decideWithoutGrant(_ id: String, to state: RequestState, reason: String, by analyst: Analyst, policy: AccessPolicy,
-                            now: Date) throws(AccessError) -> AccessRequest {
+    func decideWithoutGrant(
+        _ id: String, to state: RequestState, reason: String, by analyst: Analyst, policy: AccessPolicy,
+        now: Date
+    ) throws(AccessError) -> AccessRequest {
         try write { db in
             guard let r = try Self.loadRequest(db, id) else { throw AccessError.notFound("no request \(id)") }
             guard r.state == .pending else { throw Self.alreadyDecided(r) }
-            guard now < r.lapsesAt else { throw AccessError.conflict("request \(id) lapsed at \(Self.when(r.lapsesAt)): nobody decided in time") }
+            guard now < r.lapsesAt else {
+                throw AccessError.conflict("request \(id) lapsed at \(Self.when(r.lapsesAt)): nobody decided in time")
+            }
             if state == .cancelled, r.requester != analyst.user {
                 throw AccessError.refused(rule: "requester_only", message: "only \(r.requester), who asked, can cancel request \(id)")
             }
             try policy.checkReason(population: r.population, reason: reason)
-            try db.execute(sql: "UPDATE requests SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = 'pending'",
-                           arguments: [state.rawValue, analyst.user, now.timeIntervalSince1970, reason, id])
+            try db.execute(
+                sql:
+                    "UPDATE requests SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = 'pending'",
+                arguments: [state.rawValue, analyst.user, now.timeIntervalSince1970, reason, id])
             guard db.changesCount == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
             let action = state == .denied ? "deny" : "cancel"
-            try self.appendAudit(db, AuditFields(action: action, subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
-                                                 reason: reason, result: state.rawValue, target: id), by: analyst, at: now)
+            try self.appendAudit(
+                db,
+                AuditFields(
+                    action: action, subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
+                    reason: reason, result: state.rawValue, target: id), by: analyst, at: now)
             return try Self.loadRequest(db, id)!
         }
     }
@@ -324,12 +394,17 @@ extension AccessStore {
     // MARK: Grants
 
     /// A direct time-bound grant, without a request. Admin scopes that need two approvals must go through a request.
-    public func directGrant(subject: Subject, scope: String, ttlSeconds: Double, reason: String, by analyst: Analyst,
-                            policy: AccessPolicy, hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> Grant {
+    public func directGrant(
+        subject: Subject, scope: String, ttlSeconds: Double, reason: String, by analyst: Analyst,
+        policy: AccessPolicy, hooks: HookEvents = HookEvents(), now: Date
+    ) throws(AccessError) -> Grant {
         try policy.checkRequest(population: subject.population, scope: scope, ttlSeconds: ttlSeconds, reason: reason)
+        try AccessPolicy.checkNotOwner(analyst, subject.owner, subjectName: subject.name)
         let needed = policy.approvalsNeeded(subject.population, scope: scope)
         if needed > 1 {
-            throw .refused(rule: "two_person", message: "\(scope) needs \(needed) approvals; file a request (trustgap request) for another analyst to approve")
+            throw .refused(
+                rule: "two_person",
+                message: "\(scope) needs \(needed) approvals; file a request (trustgap request) for another analyst to approve")
         }
         return try write { db in
             let g = Grant(
@@ -338,8 +413,11 @@ extension AccessStore {
                 state: .active, actuation: hooks.actuation(for: "approve"), actuationAttempts: 0,
                 actuationEvent: hooks.configured.contains("approve") ? "approve" : nil, subjectOwner: subject.owner)
             try Self.insert(db, g)
-            try self.appendAudit(db, AuditFields(action: "grant", subject: g.subject, scope: scope, ttlSeconds: ttlSeconds, reason: reason,
-                                                 result: "granted until \(Self.when(g.expiresAt))", target: g.id), by: analyst, at: now)
+            try self.appendAudit(
+                db,
+                AuditFields(
+                    action: "grant", subject: g.subject, scope: scope, ttlSeconds: ttlSeconds, reason: reason,
+                    result: "granted until \(Self.when(g.expiresAt))", target: g.id), by: analyst, at: now)
             return g
         }
     }
@@ -349,77 +427,105 @@ extension AccessStore {
     /// An extension is an approval of more time, under the rules the grant was approved under: never by whoever
     /// asked for it or owns the subject, and a grant that needed two approvals needs two again, from two analysts
     /// (`.recorded` until the last one; approvals lapse when the grant's expiry changes). The shortest TTL asked wins.
-    public func extend(_ id: String, ttlSeconds: Double, reason: String, by analyst: Analyst, policy: AccessPolicy,
-                       hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> ExtensionOutcome {
+    public func extend(
+        _ id: String, ttlSeconds: Double, reason: String, by analyst: Analyst, policy: AccessPolicy,
+        hooks: HookEvents = HookEvents(), now: Date
+    ) throws(AccessError) -> ExtensionOutcome {
         try write { db in
             guard let g = try Self.loadGrant(db, id) else { throw AccessError.notFound("no grant \(id)") }
             guard g.state == .active, g.expiresAt > now else {
-                throw g.state == .active ? AccessError.conflict("grant \(id) expired at \(Self.when(g.expiresAt)); the sweeper will close it") : Self.notActive(g)
+                throw g.state == .active
+                    ? AccessError.conflict("grant \(id) expired at \(Self.when(g.expiresAt)); the sweeper will close it")
+                    : Self.notActive(g)
             }
             try policy.checkTTL(population: g.population, ttlSeconds: ttlSeconds)
             try policy.checkReason(population: g.population, reason: reason)
             if let requestID = g.requestID, let r = try Self.loadRequest(db, requestID), r.requester == analyst.user {
-                throw AccessError.refused(rule: "no_self_approval", message: "\(analyst.user) asked for this access and can't extend it; another analyst must")
+                throw AccessError.refused(
+                    rule: "no_self_approval", message: "\(analyst.user) asked for this access and can't extend it; another analyst must")
             }
             try AccessPolicy.checkNotOwner(analyst, g.subjectOwner, subjectName: g.subjectName)
             guard now.addingTimeInterval(ttlSeconds) > g.expiresAt else {
-                throw AccessError.invalid("that would end grant \(id) sooner (it has \(DurationText.format(g.expiresAt.timeIntervalSince(now))) left); revoke it instead")
+                throw AccessError.invalid(
+                    "that would end grant \(id) sooner (it has \(DurationText.format(g.expiresAt.timeIntervalSince(now))) left); revoke it instead"
+                )
             }
             let needed = policy.approvalsNeeded(g.population, scope: g.scope)
             // This round's approvals: those given while the grant had its present expiry.
             let round = g.expiresAt.timeIntervalSince1970
-            let earlier = try Row.fetchAll(db, sql: "SELECT analyst, ttl_seconds FROM extension_approvals WHERE grant_id = ? AND round = ?",
-                                           arguments: [id, round])
+            let earlier = try Row.fetchAll(
+                db, sql: "SELECT analyst, ttl_seconds FROM extension_approvals WHERE grant_id = ? AND round = ?",
+                arguments: [id, round])
             if earlier.contains(where: { ($0["analyst"] as String) == analyst.user }) {
-                throw AccessError.refused(rule: "two_person", message: "\(analyst.user) already approved extending \(id); another analyst must give the next approval")
+                throw AccessError.refused(
+                    rule: "two_person",
+                    message: "\(analyst.user) already approved extending \(id); another analyst must give the next approval")
             }
             let have = earlier.count + 1
             if have < needed {
-                try db.execute(sql: "INSERT INTO extension_approvals (grant_id, round, analyst, at, reason, ttl_seconds) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [id, round, analyst.user, now.timeIntervalSince1970, reason, ttlSeconds])
-                try self.appendAudit(db, AuditFields(action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttlSeconds, reason: reason,
-                                                     result: "extension approval \(have) of \(needed)", target: id,
-                                                     detail: "until \(Self.when(g.expiresAt)) still"), by: analyst, at: now)
+                try db.execute(
+                    sql: "INSERT INTO extension_approvals (grant_id, round, analyst, at, reason, ttl_seconds) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [id, round, analyst.user, now.timeIntervalSince1970, reason, ttlSeconds])
+                try self.appendAudit(
+                    db,
+                    AuditFields(
+                        action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttlSeconds, reason: reason,
+                        result: "extension approval \(have) of \(needed)", target: id,
+                        detail: "until \(Self.when(g.expiresAt)) still"), by: analyst, at: now)
                 return .recorded(approvalsLeft: needed - have)
             }
             let ttl = earlier.map { $0["ttl_seconds"] as Double }.reduce(ttlSeconds, min)
             let newExpiry = now.addingTimeInterval(ttl)
             guard newExpiry > g.expiresAt else {
-                throw AccessError.invalid("the shortest extension approved (\(DurationText.format(ttl))) would end grant \(id) sooner; ask for it again")
+                throw AccessError.invalid(
+                    "the shortest extension approved (\(DurationText.format(ttl))) would end grant \(id) sooner; ask for it again")
             }
             let actuation = hooks.actuation(for: "extend")
-            try db.execute(sql: """
-                UPDATE grants SET expires_at = ?, actuation = CASE WHEN ? = 'pending' THEN 'pending' ELSE actuation END,
-                    actuation_event = CASE WHEN ? = 'pending' THEN 'extend' ELSE actuation_event END, actuation_attempts = 0,
-                    actuation_next = NULL
-                WHERE id = ? AND state = 'active'
-                """, arguments: [newExpiry.timeIntervalSince1970, actuation.rawValue, actuation.rawValue, id])
+            try db.execute(
+                sql: """
+                    UPDATE grants SET expires_at = ?, actuation = CASE WHEN ? = 'pending' THEN 'pending' ELSE actuation END,
+                        actuation_event = CASE WHEN ? = 'pending' THEN 'extend' ELSE actuation_event END, actuation_attempts = 0,
+                        actuation_next = NULL
+                    WHERE id = ? AND state = 'active'
+                    """, arguments: [newExpiry.timeIntervalSince1970, actuation.rawValue, actuation.rawValue, id])
             guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
-            try self.appendAudit(db, AuditFields(action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttl, reason: reason,
-                                                 result: "active until \(Self.when(newExpiry))", target: id,
-                                                 detail: "was until \(Self.when(g.expiresAt))" + (needed > 1 ? "; approval \(have) of \(needed)" : "")),
-                                 by: analyst, at: now)
+            try self.appendAudit(
+                db,
+                AuditFields(
+                    action: "extend", subject: g.subject, scope: g.scope, ttlSeconds: ttl, reason: reason,
+                    result: "active until \(Self.when(newExpiry))", target: id,
+                    detail: "was until \(Self.when(g.expiresAt))" + (needed > 1 ? "; approval \(have) of \(needed)" : "")),
+                by: analyst, at: now)
             return .extended(try Self.loadGrant(db, id)!)
         }
     }
 
     /// Revokes an active grant now.
-    public func revoke(_ id: String, reason: String, by analyst: Analyst, policy: AccessPolicy, hooks: HookEvents = HookEvents(),
-                       now: Date) throws(AccessError) -> Grant {
+    public func revoke(
+        _ id: String, reason: String, by analyst: Analyst, policy: AccessPolicy, hooks: HookEvents = HookEvents(),
+        now: Date
+    ) throws(AccessError) -> Grant {
         try write { db in
             guard let g = try Self.loadGrant(db, id) else { throw AccessError.notFound("no grant \(id)") }
             guard g.state == .active else { throw Self.notActive(g) }
             try policy.checkReason(population: g.population, reason: reason)
             let actuation = hooks.actuation(for: "revoke")
-            try db.execute(sql: """
-                UPDATE grants SET state = 'revoked', ended_by = ?, ended_at = ?, end_reason = ?, actuation = ?, actuation_event = ?,
-                    actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
-                """, arguments: [analyst.user, now.timeIntervalSince1970, reason, actuation.rawValue,
-                                 actuation == .pending ? "revoke" : nil, id])
+            try db.execute(
+                sql: """
+                    UPDATE grants SET state = 'revoked', ended_by = ?, ended_at = ?, end_reason = ?, actuation = ?, actuation_event = ?,
+                        actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
+                    """,
+                arguments: [
+                    analyst.user, now.timeIntervalSince1970, reason, actuation.rawValue,
+                    actuation == .pending ? "revoke" : nil, id,
+                ])
             guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
-            try self.appendAudit(db, AuditFields(action: "revoke", subject: g.subject, scope: g.scope, ttlSeconds: nil, reason: reason,
-                                                 result: "revoked", target: id,
-                                                 detail: "\(DurationText.format(g.remaining(at: now))) were left"), by: analyst, at: now)
+            try self.appendAudit(
+                db,
+                AuditFields(
+                    action: "revoke", subject: g.subject, scope: g.scope, ttlSeconds: nil, reason: reason,
+                    result: "revoked", target: id,
+                    detail: "\(DurationText.format(g.remaining(at: now))) were left"), by: analyst, at: now)
             return try Self.loadGrant(db, id)!
         }
     }
@@ -435,8 +541,12 @@ extension AccessStore {
     /// at once: each change is a compare-and-set, so each grant expires exactly once.
     public func sweep(by analyst: Analyst, hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> SweepResult {
         let due: (grants: [String], requests: [String]) = try read { db in
-            (try String.fetchAll(db, sql: "SELECT id FROM grants WHERE state = 'active' AND expires_at <= ?", arguments: [now.timeIntervalSince1970]),
-             try String.fetchAll(db, sql: "SELECT id FROM requests WHERE state = 'pending' AND lapses_at <= ?", arguments: [now.timeIntervalSince1970]))
+            (
+                try String.fetchAll(
+                    db, sql: "SELECT id FROM grants WHERE state = 'active' AND expires_at <= ?", arguments: [now.timeIntervalSince1970]),
+                try String.fetchAll(
+                    db, sql: "SELECT id FROM requests WHERE state = 'pending' AND lapses_at <= ?", arguments: [now.timeIntervalSince1970])
+            )
         }
         guard !due.grants.isEmpty || !due.requests.isEmpty, !readonly else { return SweepResult() }
         return try write { db in
@@ -444,22 +554,33 @@ extension AccessStore {
             let actuation = hooks.actuation(for: "expire")
             for id in due.grants {
                 guard let g = try Self.loadGrant(db, id), g.state == .active, g.expiresAt <= now else { continue }
-                try db.execute(sql: """
-                    UPDATE grants SET state = 'expired', ended_by = ?, ended_at = ?, end_reason = 'expired', actuation = ?,
-                        actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
-                    """, arguments: [analyst.user, g.expiresAt.timeIntervalSince1970, actuation.rawValue, actuation == .pending ? "expire" : nil, id])
+                try db.execute(
+                    sql: """
+                        UPDATE grants SET state = 'expired', ended_by = ?, ended_at = ?, end_reason = 'expired', actuation = ?,
+                            actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
+                        """,
+                    arguments: [
+                        analyst.user, g.expiresAt.timeIntervalSince1970, actuation.rawValue, actuation == .pending ? "expire" : nil, id,
+                    ])
                 guard db.changesCount == 1 else { continue }
-                try self.appendAudit(db, AuditFields(action: "expire", subject: g.subject, scope: g.scope, ttlSeconds: nil,
-                                                     reason: "time is up", result: "expired", target: id), by: analyst, at: now)
+                try self.appendAudit(
+                    db,
+                    AuditFields(
+                        action: "expire", subject: g.subject, scope: g.scope, ttlSeconds: nil,
+                        reason: "time is up", result: "expired", target: id), by: analyst, at: now)
                 result.expired.append(id)
             }
             for id in due.requests {
                 guard let r = try Self.loadRequest(db, id), r.state == .pending else { continue }
-                try db.execute(sql: "UPDATE requests SET state = 'lapsed', decided_at = ? WHERE id = ? AND state = 'pending'",
-                               arguments: [r.lapsesAt.timeIntervalSince1970, id])
+                try db.execute(
+                    sql: "UPDATE requests SET state = 'lapsed', decided_at = ? WHERE id = ? AND state = 'pending'",
+                    arguments: [r.lapsesAt.timeIntervalSince1970, id])
                 guard db.changesCount == 1 else { continue }
-                try self.appendAudit(db, AuditFields(action: "lapse", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
-                                                     reason: "nobody decided in time", result: "lapsed", target: id), by: analyst, at: now)
+                try self.appendAudit(
+                    db,
+                    AuditFields(
+                        action: "lapse", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
+                        reason: "nobody decided in time", result: "lapsed", target: id), by: analyst, at: now)
                 result.lapsed.append(id)
             }
             return result
@@ -471,56 +592,77 @@ extension AccessStore {
     /// Grants whose hook is owed: pending, or failed and due for a retry.
     public func owedActuations(now: Date, maxAttempts: Int = 10) throws(AccessError) -> [Grant] {
         try read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT * FROM grants WHERE (actuation = 'pending' OR (actuation = 'actuation_failed' AND actuation_attempts < ?))
-                AND (actuation_next IS NULL OR actuation_next <= ?) AND (actuation_claim IS NULL OR actuation_claim <= ?) ORDER BY starts_at
-                """, arguments: [maxAttempts, now.timeIntervalSince1970, now.timeIntervalSince1970]).map(Self.grant)
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM grants WHERE (actuation = 'pending' OR (actuation = 'actuation_failed' AND actuation_attempts < ?))
+                    AND (actuation_next IS NULL OR actuation_next <= ?) AND (actuation_claim IS NULL OR actuation_claim <= ?) ORDER BY starts_at
+                    """, arguments: [maxAttempts, now.timeIntervalSince1970, now.timeIntervalSince1970]
+            ).map(Self.grant)
         }
     }
 
     /// Takes the right to run a grant's owed hook until `until`; false when another process holds it.
     public func claimActuation(_ grantID: String, until: Date, now: Date) throws(AccessError) -> Bool {
         try write { db in
-            try db.execute(sql: """
-                UPDATE grants SET actuation_claim = ? WHERE id = ? AND (actuation_claim IS NULL OR actuation_claim <= ?)
-                AND (actuation_next IS NULL OR actuation_next <= ?)
-                """, arguments: [until.timeIntervalSince1970, grantID, now.timeIntervalSince1970, now.timeIntervalSince1970])
+            try db.execute(
+                sql: """
+                    UPDATE grants SET actuation_claim = ? WHERE id = ? AND (actuation_claim IS NULL OR actuation_claim <= ?)
+                    AND (actuation_next IS NULL OR actuation_next <= ?)
+                    """, arguments: [until.timeIntervalSince1970, grantID, now.timeIntervalSince1970, now.timeIntervalSince1970])
             return db.changesCount == 1
         }
     }
 
     /// Records the deny hook's result in the audit log.
-    public func recordRequestActuation(_ r: AccessRequest, succeeded: Bool, detail: String, by analyst: Analyst, now: Date) throws(AccessError) {
+    public func recordRequestActuation(_ r: AccessRequest, succeeded: Bool, detail: String, by analyst: Analyst, now: Date)
+        throws(AccessError)
+    {
         _ = try write { db in
-            try self.appendAudit(db, AuditFields(action: "actuate", subject: r.subject, scope: r.scope, ttlSeconds: nil,
-                                                 reason: "deny hook", result: succeeded ? "ok" : "failed", target: r.id, detail: detail), by: analyst, at: now)
+            try self.appendAudit(
+                db,
+                AuditFields(
+                    action: "actuate", subject: r.subject, scope: r.scope, ttlSeconds: nil,
+                    reason: "deny hook", result: succeeded ? "ok" : "failed", target: r.id, detail: detail), by: analyst, at: now)
         }
     }
 
     /// Records a hook's result on the grant and in the audit log. A failure is retried later with back-off.
-    public func recordActuation(_ grantID: String, event: String, succeeded: Bool, detail: String, by analyst: Analyst,
-                                now: Date) throws(AccessError) {
+    public func recordActuation(
+        _ grantID: String, event: String, succeeded: Bool, detail: String, by analyst: Analyst,
+        now: Date
+    ) throws(AccessError) {
         try write { db in
             guard let g = try Self.loadGrant(db, grantID) else { return }
             try db.execute(sql: "UPDATE grants SET actuation_claim = NULL WHERE id = ?", arguments: [grantID])
             guard g.actuationEvent == event else {
                 // A later decision (a revoke while the approve hook ran) owes its own hook, which runs now the claim is
                 // released; this run's result is still recorded, never dropped.
-                try self.appendAudit(db, AuditFields(action: "actuate", subject: g.subject, scope: g.scope, ttlSeconds: nil,
-                                                     reason: "\(event) hook, superseded by \(g.actuationEvent.map { "a \($0)" } ?? "a later decision")",
-                                                     result: succeeded ? "ok" : "failed", target: grantID, detail: detail), by: analyst, at: now)
+                try self.appendAudit(
+                    db,
+                    AuditFields(
+                        action: "actuate", subject: g.subject, scope: g.scope, ttlSeconds: nil,
+                        reason: "\(event) hook, superseded by \(g.actuationEvent.map { "a \($0)" } ?? "a later decision")",
+                        result: succeeded ? "ok" : "failed", target: grantID, detail: detail), by: analyst, at: now)
                 return
             }
             let attempts = g.actuationAttempts + 1
             let backoff = min(3600, 15 * pow(2, Double(attempts - 1)))
-            try db.execute(sql: """
-                UPDATE grants SET actuation = ?, actuation_detail = ?, actuation_attempts = ?, actuation_next = ?,
-                    actuation_event = CASE WHEN ? THEN NULL ELSE actuation_event END WHERE id = ?
-                """, arguments: [succeeded ? ActuationState.ok.rawValue : ActuationState.failed.rawValue, detail, attempts,
-                                 succeeded ? nil : now.addingTimeInterval(backoff).timeIntervalSince1970, succeeded, grantID])
-            try self.appendAudit(db, AuditFields(action: "actuate", subject: g.subject, scope: g.scope, ttlSeconds: nil,
-                                                 reason: "\(event) hook, attempt \(attempts)", result: succeeded ? "ok" : "failed",
-                                                 target: grantID, detail: detail), by: analyst, at: now)
+            try db.execute(
+                sql: """
+                    UPDATE grants SET actuation = ?, actuation_detail = ?, actuation_attempts = ?, actuation_next = ?,
+                        actuation_event = CASE WHEN ? THEN NULL ELSE actuation_event END WHERE id = ?
+                    """,
+                arguments: [
+                    succeeded ? ActuationState.ok.rawValue : ActuationState.failed.rawValue, detail, attempts,
+                    succeeded ? nil : now.addingTimeInterval(backoff).timeIntervalSince1970, succeeded, grantID,
+                ])
+            try self.appendAudit(
+                db,
+                AuditFields(
+                    action: "actuate", subject: g.subject, scope: g.scope, ttlSeconds: nil,
+                    reason: "\(event) hook, attempt \(attempts)", result: succeeded ? "ok" : "failed",
+                    target: grantID, detail: detail), by: analyst, at: now)
         }
     }
 }

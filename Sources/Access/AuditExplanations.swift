@@ -47,17 +47,22 @@ struct AuditExplanations {
     /// The first row the entries don't explain, described; nil when they all agree.
     func unexplained(_ db: Database) throws -> String? {
         for row in try Row.fetchAll(db, sql: "SELECT id, state, grant_id FROM requests") {
-            let id: String = row["id"], state: String = row["state"]
+            let id: String = row["id"]
+            let state: String = row["state"]
             guard filed.contains(id) else { return "request \(id) has no audit entry: it was written into the store outside trustgap" }
             let want = decided[id] ?? "pending"
             if state != want { return "request \(id) is \(state) in the store, but the audit log says \(want)" }
         }
         for row in try Row.fetchAll(db, sql: "SELECT request_id, analyst FROM approvals") {
-            let id: String = row["request_id"], who: String = row["analyst"]
-            if !approvals.contains([id, who]) { return "the approval of \(id) by \(who) has no audit entry: it was written into the store outside trustgap" }
+            let id: String = row["request_id"]
+            let who: String = row["analyst"]
+            if !approvals.contains([id, who]) {
+                return "the approval of \(id) by \(who) has no audit entry: it was written into the store outside trustgap"
+            }
         }
         for row in try Row.fetchAll(db, sql: "SELECT grant_id, analyst FROM extension_approvals") {
-            let id: String = row["grant_id"], who: String = row["analyst"]
+            let id: String = row["grant_id"]
+            let who: String = row["analyst"]
             if !extensionApprovals.contains([id, who]) {
                 return "the approval of extending \(id) by \(who) has no audit entry: it was written into the store outside trustgap"
             }
@@ -66,14 +71,18 @@ struct AuditExplanations {
             let id: String = row["id"]
             guard let g = grants[id] else { return "grant \(id) has no audit entry: it was written into the store outside trustgap" }
             if g.subject != row["subject"] || g.scope != row["scope"] {
-                return "grant \(id) is for \(row["subject"] as String) \(row["scope"] as String) in the store, but the audit log says \(g.subject) \(g.scope)"
+                return
+                    "grant \(id) is for \(row["subject"] as String) \(row["scope"] as String) in the store, but the audit log says \(g.subject) \(g.scope)"
             }
             // Entries keep whole seconds of TTL and milliseconds of time: allow for that rounding.
             if abs((row["expires_at"] as Double) - g.expires) > 2 {
-                return "grant \(id) expires at \(AccessStore.when(Date(timeIntervalSince1970: row["expires_at"]))) in the store, but the audit log says \(AccessStore.when(Date(timeIntervalSince1970: g.expires)))"
+                return
+                    "grant \(id) expires at \(AccessStore.when(Date(timeIntervalSince1970: row["expires_at"]))) in the store, but the audit log says \(AccessStore.when(Date(timeIntervalSince1970: g.expires)))"
             }
             let state: String = row["state"]
-            if state == "active", let ended = g.ended { return "grant \(id) is active in the store, but the audit log says it was \(ended)" }
+            if state == "active", let ended = g.ended {
+                return "grant \(id) is active in the store, but the audit log says it was \(ended)"
+            }
             if state != "active", g.ended == nil { return "grant \(id) is \(state) in the store, but no audit entry ended it" }
         }
         return nil

@@ -22,10 +22,12 @@ public struct AuditKey: Sendable {
     public static func load(_ path: String) throws(AccessError) -> AuditKey {
         guard let data = FileManager.default.contents(atPath: path) else {
             if FileManager.default.fileExists(atPath: path) {
-                throw .store("\(path): can't read the audit key (permission denied); only the store's writer can. A store several analysts "
-                    + "share is written only by the access service: connect through it (docs/access.md, \"The access service\")")
+                throw .store(
+                    "\(path): can't read the audit key (permission denied); only the store's writer can. A store several analysts "
+                        + "share is written only by the access service: connect through it (docs/access.md, \"The access service\")")
             }
-            throw .store("\(path): the audit key is missing, so the audit chain can neither be extended nor verified; restore it from backup")
+            throw .store(
+                "\(path): the audit key is missing, so the audit chain can neither be extended nor verified; restore it from backup")
         }
         guard data.count == 32 else { throw .store("\(path): this is not a trustgap audit key (\(data.count) bytes, expected 32)") }
         return AuditKey(data)
@@ -63,8 +65,10 @@ extension AuditEntry {
     /// prefix per field means no two different entries encode alike, whatever characters they hold.
     public var canonicalBytes: Data {
         var d = Data("tgaudit1".utf8)
-        for field in [String(seq), String(Int64((at.timeIntervalSince1970 * 1000).rounded())), analyst, sshClient ?? "", action,
-                      subject, scope, ttlSeconds.map { String(Int64($0.rounded())) } ?? "", reason, result, target, detail] {
+        for field in [
+            String(seq), String(Int64((at.timeIntervalSince1970 * 1000).rounded())), analyst, sshClient ?? "", action,
+            subject, scope, ttlSeconds.map { String(Int64($0.rounded())) } ?? "", reason, result, target, detail,
+        ] {
             Self.netstring(field, into: &d)
         }
         return d

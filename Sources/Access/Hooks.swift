@@ -1,6 +1,6 @@
+import ChildProcess
 import Foundation
 import Inventory
-import ChildProcess
 
 /// Actuator hooks: the programs that make a decision real (Vault, Teleport, cloud IAM…). Each event has an argv,
 /// run without a shell, with the grant as JSON on standard input and a timeout.
@@ -38,7 +38,7 @@ public struct HookConfig: Sendable, Equatable {
         var paths: [String] = []
         if program.contains("/") {
             var st = stat()
-            guard stat(program, &st) == 0 else { return nil }  // a missing program fails as it runs, saying so
+            guard stat(program, &st) == 0 else { return nil } // a missing program fails as it runs, saying so
             paths.append(program)
         } else {
             let dirs = (minimalEnvironment["PATH"] ?? "/usr/bin:/bin").split(separator: ":").map(String.init)
@@ -90,7 +90,8 @@ public struct HookConfig: Sendable, Equatable {
     }
 
     static func quote(_ s: String) -> String {
-        s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:@+,".contains($0) }) && !s.isEmpty ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:@+,".contains($0) }) && !s.isEmpty
+            ? s : "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 }
 
@@ -110,8 +111,9 @@ public enum HookRunner {
         if let problem = config.unsafePath(argv) { return HookResult(succeeded: false, detail: problem) }
         let outcome: ChildProcess.Outcome
         do {
-            outcome = try await ChildProcess.run(argv, input: payload, environment: config.minimalEnvironment, inheritEnvironment: false,
-                                                 timeoutSeconds: config.timeoutSeconds, maxOutputBytes: 1 << 20)
+            outcome = try await ChildProcess.run(
+                argv, input: payload, environment: config.minimalEnvironment, inheritEnvironment: false,
+                timeoutSeconds: config.timeoutSeconds, maxOutputBytes: 1 << 20)
         } catch {
             return HookResult(succeeded: false, detail: error.description)
         }
@@ -123,7 +125,8 @@ public enum HookRunner {
         case .exited(0): return HookResult(succeeded: true, detail: "exit 0" + suffix)
         case .exited(let code): return HookResult(succeeded: false, detail: "exit \(code)" + suffix)
         case .signaled(let sig): return HookResult(succeeded: false, detail: "killed by signal \(sig)")
-        case .timedOut: return HookResult(succeeded: false, detail: "timed out after \(DurationText.format(config.timeoutSeconds)) and was stopped")
+        case .timedOut:
+            return HookResult(succeeded: false, detail: "timed out after \(DurationText.format(config.timeoutSeconds)) and was stopped")
         case .outputCapped: return HookResult(succeeded: false, detail: "wrote more than 1 MiB of output and was stopped")
         }
     }
@@ -131,14 +134,18 @@ public enum HookRunner {
     /// Runs every owed actuation (pending, or failed and due a retry), or only those of the grants in `only`, and
     /// records each result.
     @discardableResult
-    public static func settle(_ store: AccessStore, config: HookConfig, by analyst: Analyst, now: Date,
-                              only: Set<String>? = nil) async -> [(Grant, HookResult)] {
+    public static func settle(
+        _ store: AccessStore, config: HookConfig, by analyst: Analyst, now: Date,
+        only: Set<String>? = nil
+    ) async -> [(Grant, HookResult)] {
         guard let owed = try? store.owedActuations(now: now) else { return [] }
         var done: [(Grant, HookResult)] = []
         for g in owed where only?.contains(g.id) ?? true {
             guard let event = g.actuationEvent else { continue }
             // Claim it first, so another dashboard or a cron sweep doesn't run the same hook at the same time.
-            guard (try? store.claimActuation(g.id, until: now.addingTimeInterval(config.timeoutSeconds + 60), now: now)) == true else { continue }
+            guard (try? store.claimActuation(g.id, until: now.addingTimeInterval(config.timeoutSeconds + 60), now: now)) == true else {
+                continue
+            }
             let payload = (try? payloadEncoder.encode(HookPayload(event: event, grant: g))) ?? Data()
             let result = await run(config, event: event, payload: payload)
             try? store.recordActuation(g.id, event: event, succeeded: result.succeeded, detail: result.detail, by: analyst, now: now)
@@ -149,7 +156,9 @@ public enum HookRunner {
 
     /// Runs the deny hook for a request (there is no grant to mark, so a failure is audited, not retried).
     @discardableResult
-    public static func denied(_ request: AccessRequest, store: AccessStore, config: HookConfig, by analyst: Analyst, now: Date) async -> HookResult? {
+    public static func denied(_ request: AccessRequest, store: AccessStore, config: HookConfig, by analyst: Analyst, now: Date) async
+        -> HookResult?
+    {
         guard config.commands["deny"] != nil else { return nil }
         let payload = (try? payloadEncoder.encode(DenyPayload(event: "deny", request: request))) ?? Data()
         let result = await run(config, event: "deny", payload: payload)

@@ -15,7 +15,9 @@ public struct PopulationPolicy: Sendable, Equatable, Codable {
     /// scope that could include one of them (`cloud:*` against `*admin`) is refused too.
     public var forbiddenScopes: [String]
 
-    public init(maxTTLSeconds: Double, requireReason: Bool = true, approvals: Int = 1, adminApprovals: Int = 2, forbiddenScopes: [String] = []) {
+    public init(
+        maxTTLSeconds: Double, requireReason: Bool = true, approvals: Int = 1, adminApprovals: Int = 2, forbiddenScopes: [String] = []
+    ) {
         self.maxTTLSeconds = maxTTLSeconds
         self.requireReason = requireReason
         self.approvals = approvals
@@ -77,7 +79,8 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
         do { try ScopeGrammar.check(scope, as: .scope) } catch { throw .invalid(error.message) }
         guard ttlSeconds > 0 else { throw .invalid("the duration must be longer than zero") }
         if let pattern = p.forbiddenScopes.first(where: { Self.matches($0, scope) }) {
-            throw .refused(rule: "forbidden_scopes", message: "\(population.title.lowercased()) may never hold \(scope) (matches \(pattern))")
+            throw .refused(
+                rule: "forbidden_scopes", message: "\(population.title.lowercased()) may never hold \(scope) (matches \(pattern))")
         }
         try checkTTL(population: population, ttlSeconds: ttlSeconds)
         try checkReason(population: population, reason: reason)
@@ -86,21 +89,29 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
     public func checkTTL(population: Population, ttlSeconds: Double) throws(AccessError) {
         let max = self[population].maxTTLSeconds
         if ttlSeconds > max + 0.5 {
-            throw .refused(rule: "max_ttl", message: "\(population.title.lowercased()) may hold access for at most \(DurationText.format(max)); asked for \(DurationText.format(ttlSeconds))")
+            throw .refused(
+                rule: "max_ttl",
+                message:
+                    "\(population.title.lowercased()) may hold access for at most \(DurationText.format(max)); asked for \(DurationText.format(ttlSeconds))"
+            )
         }
     }
 
     public func checkReason(population: Population, reason: String) throws(AccessError) {
         if self[population].requireReason, !Self.saysSomething(reason) {
-            throw .refused(rule: "require_reason", message: "a reason is required for \(population.title.lowercased())"
-                + (reason.isEmpty ? "" : "; this one is only blank or invisible characters"))
+            throw .refused(
+                rule: "require_reason",
+                message: "a reason is required for \(population.title.lowercased())"
+                    + (reason.isEmpty ? "" : "; this one is only blank or invisible characters"))
         }
     }
 
     /// Checks one analyst's approval of a pending request: never the requester, never the subject's owner, never the
     /// same analyst twice.
-    public func checkApproval(_ request: AccessRequest, by analyst: Analyst, subjectOwner: Owner? = nil, ttlSeconds: Double,
-                              reason: String) throws(AccessError) {
+    public func checkApproval(
+        _ request: AccessRequest, by analyst: Analyst, subjectOwner: Owner? = nil, ttlSeconds: Double,
+        reason: String
+    ) throws(AccessError) {
         if analyst.user == request.requester {
             throw .refused(rule: "no_self_approval", message: "\(analyst.user) asked for this access and can't approve it")
         }
@@ -114,7 +125,8 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
     /// The owner of a subject can't be the one who approves its access.
     public static func checkNotOwner(_ analyst: Analyst, _ owner: Owner?, subjectName: String) throws(AccessError) {
         guard let owner, owner.isAnalyst(analyst.user) else { return }
-        throw .refused(rule: "no_owner_approval", message: "\(analyst.user) owns \(subjectName) and can't approve its access; another analyst must")
+        throw .refused(
+            rule: "no_owner_approval", message: "\(analyst.user) owns \(subjectName) and can't approve its access; another analyst must")
     }
 }
 

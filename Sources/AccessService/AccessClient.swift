@@ -29,7 +29,8 @@ public final class AccessClient: @unchecked Sendable {
     static func unreachable(_ path: String, _ error: any Error) -> String {
         let text = "\(error)"
         if text.contains("Permission denied") {
-            return "\(path): not allowed to use the access service's socket; ask an admin to add \(UnixSocket.userName(getuid()) ?? "uid \(getuid())") to the service's group (docs/access.md, \"The access service\"), then log in again"
+            return
+                "\(path): not allowed to use the access service's socket; ask an admin to add \(UnixSocket.userName(getuid()) ?? "uid \(getuid())") to the service's group (docs/access.md, \"The access service\"), then log in again"
         }
         if text.contains("No such file") || text.contains("Connection refused") {
             return "\(path): the access service is not running (start it with `trustgap serve`, or `systemctl start trustgap`)"
@@ -49,7 +50,8 @@ public final class AccessClient: @unchecked Sendable {
         }
         while true {
             guard case .line(let data)? = reader.next() else {
-                throw WireError(code: "unavailable", message: "\(socketPath): the access service closed the connection before answering", exit: 1)
+                throw WireError(
+                    code: "unavailable", message: "\(socketPath): the access service closed the connection before answering", exit: 1)
             }
             // Events a subscription pushes may come first; this call wants its reply.
             guard let reply = try? Wire.decoder.decode(WireReply.self, from: data), reply.id == r.id || reply.id == nil else { continue }

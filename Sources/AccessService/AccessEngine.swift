@@ -90,8 +90,10 @@ public final class AccessEngine: Sendable {
     /// The rule thresholds the inventory is scored with, told to clients in `hello`.
     public let thresholds: RuleThresholds?
 
-    public init(store: AccessStore, policy: AccessPolicy, hooks: HookConfig, subjects: any SubjectDirectory, readonly: Bool = false,
-                thresholds: RuleThresholds? = nil, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(
+        store: AccessStore, policy: AccessPolicy, hooks: HookConfig, subjects: any SubjectDirectory, readonly: Bool = false,
+        thresholds: RuleThresholds? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.thresholds = thresholds
         self.store = store
         self.policy = policy
@@ -102,15 +104,23 @@ public final class AccessEngine: Sendable {
     }
 
     public static let changingOperations: Set<String> = ["request", "approve", "deny", "cancel", "extend", "revoke", "grant", "sweep"]
-    public static let operations: Set<String> = changingOperations.union(["hello", "list", "view", "audit", "verify", "subscribe", "inventory"])
+    public static let operations: Set<String> = changingOperations.union([
+        "hello", "list", "view", "audit", "verify", "subscribe", "inventory",
+    ])
 
     /// Carries out one intent for `analyst` (who the kernel says the client is).
     public func perform(_ r: WireRequest, by analyst: Analyst, uid: UInt32 = getuid()) async -> Result<WireResult, WireError> {
         guard r.v == Wire.version else {
-            return .failure(WireError(code: "version", message: "protocol version \(r.v) is not supported; this service speaks version \(Wire.version)", exit: 2))
+            return .failure(
+                WireError(
+                    code: "version", message: "protocol version \(r.v) is not supported; this service speaks version \(Wire.version)",
+                    exit: 2))
         }
         guard Self.operations.contains(r.op) else {
-            return .failure(WireError(code: "unknown_op", message: "unknown op \"\(r.op.prefix(40))\"; known: \(Self.operations.sorted().joined(separator: ", "))", exit: 2))
+            return .failure(
+                WireError(
+                    code: "unknown_op",
+                    message: "unknown op \"\(r.op.prefix(40))\"; known: \(Self.operations.sorted().joined(separator: ", "))", exit: 2))
         }
         if readonly, Self.changingOperations.contains(r.op) { return .failure(WireError(AccessError.readonly)) }
         do {
@@ -133,7 +143,8 @@ public final class AccessEngine: Sendable {
         switch await subjects.lookup(id) {
         case .found(let s): return s
         case .missing(let near):
-            throw AccessError.notFound("no entity \(id) in the inventory" + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
+            throw AccessError.notFound(
+                "no entity \(id) in the inventory" + (near.isEmpty ? "" : "; did you mean \(near.joined(separator: ", "))?"))
         }
     }
 
@@ -152,11 +163,14 @@ public final class AccessEngine: Sendable {
             out.hookCommands = hooks.commands
         case "request":
             let s = try await subject(try need(r.subject, "subject", r.op))
-            out.request = try store.file(subject: s, scope: try need(r.scope, "scope", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
-                                         reason: try need(r.reason, "reason", r.op), ticket: r.ticket, by: analyst, policy: policy, now: now)
+            out.request = try store.file(
+                subject: s, scope: try need(r.scope, "scope", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
+                reason: try need(r.reason, "reason", r.op), ticket: r.ticket, by: analyst, policy: policy, now: now)
         case "approve":
-            switch try store.approve(try need(r.target, "target", r.op), ttlSeconds: r.ttlSeconds, reason: try need(r.reason, "reason", r.op),
-                                     by: analyst, policy: policy, hooks: events, now: now) {
+            switch try store.approve(
+                try need(r.target, "target", r.op), ttlSeconds: r.ttlSeconds, reason: try need(r.reason, "reason", r.op),
+                by: analyst, policy: policy, hooks: events, now: now)
+            {
             case .granted(let g):
                 out.grant = g
                 out.hooks = await settle(g.id, by: analyst)
@@ -164,18 +178,22 @@ public final class AccessEngine: Sendable {
                 out.approvalsLeft = left
             }
         case "deny":
-            let req = try store.deny(try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy,
-                                     hooks: events, now: now)
+            let req = try store.deny(
+                try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy,
+                hooks: events, now: now)
             out.request = req
             if let h = await HookRunner.denied(req, store: store, config: hooks, by: analyst, now: clock()) {
                 out.hooks = [WireHook(event: "deny", target: req.id, succeeded: h.succeeded, detail: h.detail)]
             }
         case "cancel":
-            out.request = try store.cancel(try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst,
-                                           policy: policy, now: now)
+            out.request = try store.cancel(
+                try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst,
+                policy: policy, now: now)
         case "extend":
-            switch try store.extend(try need(r.target, "target", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
-                                    reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy, hooks: events, now: now) {
+            switch try store.extend(
+                try need(r.target, "target", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
+                reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy, hooks: events, now: now)
+            {
             case .extended(let g):
                 out.grant = g
                 out.hooks = await settle(g.id, by: analyst)
@@ -183,14 +201,16 @@ public final class AccessEngine: Sendable {
                 out.approvalsLeft = left
             }
         case "revoke":
-            let g = try store.revoke(try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst,
-                                     policy: policy, hooks: events, now: now)
+            let g = try store.revoke(
+                try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst,
+                policy: policy, hooks: events, now: now)
             out.grant = g
             out.hooks = await settle(g.id, by: analyst)
         case "grant":
             let s = try await subject(try need(r.subject, "subject", r.op))
-            let g = try store.directGrant(subject: s, scope: try need(r.scope, "scope", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
-                                          reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy, hooks: events, now: now)
+            let g = try store.directGrant(
+                subject: s, scope: try need(r.scope, "scope", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
+                reason: try need(r.reason, "reason", r.op), by: analyst, policy: policy, hooks: events, now: now)
             out.grant = g
             out.hooks = await settle(g.id, by: analyst)
         case "sweep":
@@ -227,7 +247,8 @@ public final class AccessEngine: Sendable {
     /// entries appended since, so a change costs O(the change). `verify` runs the full check on demand.
     public func runningVerification() throws(AccessError) -> AuditVerification {
         if let failure = store.anchorFailure.withLock({ $0 }) {
-            return AuditVerification(entries: verified.withLock { $0?.entries ?? 0 }, problem: "the chain head can no longer be anchored: \(failure)")
+            return AuditVerification(
+                entries: verified.withLock { $0?.entries ?? 0 }, problem: "the chain head can no longer be anchored: \(failure)")
         }
         if let v = verified.withLock({ $0 }), v.problem != nil {
             // Broken: said until the head moves, then checked in full again (the next decision may have mended an anchor).
@@ -238,7 +259,10 @@ public final class AccessEngine: Sendable {
             // The head first: entries appended during the full check are checked again next time, and counted once.
             let head = try store.head()
             let full = try store.verifyAudit()
-            verified.withLock { $0 = RunningVerification(seq: head.seq, mac: head.mac, entries: full.ok ? Int(head.seq) : full.entries, problem: full.problem) }
+            verified.withLock {
+                $0 = RunningVerification(
+                    seq: head.seq, mac: head.mac, entries: full.ok ? Int(head.seq) : full.entries, problem: full.problem)
+            }
             return full
         }
         let step = try store.verifyEntries(after: v.seq, mac: v.mac)
@@ -262,7 +286,8 @@ public final class AccessEngine: Sendable {
     /// Caps on what a client may write into the store and the audit log, which keeps everything forever.
     func checkSizes(_ r: WireRequest) throws {
         let limits: [(String, String?, Int)] = [
-            ("reason", r.reason, 4096), ("scope", r.scope, 256), ("ticket", r.ticket, 256), ("subject", r.subject, 512), ("target", r.target, 128),
+            ("reason", r.reason, 4096), ("scope", r.scope, 256), ("ticket", r.ticket, 256), ("subject", r.subject, 512),
+            ("target", r.target, 128),
         ]
         for (name, value, max) in limits {
             if let v = value, v.utf8.count > max {

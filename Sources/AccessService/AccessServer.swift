@@ -44,8 +44,10 @@ public final class AccessServer: Sendable {
         let peer: UnixSocket.PeerCredentials?
     }
 
-    public init(socketPath: String, engine: AccessEngine, logger: Logger, maxConnections: Int = 256, maxPerUser: Int = 32,
-                idleSeconds: Double = 300) {
+    public init(
+        socketPath: String, engine: AccessEngine, logger: Logger, maxConnections: Int = 256, maxPerUser: Int = 32,
+        idleSeconds: Double = 300
+    ) {
         self.socketPath = socketPath
         self.engine = engine
         self.logger = logger
@@ -136,7 +138,8 @@ public final class AccessServer: Sendable {
             // Root and the service's own user are trusted (the threat model): the per-user cap is for analysts.
             let trusted = cred.map { $0.uid == 0 || $0.uid == getuid() } ?? false
             guard let cred, user != nil, !s.stopped, s.connections < maxConnections,
-                  trusted || s.perUser[cred.uid, default: 0] < maxPerUser else { return false }
+                trusted || s.perUser[cred.uid, default: 0] < maxPerUser
+            else { return false }
             s.connections += 1
             s.perUser[cred.uid, default: 0] += 1
             return true
@@ -144,8 +147,15 @@ public final class AccessServer: Sendable {
         guard admitted, let cred, let user else {
             // Over the cap, or nobody the kernel can name: say so and hang up.
             try? await accepted.channel.executeThenClose { _, outbound in
-                try await outbound.write(ByteBuffer(bytes: Wire.line(WireReply(id: nil, .failure(WireError(
-                    code: "unavailable", message: "the access service can't take this connection now; try again", exit: 1))))))
+                try await outbound.write(
+                    ByteBuffer(
+                        bytes: Wire.line(
+                            WireReply(
+                                id: nil,
+                                .failure(
+                                    WireError(
+                                        code: "unavailable", message: "the access service can't take this connection now; try again",
+                                        exit: 1))))))
             }
             return
         }
@@ -166,7 +176,9 @@ public final class AccessServer: Sendable {
                     group.addTask {
                         while !Task.isCancelled {
                             try await Task.sleep(for: .seconds(min(idle, 5)))
-                            if !activity.subscribed.load(ordering: .relaxed), ContinuousClock.now - activity.last.withLock({ $0 }) > .seconds(idle) {
+                            if !activity.subscribed.load(ordering: .relaxed),
+                                ContinuousClock.now - activity.last.withLock({ $0 }) > .seconds(idle)
+                            {
                                 channel.close(promise: nil)
                                 return
                             }
@@ -182,22 +194,40 @@ public final class AccessServer: Sendable {
                         let request: WireRequest
                         switch frame {
                         case .tooLong:
-                            try await outbound.write(ByteBuffer(bytes: Wire.line(WireReply(id: nil, .failure(WireError(
-                                code: "too_long", message: "line \(lineNumber): longer than \(Wire.maxLine) bytes; it was skipped", exit: 2))))))
+                            try await outbound.write(
+                                ByteBuffer(
+                                    bytes: Wire.line(
+                                        WireReply(
+                                            id: nil,
+                                            .failure(
+                                                WireError(
+                                                    code: "too_long",
+                                                    message: "line \(lineNumber): longer than \(Wire.maxLine) bytes; it was skipped",
+                                                    exit: 2))))))
                             continue
                         case .line(let buffer):
                             let bytes = Array(buffer.readableBytesView)
                             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
                             guard let r = try? Wire.decoder.decode(WireRequest.self, from: Data(bytes)) else {
-                                try await outbound.write(ByteBuffer(bytes: Wire.line(WireReply(id: nil, .failure(.malformed(
-                                    "line \(lineNumber): not a request (one JSON object with \"v\" and \"op\" per line: docs/service-protocol.md)"))))))
+                                try await outbound.write(
+                                    ByteBuffer(
+                                        bytes: Wire.line(
+                                            WireReply(
+                                                id: nil,
+                                                .failure(
+                                                    .malformed(
+                                                        "line \(lineNumber): not a request (one JSON object with \"v\" and \"op\" per line: docs/service-protocol.md)"
+                                                    ))))))
                                 continue
                             }
                             request = r
                         }
                         if request.op == "hello", let ssh = request.sshClient {
                             // Recorded as claimed: the client says so, the kernel doesn't.
-                            let address = String(ssh.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || "0123456789.:[]".unicodeScalars.contains($0)) }
+                            let address = String(
+                                ssh.unicodeScalars.filter {
+                                    $0.isASCII && ($0.properties.isAlphabetic || "0123456789.:[]".unicodeScalars.contains($0))
+                                }
                                 .prefix(64).map(Character.init))
                             claimedSSH = address.isEmpty ? nil : address + " (claimed)"
                         }
@@ -212,8 +242,11 @@ public final class AccessServer: Sendable {
                                 return s.nextID
                             }
                         }
-                        let reply = WireReply(id: request.id, await engine.perform(request, by: Analyst(user: user, sshClient: claimedSSH), uid: cred.uid))
-                        if let e = reply.error, e.code == "store" { logger.error("store error", metadata: ["op": "\(request.op)", "error": "\(e.message)"]) }
+                        let reply = WireReply(
+                            id: request.id, await engine.perform(request, by: Analyst(user: user, sshClient: claimedSSH), uid: cred.uid))
+                        if let e = reply.error, e.code == "store" {
+                            logger.error("store error", metadata: ["op": "\(request.op)", "error": "\(e.message)"])
+                        }
                         try await outbound.write(ByteBuffer(bytes: Wire.line(reply)))
                         if let events {
                             activity.subscribed.store(true, ordering: .relaxed)

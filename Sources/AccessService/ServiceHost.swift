@@ -26,8 +26,10 @@ public final class ServiceHost: Service, @unchecked Sendable {
         /// The rule thresholds the collectors' inventory is scored with.
         public var thresholds = RuleThresholds()
 
-        public init(socket: String, group: String? = nil, storePath: String, policy: AccessPolicy, hooks: HookConfig,
-                    readonly: Bool = false, sweepSeconds: Double = 5) {
+        public init(
+            socket: String, group: String? = nil, storePath: String, policy: AccessPolicy, hooks: HookConfig,
+            readonly: Bool = false, sweepSeconds: Double = 5
+        ) {
             self.socket = socket
             self.group = group
             self.storePath = storePath
@@ -58,8 +60,9 @@ public final class ServiceHost: Service, @unchecked Sendable {
         self.logger = logger
         store = try AccessStore(path: settings.storePath, readonly: settings.readonly, syslogAnchor: true, service: true)
         if !settings.readonly { try store.claimForService() }
-        engine = AccessEngine(store: store, policy: settings.policy, hooks: settings.hooks, subjects: directory, readonly: settings.readonly,
-                              thresholds: settings.thresholds)
+        engine = AccessEngine(
+            store: store, policy: settings.policy, hooks: settings.hooks, subjects: directory, readonly: settings.readonly,
+            thresholds: settings.thresholds)
         server = AccessServer(socketPath: settings.socket, engine: engine, logger: logger)
         verification = (try? store.verifyAudit()) ?? AuditVerification(entries: 0, problem: "the store could not be read")
     }
@@ -74,7 +77,8 @@ public final class ServiceHost: Service, @unchecked Sendable {
         do {
             // Folders someone else could write would let them swap the socket, the store, its key or its anchor.
             try UnixSocket.checkPrivateFolder(URL(fileURLWithPath: settings.socket).deletingLastPathComponent().path, what: "the socket's")
-            try UnixSocket.checkPrivateFolder(URL(fileURLWithPath: settings.storePath).deletingLastPathComponent().path, what: "the store's")
+            try UnixSocket.checkPrivateFolder(
+                URL(fileURLWithPath: settings.storePath).deletingLastPathComponent().path, what: "the store's")
             try await server.start(group: settings.group)
         } catch { throw AccessError.store("\(error)") }
     }
@@ -90,9 +94,12 @@ public final class ServiceHost: Service, @unchecked Sendable {
             for await s in snapshots {
                 directory.update(s)
                 guard !settings.readonly else { continue }
-                let filed = (try? store.ingest(s.requests, subjects: { id in
-                    s[id].map { Subject($0.entity) }
-                }, by: Self.collectorAnalyst, policy: settings.policy, now: Date())) ?? 0
+                let filed =
+                    (try? store.ingest(
+                        s.requests,
+                        subjects: { id in
+                            s[id].map { Subject($0.entity) }
+                        }, by: Self.collectorAnalyst, policy: settings.policy, now: Date())) ?? 0
                 if filed > 0 { server.changed() }
             }
         }

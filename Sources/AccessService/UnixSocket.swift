@@ -45,7 +45,9 @@ enum UnixSocket {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket", path) }
         var addr = try address(path)
-        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
         guard rc == 0 else {
             let err = errno
             close(fd)
@@ -65,7 +67,9 @@ enum UnixSocket {
     static func peer(_ fd: Int32) -> PeerCredentials? {
         var cred = PeerCredentials()
         var len = socklen_t(MemoryLayout<PeerCredentials>.size)
-        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0, len == socklen_t(MemoryLayout<PeerCredentials>.size) else { return nil }
+        guard getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0, len == socklen_t(MemoryLayout<PeerCredentials>.size) else {
+            return nil
+        }
         return cred
     }
 
@@ -96,8 +100,9 @@ enum UnixSocket {
         let ownerOK = st.st_uid == getuid() || st.st_uid == 0
         let sticky = st.st_mode & S_ISVTX != 0
         if !ownerOK || (st.st_mode & 0o022 != 0 && !(sticky && st.st_uid == 0)) {
-            throw Failure("\(what) folder is owned by uid \(st.st_uid) with mode \(String(st.st_mode & 0o7777, radix: 8)); "
-                + "it must be owned by the service's user (or root) and writable by no one else", path, EPERM)
+            throw Failure(
+                "\(what) folder is owned by uid \(st.st_uid) with mode \(String(st.st_mode & 0o7777, radix: 8)); "
+                    + "it must be owned by the service's user (or root) and writable by no one else", path, EPERM)
         }
     }
 

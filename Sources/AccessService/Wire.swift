@@ -1,7 +1,7 @@
 import Access
 import Foundation
-import Synchronization
 import Inventory
+import Synchronization
 
 /// The access service's protocol, version 1 (docs/service-protocol.md): UTF-8 JSON, one object per line.
 ///
@@ -28,7 +28,9 @@ public enum Wire {
 
     /// One line: the value's JSON and a newline.
     public static func line(_ value: some Encodable) -> Data {
-        var d = (try? encoder.encode(value)) ?? Data(#"{"v":1,"ok":false,"error":{"code":"internal","message":"unencodable reply","exit":1}}"#.utf8)
+        var d =
+            (try? encoder.encode(value))
+            ?? Data(#"{"v":1,"ok":false,"error":{"code":"internal","message":"unencodable reply","exit":1}}"#.utf8)
         d.append(0x0A)
         return d
     }
@@ -62,8 +64,10 @@ public struct WireRequest: Codable, Sendable, Equatable {
         case v, id, op, subject, scope, ttlSeconds = "ttl_seconds", reason, ticket, target, limit, sshClient = "ssh_client", since, after
     }
 
-    public init(op: String, id: Int? = nil, subject: String? = nil, scope: String? = nil, ttlSeconds: Double? = nil, reason: String? = nil,
-                ticket: String? = nil, target: String? = nil, limit: Int? = nil, sshClient: String? = nil, since: Int? = nil, after: Int64? = nil) {
+    public init(
+        op: String, id: Int? = nil, subject: String? = nil, scope: String? = nil, ttlSeconds: Double? = nil, reason: String? = nil,
+        ticket: String? = nil, target: String? = nil, limit: Int? = nil, sshClient: String? = nil, since: Int? = nil, after: Int64? = nil
+    ) {
         self.since = since
         self.after = after
         v = Wire.version

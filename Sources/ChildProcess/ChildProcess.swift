@@ -33,17 +33,23 @@ public enum ChildProcess {
     public static func timeout(within budget: Double) -> Double { max(0.1, min(budget * 0.9, budget - 1.5)) }
 
     public static func run(
-        _ argv: [String], input: Data = Data(), environment: [String: String] = [:], inheritEnvironment: Bool = true, workingDirectory: String? = nil,
+        _ argv: [String], input: Data = Data(), environment: [String: String] = [:], inheritEnvironment: Bool = true,
+        workingDirectory: String? = nil,
         timeoutSeconds: Double, maxOutputBytes: Int = 64 << 20, stderrTailBytes: Int = 4096
     ) async throws(LaunchError) -> Outcome {
         // A program that exits without reading its stdin must not kill us with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         guard let program = argv.first, !program.isEmpty else { throw LaunchError(description: "no program given") }
         // A bare name is looked up on the PATH the child gets (the minimal one, for a hook), not on ours.
-        let executable: Executable = program.contains("/") ? .path(FilePath(program))
-            : (!inheritEnvironment ? Self.lookUp(program, in: environment["PATH"] ?? "/usr/bin:/bin").map { .path(FilePath($0)) } : nil) ?? .name(program)
+        let executable: Executable =
+            program.contains("/")
+            ? .path(FilePath(program))
+            : (!inheritEnvironment ? Self.lookUp(program, in: environment["PATH"] ?? "/usr/bin:/bin").map { .path(FilePath($0)) } : nil)
+                ?? .name(program)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("trustgap-child-\(UUID().uuidString)").path
-        let inPath = scratch + ".in", outPath = scratch + ".out", errPath = scratch + ".err"
+        let inPath = scratch + ".in"
+        let outPath = scratch + ".out"
+        let errPath = scratch + ".err"
         defer { for p in [inPath, outPath, errPath] { try? FileManager.default.removeItem(atPath: p) } }
         // Every descendant inherits this mark unless it scrubs its environment, so one that left the process group
         // (setsid, a daemon's double fork) is still found and ended when the run is over.
@@ -51,21 +57,24 @@ public enum ChildProcess {
         var childEnv = environment
         childEnv[Self.markVariable] = mark
         let pairs = Dictionary(uniqueKeysWithValues: childEnv.map { (Environment.Key(stringLiteral: $0.key), $0.value) })
-        let env: Environment = inheritEnvironment
+        let env: Environment =
+            inheritEnvironment
             ? .inherit.updating(pairs.mapValues { Optional($0) })
             : .custom(pairs)
         let leader = PIDBox()
         defer { Self.endDescendants(group: leader.value, mark: mark) }
-        let config = Configuration(executable: executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
-                                   workingDirectory: workingDirectory.map { FilePath($0) }, platformOptions: {
-            var o = PlatformOptions()
-            o.processGroupID = 0  // its own group: a stop reaches everything it started
-            o.teardownSequence = [
-                .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(1)),
-                .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200)),
-            ]
-            return o
-        }())
+        let config = Configuration(
+            executable: executable, arguments: Arguments(Array(argv.dropFirst())), environment: env,
+            workingDirectory: workingDirectory.map { FilePath($0) },
+            platformOptions: {
+                var o = PlatformOptions()
+                o.processGroupID = 0 // its own group: a stop reaches everything it started
+                o.teardownSequence = [
+                    .gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: .seconds(1)),
+                    .send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: .milliseconds(200)),
+                ]
+                return o
+            }())
         enum Finish: Sendable { case status(TerminationStatus), timedOut, capped }
         var finish: Finish? = nil
         // A program written a moment ago can be briefly "busy" (ETXTBSY) while another thread's fork still holds
@@ -74,51 +83,57 @@ public enum ChildProcess {
             throw LaunchError(description: "can't write the program's input to \(inPath)")
         }
         for attempt in 0..<5 where finish == nil {
-        let fdIn: FileDescriptor, fdOut: FileDescriptor, fdErr: FileDescriptor
-        do {
-            fdIn = try FileDescriptor.open(FilePath(inPath), .readOnly)
-            fdOut = try FileDescriptor.open(FilePath(outPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
-            fdErr = try FileDescriptor.open(FilePath(errPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
-        } catch {
-            throw LaunchError(description: "can't prepare the program's input and output: \(error)")
-        }
-        do {
-            finish = try await withThrowingTaskGroup(of: Finish?.self) { group in
-                group.addTask {
-                    let r = try await Subprocess.run(config, input: .fileDescriptor(fdIn, closeAfterSpawningProcess: true),
-                                                     output: .fileDescriptor(fdOut, closeAfterSpawningProcess: true),
-                                                     error: .fileDescriptor(fdErr, closeAfterSpawningProcess: true)) { execution in
-                        leader.set(execution.processIdentifier.value)
-                    }
-                    return .status(r.terminationStatus)
-                }
-                group.addTask {
-                    try await Task.sleep(for: .milliseconds(Int64(timeoutSeconds * 1000)))
-                    return .timedOut
-                }
-                group.addTask {
-                    // Watches the output's size, and standard error's: past the cap the program is stopped.
-                    while !Task.isCancelled {
-                        try await Task.sleep(for: .milliseconds(50))
-                        let size = (try? FileManager.default.attributesOfItem(atPath: outPath)[.size] as? Int) ?? 0
-                        let errors = (try? FileManager.default.attributesOfItem(atPath: errPath)[.size] as? Int) ?? 0
-                        if size > maxOutputBytes || errors > maxOutputBytes { return .capped }
-                    }
-                    return nil
-                }
-                var first: Finish? = nil
-                while first == nil, let next = try await group.next() { first = next }
-                group.cancelAll()
-                while let _ = try? await group.next() {}
-                return first!
+            let fdIn: FileDescriptor
+            let fdOut: FileDescriptor
+            let fdErr: FileDescriptor
+            do {
+                fdIn = try FileDescriptor.open(FilePath(inPath), .readOnly)
+                fdOut = try FileDescriptor.open(
+                    FilePath(outPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+                fdErr = try FileDescriptor.open(
+                    FilePath(errPath), .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite])
+            } catch {
+                throw LaunchError(description: "can't prepare the program's input and output: \(error)")
             }
-        } catch {
-            if "\(error)".contains("Text file busy"), attempt < 4 {
-                try? await Task.sleep(for: .milliseconds(50 * (attempt + 1)))
-                continue
+            do {
+                finish = try await withThrowingTaskGroup(of: Finish?.self) { group in
+                    group.addTask {
+                        let r = try await Subprocess.run(
+                            config, input: .fileDescriptor(fdIn, closeAfterSpawningProcess: true),
+                            output: .fileDescriptor(fdOut, closeAfterSpawningProcess: true),
+                            error: .fileDescriptor(fdErr, closeAfterSpawningProcess: true)
+                        ) { execution in
+                            leader.set(execution.processIdentifier.value)
+                        }
+                        return .status(r.terminationStatus)
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(Int64(timeoutSeconds * 1000)))
+                        return .timedOut
+                    }
+                    group.addTask {
+                        // Watches the output's size, and standard error's: past the cap the program is stopped.
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .milliseconds(50))
+                            let size = (try? FileManager.default.attributesOfItem(atPath: outPath)[.size] as? Int) ?? 0
+                            let errors = (try? FileManager.default.attributesOfItem(atPath: errPath)[.size] as? Int) ?? 0
+                            if size > maxOutputBytes || errors > maxOutputBytes { return .capped }
+                        }
+                        return nil
+                    }
+                    var first: Finish? = nil
+                    while first == nil, let next = try await group.next() { first = next }
+                    group.cancelAll()
+                    while (try? await group.next()) != nil {}
+                    return first!
+                }
+            } catch {
+                if "\(error)".contains("Text file busy"), attempt < 4 {
+                    try? await Task.sleep(for: .milliseconds(50 * (attempt + 1)))
+                    continue
+                }
+                throw LaunchError(description: "could not run \(program): \(error)")
             }
-            throw LaunchError(description: "could not run \(program): \(error)")
-        }
         }
         guard let finish else { throw LaunchError(description: "could not run \(program)") }
         let out: Data
@@ -173,6 +188,14 @@ public enum ChildProcess {
 final class PIDBox: @unchecked Sendable {
     private let lock = NSLock()
     private var pid: pid_t?
-    func set(_ p: pid_t) { lock.lock(); pid = p; lock.unlock() }
-    var value: pid_t? { lock.lock(); defer { lock.unlock() }; return pid }
+    func set(_ p: pid_t) {
+        lock.lock()
+        pid = p
+        lock.unlock()
+    }
+    var value: pid_t? {
+        lock.lock()
+        defer { lock.unlock() }
+        return pid
+    }
 }

@@ -41,8 +41,10 @@ public actor CollectorRunner {
     private var listeners: [UUID: AsyncStream<Snapshot>.Continuation] = [:]
     public private(set) var snapshot: Snapshot = .empty
 
-    public init(specs: [CollectorSpec], clock: any RunnerClock = SystemRunnerClock(), rules: RiskRules = RiskRules(),
-                logger: Logger = Logger(label: "trustgap.collectors")) {
+    public init(
+        specs: [CollectorSpec], clock: any RunnerClock = SystemRunnerClock(), rules: RiskRules = RiskRules(),
+        logger: Logger = Logger(label: "trustgap.collectors")
+    ) {
         self.specs = specs
         self.clock = clock
         self.rules = rules
@@ -104,9 +106,13 @@ public actor CollectorRunner {
         switch result {
         case .success(var report):
             // The source is recorded here, once per run, so the merge doesn't copy every entity to add it.
-            let alone = [name]  // one array shared by every entity only this collector reports
+            let alone = [name] // one array shared by every entity only this collector reports
             for i in report.entities.indices where !report.entities[i].sources.contains(name) {
-                if report.entities[i].sources.isEmpty { report.entities[i].sources = alone } else { report.entities[i].sources.append(name) }
+                if report.entities[i].sources.isEmpty {
+                    report.entities[i].sources = alone
+                } else {
+                    report.entities[i].sources.append(name)
+                }
             }
             slices[name] = report
             h.state = .ok
@@ -115,7 +121,9 @@ public actor CollectorRunner {
             h.lastError = nil
             h.warnings = Array(report.warnings.prefix(100))
             if !report.warnings.isEmpty {
-                logger.warning("collector reported problems", metadata: ["collector": "\(name)", "count": "\(report.warnings.count)", "first": "\(report.warnings[0])"])
+                logger.warning(
+                    "collector reported problems",
+                    metadata: ["collector": "\(name)", "count": "\(report.warnings.count)", "first": "\(report.warnings[0])"])
             }
         case .failure(let error):
             h.state = slices[name] == nil ? .failed : .stale
@@ -138,15 +146,18 @@ public actor CollectorRunner {
         var seen = Set<String>()
         let requests = specs.flatMap { slices[$0.name]?.requests ?? [] }.filter { seen.insert($0.key).inserted }
         let started = DispatchTime.now()
-        snapshot = Snapshot.build(version: version, now: now, slices: ordered, rules: rules, collectors: collectorHealth, requests: requests)
+        snapshot = Snapshot.build(
+            version: version, now: now, slices: ordered, rules: rules, collectors: collectorHealth, requests: requests)
         let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
         // The first inventory is what the analyst waits for at launch: say what it took.
         if !loggedFirst, !snapshot.entities.isEmpty {
             loggedFirst = true
-            logger.info("first inventory built", metadata: [
-                "entities": "\(snapshot.entities.count)", "build_ms": "\(Int(ms))",
-                "collect_ms": "\(collectorHealth.map { "\($0.name)=\(Int(($0.duration ?? 0) * 1000))" }.joined(separator: ","))",
-            ])
+            logger.info(
+                "first inventory built",
+                metadata: [
+                    "entities": "\(snapshot.entities.count)", "build_ms": "\(Int(ms))",
+                    "collect_ms": "\(collectorHealth.map { "\($0.name)=\(Int(($0.duration ?? 0) * 1000))" }.joined(separator: ","))",
+                ])
         }
         for l in listeners.values { l.yield(snapshot) }
     }
@@ -156,13 +167,16 @@ public actor CollectorRunner {
     public func start() {
         guard loops.isEmpty else { return }
         for s in specs {
-            let name = s.name, interval = s.intervalSeconds, clock = self.clock
-            loops.append(Task {
-                while !Task.isCancelled {
-                    await self.runOnce(name)
-                    do { try await clock.sleep(for: interval) } catch { return }
-                }
-            })
+            let name = s.name
+            let interval = s.intervalSeconds
+            let clock = self.clock
+            loops.append(
+                Task {
+                    while !Task.isCancelled {
+                        await self.runOnce(name)
+                        do { try await clock.sleep(for: interval) } catch { return }
+                    }
+                })
         }
     }
 

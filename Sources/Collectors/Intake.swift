@@ -83,7 +83,8 @@ public enum Intake {
         var clean: [String: String] = [:]
         var found: [Credential] = []
         for (key, value) in attributes {
-            var k = key, v = value
+            var k = key
+            var v = value
             if k.utf8.count > 256 { k = cut(k, 256) }
             if v.utf8.count > max { v = cut(v, max) }
             let (redacted, secrets) = SecretRedaction.redactText(v)
@@ -92,9 +93,12 @@ public enum Intake {
                 for s in secrets {
                     let fingerprint = fingerprint(s.secret)
                     guard !found.contains(where: { $0.fingerprint == fingerprint }),
-                          !e.credentials.contains(where: { $0.fingerprint == fingerprint }) else { continue }
-                    found.append(Credential(id: "\(k)-secret-\(found.count + 1)", kind: s.isPassword ? .password : .token, fingerprint: fingerprint,
-                                            exposures: ["plaintext in attribute \(k) (\(s.why))"]))
+                        !e.credentials.contains(where: { $0.fingerprint == fingerprint })
+                    else { continue }
+                    found.append(
+                        Credential(
+                            id: "\(k)-secret-\(found.count + 1)", kind: s.isPassword ? .password : .token, fingerprint: fingerprint,
+                            exposures: ["plaintext in attribute \(k) (\(s.why))"]))
                 }
             }
             if k != key || v != value { changed = true }

@@ -42,7 +42,10 @@ public final class ManualClock: RunnerClock {
     public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
 
     public func sleep(for seconds: Double) async throws {
-        let id = state.withLock { s -> UInt64 in s.nextID += 1; return s.nextID }
+        let id = state.withLock { s -> UInt64 in
+            s.nextID += 1
+            return s.nextID
+        }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
                 let resumeNow: Bool = state.withLock { s in
@@ -51,7 +54,7 @@ public final class ManualClock: RunnerClock {
                     if seconds <= 0 { return false }
                     s.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: c))
                     return false
-                } 
+                }
                 if resumeNow {
                     c.resume(throwing: CancellationError())
                 } else if seconds <= 0 {

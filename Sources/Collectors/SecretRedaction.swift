@@ -155,9 +155,13 @@ public enum SecretRedaction {
             cur.removeAll(keepingCapacity: true)
         }
         for (i, c) in u.enumerated() {
-            guard isAlnum(c) else { flush(); continue }
+            guard isAlnum(c) else {
+                flush()
+                continue
+            }
             if let p = cur.last {
-                let split = (isLower(p) && isUpper(c)) || (isDigit(p) != isDigit(c))
+                let split =
+                    (isLower(p) && isUpper(c)) || (isDigit(p) != isDigit(c))
                     || (isUpper(p) && isUpper(c) && i + 1 < u.count && isLower(u[i + 1]))
                 if split { flush() }
             }
@@ -353,10 +357,15 @@ public enum SecretRedaction {
     static func isHighEntropy(_ v: String, minLength: Int = 20) -> Bool {
         let u = Array(v.utf8)
         guard u.count >= minLength, u.count <= 8192, let first = u.first, isAlnum(first) else { return false }
-        var up = false, lo = false, di = false
+        var up = false
+        var lo = false
+        var di = false
         var padding = 0
         for c in u {
-            if c == UInt8(ascii: "=") { padding += 1; continue }
+            if c == UInt8(ascii: "=") {
+                padding += 1
+                continue
+            }
             guard padding == 0 else { return false }
             if isUpper(c) {
                 up = true
@@ -396,7 +405,9 @@ public enum SecretRedaction {
 
     /// How many of upper, lower, digit occur.
     static func classes(_ s: ArraySlice<UInt8>) -> Int {
-        var up = 0, lo = 0, di = 0
+        var up = 0
+        var lo = 0
+        var di = 0
         for c in s {
             if isUpper(c) { up = 1 } else if isLower(c) { lo = 1 } else if isDigit(c) { di = 1 }
         }
@@ -549,14 +560,23 @@ public enum SecretRedaction {
         // MARK: Private keys
 
         mutating func scanPrivateKeys() {
-            let begin = Array("-----BEGIN ".utf8), dashes = Array("-----".utf8), endMarker = Array("-----END".utf8)
+            let begin = Array("-----BEGIN ".utf8)
+            let dashes = Array("-----".utf8)
+            let endMarker = Array("-----END".utf8)
             var from = 0
             while let i = find(begin, from: from) {
-                guard let h = find(dashes, from: i + begin.count, limit: i + begin.count + 100) else { from = i + begin.count; continue }
+                guard let h = find(dashes, from: i + begin.count, limit: i + begin.count + 100) else {
+                    from = i + begin.count
+                    continue
+                }
                 let bodyStart = h + dashes.count
-                guard text(i..<h).contains("PRIVATE KEY") else { from = bodyStart; continue }
+                guard text(i..<h).contains("PRIVATE KEY") else {
+                    from = bodyStart
+                    continue
+                }
                 let e = find(endMarker, from: bodyStart) ?? n
-                var s = bodyStart, t = e
+                var s = bodyStart
+                var t = e
                 while s < t, isSpace(b[s]) || b[s] == UInt8(ascii: "\\") && s + 1 < t && b[s + 1] == UInt8(ascii: "n") {
                     s += isSpace(b[s]) ? 1 : 2
                 }
@@ -598,7 +618,8 @@ public enum SecretRedaction {
             let a = p + 3
             var authorityEnd = a
             while authorityEnd < e, b[authorityEnd] != UInt8(ascii: "/"), b[authorityEnd] != UInt8(ascii: "?"),
-                  b[authorityEnd] != UInt8(ascii: "#") { authorityEnd += 1 }
+                b[authorityEnd] != UInt8(ascii: "#")
+            { authorityEnd += 1 }
             var hostStart = a
             if let at = (a..<authorityEnd).last(where: { b[$0] == UInt8(ascii: "@") }) {
                 hostStart = at + 1
@@ -622,7 +643,10 @@ public enum SecretRedaction {
             var segments: [Range<Int>] = []
             var i = authorityEnd
             while i < pathEnd {
-                if b[i] == UInt8(ascii: "/") { i += 1; continue }
+                if b[i] == UInt8(ascii: "/") {
+                    i += 1
+                    continue
+                }
                 let st = i
                 while i < pathEnd, b[i] != UInt8(ascii: "/") { i += 1 }
                 segments.append(st..<i)
@@ -651,7 +675,8 @@ public enum SecretRedaction {
                 let u = Array(names[k].utf8)
                 // Telegram: /bot<digits>:<secret>/
                 if u.count > 3, names[k].hasPrefix("bot"), let colon = u.firstIndex(of: UInt8(ascii: ":")), colon >= 8,
-                   u[3..<colon].allSatisfy(isDigit), u.count - colon - 1 >= 20, u[(colon + 1)...].allSatisfy(isBase64URL) {
+                    u[3..<colon].allSatisfy(isDigit), u.count - colon - 1 >= 20, u[(colon + 1)...].allSatisfy(isBase64URL)
+                {
                     add((seg.lowerBound + 3)..<seg.upperBound, why: "Telegram bot token")
                     continue
                 }
@@ -666,7 +691,8 @@ public enum SecretRedaction {
                 if let why = shapeWhy(v) {
                     add(seg, secret: v, why: why)
                 } else if k > 0, hasSecretWord(names[k - 1]), !isQualified(names[k - 1]), v.utf8.count >= 8, tokenish(v),
-                          !isFileName(v) {
+                    !isFileName(v)
+                {
                     add(seg, secret: v, why: "path segment after /\(names[k - 1])/")
                 } else if isHighEntropy(v) {
                     add(seg, secret: v, why: "high-entropy path segment")
@@ -721,23 +747,35 @@ public enum SecretRedaction {
             var i = 0
             while i < n {
                 let c = b[i]
-                guard c == UInt8(ascii: "=") || c == UInt8(ascii: ":"), !claimed[i], !covered[i] else { i += 1; continue }
+                guard c == UInt8(ascii: "=") || c == UInt8(ascii: ":"), !claimed[i], !covered[i] else {
+                    i += 1
+                    continue
+                }
                 // The name: `KEY=`, `--flag=`, `"key": `, `Header: `, `key = `.
                 var k = i
                 while k > 0, i - k < 4, isBlank(b[k - 1]) { k -= 1 }
                 if k > 0, isQuote(b[k - 1]) { k -= 1 }
                 var ks = k
                 while ks > 0, k - ks < 128, isKeyChar(b[ks - 1]), !claimed[ks - 1], !covered[ks - 1] { ks -= 1 }
-                guard k - ks >= 2, (ks..<k).contains(where: { isAlpha(b[$0]) }) else { i += 1; continue }
+                guard k - ks >= 2, (ks..<k).contains(where: { isAlpha(b[$0]) }) else {
+                    i += 1
+                    continue
+                }
                 let key = text(ks..<k)
                 let named = namesSecret(key)
                 // Unnamed values are checked only for `NAME=random` in command lines and connection strings.
-                guard named || (mode != .text && c == UInt8(ascii: "=")) else { i += 1; continue }
+                guard named || (mode != .text && c == UInt8(ascii: "=")) else {
+                    i += 1
+                    continue
+                }
 
                 var vs = i + 1
                 while vs < n, isBlank(b[vs]) { vs += 1 }
                 var quote: UInt8?
-                if vs < n, isQuote(b[vs]) { quote = b[vs]; vs += 1 }
+                if vs < n, isQuote(b[vs]) {
+                    quote = b[vs]
+                    vs += 1
+                }
                 var why = "value of \(key)"
                 var scheme = false
                 if named, let sl = schemeLength(b, vs, n) {
@@ -755,9 +793,15 @@ public enum SecretRedaction {
                     // `NAME=random`: a base64 run (padding only at its end) of 20 or more, then the end of the value.
                     while ve < n, isBase64(b[ve]), b[ve] != UInt8(ascii: "="), !claimed[ve] { ve += 1 }
                     var pad = 0
-                    while ve < n, pad < 2, b[ve] == UInt8(ascii: "="), !claimed[ve] { ve += 1; pad += 1 }
+                    while ve < n, pad < 2, b[ve] == UInt8(ascii: "="), !claimed[ve] {
+                        ve += 1
+                        pad += 1
+                    }
                     let ends = ve == n || (quote.map { b[ve] == $0 } ?? endsValue(b[ve]))
-                    guard ve - vs >= 20, ends, !anyCovered(vs..<ve), isHighEntropy(text(vs..<ve)) else { i += 1; continue }
+                    guard ve - vs >= 20, ends, !anyCovered(vs..<ve), isHighEntropy(text(vs..<ve)) else {
+                        i += 1
+                        continue
+                    }
                     add(vs..<ve, why: "high-entropy value of \(key)")
                     i = ve
                     continue
@@ -765,9 +809,13 @@ public enum SecretRedaction {
                 ve = valueEnd(vs, quote: scheme ? nil : quote)
                 let range = vs..<ve
                 // Not a credential past 4 KiB (private keys and JWTs have their own passes); keeps this linear-ish.
-                guard !range.isEmpty, range.count <= 4096, !hasMask(range) else { i += 1; continue }
+                guard !range.isEmpty, range.count <= 4096, !hasMask(range) else {
+                    i += 1
+                    continue
+                }
                 let v = text(range)
-                let secret = !isReference(v)
+                let secret =
+                    !isReference(v)
                     && (scheme ? mode != .text || v.utf8.count >= 8 : valueIsSecret(name: key, value: v, strict: mode == .text))
                 if secret {
                     let shape = shapeWhy(v)
@@ -789,18 +837,24 @@ public enum SecretRedaction {
             var i = 0
             while i < n {
                 let c = lowercased(b[i])
-                guard c == UInt8(ascii: "b"), i == 0 || !isAlnum(b[i - 1]), !claimed[i], !covered[i] else { i += 1; continue }
+                guard c == UInt8(ascii: "b"), i == 0 || !isAlnum(b[i - 1]), !claimed[i], !covered[i] else {
+                    i += 1
+                    continue
+                }
                 var matched = false
                 for s in schemes {
                     let w = s.word
                     guard i + w.count < n, isBlank(b[i + w.count]),
-                          (0..<w.count).allSatisfy({ lowercased(b[i + $0]) == w[$0] }) else { continue }
+                        (0..<w.count).allSatisfy({ lowercased(b[i + $0]) == w[$0] })
+                    else { continue }
                     var t = i + w.count
                     while t < n, isBlank(b[t]) { t += 1 }
                     var e = t
                     // The run takes in masks and masked bytes, so a value touching one is left alone (idempotence).
-                    while e < n, isBase64(b[e]) || b[e] == UInt8(ascii: ".") || b[e] == UInt8(ascii: "~") || b[e] == UInt8(ascii: "*")
-                            || covered[e], !claimed[e] { e += 1 }
+                    while e < n,
+                        isBase64(b[e]) || b[e] == UInt8(ascii: ".") || b[e] == UInt8(ascii: "~") || b[e] == UInt8(ascii: "*")
+                            || covered[e], !claimed[e]
+                    { e += 1 }
                     let v = text(t..<e)
                     if e - t >= 8, tokenish(v), !hasMask(t..<e) {
                         add(t..<e, password: s.password, why: s.why)
@@ -825,7 +879,10 @@ public enum SecretRedaction {
             }
             var p = 0
             while p < n {
-                guard !claimed[p], !covered[p], p == 0 || !gluesToken(b[p - 1]) else { p += 1; continue }
+                guard !claimed[p], !covered[p], p == 0 || !gluesToken(b[p - 1]) else {
+                    p += 1
+                    continue
+                }
                 if let m = matchToken(b, p, stop[p]) {
                     add(p..<m.end, why: m.why)
                     p = m.end
@@ -859,10 +916,15 @@ public enum SecretRedaction {
                 if let f = pending {
                     pending = nil
                     if b[s] != UInt8(ascii: "-") {
-                        var vs = s, ve = i
-                        if ve - vs >= 2, isQuote(b[vs]), b[ve - 1] == b[vs] { vs += 1; ve -= 1 }
+                        var vs = s
+                        var ve = i
+                        if ve - vs >= 2, isQuote(b[vs]), b[ve - 1] == b[vs] {
+                            vs += 1
+                            ve -= 1
+                        }
                         if vs < ve, !hasMask(vs..<ve), !anyClaimed(vs..<ve),
-                           valueIsSecret(name: f, value: text(vs..<ve), strict: mode == .text) {
+                            valueIsSecret(name: f, value: text(vs..<ve), strict: mode == .text)
+                        {
                             add(vs..<ve, password: isPasswordName(f), why: "value of \(f)")
                         }
                         continue
@@ -890,7 +952,8 @@ public enum SecretRedaction {
         mutating func scanProgramOptions(program: String, previous: String) {
             guard n > 0, !hasMask(0..<n) else { return }
             if ["mysql", "mysqldump", "mysqladmin", "mariadb", "mariadb-dump"].contains(program), n > 2,
-               b[0] == UInt8(ascii: "-"), b[1] == UInt8(ascii: "p"), !isReference(text(2..<n)) {
+                b[0] == UInt8(ascii: "-"), b[1] == UInt8(ascii: "p"), !isReference(text(2..<n))
+            {
                 add(2..<n, password: true, why: "value of -p")
             } else if program == "sshpass", previous == "-p", !isReference(original) {
                 add(0..<n, password: true, why: "value of -p")
@@ -902,7 +965,8 @@ public enum SecretRedaction {
                     start = 2
                 }
                 if let st = start, let colon = (st..<n).first(where: { b[$0] == UInt8(ascii: ":") }), colon + 1 < n,
-                   !isReference(text((colon + 1)..<n)) {
+                    !isReference(text((colon + 1)..<n))
+                {
                     add((colon + 1)..<n, password: true, why: "password of curl \(start == 0 ? previous : "-u")")
                 }
             }

@@ -48,7 +48,8 @@ public struct FileLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         let all = metadata.merging(event.metadata ?? [:]) { $1 }
-        let meta = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.clean("\($0.value)"))" }.joined(separator: " ")
+        let meta =
+            all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.clean("\($0.value)"))" }.joined(separator: " ")
         let stamp = Date().formatted(.iso8601)
         sink.write("\(stamp) \(event.level) \(label): \(Self.clean("\(event.message)"))\(meta)\n")
     }

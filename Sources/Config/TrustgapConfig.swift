@@ -21,8 +21,10 @@ public struct TrustgapConfig: Sendable {
     /// one process on a personal store.
     public var service: ServiceConfig?
 
-    public init(file: String? = nil, collectors: [CollectorConfig], thresholds: RuleThresholds = RuleThresholds(),
-                theme: String? = nil, store: String? = nil, readonly: Bool = false, refreshSeconds: Double? = nil) {
+    public init(
+        file: String? = nil, collectors: [CollectorConfig], thresholds: RuleThresholds = RuleThresholds(),
+        theme: String? = nil, store: String? = nil, readonly: Bool = false, refreshSeconds: Double? = nil
+    ) {
         self.file = file
         self.collectors = collectors
         self.thresholds = thresholds
@@ -34,7 +36,9 @@ public struct TrustgapConfig: Sendable {
 
     /// The built-in demo: no config file at all.
     public static func demo(size: Int = DemoCollector.defaultSize, seed: UInt64 = 42) -> TrustgapConfig {
-        TrustgapConfig(collectors: [CollectorConfig(type: "demo", name: "demo", intervalSeconds: 5, timeoutSeconds: 60, options: .demo(size: size, seed: seed))])
+        TrustgapConfig(collectors: [
+            CollectorConfig(type: "demo", name: "demo", intervalSeconds: 5, timeoutSeconds: 60, options: .demo(size: size, seed: seed))
+        ])
     }
 }
 
@@ -89,19 +93,24 @@ public struct CollectorConfig: Sendable, Equatable {
         case .file(let path, let max): collector = FileCollector(path: path, source: name, maxBytes: max, maxRecordBytes: maxRecordBytes)
         case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
         case .osquery(let path, let queries, let minimum):
-            collector = minimum.map { OsqueryCollector(path: path, queries: queries, minimumOS: $0, source: name) }
+            collector =
+                minimum.map { OsqueryCollector(path: path, queries: queries, minimumOS: $0, source: name) }
                 ?? OsqueryCollector(path: path, queries: queries, source: name)
-        case .host(let homeRoot, let root, let passwd): collector = HostCollector(homeRoot: homeRoot, includeRootHome: root, passwd: passwd, source: name)
+        case .host(let homeRoot, let root, let passwd):
+            collector = HostCollector(homeRoot: homeRoot, includeRootHome: root, passwd: passwd, source: name)
         case .github(let org, let pats, let keys, let installs):
             collector = GitHubCollector(org: org, personalAccessTokens: pats, deployKeys: keys, installations: installs, source: name)
         case .kubernetes(let path, let kubectl, let cluster):
-            collector = KubernetesCollector(input: path.map { .file($0) } ?? .kubectl(kubectl ?? []), cluster: cluster, source: name,
-                                            timeoutSeconds: timeoutSeconds)
+            collector = KubernetesCollector(
+                input: path.map { .file($0) } ?? .kubectl(kubectl ?? []), cluster: cluster, source: name,
+                timeoutSeconds: timeoutSeconds)
         case .exec(let command, let env, let dir, let cap):
-            collector = ExecCollector(command: command, environment: env, workingDirectory: dir, timeoutSeconds: timeoutSeconds,
-                                      maxOutputBytes: cap, maxRecordBytes: maxRecordBytes, name: name)
+            collector = ExecCollector(
+                command: command, environment: env, workingDirectory: dir, timeoutSeconds: timeoutSeconds,
+                maxOutputBytes: cap, maxRecordBytes: maxRecordBytes, name: name)
         }
-        var spec = CollectorSpec(name: name, type: type, intervalSeconds: intervalSeconds, timeoutSeconds: timeoutSeconds, collector: collector)
+        var spec = CollectorSpec(
+            name: name, type: type, intervalSeconds: intervalSeconds, timeoutSeconds: timeoutSeconds, collector: collector)
         spec.limits = Intake.Limits(maxStringBytes: maxFieldBytes)
         return spec
     }
@@ -129,7 +138,8 @@ public enum ConfigLoader {
     /// exists, else nil for the built-in demo.
     public static func locate(explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         if let explicit { return explicit }
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? environment["HOME"].map { "\($0)/.config" }
         guard let base else { return nil }
         let path = "\(base)/trustgap/config.yaml"
@@ -163,15 +173,18 @@ public enum ConfigLoader {
         let top = YAMLValue(node: root, path: "", file: file)
         var config = TrustgapConfig(file: file, collectors: [])
         var sawCollectors = false
-        for (key, value) in try top.mapping(allowed: ["collectors", "rules", "theme", "store", "readonly", "refresh", "policy", "hooks", "service"]) {
+        for (key, value) in try top.mapping(allowed: [
+            "collectors", "rules", "theme", "store", "readonly", "refresh", "policy", "hooks", "service",
+        ]) {
             switch key {
             case "collectors":
                 sawCollectors = true
                 var names = Set<String>()
                 let items = try value.sequence()
                 guard items.count <= Self.maxCollectors else {
-                    throw value.error("\(items.count) collectors are configured; at most \(Self.maxCollectors) run at once. "
-                        + "Merge sources into one file or exec collector, or run a second trustgap")
+                    throw value.error(
+                        "\(items.count) collectors are configured; at most \(Self.maxCollectors) run at once. "
+                            + "Merge sources into one file or exec collector, or run a second trustgap")
                 }
                 for item in items {
                     let c = try collector(item, baseDir: baseDir)
@@ -190,7 +203,8 @@ public enum ConfigLoader {
             case "policy": config.policy = try policy(value)
             case "hooks": config.hooks = try hooks(value, baseDir: baseDir)
             case "service":
-                var socket: String?, group: String?
+                var socket: String?
+                var group: String?
                 for (k, v) in try value.mapping(allowed: ["socket", "group"]) {
                     if k == "socket" {
                         let text = try v.string()
@@ -200,15 +214,20 @@ public enum ConfigLoader {
                         group = try v.string()
                     }
                 }
-                guard let socket else { throw value.error("service needs a socket, for example: service: {socket: /run/trustgap/trustgap.sock}") }
+                guard let socket else {
+                    throw value.error("service needs a socket, for example: service: {socket: /run/trustgap/trustgap.sock}")
+                }
                 config.service = ServiceConfig(socket: socket, group: group)
             default: break
             }
         }
         // A client's config may name only the service: the inventory is the service's.
-        if (!sawCollectors || config.collectors.isEmpty), config.service == nil {
-            throw ConfigError(file: file, line: root.mark?.line, key: "collectors",
-                              message: "at least one collector is needed, for example:\n  collectors:\n    - type: file\n      name: exports\n      path: ./entities.jsonl")
+        if !sawCollectors || config.collectors.isEmpty, config.service == nil {
+            throw ConfigError(
+                file: file, line: root.mark?.line, key: "collectors",
+                message:
+                    "at least one collector is needed, for example:\n  collectors:\n    - type: file\n      name: exports\n      path: ./entities.jsonl"
+            )
         }
         return config
     }
@@ -218,7 +237,8 @@ public enum ConfigLoader {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _), .composer(_, let problem, let mark, _):
             return ConfigError(file: file, line: mark.line, column: mark.column, message: "invalid YAML: \(problem)")
         case .duplicatedKeysInMapping(let duplicates, let context):
-            return ConfigError(file: file, line: context.mark.line, key: duplicates.sorted().joined(separator: ", "), message: "given twice")
+            return ConfigError(
+                file: file, line: context.mark.line, key: duplicates.sorted().joined(separator: ", "), message: "given twice")
         default:
             return ConfigError(file: file, message: "invalid YAML: \(error)")
         }
@@ -244,7 +264,11 @@ public enum ConfigLoader {
     }
 
     static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
-        let entries = try item.mapping(allowed: ["type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl", "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd", "queries", "minimum_os", "max_size", "max_record_size", "max_field_size"])
+        let entries = try item.mapping(allowed: [
+            "type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl",
+            "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd", "queries", "minimum_os",
+            "max_size", "max_record_size", "max_field_size",
+        ])
         let dict = Dictionary(uniqueKeysWithValues: entries)
         guard let typeValue = dict["type"] else {
             throw item.error("missing 'type' (one of \(collectorTypes.joined(separator: ", ")))")
@@ -276,8 +300,12 @@ public enum ConfigLoader {
             options = .host(homeRoot: homeRoot ?? "/home", includeRootHome: homeRoot == nil, passwd: passwd)
         case "github":
             guard let org = try dict["org"]?.string(), !org.isEmpty else { throw item.error("the github collector needs 'org'") }
-            func p(_ k: String) throws(ConfigError) -> String? { try dict[k].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) } }
-            let pats = try p("personal_access_tokens"), keys = try p("deploy_keys"), installs = try p("installations")
+            func p(_ k: String) throws(ConfigError) -> String? {
+                try dict[k].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) }
+            }
+            let pats = try p("personal_access_tokens")
+            let keys = try p("deploy_keys")
+            let installs = try p("installations")
             guard pats != nil || keys != nil || installs != nil else {
                 throw item.error("the github collector needs at least one of personal_access_tokens, deploy_keys, installations")
             }
@@ -286,7 +314,9 @@ public enum ConfigLoader {
             let path = try dict["path"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) }
             let kubectl = try dict["kubectl"]?.strings()
             guard (path == nil) != (kubectl == nil) else {
-                throw item.error("the kubernetes collector needs either 'path' (a saved `kubectl get serviceaccounts,rolebindings,clusterrolebindings -A -o json`) or 'kubectl' (the argv to run), not both")
+                throw item.error(
+                    "the kubernetes collector needs either 'path' (a saved `kubectl get serviceaccounts,rolebindings,clusterrolebindings -A -o json`) or 'kubectl' (the argv to run), not both"
+                )
             }
             if let k = kubectl, k.isEmpty { throw dict["kubectl"]!.error("the kubectl command is empty") }
             options = .kubernetes(path: path, kubectl: kubectl, cluster: try dict["cluster"]?.string() ?? "default")
@@ -378,8 +408,13 @@ public enum ConfigLoader {
             }
             if key == "env" {
                 for (name, item) in try v.mapping(allowed: nil) {
-                    guard !name.isEmpty, name.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }),
-                          !(0x30...0x39).contains(name.utf8.first!) else {
+                    guard !name.isEmpty,
+                        name.utf8.allSatisfy({
+                            $0 == UInt8(ascii: "_") || (0x30...0x39).contains($0) || (0x41...0x5A).contains($0)
+                                || (0x61...0x7A).contains($0)
+                        }),
+                        !(0x30...0x39).contains(name.utf8.first!)
+                    else {
                         throw item.error("'\(name)' is not an environment variable name (letters, digits and _, not starting with a digit)")
                     }
                     environment[name] = try item.string()
@@ -398,7 +433,9 @@ public enum ConfigLoader {
 
     static func thresholds(_ value: YAMLValue) throws(ConfigError) -> RuleThresholds {
         var t = RuleThresholds()
-        for (key, v) in try value.mapping(allowed: ["key_max_age", "stale_after", "os_patch_max_age", "broad_oauth_scopes", "production_environments"]) {
+        for (key, v) in try value.mapping(allowed: [
+            "key_max_age", "stale_after", "os_patch_max_age", "broad_oauth_scopes", "production_environments",
+        ]) {
             switch key {
             case "key_max_age": t.keyMaxAgeDays = try duration(v) / 86_400
             case "stale_after": t.staleAfterDays = try duration(v) / 86_400

@@ -32,8 +32,9 @@ struct YAMLValue {
             let value = child(key, v)
             if let allowed, !allowed.contains(key) {
                 let hint = Self.closest(key, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
-                throw ConfigError(file: file, line: k.mark?.line, key: value.path,
-                                  message: "unknown key\(hint); allowed here: \(allowed.sorted().joined(separator: ", "))")
+                throw ConfigError(
+                    file: file, line: k.mark?.line, key: value.path,
+                    message: "unknown key\(hint); allowed here: \(allowed.sorted().joined(separator: ", "))")
             }
             guard seen.insert(key).inserted else {
                 throw ConfigError(file: file, line: k.mark?.line, key: value.path, message: "given twice")
@@ -80,7 +81,8 @@ struct YAMLValue {
     }
 
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
+        let a = Array(a)
+        let b = Array(b)
         var prev = Array(0...b.count)
         for i in 1...max(a.count, 1) where !a.isEmpty {
             var cur = [i] + Array(repeating: 0, count: b.count)

@@ -68,7 +68,10 @@ public struct RequestProposal: Sendable, Hashable, Codable {
     public var ttlSeconds: Double
     public var createdAt: Date
 
-    public init(key: String, subject: String, scope: String, requester: String, reason: String, ticket: String? = nil, ttlSeconds: Double, createdAt: Date) {
+    public init(
+        key: String, subject: String, scope: String, requester: String, reason: String, ticket: String? = nil, ttlSeconds: Double,
+        createdAt: Date
+    ) {
         self.key = key
         self.subject = subject
         self.scope = scope

@@ -47,11 +47,11 @@ public enum DurationText {
         if s < 60 { return "\(s)s" }
         if s < 3600 { return "\(s / 60)m" }
         if s < 86_400 {
-            let h = s / 3600, m = (s % 3600) / 60
+            let h = s / 3600
+            let m = (s % 3600) / 60
             return m == 0 ? "\(h)h" : "\(h)h\(m < 10 ? "0" : "")\(m)m"
         }
         if s < 86_400 * 365 * 2 { return "\(s / 86_400)d" }
         return "\(s / (86_400 * 365))y"
     }
 }
-

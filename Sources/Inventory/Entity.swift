@@ -159,13 +159,14 @@ public struct Entity: Sendable, Hashable, Codable, Identifiable {
         sources: [String] = [], signals: Signals = Signals(), posture: DevicePosture? = nil,
         attributes: [String: String] = [:]
     ) {
-        box = Box(Fields(
-            id: id, population: population, kind: kind, name: name, owner: owner.map(Shared.owners.intern), environment: environment,
-            coverage: coverage.isEmpty ? [] : Shared.coverage.intern(coverage), privileges: privileges, credentials: credentials,
-            firstSeen: firstSeen, lastSeen: lastSeen, lastUsedAt: lastUsedAt,
-            sources: sources.isEmpty ? [] : Shared.sources.intern(sources),
-            signals: signals == Signals() ? nil : Boxed(signals), posture: posture.map(Boxed.init),
-            attributes: Self.flatten(attributes)))
+        box = Box(
+            Fields(
+                id: id, population: population, kind: kind, name: name, owner: owner.map(Shared.owners.intern), environment: environment,
+                coverage: coverage.isEmpty ? [] : Shared.coverage.intern(coverage), privileges: privileges, credentials: credentials,
+                firstSeen: firstSeen, lastSeen: lastSeen, lastUsedAt: lastUsedAt,
+                sources: sources.isEmpty ? [] : Shared.sources.intern(sources),
+                signals: signals == Signals() ? nil : Boxed(signals), posture: posture.map(Boxed.init),
+                attributes: Self.flatten(attributes)))
     }
 
     /// Why this entity can't be accepted from a source, or nil when it can: an id and a name are needed, and an
@@ -407,8 +408,10 @@ public struct DevicePosture: Sendable, Hashable, Codable {
     /// Why the OS counts as out of date, when a source can tell from the version alone (below a minimum).
     public var osOutdated: String?
 
-    public init(diskEncrypted: Bool? = nil, screenLock: Bool? = nil, os: String? = nil, osVersion: String? = nil, osPatchedAt: Date? = nil,
-                osOutdated: String? = nil) {
+    public init(
+        diskEncrypted: Bool? = nil, screenLock: Bool? = nil, os: String? = nil, osVersion: String? = nil, osPatchedAt: Date? = nil,
+        osOutdated: String? = nil
+    ) {
         self.diskEncrypted = diskEncrypted
         self.screenLock = screenLock
         self.os = os

@@ -23,7 +23,9 @@ public struct Finding: Sendable, Hashable, Codable {
             self.remediation = remediation
         }
 
-        public static func == (a: Text, b: Text) -> Bool { a === b || (a.rule == b.rule && a.title == b.title && a.remediation == b.remediation) }
+        public static func == (a: Text, b: Text) -> Bool {
+            a === b || (a.rule == b.rule && a.title == b.title && a.remediation == b.remediation)
+        }
         public func hash(into hasher: inout Hasher) {
             hasher.combine(rule)
             hasher.combine(title)
@@ -63,9 +65,10 @@ public struct Finding: Sendable, Hashable, Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(rule: try c.decode(String.self, forKey: .rule), title: try c.decode(String.self, forKey: .title),
-                  severity: try c.decode(Severity.self, forKey: .severity), evidence: try c.decode(String.self, forKey: .evidence),
-                  remediation: try c.decode(String.self, forKey: .remediation))
+        self.init(
+            rule: try c.decode(String.self, forKey: .rule), title: try c.decode(String.self, forKey: .title),
+            severity: try c.decode(Severity.self, forKey: .severity), evidence: try c.decode(String.self, forKey: .evidence),
+            remediation: try c.decode(String.self, forKey: .remediation))
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -57,7 +57,7 @@ public enum Merge {
     /// Merges two reports of the same entity; `a` came first (higher precedence on a tie).
     public static func merge(_ a: Entity, _ b: Entity) -> Entity {
         let bNewer = (b.lastSeen ?? .distantPast) > (a.lastSeen ?? .distantPast)
-        let (p, q) = bNewer ? (b, a) : (a, b)  // p: preferred, q: other
+        let (p, q) = bNewer ? (b, a) : (a, b) // p: preferred, q: other
         var m = p
         m.owner = p.owner ?? q.owner
         m.environment = p.environment ?? q.environment
@@ -125,14 +125,14 @@ public enum Merge {
 
     static func minDate(_ a: Date?, _ b: Date?) -> Date? {
         switch (a, b) {
-        case let (a?, b?): min(a, b)
+        case (let a?, let b?): min(a, b)
         default: a ?? b
         }
     }
 
     static func maxDate(_ a: Date?, _ b: Date?) -> Date? {
         switch (a, b) {
-        case let (a?, b?): max(a, b)
+        case (let a?, let b?): max(a, b)
         default: a ?? b
         }
     }

@@ -15,7 +15,8 @@ public func parallelChunks<T: Sendable>(
     defer { slots.deinitialize().deallocate() }
     let shared = SendableBuffer(slots)
     DispatchQueue.concurrentPerform(iterations: chunks) { c in
-        let lo = count * c / chunks, hi = count * (c + 1) / chunks
+        let lo = count * c / chunks
+        let hi = count * (c + 1) / chunks
         shared.buffer[c] = body(lo..<hi)
     }
     var out: [T] = []
@@ -48,10 +49,18 @@ public func parallelSort<T: Sendable>(_ a: inout [T], serialBelow: Int = 50_000,
         var nextEdges = [0]
         var k = 0
         while k + 2 < edges.count {
-            var i = edges[k], j = edges[k + 1]
-            let iEnd = edges[k + 1], jEnd = edges[k + 2]
+            var i = edges[k]
+            var j = edges[k + 1]
+            let iEnd = edges[k + 1]
+            let jEnd = edges[k + 2]
             while i < iEnd, j < jEnd {
-                if less(current[j], current[i]) { next.append(current[j]); j += 1 } else { next.append(current[i]); i += 1 }
+                if less(current[j], current[i]) {
+                    next.append(current[j])
+                    j += 1
+                } else {
+                    next.append(current[i])
+                    i += 1
+                }
             }
             next.append(contentsOf: current[i..<iEnd])
             next.append(contentsOf: current[j..<jEnd])
@@ -90,7 +99,10 @@ public enum IDOrder {
                 var ascii = true
                 var n = 0
                 for byte in ids[i].utf8 {
-                    if byte >= 0x80 { ascii = false; break }
+                    if byte >= 0x80 {
+                        ascii = false
+                        break
+                    }
                     if n >= 24 { break }
                     let shift = UInt64(56 - 8 * (n % 8))
                     switch n / 8 {
@@ -119,11 +131,17 @@ extension RandomAccessCollection {
     /// The first index whose element is not `before` the sought value (binary search; the collection must be
     /// ordered so that `before` holds for a prefix and fails for the rest).
     public func lowerBound(where before: (Element) -> Bool) -> Index {
-        var lo = startIndex, n = count
+        var lo = startIndex
+        var n = count
         while n > 0 {
             let half = n / 2
             let mid = index(lo, offsetBy: half)
-            if before(self[mid]) { lo = index(after: mid); n -= half + 1 } else { n = half }
+            if before(self[mid]) {
+                lo = index(after: mid)
+                n -= half + 1
+            } else {
+                n = half
+            }
         }
         return lo
     }

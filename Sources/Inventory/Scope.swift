@@ -38,22 +38,32 @@ public enum ScopeGrammar {
     public static func check(_ text: String, as kind: Kind = .scope) throws(Violation) -> String {
         let shown = visible(text)
         func fail(_ why: String) -> Violation {
-            Violation(scope: text, message: "scope '\(shown)': \(why); a scope is \(summary)" + (kind == .pattern ? " (and ? and […] in a pattern)" : ""))
+            Violation(
+                scope: text,
+                message: "scope '\(shown)': \(why); a scope is \(summary)" + (kind == .pattern ? " (and ? and […] in a pattern)" : ""))
         }
         if text.isEmpty { throw fail("it is empty") }
         for (i, s) in text.unicodeScalars.enumerated() {
             let v = s.value
-            guard v < 0x80 else { throw fail("\(UnsafeCharacters.describe(s)) at character \(i + 1) is not allowed\(lookAlike(s).map { " (it looks like '\($0)')" } ?? "")") }
+            guard v < 0x80 else {
+                throw fail(
+                    "\(UnsafeCharacters.describe(s)) at character \(i + 1) is not allowed\(lookAlike(s).map { " (it looks like '\($0)')" } ?? "")"
+                )
+            }
             let b = UInt8(v)
             if literal.contains(b) || separators.contains(b) || b == UInt8(ascii: "*") { continue }
-            if kind == .pattern, b == UInt8(ascii: "?") || b == UInt8(ascii: "[") || b == UInt8(ascii: "]") || b == UInt8(ascii: "!") { continue }
+            if kind == .pattern, b == UInt8(ascii: "?") || b == UInt8(ascii: "[") || b == UInt8(ascii: "]") || b == UInt8(ascii: "!") {
+                continue
+            }
             let name = b == 0x20 ? "a space" : b < 0x20 || b == 0x7F ? UnsafeCharacters.describe(s) : "'\(Character(s))'"
             throw fail("\(name) at character \(i + 1) is not allowed")
         }
         if text.unicodeScalars.count > maxLength { throw fail("it is \(text.unicodeScalars.count) characters long; at most \(maxLength)") }
         let bytes = Array(text.utf8)
         if separators.contains(bytes[0]) { throw fail("it starts with a separator '\(Character(Unicode.Scalar(bytes[0])))'") }
-        if separators.contains(bytes[bytes.count - 1]) { throw fail("it ends with a separator '\(Character(Unicode.Scalar(bytes[bytes.count - 1])))'") }
+        if separators.contains(bytes[bytes.count - 1]) {
+            throw fail("it ends with a separator '\(Character(Unicode.Scalar(bytes[bytes.count - 1])))'")
+        }
         if kind == .pattern {
             do { _ = try ScopePattern.tokens(Array(canonical(text).utf8)) } catch { throw fail(error.message) }
         }
@@ -74,7 +84,11 @@ public enum ScopeGrammar {
     public static func visible(_ text: String) -> String {
         var out = ""
         for s in text.unicodeScalars {
-            if s.value >= 0x20, s.value < 0x7F { out.unicodeScalars.append(s) } else { out += "\\u{\(String(s.value, radix: 16, uppercase: true))}" }
+            if s.value >= 0x20, s.value < 0x7F {
+                out.unicodeScalars.append(s)
+            } else {
+                out += "\\u{\(String(s.value, radix: 16, uppercase: true))}"
+            }
         }
         return out.count > 80 ? String(out.prefix(77)) + "..." : out
     }
@@ -133,7 +147,8 @@ public struct ScopePattern: Sendable, Hashable {
 
     /// Every character a scope may contain: `?` and the complement of a class range over these.
     static let alphabet: (UInt64, UInt64) = {
-        var low: UInt64 = 0, high: UInt64 = 0
+        var low: UInt64 = 0
+        var high: UInt64 = 0
         for b in ScopeGrammar.literal.union(ScopeGrammar.separators).union([UInt8(ascii: "*")]) {
             let c = b >= 0x41 && b <= 0x5A ? b + 32 : b
             if c < 64 { low |= 1 << UInt64(c) } else { high |= 1 << UInt64(c - 64) }
@@ -158,10 +173,12 @@ public struct ScopePattern: Sendable, Hashable {
                     negate = true
                     j += 1
                 }
-                var low: UInt64 = 0, high: UInt64 = 0
+                var low: UInt64 = 0
+                var high: UInt64 = 0
                 var any = false
                 while j < bytes.count, bytes[j] != UInt8(ascii: "]") || !any {
-                    var lo = bytes[j], hi = bytes[j]
+                    var lo = bytes[j]
+                    var hi = bytes[j]
                     if j + 2 < bytes.count, bytes[j + 1] == UInt8(ascii: "-"), bytes[j + 2] != UInt8(ascii: "]") {
                         hi = bytes[j + 2]
                         j += 2
@@ -202,7 +219,8 @@ public struct ScopePattern: Sendable, Hashable {
 
     /// Whether the two token lists can match one common string (a product of the two automata, searched once).
     static func overlap(_ a: [Token], _ b: [Token]) -> Bool {
-        let n = a.count, m = b.count
+        let n = a.count
+        let m = b.count
         var seen = [Bool](repeating: false, count: (n + 1) * (m + 1))
         var stack = [(0, 0)]
         while let (i, j) = stack.popLast() {
@@ -210,7 +228,8 @@ public struct ScopePattern: Sendable, Hashable {
             let key = i * (m + 1) + j
             if seen[key] { continue }
             seen[key] = true
-            let ta = i < n ? a[i] : nil, tb = j < m ? b[j] : nil
+            let ta = i < n ? a[i] : nil
+            let tb = j < m ? b[j] : nil
             if ta == .run { stack.append((i + 1, j)) }
             if tb == .run { stack.append((i, j + 1)) }
             guard let ta, let tb else { continue }

@@ -86,8 +86,9 @@ public struct Snapshot: Sendable {
         version: Int, generatedAt: Date, entities: [AssessedEntity], gap: [Population: GapFigures],
         collectors: [CollectorHealth], requests: [RequestProposal]
     ) {
-        self.init(version: version, generatedAt: generatedAt, entities: entities, gap: gap, collectors: collectors, requests: requests,
-                  sortedByID: false)
+        self.init(
+            version: version, generatedAt: generatedAt, entities: entities, gap: gap, collectors: collectors, requests: requests,
+            sortedByID: false)
     }
 
     /// `sortedByID`: the caller guarantees `entities` is in id order (the merge's output), so it isn't checked.
@@ -115,7 +116,8 @@ public struct Snapshot: Sendable {
         }
     }
 
-    public static let empty = Snapshot(version: 0, generatedAt: Date(timeIntervalSince1970: 0), entities: [], gap: [:], collectors: [], requests: [])
+    public static let empty = Snapshot(
+        version: 0, generatedAt: Date(timeIntervalSince1970: 0), entities: [], gap: [:], collectors: [], requests: [])
 
     public subscript(id: String) -> AssessedEntity? { position(of: id).map { entities[$0] } }
 
@@ -161,13 +163,16 @@ public struct Snapshot: Sendable {
             }
         }
         // The figures, counted per chunk on every core with plain counters, then added up.
-        let tallies = parallelChunks(assessed.count) { range in [Tally.count(assessed[range], freshSources: freshSources, anyCollectors: !collectors.isEmpty)] }
+        let tallies = parallelChunks(assessed.count) { range in
+            [Tally.count(assessed[range], freshSources: freshSources, anyCollectors: !collectors.isEmpty)]
+        }
         var total = Tally()
         for t in tallies { total.add(t) }
         var gap: [Population: GapFigures] = [:]
         for (i, p) in Population.allCases.enumerated() { gap[p] = total.figures(i) }
-        return Snapshot(version: version, generatedAt: now, entities: assessed, gap: gap, collectors: collectors, requests: requests,
-                        sortedByID: true)
+        return Snapshot(
+            version: version, generatedAt: now, entities: assessed, gap: gap, collectors: collectors, requests: requests,
+            sortedByID: true)
     }
 }
 
@@ -194,7 +199,8 @@ struct Tally {
             case .agent: 3
             }
         }
-        var lastSources: [String] = [], lastVisible = false
+        var lastSources: [String] = []
+        var lastVisible = false
         for a in part {
             let e = a.entity
             let p = ordinal(e.population)
@@ -202,7 +208,9 @@ struct Tally {
             t.counts[base] += 1
             if e.unmanaged { t.counts[base + 1] += 1 }
             if e.owner == nil || e.owner?.status == .departed { t.counts[base + 2] += 1 }
-            var over = false, longLived = false, stale = false
+            var over = false
+            var longLived = false
+            var stale = false
             for f in a.findings {
                 t.severities[p * Severity.allCases.count + ordinal(f.severity)] += 1
                 switch f.rule {

@@ -65,7 +65,8 @@ public struct SnapshotDocument: Codable, Sendable {
             let c = try decoder.singleValueContainer()
             let text = try c.decode(String.self)
             if let date = ISO8601.parse(text) { return date }
-            throw DecodingError.dataCorruptedError(in: c, debugDescription: "expected an ISO 8601 date like 2026-01-31T12:00:00Z, got '\(text)'")
+            throw DecodingError.dataCorruptedError(
+                in: c, debugDescription: "expected an ISO 8601 date like 2026-01-31T12:00:00Z, got '\(text)'")
         }
         return d
     }
@@ -86,16 +87,20 @@ public enum ISO8601 {
             }
             return v
         }
-        guard b.count >= 10, let y = digits(0..<4), b[4] == 45, let mo = digits(5..<7), b[7] == 45, let d = digits(8..<10) else { return nil }
+        guard b.count >= 10, let y = digits(0..<4), b[4] == 45, let mo = digits(5..<7), b[7] == 45, let d = digits(8..<10) else {
+            return nil
+        }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = .gmt
         guard (1...12).contains(mo), let first = calendar.date(from: DateComponents(year: y, month: mo, day: 1)),
-              let days = calendar.range(of: .day, in: .month, for: first), days.contains(d) else { return nil }
+            let days = calendar.range(of: .day, in: .month, for: first), days.contains(d)
+        else { return nil }
         if b.count == 10 { return calendar.date(from: DateComponents(year: y, month: mo, day: d)) }
         guard b.count >= 20, b[10] == 84, let hh = digits(11..<13), b[13] == 58, let mm = digits(14..<16), b[16] == 58,
-              let ss = digits(17..<19), hh < 24, mm < 60, ss < 61 else { return nil }
+            let ss = digits(17..<19), hh < 24, mm < 60, ss < 61
+        else { return nil }
         var i = 19
-        if b[i] == 46 {  // fractional seconds
+        if b[i] == 46 { // fractional seconds
             i += 1
             let start = i
             while i < b.count, b[i] >= 48, b[i] <= 57 { i += 1 }
@@ -107,9 +112,13 @@ public enum ISO8601 {
         } else {
             guard b[i] == 43 || b[i] == 45, let oh = digits(i + 1..<i + 3), oh < 24 else { return nil }
             let rest = b.count - (i + 3)
-            if rest == 3 { guard b[i + 3] == 58, digits(i + 4..<i + 6) != nil else { return nil } }
-            else if rest == 2 { guard digits(i + 3..<i + 5) != nil else { return nil } }
-            else { return nil }
+            if rest == 3 {
+                guard b[i + 3] == 58, digits(i + 4..<i + 6) != nil else { return nil }
+            } else if rest == 2 {
+                guard digits(i + 3..<i + 5) != nil else { return nil }
+            } else {
+                return nil
+            }
         }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }

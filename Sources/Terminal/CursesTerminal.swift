@@ -36,7 +36,7 @@ public final class CursesTerminal: Terminal {
         guard isatty(0) == 1, isatty(1) == 1 else { throw StartError.notATerminal }
         let term = ProcessInfo.processInfo.environment["TERM"] ?? ""
         guard newterm(nil, tg_stdout(), tg_stdin()) != nil else { throw StartError.unknownTerminal(term) }
-        _ = raw()  // Ctrl-C arrives as a key, so quitting restores the terminal through the same path
+        _ = raw() // Ctrl-C arrives as a key, so quitting restores the terminal through the same path
         _ = noecho()
         _ = nonl()
         _ = keypad(tg_stdscr(), true)
@@ -59,7 +59,7 @@ public final class CursesTerminal: Terminal {
     public func draw(_ buffer: ScreenBuffer) {
         guard active else { return }
         let runs = buffer.changes(since: last)
-        guard !runs.isEmpty else { return }  // nothing changed: write nothing
+        guard !runs.isEmpty else { return } // nothing changed: write nothing
         var wch = [wchar_t](repeating: 0, count: 8)
         for run in runs {
             for x in run.x..<(run.x + run.length) where x < buffer.width {

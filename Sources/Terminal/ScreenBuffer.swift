@@ -38,7 +38,10 @@ public struct ScreenBuffer: Sendable, Equatable {
 
     /// Fills a rectangle with spaces in a style.
     public mutating func fill(x: Int, y: Int, width w: Int, height h: Int, style: Style) {
-        let x0 = max(0, x), y0 = max(0, y), x1 = min(width, x + w), y1 = min(height, y + h)
+        let x0 = max(0, x)
+        let y0 = max(0, y)
+        let x1 = min(width, x + w)
+        let y1 = min(height, y + h)
         guard x0 < x1, y0 < y1 else { return }
         for yy in y0..<y1 { for xx in x0..<x1 { cells[yy * width + xx] = Cell(" ", style: style) } }
     }
@@ -53,7 +56,7 @@ public struct ScreenBuffer: Sendable, Equatable {
         var col = x
         for ch in safe {
             let w = SafeText.width(of: ch)
-            if w == 0 { continue }  // a lone combining mark: nothing to place it on safely
+            if w == 0 { continue } // a lone combining mark: nothing to place it on safely
             if col + w > limit { break }
             if col >= 0 {
                 // Overwriting half of a wide character blanks its other half.
@@ -91,7 +94,10 @@ public struct ScreenBuffer: Sendable, Equatable {
             let base = y * width
             var x = 0
             while x < width {
-                if cells[base + x] == previous.cells[base + x] { x += 1; continue }
+                if cells[base + x] == previous.cells[base + x] {
+                    x += 1
+                    continue
+                }
                 var start = x
                 // A changed continuation cell is redrawn from its wide character.
                 if cells[base + start].isContinuation, start > 0 { start -= 1 }

@@ -23,8 +23,14 @@ public enum Color: Sendable, Hashable {
     /// Parses `default`, a name, `0`–`255` or `#rrggbb`.
     public init?(text: String) {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
-        if let named = Color.names[t] { self = named; return }
-        if let n = Int(t), (0...255).contains(n) { self = .indexed(UInt8(n)); return }
+        if let named = Color.names[t] {
+            self = named
+            return
+        }
+        if let n = Int(t), (0...255).contains(n) {
+            self = .indexed(UInt8(n))
+            return
+        }
         if t.hasPrefix("#"), t.count == 7, let v = UInt32(t.dropFirst(), radix: 16) {
             self = .rgb(UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF))
             return
@@ -80,11 +86,15 @@ extension Color {
     }
 
     static func nearest(_ rgb: (Int, Int, Int), in range: Range<Int>) -> Int {
-        var best = range.lowerBound, bestD = Int.max
+        var best = range.lowerBound
+        var bestD = Int.max
         for i in range {
             let c = rgbOf(index: i)
             let d = (c.0 - rgb.0) * (c.0 - rgb.0) * 3 + (c.1 - rgb.1) * (c.1 - rgb.1) * 4 + (c.2 - rgb.2) * (c.2 - rgb.2) * 2
-            if d < bestD { bestD = d; best = i }
+            if d < bestD {
+                bestD = d
+                best = i
+            }
         }
         return best
     }
@@ -144,4 +154,3 @@ public struct Style: Sendable, Hashable {
     /// The attributes to draw with at a colour depth.
     public func effectiveAttributes(_ depth: ColorDepth) -> Attributes { depth == .none ? monoAttributes : attributes }
 }
-

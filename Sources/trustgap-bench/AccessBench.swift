@@ -44,8 +44,10 @@ struct AccessBench {
     func file(_ n: Int, in engine: AccessEngine) throws -> [String] {
         let other = Analyst(user: "bench-requester")
         return try (0..<n).map { i in
-            try engine.store.file(subject: Self.subject, scope: "vpn:prod:\(i)", ttlSeconds: 3600, reason: "on call", by: other,
-                                  policy: AccessPolicy(), now: Date()).id
+            try engine.store.file(
+                subject: Self.subject, scope: "vpn:prod:\(i)", ttlSeconds: 3600, reason: "on call", by: other,
+                policy: AccessPolicy(), now: Date()
+            ).id
         }
     }
 
@@ -54,10 +56,14 @@ struct AccessBench {
     func run() throws -> Figures {
         // 1. Round trips: approve and deny through the socket, one client.
         let (server, engine, socket, dir) = try service(history: 0)
-        defer { server.stop(); try? FileManager.default.removeItem(atPath: dir) }
+        defer {
+            server.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
         let ids = try file(decisions * 2, in: engine)
         let client = try AccessClient(socketPath: socket)
-        var approve: [Double] = [], deny: [Double] = []
+        var approve: [Double] = []
+        var deny: [Double] = []
         let started = DispatchTime.now()
         for (i, id) in ids.enumerated() {
             let t = DispatchTime.now()
@@ -81,7 +87,9 @@ struct AccessBench {
         var fanout: [Double] = []
         for id in try file(200, in: engine) {
             let t = DispatchTime.now()
-            let token = try client.call(WireRequest(op: "deny", reason: "bench", target: id)).request.map { _ in try engine.store.changeToken() } ?? 0
+            let token =
+                try client.call(WireRequest(op: "deny", reason: "bench", target: id)).request.map { _ in try engine.store.changeToken() }
+                ?? 0
             for when in arrivals.waitForAll(atLeast: token) { fanout.append(Double(when.uptimeNanoseconds - t.uptimeNanoseconds) / 1e6) }
         }
 
@@ -90,20 +98,27 @@ struct AccessBench {
         let historyPairs = 50_000
         let t0 = DispatchTime.now()
         let (hServer, hEngine, hSocket, hDir) = try service(history: historyPairs)
-        defer { hServer.stop(); try? FileManager.default.removeItem(atPath: hDir) }
+        defer {
+            hServer.stop()
+            try? FileManager.default.removeItem(atPath: hDir)
+        }
         FileHandle.standardError.write(Data("seeded \(historyPairs * 2) audit entries in \(Int(ms(t0))) ms\n".utf8))
         let tv = DispatchTime.now()
         _ = try hEngine.runningVerification()
         let startVerification = ms(tv)
         let withHistory = try update(server: hServer, engine: hEngine, socket: hSocket)
-        return Figures(roundTrip: Latency(approve), denyRoundTrip: Latency(deny), toSubscribers: Latency(fanout), subscribers: subscribers,
-                       updateEmpty: empty, updateWithHistory: withHistory, historyEntries: historyPairs * 2,
-                       startVerificationMs: startVerification, decisionsPerSecond: perSecond)
+        return Figures(
+            roundTrip: Latency(approve), denyRoundTrip: Latency(deny), toSubscribers: Latency(fanout), subscribers: subscribers,
+            updateEmpty: empty, updateWithHistory: withHistory, historyEntries: historyPairs * 2,
+            startVerificationMs: startVerification, decisionsPerSecond: perSecond)
     }
 
     func update(history: Int) throws -> Latency {
         let (server, engine, socket, dir) = try service(history: history)
-        defer { server.stop(); try? FileManager.default.removeItem(atPath: dir) }
+        defer {
+            server.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
         return try update(server: server, engine: engine, socket: socket)
     }
 
@@ -119,7 +134,9 @@ struct AccessBench {
         let seen = Arrivals(1)
         let t = Thread {
             try? follower.follow { token in
-                if let r = try? reader.call(WireRequest(op: "view", limit: 2000, after: newest.get())), let last = r.audit?.last?.seq { newest.set(last) }
+                if let r = try? reader.call(WireRequest(op: "view", limit: 2000, after: newest.get())), let last = r.audit?.last?.seq {
+                    newest.set(last)
+                }
                 seen.arrived(0, token)
             }
         }
@@ -130,7 +147,7 @@ struct AccessBench {
         // One request at a time, so the queue the view carries stays short: what is measured is history, not queue.
         for _ in 0..<decisions {
             let id = try file(1, in: engine)[0]
-            server.changed()  // filed behind the server's back: tell the subscribers, and let that settle first
+            server.changed() // filed behind the server's back: tell the subscribers, and let that settle first
             seen.waitForAll(atLeast: try engine.store.changeToken())
             let start = DispatchTime.now()
             _ = try decider.call(WireRequest(op: "deny", reason: "bench", target: id))

@@ -2,8 +2,8 @@ import ArgumentParser
 import Collectors
 import Dashboard
 import Foundation
-import Synchronization
 import Inventory
+import Synchronization
 import Terminal
 
 /// Measures what docs/performance.md reports, on demo inventories of several sizes. Each size runs in a process
@@ -18,7 +18,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Write the results as JSON to this file.") var json: String?
     @Option(help: "Seed of the demo organisation.") var seed: UInt64 = 42
     @Option(help: ArgumentHelp("Measure one size in this process (used internally).", visibility: .hidden)) var one: Int?
-    @Option(help: ArgumentHelp("Measure the access service through its socket instead, with this many decisions per figure.", valueName: "n"))
+    @Option(
+        help: ArgumentHelp("Measure the access service through its socket instead, with this many decisions per figure.", valueName: "n"))
     var access: Int?
 
     func run() throws {
@@ -33,7 +34,9 @@ struct Bench: ParsableCommand {
             print(row("decision + dashboard update, empty store", f.updateEmpty))
             print(row("decision + dashboard update, \(f.historyEntries) audit entries", f.updateWithHistory))
             print("decisions per second, one client: \(Int(f.decisionsPerSecond))")
-            print("first full verification at \(f.historyEntries) entries: \(String(format: "%.0f", f.startVerificationMs)) ms (once, at service start)")
+            print(
+                "first full verification at \(f.historyEntries) entries: \(String(format: "%.0f", f.startVerificationMs)) ms (once, at service start)"
+            )
             if let json {
                 let e = JSONEncoder()
                 e.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -105,19 +108,26 @@ struct Result: Codable {
     var bytes: [String: Int]
 
     static func table(_ rs: [Result]) -> String {
-        var lines = ["entities   generate     build  1st frame from snapshot   prepare  1st frame (UI)  sort orders (bg)  refresh: prepare  apply (UI)   peak RSS"]
+        var lines = [
+            "entities   generate     build  1st frame from snapshot   prepare  1st frame (UI)  sort orders (bg)  refresh: prepare  apply (UI)   peak RSS"
+        ]
         for r in rs {
-            lines.append(String(format: "%8d %9.0fms %8.0fms %22.1fms %8.0fms %13.1fms %15.0fms %16.0fms %10.1fms %8.0fMB",
-                                r.size, r.generateMs, r.buildMs, r.firstFrameFromSnapshotMs, r.prepareMs, r.firstFrameMs, r.sortOrdersMs,
-                                r.refreshPrepareMs, r.refreshApplyMs, r.peakRSSMB))
+            lines.append(
+                String(
+                    format: "%8d %9.0fms %8.0fms %22.1fms %8.0fms %13.1fms %15.0fms %16.0fms %10.1fms %8.0fMB",
+                    r.size, r.generateMs, r.buildMs, r.firstFrameFromSnapshotMs, r.prepareMs, r.firstFrameMs, r.sortOrdersMs,
+                    r.refreshPrepareMs, r.refreshApplyMs, r.peakRSSMB))
         }
         lines.append("")
         func col(_ s: String) -> String { String(repeating: " ", count: max(1, 22 - s.count)) + s }
-        lines.append("keystroke to frame, ms".padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { col("\($0.size): p50 / p99") }.joined())
+        lines.append(
+            "keystroke to frame, ms".padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { col("\($0.size): p50 / p99") }.joined())
         for k in ["scroll (j)", "page down", "filter (6 chars)", "sort (s)", "switch panel", "j during a merge"] {
-            lines.append(k.padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { r in
-                col(r.keys[k].map { String(format: "%.2f / %.2f", $0.p50, $0.p99) } ?? "-")
-            }.joined())
+            lines.append(
+                k.padding(toLength: 28, withPad: " ", startingAt: 0)
+                    + rs.map { r in
+                        col(r.keys[k].map { String(format: "%.2f / %.2f", $0.p50, $0.p99) } ?? "-")
+                    }.joined())
         }
         lines.append("")
         lines.append("terminal bytes (estimated ANSI from the cell diff, 120x40)")
@@ -141,10 +151,13 @@ final class CountingTerminal: Terminal {
     func draw(_ buffer: ScreenBuffer) {
         var last: Style?
         for run in buffer.changes(since: screen) {
-            bytes += 8  // CSI row;col H
+            bytes += 8 // CSI row;col H
             for x in run.x..<(run.x + run.length) where !buffer[x, run.y].isContinuation {
                 let cell = buffer[x, run.y]
-                if cell.style != last { bytes += 14; last = cell.style }  // CSI 0;1;38;5;n;48;5;n m, roughly
+                if cell.style != last {
+                    bytes += 14
+                    last = cell.style
+                } // CSI 0;1;38;5;n;48;5;n m, roughly
                 bytes += String(cell.character).utf8.count
             }
         }
@@ -169,8 +182,11 @@ struct Measure {
         let generate = ms(t)
         Self.stage("generated")
         t = DispatchTime.now()
-        let health = [CollectorHealth(name: "demo", type: "demo", state: .ok, lastRun: now, lastSuccess: now, entityCount: size, intervalSeconds: 5)]
-        let snapshot = Snapshot.build(version: 1, now: now, slices: [.init(source: "demo", entities: report.entities)], collectors: health, requests: report.requests)
+        let health = [
+            CollectorHealth(name: "demo", type: "demo", state: .ok, lastRun: now, lastSuccess: now, entityCount: size, intervalSeconds: 5)
+        ]
+        let snapshot = Snapshot.build(
+            version: 1, now: now, slices: [.init(source: "demo", entities: report.entities)], collectors: health, requests: report.requests)
         let build = ms(t)
         Self.stage("built")
         if ProcessInfo.processInfo.environment["TG_BENCH_STAGES"] != nil {
@@ -243,7 +259,7 @@ struct Measure {
         bytes["page down"] = sent { _ = press([.pageDown]) }
         bytes["idle frame"] = sent { term.draw(app.render()) }
         var changed = report.entities
-        var x: UInt64 = seed &+ 0x9E37_79B9_7F4A_7C15  // the same 1% every run (splitmix64)
+        var x: UInt64 = seed &+ 0x9E37_79B9_7F4A_7C15 // the same 1% every run (splitmix64)
         for _ in 0..<(size / 100) {
             x &+= 0x9E37_79B9_7F4A_7C15
             var z = x
@@ -256,9 +272,14 @@ struct Measure {
         // background (on every core, as in the dashboard) while `j` is pressed every 4 ms. Latency is from when the
         // key was due to the frame drawn, so it counts waiting for a core as well as handling the key.
         let merging = Atomic<Bool>(true)
-        let sliceForMerge = changed, requestsForMerge = report.requests, sortsForMerge = app.sortChoices, previousForMerge = snapshot
+        let sliceForMerge = changed
+        let requestsForMerge = report.requests
+        let sortsForMerge = app.sortChoices
+        let previousForMerge = snapshot
         let mergeThread = Thread {
-            let s = Snapshot.build(version: 3, now: now, slices: [.init(source: "demo", entities: sliceForMerge)], collectors: health, requests: requestsForMerge)
+            let s = Snapshot.build(
+                version: 3, now: now, slices: [.init(source: "demo", entities: sliceForMerge)], collectors: health,
+                requests: requestsForMerge)
             _ = PreparedSnapshot.prepare(s, previous: previousForMerge, now: now, sorts: sortsForMerge)
             merging.store(false, ordering: .releasing)
         }
@@ -274,7 +295,8 @@ struct Measure {
             during.append(ms(due))
         }
         keys["j during a merge"] = Latency(during)
-        let refreshed = Snapshot.build(version: 2, now: now, slices: [.init(source: "demo", entities: changed)], collectors: health, requests: report.requests)
+        let refreshed = Snapshot.build(
+            version: 2, now: now, slices: [.init(source: "demo", entities: changed)], collectors: health, requests: report.requests)
         var refreshApply = 0.0
         let prepStart = DispatchTime.now()
         let prepared = PreparedSnapshot.prepare(refreshed, previous: snapshot, now: now, sorts: app.sortChoices)
@@ -285,23 +307,26 @@ struct Measure {
             term.draw(app.render())
             refreshApply = ms(start)
         }
-        return Result(size: size, generateMs: generate, buildMs: build, prepareMs: firstPrepare, firstFrameMs: firstFrame,
-                      firstFrameFromSnapshotMs: fromSnapshot, sortOrdersMs: sortOrders, keys: keys,
-                      refreshPrepareMs: prepare, refreshApplyMs: refreshApply, peakRSSMB: Self.peakRSS(), bytes: bytes)
+        return Result(
+            size: size, generateMs: generate, buildMs: build, prepareMs: firstPrepare, firstFrameMs: firstFrame,
+            firstFrameFromSnapshotMs: fromSnapshot, sortOrdersMs: sortOrders, keys: keys,
+            refreshPrepareMs: prepare, refreshApplyMs: refreshApply, peakRSSMB: Self.peakRSS(), bytes: bytes)
     }
 
     /// With TG_BENCH_STAGES set, the resident memory after each stage goes to stderr.
     static func stage(_ name: String) {
         guard ProcessInfo.processInfo.environment["TG_BENCH_STAGES"] != nil,
-              let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return }
+            let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return }
         FileHandle.standardError.write(Data("\(name): \(line)\n".utf8))
     }
 
     static func peakRSS() -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return kb / 1024
     }
 }

@@ -12,10 +12,17 @@ import Terminal
 struct AccessOptions: ParsableArguments {
     @OptionGroup var source: SourceOptions
 
-    @Option(name: .long, help: ArgumentHelp("The personal store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/trustgap.db).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The personal store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/trustgap.db).", valueName: "path"))
     var store: String?
 
-    @Option(name: .long, help: ArgumentHelp("The access service's socket (default: the config's `service.socket`); with one, every action goes through the service.", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The access service's socket (default: the config's `service.socket`); with one, every action goes through the service.",
+            valueName: "path"))
     var service: String?
 
     @Flag(name: .long, help: "Refuse every change (also `readonly: true` in the config).")
@@ -74,9 +81,15 @@ struct AccessOptions: ParsableArguments {
         let config = try source.loadConfig()
         let ro = readonly || config.readonly
         if let socket = service ?? config.service?.socket {
-            if store != nil { throw CLIError.badInput("--store and the access service don't mix: the service keeps the store (drop --store to use the service, or drop --service and service.socket to use a personal store)") }
+            if store != nil {
+                throw CLIError.badInput(
+                    "--store and the access service don't mix: the service keeps the store (drop --store to use the service, or drop --service and service.socket to use a personal store)"
+                )
+            }
             do {
-                return Context(config: config, backend: .service(try AccessClient(socketPath: socket, sshClient: Analyst.current().sshClient)), readonly: ro)
+                return Context(
+                    config: config, backend: .service(try AccessClient(socketPath: socket, sshClient: Analyst.current().sshClient)),
+                    readonly: ro)
             } catch {
                 throw CLIError.code(error.exit, error.message)
             }
@@ -84,7 +97,8 @@ struct AccessOptions: ParsableArguments {
         let path = store ?? config.store ?? Self.defaultStorePath()
         do {
             let s = try AccessStore(path: path, readonly: ro || reading)
-            let engine = AccessEngine(store: s, policy: config.policy, hooks: config.hooks, subjects: ConfigSubjects(config: config), readonly: ro)
+            let engine = AccessEngine(
+                store: s, policy: config.policy, hooks: config.hooks, subjects: ConfigSubjects(config: config), readonly: ro)
             return Context(config: config, backend: .embedded(engine, Analyst.current()), readonly: ro)
         } catch {
             throw CLIError.access(error)
@@ -154,9 +168,14 @@ struct RequestCommand: AsyncParsableCommand {
     func run() async throws {
         try await options.change { ctx in
             let seconds = try parseDuration(ttl, flag: "--ttl")
-            let r = try await ctx.call(WireRequest(op: "request", subject: subject, scope: scope, ttlSeconds: seconds, reason: reason, ticket: ticket))
+            let r = try await ctx.call(
+                WireRequest(op: "request", subject: subject, scope: scope, ttlSeconds: seconds, reason: reason, ticket: ticket))
             guard let req = r.request else { throw CLIError.failed("the service sent no request back") }
-            if format == .json { try printJSON(req) } else { say("\(req.id) pending: \(req.subjectName) \(req.scope) for \(DurationText.format(seconds))") }
+            if format == .json {
+                try printJSON(req)
+            } else {
+                say("\(req.id) pending: \(req.subjectName) \(req.scope) for \(DurationText.format(seconds))")
+            }
         }
     }
 }
@@ -173,43 +192,65 @@ struct GrantsCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List requests and grants (pending requests and active grants by default).")
+        static let configuration = CommandConfiguration(
+            abstract: "List requests and grants (pending requests and active grants by default).")
         @OptionGroup var options: AccessOptions
-        @Option(help: "Only this state: pending approved denied cancelled lapsed (requests), active expired revoked actuation_failed (grants), or all.")
+        @Option(
+            help:
+                "Only this state: pending approved denied cancelled lapsed (requests), active expired revoked actuation_failed (grants), or all."
+        )
         var state: String?
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
 
         func run() async throws {
             try await options.read { ctx in
                 let all = try await ctx.call(WireRequest(op: "list"))
-                let requests = all.requests ?? [], grants = all.grants ?? []
-                let r: [AccessRequest], g: [Grant]
+                let requests = all.requests ?? []
+                let grants = all.grants ?? []
+                let r: [AccessRequest]
+                let g: [Grant]
                 switch state {
                 case nil:
                     (r, g) = (requests.filter { $0.state == .pending }, grants.filter { $0.state == .active })
                 case "all"?: (r, g) = (requests, grants)
                 case "actuation_failed"?: (r, g) = ([], grants.filter { $0.actuation == .failed })
                 case let s?:
-                    if let rs = RequestState(rawValue: s) { (r, g) = (requests.filter { $0.state == rs }, []) }
-                    else if let gs = GrantState(rawValue: s) { (r, g) = ([], grants.filter { $0.state == gs }) }
-                    else { throw CLIError.badInput("--state \(s): use pending, approved, denied, cancelled, lapsed, active, expired, revoked, actuation_failed or all") }
+                    if let rs = RequestState(rawValue: s) {
+                        (r, g) = (requests.filter { $0.state == rs }, [])
+                    } else if let gs = GrantState(rawValue: s) {
+                        (r, g) = ([], grants.filter { $0.state == gs })
+                    } else {
+                        throw CLIError.badInput(
+                            "--state \(s): use pending, approved, denied, cancelled, lapsed, active, expired, revoked, actuation_failed or all"
+                        )
+                    }
                 }
                 if format == .json { return try printJSON(Listing(requests: r, grants: g)) }
                 let now = Date()
                 if !r.isEmpty {
-                    say("REQUEST          STATE      SUBJECT                        SCOPE                      TTL     REQUESTER       REASON")
+                    say(
+                        "REQUEST          STATE      SUBJECT                        SCOPE                      TTL     REQUESTER       REASON"
+                    )
                     for x in r {
-                        say([x.id.padded(16), x.state.rawValue.padded(10), x.subjectName.padded(30), x.scope.padded(26),
-                             DurationText.format(x.ttlSeconds).padded(7), x.requester.padded(15), x.reason].joined(separator: " "))
+                        say(
+                            [
+                                x.id.padded(16), x.state.rawValue.padded(10), x.subjectName.padded(30), x.scope.padded(26),
+                                DurationText.format(x.ttlSeconds).padded(7), x.requester.padded(15), x.reason,
+                            ].joined(separator: " "))
                     }
                 }
                 if !g.isEmpty {
                     if !r.isEmpty { say("") }
-                    say("GRANT            STATE      SUBJECT                        SCOPE                      LEFT    ACTUATION         APPROVERS")
+                    say(
+                        "GRANT            STATE      SUBJECT                        SCOPE                      LEFT    ACTUATION         APPROVERS"
+                    )
                     for x in g {
-                        say([x.id.padded(16), x.state.rawValue.padded(10), x.subjectName.padded(30), x.scope.padded(26),
-                             (x.state == .active ? DurationText.format(x.remaining(at: now)) : "-").padded(7),
-                             x.actuation.rawValue.padded(17), x.approvers.joined(separator: ",")].joined(separator: " "))
+                        say(
+                            [
+                                x.id.padded(16), x.state.rawValue.padded(10), x.subjectName.padded(30), x.scope.padded(26),
+                                (x.state == .active ? DurationText.format(x.remaining(at: now)) : "-").padded(7),
+                                x.actuation.rawValue.padded(17), x.approvers.joined(separator: ","),
+                            ].joined(separator: " "))
                     }
                 }
                 if r.isEmpty, g.isEmpty { say("nothing \(state.map { "in state \($0)" } ?? "pending or active")") }
@@ -218,7 +259,8 @@ struct GrantsCommand: AsyncParsableCommand {
     }
 
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Approve a pending request (a second analyst completes a two-person rule).")
+        static let configuration = CommandConfiguration(
+            abstract: "Approve a pending request (a second analyst completes a two-person rule).")
         @OptionGroup var options: AccessOptions
         @Argument(help: "The request id.") var id: String
         @Option(help: "Grant for this long instead of the requested TTL.") var ttl: String?
@@ -230,11 +272,19 @@ struct GrantsCommand: AsyncParsableCommand {
                 let seconds = try ttl.map { try parseDuration($0, flag: "--ttl") }
                 let r = try await ctx.call(WireRequest(op: "approve", ttlSeconds: seconds, reason: reason, target: id))
                 if let g = r.grant {
-                    if format == .json { try printJSON(g) } else { say("\(id) approved: grant \(g.id), \(g.subjectName) \(g.scope) until \(AccessStore.when(g.expiresAt))") }
+                    if format == .json {
+                        try printJSON(g)
+                    } else {
+                        say("\(id) approved: grant \(g.id), \(g.subjectName) \(g.scope) until \(AccessStore.when(g.expiresAt))")
+                    }
                     report(r.hooks)
                 } else {
                     let left = r.approvalsLeft ?? 0
-                    if format == .json { try printJSON(PartialApproval(request: id, approvalsLeft: left)) } else { say("\(id): approval recorded; \(left) more needed from another analyst") }
+                    if format == .json {
+                        try printJSON(PartialApproval(request: id, approvalsLeft: left))
+                    } else {
+                        say("\(id): approval recorded; \(left) more needed from another analyst")
+                    }
                 }
             }
         }
@@ -279,7 +329,9 @@ struct GrantsCommand: AsyncParsableCommand {
                 let seconds = try parseDuration(ttl, flag: "--ttl")
                 let r = try await ctx.call(WireRequest(op: "extend", ttlSeconds: seconds, reason: reason, target: id))
                 if let left = r.approvalsLeft {
-                    if format == .json { try printJSON(PartialExtension(grant: id, approvalsLeft: left)) } else {
+                    if format == .json {
+                        try printJSON(PartialExtension(grant: id, approvalsLeft: left))
+                    } else {
                         say("\(id): extension approval recorded; \(left) more needed from another analyst")
                     }
                     return
@@ -306,7 +358,8 @@ struct GrantsCommand: AsyncParsableCommand {
     }
 
     struct Direct: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "grant", abstract: "Grant time-bound access directly, without a request.")
+        static let configuration = CommandConfiguration(
+            commandName: "grant", abstract: "Grant time-bound access directly, without a request.")
         @OptionGroup var options: AccessOptions
         @Option(help: "The entity's id.") var subject: String
         @Option(help: "What it may do.") var scope: String
@@ -318,7 +371,11 @@ struct GrantsCommand: AsyncParsableCommand {
                 let seconds = try parseDuration(ttl, flag: "--ttl")
                 let r = try await ctx.call(WireRequest(op: "grant", subject: subject, scope: scope, ttlSeconds: seconds, reason: reason))
                 guard let g = r.grant else { throw CLIError.failed("the service sent no grant back") }
-                if format == .json { try printJSON(g) } else { say("grant \(g.id): \(g.subjectName) \(scope) until \(AccessStore.when(g.expiresAt))") }
+                if format == .json {
+                    try printJSON(g)
+                } else {
+                    say("grant \(g.id): \(g.subjectName) \(scope) until \(AccessStore.when(g.expiresAt))")
+                }
                 report(r.hooks)
             }
         }
@@ -341,7 +398,8 @@ struct SweepCommand: AsyncParsableCommand {
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "Print the hash-chained audit log.", subcommands: [Show.self, Verify.self], defaultSubcommand: Show.self)
+        commandName: "audit", abstract: "Print the hash-chained audit log.", subcommands: [Show.self, Verify.self],
+        defaultSubcommand: Show.self)
 
     struct Show: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "show", abstract: "Print the log, oldest first.")
@@ -352,18 +410,23 @@ struct AuditCommand: AsyncParsableCommand {
                 let entries = try await ctx.call(WireRequest(op: "audit")).audit ?? []
                 if format == .json { return try printJSON(entries) }
                 for e in entries {
-                    say("\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) \((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(30)) \(e.action.padded(8)) \(e.target.padded(32)) \(e.subject) \(e.scope) \(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) \"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")")
+                    say(
+                        "\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) \((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(30)) \(e.action.padded(8)) \(e.target.padded(32)) \(e.subject) \(e.scope) \(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) \"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")"
+                    )
                 }
             }
         }
     }
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check the chain; exits 1 and names the first bad entry if any was altered, removed or reordered.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check the chain; exits 1 and names the first bad entry if any was altered, removed or reordered.")
         @OptionGroup var options: AccessOptions
         func run() async throws {
             try await options.read { ctx in
-                let v = try await ctx.call(WireRequest(op: "verify")).verification ?? WireVerification(AuditVerification(entries: 0, problem: "no answer"))
+                let v =
+                    try await ctx.call(WireRequest(op: "verify")).verification
+                    ?? WireVerification(AuditVerification(entries: 0, problem: "no answer"))
                 if let p = v.problem { throw CLIError.failed("audit chain BROKEN: \(p)") }
                 say("audit chain ok: \(v.entries) entries verified")
             }

@@ -19,15 +19,19 @@ struct CollectorsCommand: AsyncParsableCommand {
                 let config = try source.loadConfig()
                 Console.out("config: \(config.file ?? "(none: the built-in demo)")")
                 for c in config.collectors {
-                    let what: String = switch c.options {
-                    case .demo(let size, let seed): "\(size) entities, seed \(seed)"
-                    case .file(let path, _), .awsCredentialReport(let path), .osquery(let path, _, _): path
-                    case .host(let home, let root, let passwd): "homes in \(home)\(root ? " and /root" : ""), accounts from \(passwd)"
-                    case .github(let org, let a, let b, let c): "org \(org): " + [a, b, c].compactMap { $0 }.joined(separator: ", ")
-                    case .kubernetes(let path, let kubectl, let cluster): "cluster \(cluster): " + (path ?? (kubectl ?? []).joined(separator: " "))
-                    case .exec(let argv, _, let dir, _): argv.joined(separator: " ") + (dir.map { " (in \($0))" } ?? "")
-                    }
-                    Console.out("\(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.type.padding(toLength: 22, withPad: " ", startingAt: 0)) every \(DurationText.format(c.intervalSeconds)), timeout \(DurationText.format(c.timeoutSeconds))  \(what)")
+                    let what: String =
+                        switch c.options {
+                        case .demo(let size, let seed): "\(size) entities, seed \(seed)"
+                        case .file(let path, _), .awsCredentialReport(let path), .osquery(let path, _, _): path
+                        case .host(let home, let root, let passwd): "homes in \(home)\(root ? " and /root" : ""), accounts from \(passwd)"
+                        case .github(let org, let a, let b, let c): "org \(org): " + [a, b, c].compactMap { $0 }.joined(separator: ", ")
+                        case .kubernetes(let path, let kubectl, let cluster):
+                            "cluster \(cluster): " + (path ?? (kubectl ?? []).joined(separator: " "))
+                        case .exec(let argv, _, let dir, _): argv.joined(separator: " ") + (dir.map { " (in \($0))" } ?? "")
+                        }
+                    Console.out(
+                        "\(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.type.padding(toLength: 22, withPad: " ", startingAt: 0)) every \(DurationText.format(c.intervalSeconds)), timeout \(DurationText.format(c.timeoutSeconds))  \(what)"
+                    )
                 }
             }
         }
@@ -45,7 +49,8 @@ struct CollectorsCommand: AsyncParsableCommand {
                 source.bootstrapLogging()
                 let config = try source.loadConfig()
                 guard let c = config.collectors.first(where: { $0.name == name }) else {
-                    throw CLIError.badInput("no collector named \(name); the config has \(config.collectors.map(\.name).joined(separator: ", "))")
+                    throw CLIError.badInput(
+                        "no collector named \(name); the config has \(config.collectors.map(\.name).joined(separator: ", "))")
                 }
                 let runner = CollectorRunner(specs: [c.makeSpec()], rules: RiskRules(thresholds: config.thresholds))
                 await runner.runAllOnce()
@@ -55,7 +60,9 @@ struct CollectorsCommand: AsyncParsableCommand {
                     let e = SnapshotDocument.encoder()
                     Console.json(try e.encode(SnapshotDocument(snapshot)))
                 } else {
-                    Console.out("\(health.name): \(health.state.rawValue), \(health.entityCount) entities in \(String(format: "%.2f", health.duration ?? 0))s")
+                    Console.out(
+                        "\(health.name): \(health.state.rawValue), \(health.entityCount) entities in \(String(format: "%.2f", health.duration ?? 0))s"
+                    )
                     var byPopulation: [Population: Int] = [:]
                     for a in snapshot.entities { byPopulation[a.entity.population, default: 0] += 1 }
                     for p in Population.allCases where byPopulation[p] != nil { Console.out("  \(p.title): \(byPopulation[p]!)") }

@@ -19,16 +19,24 @@ struct DashboardCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Theme name or file (trustgap themes list).", valueName: "name|path"))
     var theme: String?
 
-    @Option(name: .long, help: ArgumentHelp("Refresh every collector at this interval instead of its own (e.g. 2s).", valueName: "duration"))
+    @Option(
+        name: .long, help: ArgumentHelp("Refresh every collector at this interval instead of its own (e.g. 2s).", valueName: "duration"))
     var refresh: String?
 
     @Flag(name: .long, help: "Hide and refuse every action that changes access.")
     var readonly = false
 
-    @Option(name: .long, help: ArgumentHelp("The access store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/trustgap.db).", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The access store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/trustgap.db).", valueName: "path"))
     var store: String?
 
-    @Option(name: .long, help: ArgumentHelp("Attach to the access service at this socket (default: the config's `service.socket`): its inventory and access state.", valueName: "path"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Attach to the access service at this socket (default: the config's `service.socket`): its inventory and access state.",
+            valueName: "path"))
     var service: String?
 
     func run() async throws {
@@ -65,8 +73,11 @@ struct DashboardCommand: AsyncParsableCommand {
             if let socket = service ?? config.service?.socket {
                 // Attached: the service's inventory and access state, the same on every analyst's screen.
                 if store != nil { throw CLIError.badInput("--store and the access service don't mix: the service keeps the store") }
-                specs = [CollectorSpec(name: "service", type: "service", intervalSeconds: config.refreshSeconds ?? 5, timeoutSeconds: 60,
-                                       collector: ServiceInventoryCollector(socket: socket))]
+                specs = [
+                    CollectorSpec(
+                        name: "service", type: "service", intervalSeconds: config.refreshSeconds ?? 5, timeoutSeconds: 60,
+                        collector: ServiceInventoryCollector(socket: socket))
+                ]
                 controller = AccessController(service: socket, policy: config.policy, hooks: config.hooks, analyst: analyst)
             } else {
                 specs = config.collectors.map { c in
@@ -77,7 +88,7 @@ struct DashboardCommand: AsyncParsableCommand {
                 let storePath = store ?? config.store ?? AccessOptions.defaultStorePath()
                 var accessStore: AccessStore?
                 if readonlyMode, !FileManager.default.fileExists(atPath: storePath) {
-                    accessStore = nil  // read-only never creates a store; the Access panel says there is none
+                    accessStore = nil // read-only never creates a store; the Access panel says there is none
                 } else {
                     do { accessStore = try AccessStore(path: storePath, readonly: readonlyMode) } catch { throw CLIError.access(error) }
                 }
@@ -87,14 +98,16 @@ struct DashboardCommand: AsyncParsableCommand {
             let mailbox = session.mailbox
             await session.start()
             let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
-            let policy = config.policy, hooks = config.hooks
+            let policy = config.policy
+            let hooks = config.hooks
             let result: Result<Void, any Error> = await withCheckedContinuation { done in
                 let thread = Thread {
                     do {
                         let terminal = try CursesTerminal(noColor: noColor)
                         let app = App(size: terminal.size, themes: library)
-                        app.configure(theme: selectedTheme, colorDepth: terminal.colorDepth, unicode: terminal.unicode,
-                                      readonly: readonlyMode, analyst: analyst)
+                        app.configure(
+                            theme: selectedTheme, colorDepth: terminal.colorDepth, unicode: terminal.unicode,
+                            readonly: readonlyMode, analyst: analyst)
                         app.configureAccess(controller, policy: policy, hooks: hooks)
                         DashboardLoop(app: app, terminal: terminal, mailbox: mailbox).run()
                         done.resume(returning: .success(()))

@@ -7,7 +7,9 @@ import Terminal
 
 /// Options every command shares: where the inventory comes from.
 struct SourceOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Config file (default: $XDG_CONFIG_HOME/trustgap/config.yaml, else the built-in demo).", valueName: "file"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Config file (default: $XDG_CONFIG_HOME/trustgap/config.yaml, else the built-in demo).", valueName: "file"))
     var config: String?
 
     @Option(name: .long, help: ArgumentHelp("Entities in the demo organisation (8 to 5,000,000).", valueName: "n"))

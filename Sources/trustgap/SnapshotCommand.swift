@@ -35,7 +35,7 @@ struct SnapshotCommand: AsyncParsableCommand {
                 out = SnapshotText(snapshot: snapshot, width: 110, ascii: ascii).render()
             case .json:
                 let data = SafeText.terminalSafeJSON(try SnapshotDocument.encoder().encode(SnapshotDocument(snapshot)))
-                out = String(decoding: data, as: UTF8.self) + "\n"  // already escaped; sanitising leaves it as it is
+                out = String(decoding: data, as: UTF8.self) + "\n" // already escaped; sanitising leaves it as it is
             case .csv:
                 out = CSVExport.entities(snapshot.entities)
             }
@@ -51,7 +51,8 @@ struct SnapshotCommand: AsyncParsableCommand {
     }
 
     static func utf8Locale(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
-        let value = env["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LANG"] ?? ""
+        let value =
+            env["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? env["LANG"] ?? ""
         return value.uppercased().contains("UTF-8") || value.uppercased().contains("UTF8")
     }
 
@@ -60,8 +61,14 @@ struct SnapshotCommand: AsyncParsableCommand {
         var config = config
         if let socket = config.service?.socket { config.adopt(serviceAt: socket) }
         // With an access service, its inventory: the same entities every analyst's dashboard shows.
-        let specs = config.service.map { [CollectorSpec(name: "service", type: "service", intervalSeconds: 5, timeoutSeconds: 60,
-                                                        collector: ServiceInventoryCollector(socket: $0.socket))] }
+        let specs =
+            config.service.map {
+                [
+                    CollectorSpec(
+                        name: "service", type: "service", intervalSeconds: 5, timeoutSeconds: 60,
+                        collector: ServiceInventoryCollector(socket: $0.socket))
+                ]
+            }
             ?? config.collectors.map { $0.makeSpec() }
         let runner = CollectorRunner(specs: specs, rules: RiskRules(thresholds: config.thresholds))
         await runner.runAllOnce()

@@ -27,7 +27,9 @@ struct ThemesCommand: ParsableCommand {
             do {
                 let theme = try ThemeLibrary.load(file: file)
                 let missing = Role.allCases.filter { theme.styles[$0] == nil }
-                Console.out("\(file): ok, theme '\(theme.name)' with \(theme.styles.count) roles" + (missing.isEmpty ? "" : "; not set (default used): \(missing.map(\.rawValue).joined(separator: ", "))"))
+                Console.out(
+                    "\(file): ok, theme '\(theme.name)' with \(theme.styles.count) roles"
+                        + (missing.isEmpty ? "" : "; not set (default used): \(missing.map(\.rawValue).joined(separator: ", "))"))
             } catch {
                 Console.error(error.description)
                 throw ExitCode(2)

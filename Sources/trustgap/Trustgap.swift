@@ -7,13 +7,16 @@ struct Trustgap: AsyncParsableCommand {
         commandName: "trustgap",
         abstract: "See and close the access-trust gap: apps, devices, service accounts and AI agents outside SSO and PAM.",
         discussion: """
-        With no command, opens the dashboard. With no config file, shows the built-in demo organisation.
+            With no command, opens the dashboard. With no config file, shows the built-in demo organisation.
 
-        Exit codes: 0 success; 1 a runtime failure (every collector failed, a store error, a broken audit chain); \
-        2 bad input (a config error, a bad flag); 3 refused by policy or read-only mode; 4 someone else decided \
-        first; 5 no such request, grant or entity.
-        """,
-        subcommands: [DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self, CollectorsCommand.self, RequestCommand.self, GrantsCommand.self, SweepCommand.self, AuditCommand.self, ServeCommand.self],
+            Exit codes: 0 success; 1 a runtime failure (every collector failed, a store error, a broken audit chain); \
+            2 bad input (a config error, a bad flag); 3 refused by policy or read-only mode; 4 someone else decided \
+            first; 5 no such request, grant or entity.
+            """,
+        subcommands: [
+            DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self, CollectorsCommand.self, RequestCommand.self,
+            GrantsCommand.self, SweepCommand.self, AuditCommand.self, ServeCommand.self,
+        ],
         defaultSubcommand: DashboardCommand.self
     )
 

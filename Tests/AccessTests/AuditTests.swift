@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+
 @testable import Access
 @testable import Inventory
 
@@ -10,7 +11,9 @@ struct AuditTests {
     func populated() throws -> AccessStore {
         let store = try tempStore()
         for i in 0..<3 {
-            let r = try store.file(subject: laptop, scope: "vpn:prod:\(i)", ttlSeconds: 600, reason: "r\(i)", by: alice, policy: policy, now: t0.plus(Double(i)))
+            let r = try store.file(
+                subject: laptop, scope: "vpn:prod:\(i)", ttlSeconds: 600, reason: "r\(i)", by: alice, policy: policy,
+                now: t0.plus(Double(i)))
             _ = try store.approve(r.id, reason: "ok", by: bob, policy: policy, now: t0.plus(Double(i) + 0.5))
         }
         #expect(try store.verifyAudit() == AuditVerification(entries: 6, problem: nil))
@@ -55,7 +58,9 @@ struct AuditTests {
     func reorder() throws {
         let store = try populated()
         // Swap the contents of entries 2 and 3, keeping their sequence numbers.
-        try tamper(store, """
+        try tamper(
+            store,
+            """
             CREATE TEMP TABLE t AS SELECT * FROM audit WHERE seq IN (2, 3);
             UPDATE audit SET at_ms = (SELECT at_ms FROM t WHERE seq = 3), analyst = (SELECT analyst FROM t WHERE seq = 3),
                 action = (SELECT action FROM t WHERE seq = 3), subject = (SELECT subject FROM t WHERE seq = 3),
@@ -102,7 +107,8 @@ struct AuditTests {
         let other = try populated()
         try recompute(other, claimUnkeyed: true)
         let reopened = try AccessStore(path: other.path)
-        #expect(try reopened.verifyAudit().problem == "entry 6 is not the one anchored: the log was rewritten or rolled back to another copy")
+        #expect(
+            try reopened.verifyAudit().problem == "entry 6 is not the one anchored: the log was rewritten or rolled back to another copy")
     }
 
     @Test("a truncated log (entries and head removed together) fails against the anchor")
@@ -113,7 +119,9 @@ struct AuditTests {
             try db.execute(sql: "DROP TRIGGER audit_no_delete")
             try db.execute(sql: "DELETE FROM audit WHERE seq > 4")
             try db.execute(sql: "UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit WHERE seq = 4) WHERE id = 1")
-            try db.execute(sql: "DELETE FROM grants WHERE id IN (SELECT grant_id FROM requests WHERE created_at > ?)", arguments: [t0.plus(1.5).timeIntervalSince1970])
+            try db.execute(
+                sql: "DELETE FROM grants WHERE id IN (SELECT grant_id FROM requests WHERE created_at > ?)",
+                arguments: [t0.plus(1.5).timeIntervalSince1970])
             try db.execute(sql: "DELETE FROM approvals WHERE at > ?", arguments: [t0.plus(2).timeIntervalSince1970])
             try db.execute(sql: "DELETE FROM requests WHERE created_at > ?", arguments: [t0.plus(1.5).timeIntervalSince1970])
         }
@@ -162,7 +170,9 @@ struct AuditTests {
     func unexplainedRows() throws {
         var store = try populated()
         let g = try #require(try store.grants().first)
-        try tamper(store, """
+        try tamper(
+            store,
+            """
             INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at, state, actuation)
             VALUES ('gr-forged', NULL, 'host:agent/x', 'x', 'agent', 'iam:admin', '["bob"]', 'r', \(t0.timeIntervalSince1970), \(t0.plus(31_536_000).timeIntervalSince1970), 'active', 'not_configured')
             """)
@@ -174,12 +184,19 @@ struct AuditTests {
         #expect(try store.verifyAudit().problem?.hasPrefix("grant \(g2.id) expires at ") == true)
 
         store = try populated()
-        let r = try store.file(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0.plus(9))
-        try tamper(store, "INSERT INTO approvals (request_id, analyst, at, reason) VALUES ('\(r.id)', 'carol', \(t0.plus(10).timeIntervalSince1970), 'forged')")
-        #expect(try store.verifyAudit().problem == "the approval of \(r.id) by carol has no audit entry: it was written into the store outside trustgap")
+        let r = try store.file(
+            subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0.plus(9))
+        try tamper(
+            store,
+            "INSERT INTO approvals (request_id, analyst, at, reason) VALUES ('\(r.id)', 'carol', \(t0.plus(10).timeIntervalSince1970), 'forged')"
+        )
+        #expect(
+            try store.verifyAudit().problem
+                == "the approval of \(r.id) by carol has no audit entry: it was written into the store outside trustgap")
 
         store = try populated()
-        let r2 = try store.file(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0.plus(9))
+        let r2 = try store.file(
+            subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0.plus(9))
         try tamper(store, "UPDATE requests SET state = 'approved' WHERE id = '\(r2.id)'")
         #expect(try store.verifyAudit().problem == "request \(r2.id) is approved in the store, but the audit log says pending")
         _ = g

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Access
 @testable import Inventory
 
@@ -22,15 +23,19 @@ struct HardeningTests {
         ("", "it is empty"),
     ]
 
-    @Test("a scope outside the grammar is refused where it enters, naming the character and its position",
-          arguments: lookAlikes)
+    @Test(
+        "a scope outside the grammar is refused where it enters, naming the character and its position",
+        arguments: lookAlikes)
     func lookAlikeScopes(_ c: (scope: String, named: String)) throws {
         let store = try tempStore()
         do {
             try store.file(subject: deployer, scope: c.scope, ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
             Issue.record("\(ScopeGrammar.visible(c.scope)) was accepted")
         } catch {
-            guard case .invalid(let message) = error else { Issue.record("\(error)"); return }
+            guard case .invalid(let message) = error else {
+                Issue.record("\(error)")
+                return
+            }
             #expect(message.contains(c.named), "\(message)")
             #expect(UnsafeCharactersFree(message), "the message itself is safe to print: \(message)")
         }
@@ -43,8 +48,10 @@ struct HardeningTests {
 
     @Test("scopes in the grammar are accepted; case is one canonical form for policy")
     func grammarAccepts() throws {
-        for scope in ["iam:admin", "repo:acme/api:write", "k8s:prod:cluster-admin", "s3:prod-exports", "crm.objects.contacts.write",
-                      "arn:aws:iam::123456789012:role/deploy", "user@example.com", "iam:*", "*", "a=b,c+d"] {
+        for scope in [
+            "iam:admin", "repo:acme/api:write", "k8s:prod:cluster-admin", "s3:prod-exports", "crm.objects.contacts.write",
+            "arn:aws:iam::123456789012:role/deploy", "user@example.com", "iam:*", "*", "a=b,c+d",
+        ] {
             #expect(ScopeGrammar.fits(scope), "\(scope)")
         }
         #expect(AccessPolicy.isAdmin("IAM:Admin"))
@@ -54,8 +61,9 @@ struct HardeningTests {
         #expect(AccessPolicy.isAdmin("cloud:*"), "a wildcard could be an admin scope")
         let store = try tempStore()
         let r = try store.file(subject: deployer, scope: "IAM:Admin", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
-        #expect(try store.approve(r.id, reason: "ok", by: bob, policy: policy, now: t0) == .recorded(approvalsLeft: 1),
-                "upper case is still admin: two approvals")
+        #expect(
+            try store.approve(r.id, reason: "ok", by: bob, policy: policy, now: t0) == .recorded(approvalsLeft: 1),
+            "upper case is still admin: two approvals")
     }
 
     @Test("agents can't be given wildcard scopes that include forbidden ones", arguments: ["*:*", "**", "cloud:*", "*", "prod/*", "*min"])
@@ -105,27 +113,38 @@ struct HardeningTests {
     @Test("extending a grant that needed two approvals needs two again, from two other analysts")
     func twoPersonExtend() throws {
         let store = try tempStore()
-        let r = try store.file(subject: deployer, scope: "iam:admin", ttlSeconds: 600, reason: "incident", by: alice, policy: policy, now: t0)
+        let r = try store.file(
+            subject: deployer, scope: "iam:admin", ttlSeconds: 600, reason: "incident", by: alice, policy: policy, now: t0)
         #expect(try store.approve(r.id, reason: "ok", by: bob, policy: policy, now: t0) == .recorded(approvalsLeft: 1))
         guard case .granted(let g) = try store.approve(r.id, reason: "ok", by: carol, policy: policy, now: t0.plus(10)) else {
-            Issue.record("not granted"); return
+            Issue.record("not granted")
+            return
         }
         // The requester alone extended it, without limit, before.
-        #expect(throws: AccessError.refused(rule: "no_self_approval", message: "alice asked for this access and can't extend it; another analyst must")) {
+        #expect(
+            throws: AccessError.refused(
+                rule: "no_self_approval", message: "alice asked for this access and can't extend it; another analyst must")
+        ) {
             try store.extend(g.id, ttlSeconds: 3600, reason: "more", by: alice, policy: policy, now: t0.plus(60))
         }
-        #expect(try store.extend(g.id, ttlSeconds: 3600, reason: "more", by: bob, policy: policy, now: t0.plus(60)) == .recorded(approvalsLeft: 1))
+        #expect(
+            try store.extend(g.id, ttlSeconds: 3600, reason: "more", by: bob, policy: policy, now: t0.plus(60))
+                == .recorded(approvalsLeft: 1))
         #expect(try store.grant(id: g.id)?.expiresAt == g.expiresAt, "one approval moves nothing")
         #expect(throws: AccessError.self, "the same analyst twice is one approval") {
             try store.extend(g.id, ttlSeconds: 3600, reason: "more", by: bob, policy: policy, now: t0.plus(70))
         }
         let dave = Analyst(user: "dave")
-        guard case .extended(let e) = try store.extend(g.id, ttlSeconds: 1800, reason: "agreed", by: dave, policy: policy, now: t0.plus(80)) else {
-            Issue.record("not extended"); return
+        guard case .extended(let e) = try store.extend(g.id, ttlSeconds: 1800, reason: "agreed", by: dave, policy: policy, now: t0.plus(80))
+        else {
+            Issue.record("not extended")
+            return
         }
         #expect(e.expiresAt == t0.plus(80 + 1800), "the shorter of the two approved TTLs")
         // The next extension starts a new round: bob's earlier approval doesn't count.
-        #expect(try store.extend(g.id, ttlSeconds: 3600, reason: "again", by: bob, policy: policy, now: t0.plus(90)) == .recorded(approvalsLeft: 1))
+        #expect(
+            try store.extend(g.id, ttlSeconds: 3600, reason: "again", by: bob, policy: policy, now: t0.plus(90))
+                == .recorded(approvalsLeft: 1))
         let audit = try store.audit()
         #expect(audit.filter { $0.action == "extend" }.map(\.result).first == "extension approval 1 of 2")
         #expect(try store.verifyAudit().ok, "the waiting approvals are explained by the audit log")
@@ -134,13 +153,25 @@ struct HardeningTests {
     @Test("neither the requester nor the subject's owner can approve")
     func ownerCantApprove() throws {
         let store = try tempStore()
-        let owned = Subject(id: "aws:iam:user/etl", name: "etl", population: .serviceAccount, owner: Owner(name: "Bob Jones", email: "bob@example.com"))
+        let owned = Subject(
+            id: "aws:iam:user/etl", name: "etl", population: .serviceAccount, owner: Owner(name: "Bob Jones", email: "bob@example.com"))
         let r = try store.file(subject: owned, scope: "db:write", ttlSeconds: 600, reason: "backfill", by: alice, policy: policy, now: t0)
-        #expect(throws: AccessError.refused(rule: "no_owner_approval", message: "bob owns etl and can't approve its access; another analyst must")) {
+        #expect(
+            throws: AccessError.refused(
+                rule: "no_owner_approval", message: "bob owns etl and can't approve its access; another analyst must")
+        ) {
             try store.approve(r.id, reason: "mine", by: bob, policy: policy, now: t0)
         }
         guard case .granted(let g) = try store.approve(r.id, reason: "ok", by: carol, policy: policy, now: t0) else {
-            Issue.record("not granted"); return
+            Issue.record("not granted")
+            return
+        }
+        #expect(
+            throws: AccessError.refused(
+                rule: "no_owner_approval", message: "bob owns etl and can't approve its access; another analyst must"),
+            "nor grant it directly"
+        ) {
+            try store.directGrant(subject: owned, scope: "db:read", ttlSeconds: 600, reason: "mine", by: bob, policy: policy, now: t0)
         }
         #expect(throws: AccessError.self, "nor extend it") {
             try store.extend(g.id, ttlSeconds: 1200, reason: "more", by: bob, policy: policy, now: t0.plus(10))

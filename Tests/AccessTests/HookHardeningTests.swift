@@ -2,6 +2,7 @@ import ChildProcess
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Access
 @testable import Inventory
 
@@ -47,7 +48,8 @@ struct HookHardeningTests {
         #expect(!r.succeeded)
         #expect(r.detail == "\(inner) is writable by everyone (mode 777): refused to run the hook; chmod go-w it", "\(r.detail)")
         // The program is /bin/sh, which is fine; the script it is given is not.
-        let viaShell = await HookRunner.run(HookConfig(commands: ["approve": ["/bin/sh", hook]], timeoutSeconds: 10), event: "approve", payload: Data())
+        let viaShell = await HookRunner.run(
+            HookConfig(commands: ["approve": ["/bin/sh", hook]], timeoutSeconds: 10), event: "approve", payload: Data())
         #expect(!viaShell.succeeded)
         #expect(viaShell.detail.contains("writable by everyone"), "\(viaShell.detail)")
         chmod(inner, 0o755)
@@ -59,12 +61,16 @@ struct HookHardeningTests {
     func minimalEnvironment() async throws {
         setenv("VAULT_TOKEN", "hvs.analysts-own-token", 1)
         setenv("SSH_AUTH_SOCK", "/tmp/ssh-agent.sock", 1)
-        defer { unsetenv("VAULT_TOKEN"); unsetenv("SSH_AUTH_SOCK") }
+        defer {
+            unsetenv("VAULT_TOKEN")
+            unsetenv("SSH_AUTH_SOCK")
+        }
         let dir = try folder()
         let out = dir + "/env"
         let hook = try script(in: dir, "env > \(out)")
-        let r = await HookRunner.run(HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10, environment: ["VAULT_ADDR": "https://vault"]),
-                                     event: "approve", payload: Data())
+        let r = await HookRunner.run(
+            HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10, environment: ["VAULT_ADDR": "https://vault"]),
+            event: "approve", payload: Data())
         #expect(r.succeeded, "\(r.detail)")
         let env = try String(contentsOfFile: out, encoding: .utf8)
         #expect(!env.contains("VAULT_TOKEN") && !env.contains("SSH_AUTH_SOCK"))

@@ -2,6 +2,7 @@ import ChildProcess
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Access
 @testable import Inventory
 
@@ -20,7 +21,8 @@ struct HookTests {
         let hook = try script("cat > \"$2\"; echo \"granted $1\"")
         let config = HookConfig(commands: ["approve": [hook, "--mode approve; rm -rf /", out]], timeoutSeconds: 10)
         let store = try tempStore()
-        let g = try store.directGrant(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: t0)
+        let g = try store.directGrant(
+            subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: t0)
         #expect(g.actuation == .pending)
         let results = await HookRunner.settle(store, config: config, by: alice, now: t0)
         #expect(results.count == 1)
@@ -40,7 +42,8 @@ struct HookTests {
         let hook = try script("echo 'vault: permission denied' >&2; exit 3")
         let config = HookConfig(commands: ["revoke": [hook]], timeoutSeconds: 10)
         let store = try tempStore()
-        let g = try store.directGrant(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: t0)
+        let g = try store.directGrant(
+            subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: t0)
         _ = try store.revoke(g.id, reason: "done", by: bob, policy: policy, hooks: config.events, now: t0)
         await HookRunner.settle(store, config: config, by: bob, now: t0)
         let after = try #require(try store.grant(id: g.id))
@@ -76,25 +79,34 @@ struct HookTests {
     func minimalEnvironment() async throws {
         setenv("VAULT_TOKEN", "hvs.tg-test-secret", 1)
         setenv("SSH_AUTH_SOCK", "/tmp/tg-agent.sock", 1)
-        defer { unsetenv("VAULT_TOKEN"); unsetenv("SSH_AUTH_SOCK") }
+        defer {
+            unsetenv("VAULT_TOKEN")
+            unsetenv("SSH_AUTH_SOCK")
+        }
         let out = TestTemporary.directory.appendingPathComponent("tg-hook-env-\(UUID())").path
         let hook = try script("env > \"$1\"")
-        let config = HookConfig(commands: ["approve": [hook, out]], timeoutSeconds: 10, environment: ["VAULT_ADDR": "https://vault.example"])
+        let config = HookConfig(
+            commands: ["approve": [hook, out]], timeoutSeconds: 10, environment: ["VAULT_ADDR": "https://vault.example"])
         let result = await HookRunner.run(config, event: "approve", payload: Data("{}".utf8))
         #expect(result.succeeded, "\(result.detail)")
-        let names = Set(try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").compactMap { $0.split(separator: "=").first.map(String.init) })
+        let names = Set(
+            try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").compactMap {
+                $0.split(separator: "=").first.map(String.init)
+            })
         #expect(!names.contains("VAULT_TOKEN"))
         #expect(!names.contains("SSH_AUTH_SOCK"))
         #expect(names.contains("PATH"))
         #expect(names.contains("VAULT_ADDR"))
-        #expect(names.subtracting(["PATH", "LANG", "TZ", "VAULT_ADDR", ChildProcess.markVariable, "PWD", "SHLVL", "_"]).isEmpty, "\(names)")
+        #expect(
+            names.subtracting(["PATH", "LANG", "TZ", "VAULT_ADDR", ChildProcess.markVariable, "PWD", "SHLVL", "_"]).isEmpty, "\(names)")
     }
 
     @Test("a hook that forks a daemon with setsid and exits leaves no process behind")
     func daemonizes() async throws {
         let m = "tg-hook-left-\(UUID().uuidString.prefix(8))"
         let hook = try script("setsid sh -c 'sleep 300; : \(m)' </dev/null >/dev/null 2>&1 &\necho minted")
-        let result = await HookRunner.run(HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10), event: "approve", payload: Data("{}".utf8))
+        let result = await HookRunner.run(
+            HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10), event: "approve", payload: Data("{}".utf8))
         #expect(result.succeeded)
         #expect(await Processes.waitUntilGone(m).isEmpty, "the hook's daemon outlived it")
     }
@@ -106,7 +118,8 @@ struct HookTests {
         let revoke = try script("echo revoked >> \"$1\"")
         let config = HookConfig(commands: ["approve": [approve, log], "revoke": [revoke, log]], timeoutSeconds: 10)
         let store = try tempStore()
-        let g = try store.directGrant(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: Date())
+        let g = try store.directGrant(
+            subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: Date())
         let first = Task { await HookRunner.settle(store, config: config, by: alice, now: Date()) }
         try await Task.sleep(for: .milliseconds(300))
         _ = try store.revoke(g.id, reason: "done", by: bob, policy: policy, hooks: config.events, now: Date())

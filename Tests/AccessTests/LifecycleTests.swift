@@ -1,7 +1,8 @@
 import Foundation
-import TestSupport
 import GRDB
+import TestSupport
 import Testing
+
 @testable import Access
 @testable import Inventory
 
@@ -10,11 +11,13 @@ struct LifecycleTests {
     @Test("request, approve, expire: each step durable and audited")
     func approveAndExpire() throws {
         let store = try tempStore()
-        let r = try store.file(subject: agent, scope: "repo:acme/api:write", ttlSeconds: 1800, reason: "fix flaky test", by: alice, policy: policy, now: t0)
+        let r = try store.file(
+            subject: agent, scope: "repo:acme/api:write", ttlSeconds: 1800, reason: "fix flaky test", by: alice, policy: policy, now: t0)
         #expect(r.state == .pending)
         #expect(r.requester == "alice")
         guard case .granted(let g) = try store.approve(r.id, reason: "ok", by: bob, policy: policy, now: t0.plus(60)) else {
-            Issue.record("not granted"); return
+            Issue.record("not granted")
+            return
         }
         #expect(g.expiresAt == t0.plus(60 + 1800))
         #expect(g.approvers == ["bob"])
@@ -38,7 +41,9 @@ struct LifecycleTests {
         #expect(throws: AccessError.conflict("request \(r.id) lapsed at \(AccessStore.when(r.lapsesAt)): nobody decided in time")) {
             try store.approve(r.id, reason: "late", by: bob, policy: policy, now: t0.plus(policy.requestLapseSeconds + 1))
         }
-        #expect(throws: AccessError.self) { try store.deny(r.id, reason: "late", by: bob, policy: policy, now: t0.plus(policy.requestLapseSeconds + 1)) }
+        #expect(throws: AccessError.self) {
+            try store.deny(r.id, reason: "late", by: bob, policy: policy, now: t0.plus(policy.requestLapseSeconds + 1))
+        }
         #expect(try store.sweep(by: bob, now: t0.plus(policy.requestLapseSeconds + 1)).lapsed == [r.id])
         #expect(try store.request(id: r.id)?.state == .lapsed)
     }
@@ -46,9 +51,12 @@ struct LifecycleTests {
     @Test("extend keeps a grant active under a new expiry, within the cap")
     func extend() throws {
         let store = try tempStore()
-        let g = try store.directGrant(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
-        guard case .extended(let e) = try store.extend(g.id, ttlSeconds: 3600, reason: "more", by: bob, policy: policy, now: t0.plus(300)) else {
-            Issue.record("not extended"); return
+        let g = try store.directGrant(
+            subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
+        guard case .extended(let e) = try store.extend(g.id, ttlSeconds: 3600, reason: "more", by: bob, policy: policy, now: t0.plus(300))
+        else {
+            Issue.record("not extended")
+            return
         }
         #expect(e.state == .active)
         #expect(e.expiresAt == t0.plus(3900))
@@ -70,7 +78,10 @@ struct LifecycleTests {
         #expect(throws: AccessError.refused(rule: "max_ttl", message: "agents may hold access for at most 1h; asked for 2h")) {
             try store.approve(r.id, ttlSeconds: 7200, reason: "ok", by: bob, policy: policy, now: t0)
         }
-        guard case .granted(let g) = try store.approve(r.id, reason: "ok", by: bob, policy: policy, now: t0) else { Issue.record("not granted"); return }
+        guard case .granted(let g) = try store.approve(r.id, reason: "ok", by: bob, policy: policy, now: t0) else {
+            Issue.record("not granted")
+            return
+        }
         #expect(g.expiresAt == t0.plus(3600), "capped at the agent maximum")
     }
 
@@ -87,15 +98,25 @@ struct LifecycleTests {
     @Test("two-person rule for admin scopes: two different analysts, neither the requester")
     func twoPerson() throws {
         let store = try tempStore()
-        let r = try store.file(subject: deployer, scope: "iam:admin", ttlSeconds: 3600, reason: "rotate KMS policy", by: alice, policy: policy, now: t0)
+        let r = try store.file(
+            subject: deployer, scope: "iam:admin", ttlSeconds: 3600, reason: "rotate KMS policy", by: alice, policy: policy, now: t0)
         #expect(try store.approve(r.id, reason: "ok", by: bob, policy: policy, now: t0) == .recorded(approvalsLeft: 1))
         #expect(try store.request(id: r.id)?.state == .pending)
-        #expect(throws: AccessError.refused(rule: "two_person", message: "bob already approved; another analyst must give the next approval")) {
+        #expect(
+            throws: AccessError.refused(rule: "two_person", message: "bob already approved; another analyst must give the next approval")
+        ) {
             try store.approve(r.id, reason: "again", by: bob, policy: policy, now: t0)
         }
-        guard case .granted(let g) = try store.approve(r.id, reason: "ok too", by: carol, policy: policy, now: t0.plus(5)) else { Issue.record("not granted"); return }
+        guard case .granted(let g) = try store.approve(r.id, reason: "ok too", by: carol, policy: policy, now: t0.plus(5)) else {
+            Issue.record("not granted")
+            return
+        }
         #expect(g.approvers == ["bob", "carol"])
-        #expect(throws: AccessError.refused(rule: "two_person", message: "iam:admin needs 2 approvals; file a request (trustgap request) for another analyst to approve")) {
+        #expect(
+            throws: AccessError.refused(
+                rule: "two_person", message: "iam:admin needs 2 approvals; file a request (trustgap request) for another analyst to approve"
+            )
+        ) {
             try store.directGrant(subject: deployer, scope: "iam:admin", ttlSeconds: 600, reason: "r", by: bob, policy: policy, now: t0)
         }
     }
@@ -103,8 +124,12 @@ struct LifecycleTests {
     @Test("forbidden scopes: agents never hold admin, from a request or a direct grant")
     func forbidden() throws {
         let store = try tempStore()
-        #expect(throws: AccessError.self) { try store.file(subject: agent, scope: "k8s:prod:admin", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0) }
-        #expect(throws: AccessError.self) { try store.directGrant(subject: agent, scope: "iam:admin", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0) }
+        #expect(throws: AccessError.self) {
+            try store.file(subject: agent, scope: "k8s:prod:admin", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
+        }
+        #expect(throws: AccessError.self) {
+            try store.directGrant(subject: agent, scope: "iam:admin", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
+        }
         #expect(try store.requests().isEmpty)
         #expect(try store.audit().isEmpty, "refused actions change nothing")
     }
@@ -114,7 +139,9 @@ struct LifecycleTests {
         let store = try tempStore()
         let r = try store.file(subject: laptop, scope: "vpn:prod", ttlSeconds: 3600, reason: "on call", by: alice, policy: policy, now: t0)
         _ = try store.deny(r.id, reason: "not on the rota", by: bob, policy: policy, now: t0.plus(1))
-        #expect(throws: AccessError.conflict("request \(r.id) was already denied by bob at \(AccessStore.when(t0.plus(1))): not on the rota")) {
+        #expect(
+            throws: AccessError.conflict("request \(r.id) was already denied by bob at \(AccessStore.when(t0.plus(1))): not on the rota")
+        ) {
             try store.approve(r.id, reason: "ok", by: carol, policy: policy, now: t0.plus(2))
         }
         let g = try store.directGrant(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: carol, policy: policy, now: t0)
@@ -132,8 +159,12 @@ struct LifecycleTests {
             try store.cancel(r.id, reason: "x", by: bob, policy: policy, now: t0)
         }
         #expect(try store.cancel(r.id, reason: "not needed", by: alice, policy: policy, now: t0).state == .cancelled)
-        #expect(throws: AccessError.notFound("no request req-nope")) { try store.approve("req-nope", reason: "r", by: bob, policy: policy, now: t0) }
-        #expect(throws: AccessError.notFound("no grant gr-nope")) { try store.revoke("gr-nope", reason: "r", by: bob, policy: policy, now: t0) }
+        #expect(throws: AccessError.notFound("no request req-nope")) {
+            try store.approve("req-nope", reason: "r", by: bob, policy: policy, now: t0)
+        }
+        #expect(throws: AccessError.notFound("no grant gr-nope")) {
+            try store.revoke("gr-nope", reason: "r", by: bob, policy: policy, now: t0)
+        }
     }
 
     @Test("read-only refuses every change and creates nothing")
@@ -141,7 +172,9 @@ struct LifecycleTests {
         let store = try tempStore()
         _ = try store.file(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
         let ro = try AccessStore(path: store.path, readonly: true)
-        #expect(throws: AccessError.readonly) { try ro.file(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0) }
+        #expect(throws: AccessError.readonly) {
+            try ro.file(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
+        }
         #expect(try ro.requests().count == 1)
         #expect(throws: AccessError.self) { try AccessStore(path: "/nonexistent-\(UUID())/x.db", readonly: true) }
     }
@@ -149,7 +182,8 @@ struct LifecycleTests {
     @Test("observed requests are filed once")
     func ingest() throws {
         let store = try tempStore()
-        let p = RequestProposal(key: "demo-1", subject: agent.id, scope: "repo:x:write", requester: "priya", reason: "r", ttlSeconds: 600, createdAt: t0)
+        let p = RequestProposal(
+            key: "demo-1", subject: agent.id, scope: "repo:x:write", requester: "priya", reason: "r", ttlSeconds: 600, createdAt: t0)
         let lookup: (String) -> Subject? = { $0 == agent.id ? agent : nil }
         #expect(try store.ingest([p], subjects: lookup, by: alice, policy: policy, now: t0) == 1)
         #expect(try store.ingest([p], subjects: lookup, by: bob, policy: policy, now: t0) == 0)
@@ -187,7 +221,10 @@ struct StoreErrorTests {
     func notAStore() throws {
         let path = TestTemporary.directory.appendingPathComponent("tg-notdb-\(UUID())").path
         try "precious notes, not a database\n".write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: AccessError.store("\(path): this is not a trustgap store (not an SQLite database at all); nothing was changed. Check --store or `store:`")) {
+        #expect(
+            throws: AccessError.store(
+                "\(path): this is not a trustgap store (not an SQLite database at all); nothing was changed. Check --store or `store:`")
+        ) {
             try AccessStore(path: path)
         }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious notes, not a database\n")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Access
 @testable import Inventory
 
@@ -16,7 +17,12 @@ struct PolicyTests {
         #expect(policy.approvalsNeeded(.serviceAccount, scope: "s3:prod-backups:write") == 1)
     }
 
-    @Test("admin scopes are recognised", arguments: [("iam:admin", true), ("k8s:prod:admin", true), ("snowflake:accountadmin:admin", true), ("*", true), ("repo:acme/api:write", false), ("administration-docs:read", false)])
+    @Test(
+        "admin scopes are recognised",
+        arguments: [
+            ("iam:admin", true), ("k8s:prod:admin", true), ("snowflake:accountadmin:admin", true), ("*", true),
+            ("repo:acme/api:write", false), ("administration-docs:read", false),
+        ])
     func adminScopes(scope: String, admin: Bool) {
         #expect(AccessPolicy.isAdmin(scope) == admin)
     }
@@ -26,18 +32,27 @@ struct PolicyTests {
         #expect(throws: AccessError.refused(rule: "max_ttl", message: "agents may hold access for at most 1h; asked for 2h")) {
             try policy.checkRequest(population: .agent, scope: "repo:x:write", ttlSeconds: 7200, reason: "r")
         }
-        #expect(throws: AccessError.refused(rule: "require_reason", message: "a reason is required for agents; this one is only blank or invisible characters")) {
+        #expect(
+            throws: AccessError.refused(
+                rule: "require_reason", message: "a reason is required for agents; this one is only blank or invisible characters")
+        ) {
             try policy.checkRequest(population: .agent, scope: "repo:x:write", ttlSeconds: 60, reason: "  ")
         }
         #expect(throws: AccessError.refused(rule: "forbidden_scopes", message: "agents may never hold k8s:prod:admin (matches *admin)")) {
             try policy.checkRequest(population: .agent, scope: "k8s:prod:admin", ttlSeconds: 60, reason: "r")
         }
         for scope in ["*", "superadmin", "snowflake:accountadmin", "iam:admin:write"] {
-            #expect(throws: AccessError.self, "agents must never hold \(scope)") { try policy.checkRequest(population: .agent, scope: scope, ttlSeconds: 60, reason: "r") }
+            #expect(throws: AccessError.self, "agents must never hold \(scope)") {
+                try policy.checkRequest(population: .agent, scope: scope, ttlSeconds: 60, reason: "r")
+            }
         }
-        #expect(throws: Never.self) { try policy.checkRequest(population: .agent, scope: "repo:acme/badminton:read", ttlSeconds: 60, reason: "r") }
+        #expect(throws: Never.self) {
+            try policy.checkRequest(population: .agent, scope: "repo:acme/badminton:read", ttlSeconds: 60, reason: "r")
+        }
         // Service accounts may hold admin (with two approvals).
-        #expect(throws: Never.self) { try policy.checkRequest(population: .serviceAccount, scope: "iam:admin", ttlSeconds: 60, reason: "r") }
+        #expect(throws: Never.self) {
+            try policy.checkRequest(population: .serviceAccount, scope: "iam:admin", ttlSeconds: 60, reason: "r")
+        }
         var custom = AccessPolicy()
         custom.populations[.agent]?.requireReason = false
         #expect(throws: Never.self) { try custom.checkRequest(population: .agent, scope: "repo:x", ttlSeconds: 60, reason: "") }

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import TestSupport
 import Testing
+
 @testable import Access
 
 /// Issue 10, item 7: a store path that isn't a trustgap store, or has been tampered with, is refused clearly, and
@@ -28,7 +29,13 @@ struct StoreRefusalTests {
         } catch {
             #expect(error.description.contains("another application's SQLite database (tables: invoices)"), "\(error)")
         }
-        let check = try DatabaseQueue(path: path, configuration: { var c = Configuration(); c.readonly = true; return c }())
+        let check = try DatabaseQueue(
+            path: path,
+            configuration: {
+                var c = Configuration()
+                c.readonly = true
+                return c
+            }())
         let tables = try check.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
         let mode = try check.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(tables == ["invoices"], "no trustgap tables were added")
@@ -43,7 +50,7 @@ struct StoreRefusalTests {
         do {
             let store = try AccessStore(path: path)
             _ = try store.sweep(by: Analyst(user: "alice"), now: Date())
-        }  // closed: its own -wal and -shm are gone or idle before the link is planted
+        } // closed: its own -wal and -shm are gone or idle before the link is planted
         let target = d + "/elsewhere"
         try "x".write(toFile: target, atomically: true, encoding: .utf8)
         try? FileManager.default.removeItem(atPath: path + suffix)
@@ -52,7 +59,10 @@ struct StoreRefusalTests {
             _ = try AccessStore(path: path)
             Issue.record("opened through a planted link")
         } catch {
-            #expect(error.description == "\(path + suffix) is a symbolic link; trustgap refuses to open a store through one (it could redirect the store's writes). Remove the link, and check who made it")
+            #expect(
+                error.description
+                    == "\(path + suffix) is a symbolic link; trustgap refuses to open a store through one (it could redirect the store's writes). Remove the link, and check who made it"
+            )
         }
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "x", "nothing was written through it")
         unlink(path + suffix)

@@ -1,12 +1,14 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Collectors
 @testable import Inventory
 
 @Suite("AWS IAM credential report")
 struct AWSCredentialReportTests {
-    static let header = "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+    static let header =
+        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
     static let rows = [
         "<root_account>,arn:aws:iam::123456789012:root,2019-03-02T09:00:00+00:00,not_supported,2026-10-01T08:00:00+00:00,not_supported,not_supported,false,true,2020-01-10T10:00:00+00:00,2026-11-01T10:00:00+00:00,us-east-1,iam,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
         "priya.shah,arn:aws:iam::123456789012:user/priya.shah,2021-05-01T09:00:00+00:00,true,2026-11-28T08:00:00+00:00,2026-09-01T08:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
@@ -44,9 +46,14 @@ struct AWSCredentialReportTests {
     func reordered() async throws {
         let cols = Self.header.split(separator: ",").map(String.init)
         let order = Array(cols.indices.reversed())
-        func reorder(_ line: String) -> String { let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init); return order.map { f[$0] }.joined(separator: ",") }
-        let a = try await AWSCredentialReportCollector(path: try report([Self.header] + Self.rows)).collect(CollectContext(now: t0Real, run: 0))
-        let b = try await AWSCredentialReportCollector(path: try report(([Self.header] + Self.rows).map(reorder))).collect(CollectContext(now: t0Real, run: 0))
+        func reorder(_ line: String) -> String {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            return order.map { f[$0] }.joined(separator: ",")
+        }
+        let a = try await AWSCredentialReportCollector(path: try report([Self.header] + Self.rows)).collect(
+            CollectContext(now: t0Real, run: 0))
+        let b = try await AWSCredentialReportCollector(path: try report(([Self.header] + Self.rows).map(reorder))).collect(
+            CollectContext(now: t0Real, run: 0))
         #expect(a.entities.map(\.id).sorted() == b.entities.map(\.id).sorted())
         #expect(a.entities.map(\.credentials.count).sorted() == b.entities.map(\.credentials.count).sorted())
     }
@@ -54,7 +61,8 @@ struct AWSCredentialReportTests {
     @Test("a truncated report keeps the whole rows and names the cut one; a wrong file is refused")
     func badInput() async throws {
         let cut = String(Self.rows[3].prefix(60))
-        let r = try await AWSCredentialReportCollector(path: try report([Self.header, Self.rows[2], cut])).collect(CollectContext(now: t0Real, run: 0))
+        let r = try await AWSCredentialReportCollector(path: try report([Self.header, Self.rows[2], cut])).collect(
+            CollectContext(now: t0Real, run: 0))
         #expect(r.entities.count == 1)
         #expect(r.warnings.first?.contains(":3: expected 22 cells, found ") == true, "\(r.warnings)")
         #expect(r.warnings.first?.hasSuffix("(a truncated report?)") == true)

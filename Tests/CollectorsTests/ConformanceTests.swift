@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Collectors
 @testable import Inventory
 
@@ -47,7 +48,8 @@ struct ConformanceTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("e.jsonl").path
-        let line = #"{"id":"aws:iam:user/a","population":"service_account","name":"a","credentials":[{"id":"AKIA1","kind":"access_key","fingerprint":"SHA256:x"}]}"#
+        let line =
+            #"{"id":"aws:iam:user/a","population":"service_account","name":"a","credentials":[{"id":"AKIA1","kind":"access_key","fingerprint":"SHA256:x"}]}"#
         try (line + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         try await checkConformance { FileCollector(path: path) }
     }

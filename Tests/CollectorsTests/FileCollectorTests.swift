@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Collectors
 @testable import Inventory
 
@@ -21,15 +22,17 @@ struct FileCollectorTests {
 
     @Test("JSON Lines: a bad record is skipped and reported with file and line; the rest are kept")
     func jsonLines() async throws {
-        let path = try write("e.jsonl", """
-        {"id":"a:1","population":"agent","name":"one"}
+        let path = try write(
+            "e.jsonl",
+            """
+            {"id":"a:1","population":"agent","name":"one"}
 
-        {"id":"a:2","population":"robot","name":"two"}
-        {"id":"a:3","name":"three"}
-        not json
-        {"id":"a:4","population":"app","name":"four","last_seen":"2026-01-31T12:00:00Z"}
-        {"id":"a:5","population":"app","name":"five","last_seen":"yesterday"}
-        """)
+            {"id":"a:2","population":"robot","name":"two"}
+            {"id":"a:3","name":"three"}
+            not json
+            {"id":"a:4","population":"app","name":"four","last_seen":"2026-01-31T12:00:00Z"}
+            {"id":"a:5","population":"app","name":"five","last_seen":"yesterday"}
+            """)
         let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
         #expect(report.entities.map(\.id) == ["a:1", "a:4"])
         #expect(report.warnings.count == 4)
@@ -42,14 +45,16 @@ struct FileCollectorTests {
 
     @Test("a JSON array: records are found with their line numbers, strings with brackets don't confuse it")
     func jsonArray() async throws {
-        let path = try write("e.json", """
-        [
-          {"id": "a:1", "population": "agent", "name": "has ] and , and \\" inside"},
-          {"id": "a:2", "population": "nonsense"},
-          {"id": "a:3", "population": "device",
-           "name": "three"}
-        ]
-        """)
+        let path = try write(
+            "e.json",
+            """
+            [
+              {"id": "a:1", "population": "agent", "name": "has ] and , and \\" inside"},
+              {"id": "a:2", "population": "nonsense"},
+              {"id": "a:3", "population": "device",
+               "name": "three"}
+            ]
+            """)
         let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
         #expect(report.entities.map(\.id) == ["a:1", "a:3"])
         #expect(report.entities[0].name == "has ] and , and \" inside")
@@ -74,16 +79,18 @@ struct FileCollectorTests {
     @Test("records the runner would refuse are skipped one by one, not the whole file")
     func perRecordValidation() async throws {
         let longID = String(repeating: "x", count: 1100)
-        let path = try write("v.jsonl", """
-        {"id":"a:1","population":"agent","name":"   "}
-        {"id":"\(longID)","population":"agent","name":"long"}
-        {"id":"a:3","population":"agent","name":"fine","last_seen":"2026-01-31garbage"}
-        {"id":"a:4","population":"agent","name":"fine","last_seen":"2026-01-31"}
-        {"id":"a:5","population":"agent","name":"fine","last_seen":"2026-02-30"}
-        {"id":"a:6","population":"agent","name":"fine","last_seen":"2026-01-31T12:00:00Zjunk+01:00"}
-        {"id":"a:7","population":"agent","name":"fine","last_seen":"2026-01-31T12:00:00"}
-        {"id":"a:8","population":"agent","name":"fine","last_seen":"2026-01-31T12:00:00.250+02:00"}
-        """)
+        let path = try write(
+            "v.jsonl",
+            """
+            {"id":"a:1","population":"agent","name":"   "}
+            {"id":"\(longID)","population":"agent","name":"long"}
+            {"id":"a:3","population":"agent","name":"fine","last_seen":"2026-01-31garbage"}
+            {"id":"a:4","population":"agent","name":"fine","last_seen":"2026-01-31"}
+            {"id":"a:5","population":"agent","name":"fine","last_seen":"2026-02-30"}
+            {"id":"a:6","population":"agent","name":"fine","last_seen":"2026-01-31T12:00:00Zjunk+01:00"}
+            {"id":"a:7","population":"agent","name":"fine","last_seen":"2026-01-31T12:00:00"}
+            {"id":"a:8","population":"agent","name":"fine","last_seen":"2026-01-31T12:00:00.250+02:00"}
+            """)
         let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
         #expect(report.entities.map(\.id) == ["a:4", "a:8"])
         #expect(report.warnings.count == 6)
@@ -96,24 +103,26 @@ struct FileCollectorTests {
 
     @Test("YAML: a list of entities in the same schema; bad records named by line; dates stay strict")
     func yaml() async throws {
-        let path = try write("e.yaml", """
-        # exported by the vault inventory job
-        - id: vault:role/ci-deployer
-          population: service_account
-          name: ci-deployer
-          owner: {name: priya.shah, status: active}
-          coverage: [vault]
-          privileges:
-            - {scope: "aws:prod:deploy", level: write}
-          last_seen: 2026-01-31T12:00:00Z
-        - id: vault:role/bad
-          population: robot
-          name: bad
-        - id: vault:role/when
-          population: service_account
-          name: when
-          last_seen: yesterday
-        """)
+        let path = try write(
+            "e.yaml",
+            """
+            # exported by the vault inventory job
+            - id: vault:role/ci-deployer
+              population: service_account
+              name: ci-deployer
+              owner: {name: priya.shah, status: active}
+              coverage: [vault]
+              privileges:
+                - {scope: "aws:prod:deploy", level: write}
+              last_seen: 2026-01-31T12:00:00Z
+            - id: vault:role/bad
+              population: robot
+              name: bad
+            - id: vault:role/when
+              population: service_account
+              name: when
+              last_seen: yesterday
+            """)
         let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
         #expect(report.entities.map(\.id) == ["vault:role/ci-deployer"])
         #expect(report.entities[0].coverage == [.vault])
@@ -127,14 +136,16 @@ struct FileCollectorTests {
 
     @Test("CSV: columns by header name, lists with ;, a credential per row, rows of one id merged, ragged rows named")
     func csv() async throws {
-        let path = try write("e.csv", #"""
-        id,population,name,owner,coverage,privileges,credential_id,credential_kind,credential_created_at,team
-        aws:iam:user/backup,service_account,backup,"shah, priya",vault;pam,s3:prod-backups=write;s3:*=read,AKIA1,access_key,2025-01-01T00:00:00Z,platform
-        aws:iam:user/backup,service_account,backup,"shah, priya",,,AKIA2,access_key,2026-01-01T00:00:00Z,platform
-        aws:iam:user/ragged,service_account,ragged
-        "aws:iam:user/quoted ""name""",service_account,"multi
-        line",,,,,,,
-        """#)
+        let path = try write(
+            "e.csv",
+            #"""
+            id,population,name,owner,coverage,privileges,credential_id,credential_kind,credential_created_at,team
+            aws:iam:user/backup,service_account,backup,"shah, priya",vault;pam,s3:prod-backups=write;s3:*=read,AKIA1,access_key,2025-01-01T00:00:00Z,platform
+            aws:iam:user/backup,service_account,backup,"shah, priya",,,AKIA2,access_key,2026-01-01T00:00:00Z,platform
+            aws:iam:user/ragged,service_account,ragged
+            "aws:iam:user/quoted ""name""",service_account,"multi
+            line",,,,,,,
+            """#)
         let report = try await FileCollector(path: path).collect(CollectContext(now: t0, run: 0))
         #expect(report.warnings == ["\(path):4: expected 10 cells, found 3"])
         let snap = Snapshot.build(version: 1, now: t0, slices: [.init(source: "f", entities: report.entities)])
@@ -154,7 +165,8 @@ struct FileCollectorTests {
             _ = try await FileCollector(path: path, maxBytes: 1 << 20).collect(CollectContext(now: t0, run: 0))
             Issue.record("read a file over the limit")
         } catch let e as CollectorError {
-            #expect(e.description == "\(path): 1.7 MiB is over this collector's 1.0 MiB limit (max_size); split the export, or raise max_size")
+            #expect(
+                e.description == "\(path): 1.7 MiB is over this collector's 1.0 MiB limit (max_size); split the export, or raise max_size")
         }
     }
 
@@ -163,7 +175,9 @@ struct FileCollectorTests {
         let path = try write("e.jsonl", #"{"id":"a:1","population":"agent","name":"one"}"# + "\n")
         let c = FileCollector(path: path)
         #expect(try await c.collect(CollectContext(now: t0, run: 0)).entities.count == 1)
-        _ = try write("e.jsonl", #"{"id":"a:1","population":"agent","name":"one"}"# + "\n" + #"{"id":"a:2","population":"agent","name":"two"}"# + "\n")
+        _ = try write(
+            "e.jsonl", #"{"id":"a:1","population":"agent","name":"one"}"# + "\n" + #"{"id":"a:2","population":"agent","name":"two"}"# + "\n"
+        )
         #expect(try await c.collect(CollectContext(now: t0, run: 1)).entities.count == 2)
     }
 }

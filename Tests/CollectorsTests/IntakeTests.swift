@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Collectors
 @testable import Inventory
 
@@ -14,7 +15,9 @@ struct IntakeTests {
     }
 
     func runOnce(_ collector: any Collector) async -> (Snapshot, CollectorHealth) {
-        let runner = CollectorRunner(specs: [CollectorSpec(name: "src", type: "file", intervalSeconds: 60, timeoutSeconds: 30, collector: collector)])
+        let runner = CollectorRunner(specs: [
+            CollectorSpec(name: "src", type: "file", intervalSeconds: 60, timeoutSeconds: 30, collector: collector)
+        ])
         await runner.runAllOnce()
         let snapshot = await runner.snapshot
         return (snapshot, await runner.collectorHealth[0])
@@ -29,7 +32,9 @@ struct IntakeTests {
         // Nine levels of nine aliases: 9^9 (387 million) strings from a few hundred bytes.
         var bomb = "- id: bomb\n  population: agent\n  name: n\n  attributes:\n"
         bomb += "    a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
-        for (n, prev) in zip("bcdefghi", "abcdefgh") { bomb += "    \(n): &\(n) [*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev)]\n" }
+        for (n, prev) in zip("bcdefghi", "abcdefgh") {
+            bomb += "    \(n): &\(n) [*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev),*\(prev)]\n"
+        }
         #expect(bomb.utf8.count < 700, "a small file: \(bomb.utf8.count) bytes")
         let dir = try scratch()
         let path = dir.appendingPathComponent("bomb.yaml").path
@@ -52,7 +57,10 @@ struct IntakeTests {
         ]
         let r = try FileCollector.parse(Array(lines.joined(separator: "\n").utf8), path: "e.jsonl", source: "src")
         #expect(r.entities.map(\.id) == ["small-1", "small-2"])
-        #expect(r.warnings.contains { $0.hasPrefix("e.jsonl:2: the record is 1.1 MiB, over the 1.0 MiB limit for one record (max_record_size)") }, "\(r.warnings)")
+        #expect(
+            r.warnings.contains {
+                $0.hasPrefix("e.jsonl:2: the record is 1.1 MiB, over the 1.0 MiB limit for one record (max_record_size)")
+            }, "\(r.warnings)")
     }
 
     @Test("text fields are cut at 4 KiB with a marker; an id too long drops only its entity")
@@ -79,12 +87,15 @@ struct IntakeTests {
     func privilegeGrammar() async throws {
         let dir = try scratch()
         let path = dir.appendingPathComponent("e.jsonl").path
-        let line = #"{"id":"sa","population":"service_account","name":"sa","privileges":[{"scope":"iam:ad\u200bmin","level":"admin"},{"scope":"s3:read","level":"read"}]}"#
+        let line =
+            #"{"id":"sa","population":"service_account","name":"sa","privileges":[{"scope":"iam:ad\u200bmin","level":"admin"},{"scope":"s3:read","level":"read"}]}"#
         try line.write(toFile: path, atomically: true, encoding: .utf8)
         let (snap, health) = await runOnce(FileCollector(path: path, source: "src"))
         let e = try #require(snap.entities.first?.entity)
         #expect(e.privileges.map(\.scope) == ["s3:read"])
-        #expect(health.warnings.contains { $0.contains("U+200B ZERO WIDTH SPACE at character 7") && $0.contains("iam:ad\\u{200B}min") }, "\(health.warnings)")
+        #expect(
+            health.warnings.contains { $0.contains("U+200B ZERO WIDTH SPACE at character 7") && $0.contains("iam:ad\\u{200B}min") },
+            "\(health.warnings)")
     }
 
     @Test("secrets in any collector's attributes become fingerprinted credentials with an NHI2 finding")
@@ -92,7 +103,8 @@ struct IntakeTests {
         let dir = try scratch()
         let path = dir.appendingPathComponent("e.jsonl").path
         let cmd = "docker run -e GITHUB_TOKEN=\(Self.ghp) img --accessToken \(Self.anthropic)"
-        let line = #"{"id":"agent-1","population":"agent","name":"a","attributes":{"command":"\#(cmd)","url":"https://\#(Self.ghp)@github.com/acme/x"}}"#
+        let line =
+            #"{"id":"agent-1","population":"agent","name":"a","attributes":{"command":"\#(cmd)","url":"https://\#(Self.ghp)@github.com/acme/x"}}"#
         try line.write(toFile: path, atomically: true, encoding: .utf8)
         let (snap, _) = await runOnce(FileCollector(path: path, source: "src"))
         let a = try #require(snap.entities.first)
@@ -115,7 +127,9 @@ struct IntakeTests {
         let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dBjftJeZ4CVPmB92K27uhbUJU1p1r_wW1gFWFOEjXk"
         let servers: [String: Any] = [
             "docker": ["command": "docker", "args": ["run", "-e", "API_TOKEN=\(Self.ghp)", "img"]],
-            "header": ["command": "npx", "args": ["mcp-remote", "https://x.dev/mcp", "--header", "Authorization: Bearer \(Self.anthropic)"]],
+            "header": [
+                "command": "npx", "args": ["mcp-remote", "https://x.dev/mcp", "--header", "Authorization: Bearer \(Self.anthropic)"],
+            ],
             "bare": ["command": "npx", "args": ["server", Self.anthropic]],
             "camel": ["command": "npx", "args": ["server", "--accessToken", "Zq8" + String(repeating: "Lm4Pw9Rt2Xy", count: 3)]],
             "short": ["command": "gh-mcp", "args": ["-t", Self.ghp]],
@@ -124,8 +138,9 @@ struct IntakeTests {
         ]
         try JSONSerialization.data(withJSONObject: ["mcpServers": servers]).write(to: home.appendingPathComponent("mcp.json"))
         try "".write(to: root.appendingPathComponent("passwd"), atomically: true, encoding: .utf8)
-        let host = HostCollector(homeRoot: root.appendingPathComponent("home").path, includeRootHome: false,
-                                 passwd: root.appendingPathComponent("passwd").path, hostName: "jump")
+        let host = HostCollector(
+            homeRoot: root.appendingPathComponent("home").path, includeRootHome: false,
+            passwd: root.appendingPathComponent("passwd").path, hostName: "jump")
         let (snap, _) = await runOnce(host)
         let mcp = snap.entities.filter { $0.entity.kind == "mcp_server" }
         #expect(mcp.count == 7)
@@ -148,14 +163,16 @@ struct IntakeTests {
         let rc = alice.appendingPathComponent(".bashrc").path
         FileManager.default.createFile(atPath: rc, contents: nil)
         truncate(rc, 3 << 30)
-        mkfifo(alice.appendingPathComponent(".zshrc").path, 0o644)  // a FIFO would hang a plain read
+        mkfifo(alice.appendingPathComponent(".zshrc").path, 0o644) // a FIFO would hang a plain read
         let longName = String(repeating: "m", count: 1100)
         try #"{"mcpServers": {"\#(longName)": {"command": "x"}, "ok": {"command": "y"}}}"#
             .write(to: alice.appendingPathComponent(".cursor/mcp.json"), atomically: true, encoding: .utf8)
-        try #"{"mcpServers": {"github": {"command": "npx"}}}"#.write(to: bob.appendingPathComponent(".cursor/mcp.json"), atomically: true, encoding: .utf8)
+        try #"{"mcpServers": {"github": {"command": "npx"}}}"#.write(
+            to: bob.appendingPathComponent(".cursor/mcp.json"), atomically: true, encoding: .utf8)
         try "".write(to: root.appendingPathComponent("passwd"), atomically: true, encoding: .utf8)
-        let host = HostCollector(homeRoot: root.appendingPathComponent("home").path, includeRootHome: false,
-                                 passwd: root.appendingPathComponent("passwd").path, hostName: "jump")
+        let host = HostCollector(
+            homeRoot: root.appendingPathComponent("home").path, includeRootHome: false,
+            passwd: root.appendingPathComponent("passwd").path, hostName: "jump")
         let (snap, health) = await runOnce(host)
         #expect(health.state == .ok, "\(health.lastError ?? "")")
         let names = Set(snap.entities.map(\.entity.name))

@@ -1,13 +1,16 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import Collectors
 @testable import Inventory
 
 @Suite("Collector runner")
 struct RunnerTests {
     func runner(_ specs: [(String, ScriptedCollector, Double)], clock: ManualClock) -> CollectorRunner {
-        CollectorRunner(specs: specs.map { CollectorSpec(name: $0.0, type: "test", intervalSeconds: 10, timeoutSeconds: $0.2, collector: $0.1) }, clock: clock)
+        CollectorRunner(
+            specs: specs.map { CollectorSpec(name: $0.0, type: "test", intervalSeconds: 10, timeoutSeconds: $0.2, collector: $0.1) },
+            clock: clock)
     }
 
     @Test("a collector that throws keeps its last good slice, marked stale")
@@ -80,9 +83,11 @@ struct RunnerTests {
             }
         }
         let clock = ManualClock(start: t0)
-        let r = CollectorRunner(specs: [CollectorSpec(name: "slow", type: "t", intervalSeconds: 10, timeoutSeconds: 5, collector: Slow(clock: clock))], clock: clock)
+        let r = CollectorRunner(
+            specs: [CollectorSpec(name: "slow", type: "t", intervalSeconds: 10, timeoutSeconds: 5, collector: Slow(clock: clock))],
+            clock: clock)
         let run = Task { await r.runOnce("slow") }
-        await clock.waitForSleepers(2)  // the collector's own sleep and the timeout timer
+        await clock.waitForSleepers(2) // the collector's own sleep and the timeout timer
         clock.advance(by: 4)
         await run.value
         let h = await r.collectorHealth[0]
@@ -94,7 +99,8 @@ struct RunnerTests {
     func schedule() async throws {
         let clock = ManualClock(start: t0)
         let a = ScriptedCollector([.report([entity("a:1")])])
-        let r = CollectorRunner(specs: [CollectorSpec(name: "a", type: "t", intervalSeconds: 10, timeoutSeconds: 5, collector: a)], clock: clock)
+        let r = CollectorRunner(
+            specs: [CollectorSpec(name: "a", type: "t", intervalSeconds: 10, timeoutSeconds: 5, collector: a)], clock: clock)
         let stream = await r.snapshots()
         await r.start()
         var it = stream.makeAsyncIterator()

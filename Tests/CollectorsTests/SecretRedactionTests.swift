@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Collectors
 
 /// Fake tokens are put together at run time, so no literal token sits in the source for secret scanners to flag.
@@ -7,14 +8,17 @@ private func fake(_ a: String, _ b: String) -> String { a + b }
 
 private let ghp = fake("gh", "p_FAKEfake0123456789FAKEfake0123456789")
 private let skAnt = fake("sk-", "ant-api03-FAKEfake0123456789FAKEfake0123456789-abcDEF_x")
-private let jwt = fake("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
-                       ".eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkZha2UifQ.c2lnbmF0dXJlLWZha2UtMDEyMzQ1Njc4OQ")
+private let jwt = fake(
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
+    ".eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkZha2UifQ.c2lnbmF0dXJlLWZha2UtMDEyMzQ1Njc4OQ")
 /// 20 random-looking characters: upper and lower case and digits.
 private let random20 = "Zq8xR2vLp0TmW5nKc7Yb"
 
 /// Every secret is gone from the output and listed in `found`; redacting the output again changes and finds nothing.
-private func expectArguments(_ argv: [String], hide secrets: [String], as expected: [String]? = nil, password: Bool? = nil,
-                             sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectArguments(
+    _ argv: [String], hide secrets: [String], as expected: [String]? = nil, password: Bool? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     let r = SecretRedaction.redactArguments(argv)
     let joined = r.argv.joined(separator: " ")
     for s in secrets {
@@ -27,8 +31,10 @@ private func expectArguments(_ argv: [String], hide secrets: [String], as expect
     #expect(again.argv == r.argv && again.found.isEmpty, "not idempotent: \(again)", sourceLocation: sourceLocation)
 }
 
-private func expectURL(_ url: String, hide secrets: [String], as expected: String? = nil, password: Bool? = nil,
-                       sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectURL(
+    _ url: String, hide secrets: [String], as expected: String? = nil, password: Bool? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     let r = SecretRedaction.redactURL(url)
     for s in secrets {
         #expect(!r.url.contains(s), "secret \(s) leaked: \(r.url)", sourceLocation: sourceLocation)
@@ -47,8 +53,10 @@ private func expectURL(_ url: String, hide secrets: [String], as expected: Strin
     }
 }
 
-private func expectText(_ text: String, hide secrets: [String], as expected: String? = nil,
-                        sourceLocation: SourceLocation = #_sourceLocation) {
+private func expectText(
+    _ text: String, hide secrets: [String], as expected: String? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
+) {
     let r = SecretRedaction.redactText(text)
     for s in secrets {
         #expect(!r.text.contains(s), "secret \(s) leaked: \(r.text)", sourceLocation: sourceLocation)
@@ -81,16 +89,22 @@ struct SecretRedactionTests {
 
     @Test("docker run -e NAME=value, --env NAME=value, --env=NAME=value, -e NAME=value in one argument, -eNAME=value")
     func dockerEnv() {
-        expectArguments(["docker", "run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN=TGSECRET-DO-NOT-SHOW-9001",
-                         "ghcr.io/github/github-mcp-server"],
-                        hide: ["TGSECRET-DO-NOT-SHOW-9001"],
-                        as: ["docker", "run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN=***", "ghcr.io/github/github-mcp-server"])
-        expectArguments(["docker", "run", "--env", "OPENAI_API_KEY=abc123def456ghi", "img"], hide: ["abc123def456ghi"],
-                        as: ["docker", "run", "--env", "OPENAI_API_KEY=***", "img"])
-        expectArguments(["docker", "run", "--env=SLACK_BOT_TOKEN=Abc123Def456", "img"], hide: ["Abc123Def456"],
-                        as: ["docker", "run", "--env=SLACK_BOT_TOKEN=***", "img"])
-        expectArguments(["docker", "run", "-e API_TOKEN=Zx9Zx9Zx9Zx9", "img"], hide: ["Zx9Zx9Zx9Zx9"],
-                        as: ["docker", "run", "-e API_TOKEN=***", "img"])
+        expectArguments(
+            [
+                "docker", "run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN=TGSECRET-DO-NOT-SHOW-9001",
+                "ghcr.io/github/github-mcp-server",
+            ],
+            hide: ["TGSECRET-DO-NOT-SHOW-9001"],
+            as: ["docker", "run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN=***", "ghcr.io/github/github-mcp-server"])
+        expectArguments(
+            ["docker", "run", "--env", "OPENAI_API_KEY=abc123def456ghi", "img"], hide: ["abc123def456ghi"],
+            as: ["docker", "run", "--env", "OPENAI_API_KEY=***", "img"])
+        expectArguments(
+            ["docker", "run", "--env=SLACK_BOT_TOKEN=Abc123Def456", "img"], hide: ["Abc123Def456"],
+            as: ["docker", "run", "--env=SLACK_BOT_TOKEN=***", "img"])
+        expectArguments(
+            ["docker", "run", "-e API_TOKEN=Zx9Zx9Zx9Zx9", "img"], hide: ["Zx9Zx9Zx9Zx9"],
+            as: ["docker", "run", "-e API_TOKEN=***", "img"])
         expectArguments(["docker", "run", "-eDB_PASSWORD=hunter2hunter2", "img"], hide: ["hunter2hunter2"], password: true)
         // A name without an auth word: the value's shape gives it away.
         expectArguments(["docker", "run", "-e", "GH=\(ghp)", "img"], hide: [ghp])
@@ -99,13 +113,16 @@ struct SecretRedactionTests {
 
     @Test("--header \"Authorization: Bearer …\" as a separate argument, -H, --header=, and other auth headers")
     func authorizationHeader() {
-        expectArguments(["npx", "mcp-remote", "https://mcp.example.com/sse", "--header", "Authorization: Bearer TGSECRET-abc123"],
-                        hide: ["TGSECRET-abc123"],
-                        as: ["npx", "mcp-remote", "https://mcp.example.com/sse", "--header", "Authorization: Bearer ***"])
-        expectArguments(["curl", "-H", "Authorization: Bearer s3cr3tT0ken99", "https://api.example.com"], hide: ["s3cr3tT0ken99"],
-                        as: ["curl", "-H", "Authorization: Bearer ***", "https://api.example.com"])
-        expectArguments(["mcp-remote", "--header=Authorization: Bearer x9y8z7w6"], hide: ["x9y8z7w6"],
-                        as: ["mcp-remote", "--header=Authorization: Bearer ***"])
+        expectArguments(
+            ["npx", "mcp-remote", "https://mcp.example.com/sse", "--header", "Authorization: Bearer TGSECRET-abc123"],
+            hide: ["TGSECRET-abc123"],
+            as: ["npx", "mcp-remote", "https://mcp.example.com/sse", "--header", "Authorization: Bearer ***"])
+        expectArguments(
+            ["curl", "-H", "Authorization: Bearer s3cr3tT0ken99", "https://api.example.com"], hide: ["s3cr3tT0ken99"],
+            as: ["curl", "-H", "Authorization: Bearer ***", "https://api.example.com"])
+        expectArguments(
+            ["mcp-remote", "--header=Authorization: Bearer x9y8z7w6"], hide: ["x9y8z7w6"],
+            as: ["mcp-remote", "--header=Authorization: Bearer ***"])
         expectArguments(["mcp-remote", "--header", "Authorization", "Bearer Q1w2E3r4T5y6"], hide: ["Q1w2E3r4T5y6"])
         expectArguments(["x", "--header", "Authorization:token \(ghp)"], hide: [ghp], as: ["x", "--header", "Authorization:token ***"])
         expectArguments(["x", "--header", "X-API-Key: abc123def456"], hide: ["abc123def456"], as: ["x", "--header", "X-API-Key: ***"])
@@ -120,8 +137,9 @@ struct SecretRedactionTests {
 
     @Test("camelCase and other spellings of secret flags: --accessToken value, --apiKey=…, --clientSecret, --api_key")
     func camelCaseFlags() {
-        expectArguments(["node", "server.js", "--accessToken", "plainvalue123"], hide: ["plainvalue123"],
-                        as: ["node", "server.js", "--accessToken", "***"])
+        expectArguments(
+            ["node", "server.js", "--accessToken", "plainvalue123"], hide: ["plainvalue123"],
+            as: ["node", "server.js", "--accessToken", "***"])
         expectArguments(["node", "server.js", "--apiKey=abcdEFGH1234"], hide: ["abcdEFGH1234"], as: ["node", "server.js", "--apiKey=***"])
         expectArguments(["x", "--clientSecret", "s3cr3tvalue"], hide: ["s3cr3tvalue"])
         expectArguments(["x", "--api_key", "abcdefgh12345"], hide: ["abcdefgh12345"])
@@ -151,23 +169,26 @@ struct SecretRedactionTests {
         expectURL("https://\(random20)@api.example.com/", hide: [random20])
         expectURL("https://user:pa55word@example.com/x", hide: ["pa55word"], as: "https://user:***@example.com/x", password: true)
         expectURL("https://x-access-token:\(ghp)@github.com/o/r", hide: [ghp], as: "https://x-access-token:***@github.com/o/r")
-        expectURL("postgresql://ro:s3cr3t-pw@db:5432/app?sslmode=require&token=abc123", hide: ["s3cr3t-pw", "abc123"],
-                  as: "postgresql://ro:***@db:5432/app?sslmode=require&token=***")
+        expectURL(
+            "postgresql://ro:s3cr3t-pw@db:5432/app?sslmode=require&token=abc123", hide: ["s3cr3t-pw", "abc123"],
+            as: "postgresql://ro:***@db:5432/app?sslmode=require&token=***")
         expectURL("mongodb+srv://app:p%40ss%3Aword@cluster0.example.net/db", hide: ["p@ss:word"])
         #expect(SecretRedaction.redactURL("https://\(user)@github.com/").found.first?.why == "URL user part")
     }
 
     @Test("tokens in a URL's fragment")
     func urlFragment() {
-        expectURL("https://app.example.com/cb#access_token=Abc123XyZ789&token_type=bearer&expires_in=3600", hide: ["Abc123XyZ789"],
-                  as: "https://app.example.com/cb#access_token=***&token_type=bearer&expires_in=3600")
+        expectURL(
+            "https://app.example.com/cb#access_token=Abc123XyZ789&token_type=bearer&expires_in=3600", hide: ["Abc123XyZ789"],
+            as: "https://app.example.com/cb#access_token=***&token_type=bearer&expires_in=3600")
         expectURL("https://app.example.com/#\(jwt)", hide: [jwt])
     }
 
     @Test("secrets in a URL's path: Slack and Discord webhooks, Telegram bots, known-prefix and high-entropy segments")
     func urlPath() {
-        expectURL("https://hooks.slack.com/services/T000/B000/XXXXXXXX", hide: ["XXXXXXXX"],
-                  as: "https://hooks.slack.com/services/T000/B000/***")
+        expectURL(
+            "https://hooks.slack.com/services/T000/B000/XXXXXXXX", hide: ["XXXXXXXX"],
+            as: "https://hooks.slack.com/services/T000/B000/***")
         let bot = "123456789:ABCdefGHIjklMNOpqrSTUvwxYZ012345678"
         expectURL("https://api.telegram.org/bot\(bot)/getMe", hide: [bot], as: "https://api.telegram.org/bot***/getMe")
         expectURL("https://discord.com/api/webhooks/123456789012345678/abcDEF-ghi_JKL", hide: ["abcDEF-ghi_JKL"])
@@ -181,8 +202,9 @@ struct SecretRedactionTests {
         let google = fake("AI", "zaSyFAKEfake0123456789FAKEfake0123456")
         expectURL("https://generativelanguage.googleapis.com/v1/models?key=\(google)", hide: [google])
         expectURL("https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=abcDEF%2B123%3D", hide: ["abcDEF+123="])
-        expectURL("Server=tcp:db.example.com,1433;User Id=sa;Password=Pl41nText!;Encrypt=true", hide: ["Pl41nText!"],
-                  as: "Server=tcp:db.example.com,1433;User Id=sa;Password=***;Encrypt=true", password: true)
+        expectURL(
+            "Server=tcp:db.example.com,1433;User Id=sa;Password=Pl41nText!;Encrypt=true", hide: ["Pl41nText!"],
+            as: "Server=tcp:db.example.com,1433;User Id=sa;Password=***;Encrypt=true", password: true)
     }
 
     // MARK: The forms that already worked
@@ -191,29 +213,34 @@ struct SecretRedactionTests {
     func formsThatWorked() {
         expectArguments(["x", "--token", "xyz987654"], hide: ["xyz987654"], as: ["x", "--token", "***"])
         expectArguments(["x", "--token=xyz987654"], hide: ["xyz987654"], as: ["x", "--token=***"])
-        expectArguments(["npx", "-y", "@modelcontextprotocol/server-postgres", "postgresql://u:pw12345@localhost/app"],
-                        hide: ["pw12345"], password: true)
+        expectArguments(
+            ["npx", "-y", "@modelcontextprotocol/server-postgres", "postgresql://u:pw12345@localhost/app"],
+            hide: ["pw12345"], password: true)
     }
 
     @Test("password options of mysql, curl and sshpass")
     func programOptions() {
-        expectArguments(["mysql", "-uroot", "-pS3cret!", "-P3306", "--password=abc"], hide: ["S3cret!", "abc"],
-                        as: ["mysql", "-uroot", "-p***", "-P3306", "--password=***"], password: true)
-        expectArguments(["curl", "-u", "admin:Passw0rd123", "https://x"], hide: ["Passw0rd123"],
-                        as: ["curl", "-u", "admin:***", "https://x"])
+        expectArguments(
+            ["mysql", "-uroot", "-pS3cret!", "-P3306", "--password=abc"], hide: ["S3cret!", "abc"],
+            as: ["mysql", "-uroot", "-p***", "-P3306", "--password=***"], password: true)
+        expectArguments(
+            ["curl", "-u", "admin:Passw0rd123", "https://x"], hide: ["Passw0rd123"],
+            as: ["curl", "-u", "admin:***", "https://x"])
         expectArguments(["sshpass", "-p", "pw-123", "ssh", "host"], hide: ["pw-123"])
     }
 
-    @Test("known token prefixes anywhere: arguments and text", arguments: [
-        fake("gh", "o_FAKE0123456789abcdefFAKE"), fake("gh", "s_FAKE0123456789abcdefFAKE"), fake("gh", "u_FAKE0123456789abcdef"),
-        fake("gh", "r_FAKE0123456789abcdef"), fake("github", "_pat_11FAKE0123456789_abcdefFAKEfake0123456789"),
-        fake("sk-", "proj-FAKEfake0123456789_abc-DEF0123456789"), fake("sk-", "FAKEfake0123456789FAKEfake0123456789ab"),
-        fake("xo", "xb-123456789012-1234567890123-FAKEfake0123"), fake("xo", "xp-1234567890-abcdef"),
-        fake("gl", "pat-FAKEfake0123456789ab"), fake("AK", "IAIOSFODNN7EXAMPLE"), fake("AS", "IAIOSFODNN7EXAMPLE"),
-        fake("AI", "zaSyFAKEfake0123456789FAKEfake0123456"), fake("hf", "_FAKEfake0123456789FAKEfake0123"),
-        fake("sk", "_live_FAKEfake0123456789FAKE"), fake("rk", "_live_FAKEfake0123456789FAKE"),
-        fake("np", "m_FAKEfake0123456789FAKEfake0123456789"), fake("py", "pi-AgEIcHlwaS5vcmcCJGFGQUtFZmFrZTAxMjM0NTY3ODk"),
-    ])
+    @Test(
+        "known token prefixes anywhere: arguments and text",
+        arguments: [
+            fake("gh", "o_FAKE0123456789abcdefFAKE"), fake("gh", "s_FAKE0123456789abcdefFAKE"), fake("gh", "u_FAKE0123456789abcdef"),
+            fake("gh", "r_FAKE0123456789abcdef"), fake("github", "_pat_11FAKE0123456789_abcdefFAKEfake0123456789"),
+            fake("sk-", "proj-FAKEfake0123456789_abc-DEF0123456789"), fake("sk-", "FAKEfake0123456789FAKEfake0123456789ab"),
+            fake("xo", "xb-123456789012-1234567890123-FAKEfake0123"), fake("xo", "xp-1234567890-abcdef"),
+            fake("gl", "pat-FAKEfake0123456789ab"), fake("AK", "IAIOSFODNN7EXAMPLE"), fake("AS", "IAIOSFODNN7EXAMPLE"),
+            fake("AI", "zaSyFAKEfake0123456789FAKEfake0123456"), fake("hf", "_FAKEfake0123456789FAKEfake0123"),
+            fake("sk", "_live_FAKEfake0123456789FAKE"), fake("rk", "_live_FAKEfake0123456789FAKE"),
+            fake("np", "m_FAKEfake0123456789FAKEfake0123456789"), fake("py", "pi-AgEIcHlwaS5vcmcCJGFGQUtFZmFrZTAxMjM0NTY3ODk"),
+        ])
     func knownPrefixes(token: String) {
         expectArguments(["server", token], hide: [token], as: ["server", "***"])
         expectText("config: value \(token), done", hide: [token])
@@ -226,8 +253,9 @@ struct SecretRedactionTests {
         expectText(#"{"apiKey": "Abc123Def456Ghi789", "name": "x"}"#, hide: ["Abc123Def456Ghi789"], as: #"{"apiKey": "***", "name": "x"}"#)
         expectText("client_secret: Q1w2E3r4T5y6U7i8", hide: ["Q1w2E3r4T5y6U7i8"], as: "client_secret: ***")
         expectText("Authorization: Bearer Abc123Def456Ghi", hide: ["Abc123Def456Ghi"], as: "Authorization: Bearer ***")
-        expectText("node server.js --api-key Abc123Def456 --port 8080", hide: ["Abc123Def456"],
-                   as: "node server.js --api-key *** --port 8080")
+        expectText(
+            "node server.js --api-key Abc123Def456 --port 8080", hide: ["Abc123Def456"],
+            as: "node server.js --api-key *** --port 8080")
         let body = "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ"
         expectText("-----BEGIN OPENSSH PRIVATE KEY-----\n\(body)\n-----END OPENSSH PRIVATE KEY-----", hide: [body])
         expectText("clone https://\(ghp)@github.com/o/r.git and go", hide: [ghp])
@@ -240,8 +268,10 @@ struct SecretRedactionTests {
         expectUntouched(["npx", "-y", "@modelcontextprotocol/server-github"])
         expectUntouched(["node", "/home/alice/mcp/build/index.js", "--port", "8080", "--host", "api.github.com"])
         expectUntouched(["uvx", "mcp-server-fetch", "--ignore-robots-txt"])
-        expectUntouched(["docker", "run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN", "-e", "DEBUG=1",
-                         "ghcr.io/github/github-mcp-server"])
+        expectUntouched([
+            "docker", "run", "-i", "--rm", "-e", "GITHUB_PERSONAL_ACCESS_TOKEN", "-e", "DEBUG=1",
+            "ghcr.io/github/github-mcp-server",
+        ])
         expectUntouched(["x", "--project-id", "123e4567-e89b-12d3-a456-426614174000"])
         expectUntouched(["x", "123e4567-e89b-12d3-a456-426614174000"])
         expectUntouched(["x", "--key-file", "/etc/ssl/private/server.key", "--key", "server.key"])
@@ -258,8 +288,10 @@ struct SecretRedactionTests {
 
     @Test("references to secrets stored elsewhere are not secrets")
     func references() {
-        expectUntouched(["x", "--token", "${env:GITHUB_TOKEN}", "--api-key", "$API_KEY", "--password", "op://vault/item/password",
-                         "-e", "SECRET=vault:secret/data/x", "--header", "Authorization: Bearer ${input:token}"])
+        expectUntouched([
+            "x", "--token", "${env:GITHUB_TOKEN}", "--api-key", "$API_KEY", "--password", "op://vault/item/password",
+            "-e", "SECRET=vault:secret/data/x", "--header", "Authorization: Bearer ${input:token}",
+        ])
         expectUntouchedURL("postgres://app:${DB_PASSWORD}@db/app")
         for v in ["${env:X}", "$X", "op://a/b/c", "vault:secret/x", "", "<token>", "${input:t}"] { #expect(SecretRedaction.isReference(v)) }
         for v in ["abc", fake("gh", "p_x")] { #expect(!SecretRedaction.isReference(v)) }
@@ -284,8 +316,10 @@ struct SecretRedactionTests {
 
     @Test("auth words in names, camelCase aware")
     func secretWords() {
-        for name in ["GITHUB_TOKEN", "api-key", "accessToken", "apiKey", "X-API-Key", "APIKey", "clientSecret", "DB_PASSWORD",
-                     "AUTHORIZATION", "xapikey"] {
+        for name in [
+            "GITHUB_TOKEN", "api-key", "accessToken", "apiKey", "X-API-Key", "APIKey", "clientSecret", "DB_PASSWORD",
+            "AUTHORIZATION", "xapikey",
+        ] {
             #expect(SecretRedaction.hasSecretWord(name), "\(name)")
         }
         for name in ["MEMORY_FILE_PATH", "author", "max_tokens", "passthrough", "keyboard", "monkey", "tokenizer", "port"] {
@@ -310,9 +344,11 @@ struct SecretRedactionTests {
 
     @Test("odd input never crashes and stays idempotent")
     func oddInput() {
-        let odd = ["", " ", "=", ":", "://", "https://", "https://@", "https://:@/?#&=", "%", "%zz", "https://h/%E0%A4%A?token=%ZZ",
-                   "é🔑\u{301}=пароль", "token=\u{301}", "Bearer ", "Bearer", "-----BEGIN RSA PRIVATE KEY-----", "eyJ.eyJ.",
-                   "\0\r\n\t", "***", "--token", "a=b=c=d", "ghp_", String(repeating: "é", count: 5000)]
+        let odd = [
+            "", " ", "=", ":", "://", "https://", "https://@", "https://:@/?#&=", "%", "%zz", "https://h/%E0%A4%A?token=%ZZ",
+            "é🔑\u{301}=пароль", "token=\u{301}", "Bearer ", "Bearer", "-----BEGIN RSA PRIVATE KEY-----", "eyJ.eyJ.",
+            "\0\r\n\t", "***", "--token", "a=b=c=d", "ghp_", String(repeating: "é", count: 5000),
+        ]
         for s in odd {
             let t = SecretRedaction.redactText(s)
             #expect(SecretRedaction.redactText(t.text).text == t.text)

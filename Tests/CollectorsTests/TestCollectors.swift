@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+
 @testable import Collectors
 @testable import Inventory
 

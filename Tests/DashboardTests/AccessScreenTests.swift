@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Access
 @testable import Dashboard
 @testable import Inventory
@@ -14,8 +15,9 @@ struct AccessScreenTests {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let store = try AccessStore(path: dir.appendingPathComponent("t.db").path)
         let me = Analyst(user: "alice")
-        _ = try store.ingest(snap.requests, subjects: { id in snap[id].map { Subject(id: $0.id, name: $0.entity.name, population: $0.entity.population) } },
-                             by: me, policy: AccessPolicy(), now: now)
+        _ = try store.ingest(
+            snap.requests, subjects: { id in snap[id].map { Subject(id: $0.id, name: $0.entity.name, population: $0.entity.population) } },
+            by: me, policy: AccessPolicy(), now: now)
         let (app, t) = makeApp(snap, width: 100, height: 30)
         app.configure(theme: .builtinDefault, colorDepth: .indexed256, unicode: true, readonly: readonly, analyst: me)
         let controller = AccessController(store: store, policy: AccessPolicy(), hooks: hooks, analyst: me, clock: { now })
@@ -27,7 +29,8 @@ struct AccessScreenTests {
 
     @Test("a opens a confirmation naming subject, scope and TTL with Cancel focused; Enter there cancels")
     func cancelIsFocused() async throws {
-        let (app, t, store) = try await setUp(hooks: HookConfig(commands: ["approve": ["/opt/trustgap/hooks/grant.sh", "--mode", "approve"]]))
+        let (app, t, store) = try await setUp(
+            hooks: HookConfig(commands: ["approve": ["/opt/trustgap/hooks/grant.sh", "--mode", "approve"]]))
         app.press(.character("6"), on: t)
         #expect(t.row(3).hasPrefix("  PENDING"))
         app.press(.character("a"), on: t)
@@ -38,7 +41,7 @@ struct AccessScreenTests {
         #expect(screen.contains("scope      \(first.scope)"))
         #expect(screen.contains("TTL:    \(DurationText.format(min(first.ttlSeconds, AccessPolicy()[first.population].maxTTLSeconds)))_"))
         #expect(screen.contains("runs: /opt/trustgap/hooks/grant.sh --mode approve  < grant.json"))
-        app.type("ok", on: t)  // typed into TTL: "30mok" — then fixed below
+        app.type("ok", on: t) // typed into TTL: "30mok" — then fixed below
         app.press(.control("u"), on: t)
         app.type("30m", on: t)
         app.press(.enter, on: t)
@@ -73,7 +76,8 @@ struct AccessScreenTests {
         // Pick an agent's request: agents may hold access for at most 1h.
         let rows = try #require(app.state.rows[.access])
         let table = try #require(TableModels.model(for: .access, state: app.state) as? AccessTable)
-        let agentRow = try #require(rows.firstIndex { r in if case .request(let q) = table.rows[r] { return q.population == .agent } else { return false } })
+        let agentRow = try #require(
+            rows.firstIndex { r in if case .request(let q) = table.rows[r] { return q.population == .agent } else { return false } })
         app.press(.character("g"), on: t)
         for _ in 0..<agentRow { app.press(.character("j"), on: t) }
         app.press(.character("a"), on: t)
@@ -83,7 +87,10 @@ struct AccessScreenTests {
         app.type("too long", on: t)
         app.press(.enter, .right, .enter, on: t)
         await app.settleAccess(on: t)
-        guard case .dialog = app.state.mode else { Issue.record("dialog closed"); return }
+        guard case .dialog = app.state.mode else {
+            Issue.record("dialog closed")
+            return
+        }
         #expect(t.text.contains("refused by policy (max_ttl): agents may hold access for at most 1h; asked for 3h"))
         #expect(try store.grants().isEmpty)
     }
@@ -94,8 +101,9 @@ struct AccessScreenTests {
         let ctl = try #require(app.access)
         for i in 0..<3 {
             let e = app.state.snapshot.entities[app.state.populationIndex[.device]![i]].entity
-            _ = try store.directGrant(subject: Subject(id: e.id, name: e.name, population: .device), scope: "vpn:prod", ttlSeconds: 3600,
-                                      reason: "r", by: Analyst(user: "bob"), policy: AccessPolicy(), now: now)
+            _ = try store.directGrant(
+                subject: Subject(id: e.id, name: e.name, population: .device), scope: "vpn:prod", ttlSeconds: 3600,
+                reason: "r", by: Analyst(user: "bob"), policy: AccessPolicy(), now: now)
         }
         app.receive(await ctl.view())
         app.press(.character("6"), .character("G"), on: t)

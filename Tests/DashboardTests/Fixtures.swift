@@ -1,6 +1,7 @@
+import Access
 import Foundation
 import TestSupport
-import Access
+
 @testable import Collectors
 @testable import Dashboard
 @testable import Inventory
@@ -10,17 +11,24 @@ let now = Date(timeIntervalSince1970: 1_800_000_000)
 
 func demoSnapshot(size: Int = 300, seed: UInt64 = 11, version: Int = 1) async throws -> Snapshot {
     let report = try await DemoCollector(seed: seed, size: size).collect(CollectContext(now: now, run: 0))
-    let health = CollectorHealth(name: "demo", type: "demo", state: .ok, lastRun: now, lastSuccess: now, duration: 0.01, entityCount: report.entities.count, intervalSeconds: 5)
-    return Snapshot.build(version: version, now: now, slices: [.init(source: "demo", entities: report.entities)], collectors: [health], requests: report.requests)
+    let health = CollectorHealth(
+        name: "demo", type: "demo", state: .ok, lastRun: now, lastSuccess: now, duration: 0.01, entityCount: report.entities.count,
+        intervalSeconds: 5)
+    return Snapshot.build(
+        version: version, now: now, slices: [.init(source: "demo", entities: report.entities)], collectors: [health],
+        requests: report.requests)
 }
 
 /// An app on an in-memory terminal, with the repository's themes.
 func makeApp(_ snapshot: Snapshot, width: Int = 80, height: Int = 24, unicode: Bool = true) -> (App, MemoryTerminal) {
     let terminal = MemoryTerminal(width: width, height: height, unicode: unicode)
     let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let app = App(size: terminal.size, themes: ThemeLibrary(directories: [root.appendingPathComponent("themes").path]),
-                  workingDirectory: TestTemporary.directory.path)
-    app.configure(theme: .builtinDefault, colorDepth: .indexed256, unicode: unicode, readonly: false, analyst: .init(user: "alice", sshClient: "203.0.113.9"))
+    let app = App(
+        size: terminal.size, themes: ThemeLibrary(directories: [root.appendingPathComponent("themes").path]),
+        workingDirectory: TestTemporary.directory.path)
+    app.configure(
+        theme: .builtinDefault, colorDepth: .indexed256, unicode: unicode, readonly: false,
+        analyst: .init(user: "alice", sshClient: "203.0.113.9"))
     app.tick(now: now)
     app.receive(snapshot)
     terminal.draw(app.render())
@@ -41,8 +49,9 @@ extension App {
 }
 
 func entity(_ id: String, name: String, population: Population = .agent) -> Entity {
-    Entity(id: id, population: population, kind: "mcp_server", name: name, owner: Owner(name: "bob"), coverage: [],
-           privileges: [Privilege(scope: "repo:x", level: .read, used: true)], lastSeen: now, lastUsedAt: now)
+    Entity(
+        id: id, population: population, kind: "mcp_server", name: name, owner: Owner(name: "bob"), coverage: [],
+        privileges: [Privilege(scope: "repo:x", level: .read, used: true)], lastSeen: now, lastUsedAt: now)
 }
 
 extension App {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Dashboard
 @testable import Inventory
 @testable import Terminal
@@ -25,8 +26,9 @@ func hostileSnapshot() -> Snapshot {
         e.attributes = ["config": "\u{1B}]8;;http://evil\u{1B}\\link"]
         return e
     }
-    return Snapshot.build(version: 1, now: now, slices: [.init(source: "evil\u{1B}[5m", entities: entities)],
-                          collectors: [CollectorHealth(name: "evil", type: "file", state: .stale, lastError: "\u{1B}[2Jerror", intervalSeconds: 5)])
+    return Snapshot.build(
+        version: 1, now: now, slices: [.init(source: "evil\u{1B}[5m", entities: entities)],
+        collectors: [CollectorHealth(name: "evil", type: "file", state: .stale, lastError: "\u{1B}[2Jerror", intervalSeconds: 5)])
 }
 
 @Suite("Hostile inventory")

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Dashboard
 @testable import Inventory
 @testable import Terminal
@@ -132,7 +133,11 @@ struct ScreenTests {
         let (app, t) = makeApp(try await demoSnapshot())
         app.press(.character("4"), on: t)
         #expect(t.row(2).hasPrefix("  RISK▼"))
-        func risks() -> [Int] { (app.state.rows[.serviceAccounts] ?? []).map { app.state.snapshot.entities[app.state.populationIndex[.serviceAccount]![$0]].risk } }
+        func risks() -> [Int] {
+            (app.state.rows[.serviceAccounts] ?? []).map {
+                app.state.snapshot.entities[app.state.populationIndex[.serviceAccount]![$0]].risk
+            }
+        }
         #expect(risks() == risks().sorted(by: >))
         app.press(.character("S"), on: t)
         #expect(t.row(2).hasPrefix("  RISK▲"))
@@ -147,7 +152,10 @@ struct ScreenTests {
     func detail() async throws {
         let (app, t) = makeApp(try await demoSnapshot())
         app.press(.character("4"), .enter, on: t)
-        guard case .detail(let id, _) = app.state.mode else { Issue.record("not in detail"); return }
+        guard case .detail(let id, _) = app.state.mode else {
+            Issue.record("not in detail")
+            return
+        }
         #expect(t.row(3).contains("id            \(id)"))
         #expect(t.text.contains("FINDINGS"))
         app.press(.pageDown, .pageDown, .pageDown, on: t)
@@ -167,7 +175,10 @@ struct ScreenTests {
             app.press(.pageDown, on: t)
             seen += t.text
         }
-        for k in ["1-8", "Tab / Shift-Tab", "j k / Down Up", "PgDn PgUp / Ctrl-F Ctrl-B", "g G / Home End", "/", "s / S", "Enter", "n", "Esc", ":", "p", "q / Ctrl-C"] {
+        for k in [
+            "1-8", "Tab / Shift-Tab", "j k / Down Up", "PgDn PgUp / Ctrl-F Ctrl-B", "g G / Home End", "/", "s / S", "Enter", "n", "Esc",
+            ":", "p", "q / Ctrl-C",
+        ] {
             #expect(seen.contains("  \(k) "), "help lacks \(k)")
         }
         app.press(.escape, on: t)
@@ -267,8 +278,12 @@ struct ScreenTests {
         extra.signals = Signals(ciPipeline: true, humanUse: "console sign-ins by a person")
         extra.privileges = [Privilege(scope: "*", level: .admin)]
         extra.environment = "prod"
-        extra.credentials = [Credential(id: "k", kind: .accessKey, createdAt: now.addingTimeInterval(-500 * 86_400), exposures: ["in a gist"])]
-        let second = Snapshot.build(version: 2, now: now, slices: [.init(source: "demo", entities: first.entities.map(\.entity) + [extra])], collectors: first.collectors)
+        extra.credentials = [
+            Credential(id: "k", kind: .accessKey, createdAt: now.addingTimeInterval(-500 * 86_400), exposures: ["in a gist"])
+        ]
+        let second = Snapshot.build(
+            version: 2, now: now, slices: [.init(source: "demo", entities: first.entities.map(\.entity) + [extra])],
+            collectors: first.collectors)
         app.receive(second)
         t.draw(app.render())
         #expect(app.state.tables[.serviceAccounts]?.selectedID == selected)
@@ -276,7 +291,10 @@ struct ScreenTests {
         #expect(t.row(3).hasPrefix("+ CRIT"), "new rows are marked: \(t.row(3))")
         app.press(.character("p"), on: t)
         #expect(t.row(23).contains("PAUSED"))
-        app.receive(Snapshot.build(version: 3, now: now, slices: [.init(source: "demo", entities: first.entities.map(\.entity))], collectors: first.collectors))
+        app.receive(
+            Snapshot.build(
+                version: 3, now: now, slices: [.init(source: "demo", entities: first.entities.map(\.entity))], collectors: first.collectors)
+        )
         t.draw(app.render())
         #expect(app.state.snapshot.version == 2)
         #expect(t.row(23).contains("PAUSED (new data)"))

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Dashboard
 @testable import Inventory
 @testable import Terminal
@@ -18,8 +19,9 @@ struct SortOrdersTests {
         for _ in 0..<10 {
             withOrders.press(.character("s"), on: t1)
             plain.press(.character("s"), on: t2)
-            #expect(withOrders.state.rows[.serviceAccounts] == plain.state.rows[.serviceAccounts],
-                    "column \(withOrders.state.tables[.serviceAccounts]!.sortColumn)")
+            #expect(
+                withOrders.state.rows[.serviceAccounts] == plain.state.rows[.serviceAccounts],
+                "column \(withOrders.state.tables[.serviceAccounts]!.sortColumn)")
             #expect(t1.text == t2.text)
         }
     }
@@ -43,7 +45,7 @@ struct PreparedSortTests {
         }
         #expect(app.sortChoices[.serviceAccounts] == SortChoice(column: 2, reversed: true))
         app.receive(PreparedSnapshot.prepare(next, previous: snap, now: app.state.now, sorts: app.sortChoices))
-        reference.receive(next)  // prepared in the default order: the UI sorts it itself
+        reference.receive(next) // prepared in the default order: the UI sorts it itself
         app.press(.character("j"), on: t)
         reference.press(.character("j"), on: rt)
         #expect(app.state.rows[.serviceAccounts] == reference.state.rows[.serviceAccounts])
@@ -59,7 +61,7 @@ struct PreparedSortTests {
         app.press(.character("4"), on: t)
         reference.press(.character("4"), on: rt)
         let prepared = PreparedSnapshot.prepare(next, previous: snap, now: app.state.now, sorts: app.sortChoices)
-        app.press(.character("s"), on: t)  // the analyst sorts while the refresh is being prepared
+        app.press(.character("s"), on: t) // the analyst sorts while the refresh is being prepared
         reference.press(.character("s"), on: rt)
         app.receive(prepared)
         reference.receive(next)
@@ -104,7 +106,9 @@ struct OverviewFirstTests {
 
 @Suite("Filter text")
 struct HaystacksTests {
-    @Test("a filter searched on every core finds the same rows, in the same order, as one searched on one", arguments: ["macos", "!macos", "a", "zzz-none"])
+    @Test(
+        "a filter searched on every core finds the same rows, in the same order, as one searched on one",
+        arguments: ["macos", "!macos", "a", "zzz-none"])
     func parallelFilter(query: String) async throws {
         let snap = try await demoSnapshot(size: 600)
         let (parallel, t1) = makeApp(snap)

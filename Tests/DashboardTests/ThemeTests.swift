@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Dashboard
 @testable import Terminal
 
@@ -57,11 +58,18 @@ struct ThemeTests {
     @Test("a bad theme file is refused with the key at fault")
     func errors() {
         func problem(_ yaml: String) -> String {
-            do { _ = try Theme.parse(yaml, file: "t.yaml"); return "ok" } catch { return error.description }
+            do {
+                _ = try Theme.parse(yaml, file: "t.yaml")
+                return "ok"
+            } catch { return error.description }
         }
-        #expect(problem("name: x\nroles:\n  text: {fg: chartreuse}\n") == "t.yaml:3: roles.text.fg: 'chartreuse' is not a colour; use a name (red, bright-blue…), 0-255, #rrggbb or default")
+        #expect(
+            problem("name: x\nroles:\n  text: {fg: chartreuse}\n")
+                == "t.yaml:3: roles.text.fg: 'chartreuse' is not a colour; use a name (red, bright-blue…), 0-255, #rrggbb or default")
         #expect(problem("name: x\nroles:\n  txet: {fg: red}\n").hasPrefix("t.yaml:3: roles.txet: unknown role"))
-        #expect(problem("name: x\nroles:\n  text: {fg: red, attrs: [blink]}\n") == "t.yaml:3: roles.text.attrs: 'blink' is not an attribute; use bold, reverse, underline or dim")
+        #expect(
+            problem("name: x\nroles:\n  text: {fg: red, attrs: [blink]}\n")
+                == "t.yaml:3: roles.text.attrs: 'blink' is not an attribute; use bold, reverse, underline or dim")
         #expect(problem("name: x\n") == "t.yaml:1: roles: missing; a theme gives styles for its roles")
         #expect(problem("name: x\ncolours: {}\nroles: {}\n") == "t.yaml:2: colours: unknown key; a theme has name, description and roles")
     }

@@ -3,10 +3,13 @@ import Foundation
 import GRDB
 import TestSupport
 import Testing
+
 @testable import Access
 
 /// `trustgap serve` as it runs on a jump host: the real binary, real OS users, real sockets.
-@Suite("The access service (the real binary, real OS users)", .serialized, .enabled(if: TemporaryUser.available, "needs root to make OS users"))
+@Suite(
+    "The access service (the real binary, real OS users)", .serialized, .enabled(if: TemporaryUser.available, "needs root to make OS users")
+)
 final class AccessServiceTests {
     /// An agent in the 300-entity demo (seed 42): agent policy (max 1h, a reason, one approval).
     let agent = "host:agent/devin/sandbox/tariq-12"
@@ -18,17 +21,22 @@ final class AccessServiceTests {
     /// Three OS users in the service's socket group, and the service.
     func team(extraConfig: String = "") async throws -> (ServiceProcess, TemporaryGroup, TemporaryUser, TemporaryUser) {
         let group = try TemporaryGroup()
-        let alice = try TemporaryUser("tga"), bob = try TemporaryUser("tgb")
+        let alice = try TemporaryUser("tga")
+        let bob = try TemporaryUser("tgb")
         try alice.join(group.name)
         try bob.join(group.name)
         let svc = try await ServiceProcess(extraConfig: extraConfig, group: group.name)
-        svc.retained += [group, alice, bob]  // removed only once the service is gone
+        svc.retained += [group, alice, bob] // removed only once the service is gone
         return (svc, group, alice, bob)
     }
 
-    func request(_ svc: ServiceProcess, as user: TemporaryUser, scope: String = "repo:acme/api:write", ttl: String = "30m") throws -> String {
-        let r = try svc.cli(["request", "--service", svc.socket, "--subject", agent, "--scope", scope, "--ttl", ttl, "--reason", "fix the flaky test",
-                             "--format", "json"], as: user)
+    func request(_ svc: ServiceProcess, as user: TemporaryUser, scope: String = "repo:acme/api:write", ttl: String = "30m") throws -> String
+    {
+        let r = try svc.cli(
+            [
+                "request", "--service", svc.socket, "--subject", agent, "--scope", scope, "--ttl", ttl, "--reason", "fix the flaky test",
+                "--format", "json",
+            ], as: user)
         #expect(r.status == 0, "request as \(user.name): \(r.stderr)")
         return try #require(json(r.stdout)["id"] as? String, "no id in \(r.stdout) \(r.stderr)")
     }
@@ -94,16 +102,18 @@ final class AccessServiceTests {
         let (svc, _, alice, _) = try await team()
         let mine = svc.dir.appending("alice.yaml").path
         try """
-            service:
-              socket: \(svc.socket)
-            policy:
-              agent: {max_ttl: 100h, require_reason: false, approvals: 1, admin_approvals: 1, forbidden_scopes: []}
-            """.write(toFile: mine, atomically: true, encoding: .utf8)
+        service:
+          socket: \(svc.socket)
+        policy:
+          agent: {max_ttl: 100h, require_reason: false, approvals: 1, admin_approvals: 1, forbidden_scopes: []}
+        """.write(toFile: mine, atomically: true, encoding: .utf8)
         chmod(mine, 0o644)
-        var r = try svc.cli(["request", "--config", mine, "--subject", agent, "--scope", "repo:acme/api:write", "--ttl", "10h", "--reason", "x"], as: alice)
+        var r = try svc.cli(
+            ["request", "--config", mine, "--subject", agent, "--scope", "repo:acme/api:write", "--ttl", "10h", "--reason", "x"], as: alice)
         #expect(r.status == 3)
         #expect(r.stderr.contains("max_ttl"), "\(r.stderr)")
-        r = try svc.cli(["request", "--config", mine, "--subject", agent, "--scope", "k8s:prod:admin", "--ttl", "10m", "--reason", "x"], as: alice)
+        r = try svc.cli(
+            ["request", "--config", mine, "--subject", agent, "--scope", "k8s:prod:admin", "--ttl", "10m", "--reason", "x"], as: alice)
         #expect(r.status == 3)
         #expect(r.stderr.contains("forbidden_scopes"), "\(r.stderr)")
         r = try svc.cli(["grants", "list", "--config", mine, "--store", svc.dir.appending("mine.db").path], as: alice)
@@ -113,9 +123,12 @@ final class AccessServiceTests {
         try #"{"id":"\#(agent)","population":"app","name":"harmless-app"}"#.write(toFile: records, atomically: true, encoding: .utf8)
         chmod(records, 0o644)
         let relabel = svc.dir.appending("relabel.yaml").path
-        try "collectors:\n  - type: file\n    name: mine\n    path: \(records)\nservice:\n  socket: \(svc.socket)\n".write(toFile: relabel, atomically: true, encoding: .utf8)
+        try "collectors:\n  - type: file\n    name: mine\n    path: \(records)\nservice:\n  socket: \(svc.socket)\n".write(
+            toFile: relabel, atomically: true, encoding: .utf8)
         chmod(relabel, 0o644)
-        r = try svc.cli(["request", "--config", relabel, "--subject", agent, "--scope", "repo:acme/api:write", "--ttl", "10h", "--reason", "x"], as: alice)
+        r = try svc.cli(
+            ["request", "--config", relabel, "--subject", agent, "--scope", "repo:acme/api:write", "--ttl", "10h", "--reason", "x"],
+            as: alice)
         #expect(r.status == 3, "\(r.stderr)")
         #expect(r.stderr.contains("agents may hold access for at most"), "\(r.stderr)")
         // And `snapshot` with that config shows the service's inventory, not the private one.
@@ -132,10 +145,11 @@ final class AccessServiceTests {
         svc.stop()
         let q = try DatabaseQueue(path: svc.store)
         try await q.write { db in
-            try db.execute(sql: """
-                INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at, state, actuation)
-                VALUES ('gr-forged', NULL, 'host:agent/x', 'x', 'agent', 'iam:admin', '["bob"]', 'r', 0, 99999999999, 'active', 'not_configured')
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at, state, actuation)
+                    VALUES ('gr-forged', NULL, 'host:agent/x', 'x', 'agent', 'iam:admin', '["bob"]', 'r', 0, 99999999999, 'active', 'not_configured')
+                    """)
         }
         try await svc.start()
         #expect(svc.stderr.contains("audit chain BROKEN at start: grant gr-forged has no audit entry"), "\(svc.stderr)")
@@ -149,9 +163,14 @@ final class AccessServiceTests {
         let (svc, _, alice, bob) = try await team()
         let ids = try (0..<30).map { _ in try request(svc, as: alice) }
         let out = svc.dir.appending("acks").path
-        let script = "for id in \(ids.joined(separator: " ")); do if \"$TG\" grants approve \"$id\" --reason ok --service \"$S\" >/dev/null 2>&1; then echo \"ACK $id\"; fi; done"
-        let loop = try RunningChild(bob.run(["sh", "-c", script]), stdout: out, environment: ["TG": Binary.shared, "S": svc.socket,
-                                                                                         "XDG_STATE_HOME": svc.dir.appending("bob").path])
+        let script =
+            "for id in \(ids.joined(separator: " ")); do if \"$TG\" grants approve \"$id\" --reason ok --service \"$S\" >/dev/null 2>&1; then echo \"ACK $id\"; fi; done"
+        let loop = try RunningChild(
+            bob.run(["sh", "-c", script]), stdout: out,
+            environment: [
+                "TG": Binary.shared, "S": svc.socket,
+                "XDG_STATE_HOME": svc.dir.appending("bob").path,
+            ])
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline, ((try? String(contentsOfFile: out, encoding: .utf8)) ?? "").split(separator: "\n").count < 5 {
             try await Task.sleep(for: .milliseconds(20))
@@ -168,7 +187,9 @@ final class AccessServiceTests {
         #expect(try svc.cli(["audit", "verify", "--service", svc.socket]).status == 0)
         // And it goes on deciding.
         let rest = ids.filter { !approved.contains($0) }
-        if let next = rest.first { #expect(try svc.cli(["grants", "approve", next, "--reason", "ok", "--service", svc.socket], as: bob).status == 0) }
+        if let next = rest.first {
+            #expect(try svc.cli(["grants", "approve", next, "--reason", "ok", "--service", svc.socket], as: bob).status == 0)
+        }
     }
 
     /// A raw connection, to send what no well-behaved client would.
@@ -179,12 +200,23 @@ final class AccessServiceTests {
             var addr = sockaddr_un()
             addr.sun_family = sa_family_t(AF_UNIX)
             withUnsafeMutableBytes(of: &addr.sun_path) { raw in raw.copyBytes(from: Array(path.utf8)) }
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+            let rc = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
             guard rc == 0 else { throw Spawn.Failed(message: "connect \(path)") }
             var tv = timeval(tv_sec: 20, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         }
-        func send(_ data: Data) { data.withUnsafeBytes { var off = 0; while off < $0.count { let n = Glibc.send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL)); if n <= 0 { return }; off += n } } }
+        func send(_ data: Data) {
+            data.withUnsafeBytes {
+                var off = 0
+                while off < $0.count {
+                    let n = Glibc.send(fd, $0.baseAddress! + off, $0.count - off, Int32(MSG_NOSIGNAL))
+                    if n <= 0 { return }
+                    off += n
+                }
+            }
+        }
         var pending = Data()
         func line() -> [String: Any]? {
             var buf = [UInt8](repeating: 0, count: 65536)
@@ -229,7 +261,10 @@ final class AccessServiceTests {
         reply = try #require(c.line())
         #expect((reply["error"] as? [String: Any])?["code"] as? String == "unknown_op")
         // What would stay in the audit log forever is capped.
-        c.send(Data(#"{"v":1,"id":6,"op":"request","subject":"x","scope":"vpn:prod","ttl_seconds":60,"reason":"\#(String(repeating: "r", count: 5000))"}"#.utf8 + [0x0A]))
+        c.send(
+            Data(
+                #"{"v":1,"id":6,"op":"request","subject":"x","scope":"vpn:prod","ttl_seconds":60,"reason":"\#(String(repeating: "r", count: 5000))"}"#
+                    .utf8 + [0x0A]))
         reply = try #require(c.line())
         #expect((reply["error"] as? [String: Any])?["message"] as? String == "reason is 5000 bytes; at most 4096 are accepted")
         c.send(Data(#"{"v":9,"id":8,"op":"hello"}"#.utf8 + [0x0A]))
@@ -294,8 +329,9 @@ final class AccessServiceTests {
         let slow = try request(svc, as: alice, scope: "repo:slow:write")
         let fast = try request(svc, as: alice, scope: "repo:fast:write")
         let slowOut = svc.dir.appending("slow").path
-        let slowCLI = try RunningChild(bob.run([Binary.shared, "grants", "approve", slow, "--reason", "ok", "--service", svc.socket]), stdout: slowOut,
-                                       environment: ["XDG_STATE_HOME": svc.dir.appending("bob").path])
+        let slowCLI = try RunningChild(
+            bob.run([Binary.shared, "grants", "approve", slow, "--reason", "ok", "--service", svc.socket]), stdout: slowOut,
+            environment: ["XDG_STATE_HOME": svc.dir.appending("bob").path])
         defer { slowCLI.stop() }
         // Wait until the slow one is decided (its hook now hangs), then decide the other.
         let deadline = Date().addingTimeInterval(30)
@@ -320,8 +356,9 @@ final class AccessServiceTests {
         for user in [alice, bob] {
             let t = try TmuxSession(width: 140, height: 30)
             panes.append(t)
-            try t.start(["--service", svc.socket], environment: ["XDG_STATE_HOME": home.appending(user.name).path, "HOME": home.path],
-                        prefix: user.run([]), binary: Binary.shared)
+            try t.start(
+                ["--service", svc.socket], environment: ["XDG_STATE_HOME": home.appending(user.name).path, "HOME": home.path],
+                prefix: user.run([]), binary: Binary.shared)
             try await t.waitFor("THE GAP")
             try t.keys("6")
             try await t.waitFor(id)

@@ -38,7 +38,9 @@ struct DashboardFlowTests {
         try t.keys("/")
         try t.type("cursor")
         let screen = try await t.waitFor("/cursor_")
-        let rows = screen.split(separator: "\n").dropFirst(3).prefix(5).filter { $0.contains("CRIT") || $0.contains("HIGH") || $0.contains("MED") }
+        let rows = screen.split(separator: "\n").dropFirst(3).prefix(5).filter {
+            $0.contains("CRIT") || $0.contains("HIGH") || $0.contains("MED")
+        }
         #expect(!rows.isEmpty)
         for r in rows { #expect(r.lowercased().contains("cursor"), "\(r)") }
         try t.keys("Enter")
@@ -140,16 +142,21 @@ struct DashboardFlowTests {
             String(repeating: "L", count: 10_000), "東京-🚀-agent", "bell\u{07}del\u{7F}",
         ]
         var lines = names.enumerated().map { i, n in
-            let json = try! JSONSerialization.data(withJSONObject: ["id": "host:agent/h\(i)", "population": "agent", "name": n, "owner": ["name": "\u{1B}[31mred"]])
+            let json = try! JSONSerialization.data(withJSONObject: [
+                "id": "host:agent/h\(i)", "population": "agent", "name": n, "owner": ["name": "\u{1B}[31mred"],
+            ])
             return String(decoding: json, as: UTF8.self)
         }
         // Invalid UTF-8 inside a record.
         lines.append(#"{"id":"host:agent/bad","population":"agent","name":"bad"# + "\u{FFFD}" + #"utf"}"#)
         var data = Data(lines.joined(separator: "\n").utf8)
         data.append(contentsOf: [0x0A])
-        data.append(contentsOf: Array(#"{"id":"host:agent/raw","population":"agent","name":"raw"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8) + [0x0A])
+        data.append(
+            contentsOf: Array(#"{"id":"host:agent/raw","population":"agent","name":"raw"#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8) + [0x0A]
+        )
         try data.write(to: dir.appendingPathComponent("hostile.jsonl"))
-        try "collectors:\n  - type: file\n    name: hostile\n    path: hostile.jsonl\n".write(to: dir.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
+        try "collectors:\n  - type: file\n    name: hostile\n    path: hostile.jsonl\n".write(
+            to: dir.appendingPathComponent("config.yaml"), atomically: true, encoding: .utf8)
         let titleBefore = t.paneTitle
         try t.start(["--config", dir.appendingPathComponent("config.yaml").path])
         try await t.waitFor("THE GAP")
@@ -203,9 +210,12 @@ struct DashboardFlowTests {
     @Test("secrets planted in this host's AI configs never reach the screen, even in the detail view")
     func secretsNotOnScreen() async throws {
         let t = try TmuxSession(width: 160, height: 50)
-        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/host").path
+        let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/host"
+        ).path
         let config = t.scratch.appendingPathComponent("config.yaml").path
-        try "collectors:\n  - {type: host, name: host, home_root: \(fixtures)/home, passwd: \(fixtures)/etc/passwd}\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "collectors:\n  - {type: host, name: host, home_root: \(fixtures)/home, passwd: \(fixtures)/etc/passwd}\n".write(
+            toFile: config, atomically: true, encoding: .utf8)
         try t.start(["--config", config])
         try await t.waitFor("THE GAP")
         try t.keys("5")

@@ -5,7 +5,8 @@ import Testing
 /// Every real collector on the published-format fixtures in Tests/Fixtures, through the real binary.
 @Suite("Collectors on the fixtures (the real binary)")
 struct FixtureCollectorsTests {
-    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+        "Fixtures")
 
     func config(_ dir: URL) throws -> String {
         let f = Self.fixtures.path
@@ -50,6 +51,8 @@ struct FixtureCollectorsTests {
         }
         seen += (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(seen.contains("plaintext in ~alice/.cursor/mcp.json"), "the exposure is reported")
-        #expect(!seen.contains("TGSECRET-DO-NOT-SHOW"), "a planted secret leaked: \(seen.components(separatedBy: "TGSECRET").count - 1) occurrence(s)")
+        #expect(
+            !seen.contains("TGSECRET-DO-NOT-SHOW"),
+            "a planted secret leaked: \(seen.components(separatedBy: "TGSECRET").count - 1) occurrence(s)")
     }
 }

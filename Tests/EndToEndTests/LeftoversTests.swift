@@ -12,11 +12,15 @@ struct LeftoversTests {
         let scratch = try ScratchDirectory()
         let out = scratch.appending("out").path
         // Only this test's socket prefix and no binary: other tests may be running at the same time.
-        let pid = try Spawn.start(["bash", Self.script, "--prefix", prefix, "--binary", scratch.appending("none").path,
-                                   "--pg-marker", prefix], stdout: out)
+        let pid = try Spawn.start(
+            [
+                "bash", Self.script, "--prefix", prefix, "--binary", scratch.appending("none").path,
+                "--pg-marker", prefix,
+            ], stdout: out)
         let status = Spawn.exitCode(Spawn.wait(pid))
-        return Binary.Result(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
+        return Binary.Result(
+            status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
     }
 
     @Test("a deliberately leaked tmux server fails the check, by name; once ended, the check passes")
@@ -24,9 +28,12 @@ struct LeftoversTests {
         let prefix = "tg-leak-\(UUID().uuidString.prefix(8))-"
         let socket = prefix + "x"
         let scratch = try ScratchDirectory()
-        #expect(Spawn.exitCode(Spawn.wait(try Spawn.start(
-            ["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "leak", "sleep", "600"],
-            stdout: scratch.appending("tmux").path))) == 0)
+        #expect(
+            Spawn.exitCode(
+                Spawn.wait(
+                    try Spawn.start(
+                        ["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "leak", "sleep", "600"],
+                        stdout: scratch.appending("tmux").path))) == 0)
         defer {
             _ = try? Spawn.run(["tmux", "-L", socket, "kill-server"], stdout: scratch.appending("kill").path)
             for pid in Processes.matching("-L \(socket)") { kill(pid, SIGKILL) }

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Inventory
 
 @Suite("trustgap snapshot (the real binary)")
@@ -57,7 +58,9 @@ struct SnapshotCommandTests {
         let doc = try SnapshotDocument.decoder().decode(SnapshotDocument.self, from: Data(r.stdout.utf8))
         #expect(doc.entities.map(\.entity.id) == ["aws:iam:user/ci-deployer"])
         #expect(doc.entities[0].findings.contains { $0.rule == "NHI5" })
-        #expect(doc.collectors[0].warnings.first?.hasSuffix("entities.jsonl:2: \"population\": not one of app, device, service_account, agent") == true)
+        #expect(
+            doc.collectors[0].warnings.first?.hasSuffix("entities.jsonl:2: \"population\": not one of app, device, service_account, agent")
+                == true)
     }
 
     @Test("a bad config exits 2 naming the file, line and key")
@@ -101,10 +104,13 @@ struct SnapshotCommandTests {
         try "#!/bin/sh\necho 'vault sealed' >&2\nexit 2\n".write(toFile: script, atomically: true, encoding: .utf8)
         chmod(script, 0o755)
         let ok = dir.appendingPathComponent("ok.sh").path
-        try "#!/bin/sh\necho '{\"id\":\"vault:role/ci\",\"population\":\"service_account\",\"name\":\"ci\"}'\n".write(toFile: ok, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\necho '{\"id\":\"vault:role/ci\",\"population\":\"service_account\",\"name\":\"ci\"}'\n".write(
+            toFile: ok, atomically: true, encoding: .utf8)
         chmod(ok, 0o755)
         let config = dir.appendingPathComponent("config.yaml").path
-        try "collectors:\n  - type: exec\n    name: vault\n    command: [./export.sh]\n  - type: exec\n    name: good\n    command: [./ok.sh]\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try
+            "collectors:\n  - type: exec\n    name: vault\n    command: [./export.sh]\n  - type: exec\n    name: good\n    command: [./ok.sh]\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
         let bad = try Binary.run(["collectors", "test", "vault", "--config", config])
         #expect(bad.status == 1)
         #expect(bad.stderr.contains("collector vault failed: \(script) exited with status 2; stderr: vault sealed"))

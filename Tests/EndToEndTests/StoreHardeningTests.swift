@@ -23,10 +23,16 @@ struct StoreHardeningTests {
         "$2" audit verify --store "$1/s.db" > "$3/verify.out" 2>&1; echo $? > "$3/verify.rc"
         """.write(toFile: script, atomically: true, encoding: .utf8)
         let out = dir.appending("run").path
-        let status = Spawn.exitCode(Spawn.wait(try Spawn.start(["unshare", "-m", "sh", script, mount, Binary.path, dir.path], stdout: out,
-                                                               environment: ["XDG_STATE_HOME": dir.appending("state").path])))
-        try #require(status == 0, "the namespace and tmpfs could be made: \((try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")")
-        func read(_ name: String) -> String { ((try? String(contentsOfFile: dir.appending(name).path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines) }
+        let status = Spawn.exitCode(
+            Spawn.wait(
+                try Spawn.start(
+                    ["unshare", "-m", "sh", script, mount, Binary.path, dir.path], stdout: out,
+                    environment: ["XDG_STATE_HOME": dir.appending("state").path])))
+        try #require(
+            status == 0, "the namespace and tmpfs could be made: \((try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")")
+        func read(_ name: String) -> String {
+            ((try? String(contentsOfFile: dir.appending(name).path, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
         #expect(read("read.rc") == "1")
         #expect(read("read.out").contains("the disk is full"), "\(read("read.out"))")
         #expect(!read("read.out").contains("disk I/O error"))
@@ -51,8 +57,9 @@ struct StoreHardeningTests {
         for file in ["", ".key", ".anchor"] { _ = chown(path + file, owner.uid, owner.uid) }
         let out = dir.appending("out").path
         chmod(dir.path, 0o777)
-        let pid = try Spawn.start(other.run([Binary.shared, "grants", "--store", path]), stdout: out,
-                                  environment: ["XDG_STATE_HOME": dir.appending("xdg-\(other.name)").path, "PATH": "/usr/bin:/bin"])
+        let pid = try Spawn.start(
+            other.run([Binary.shared, "grants", "--store", path]), stdout: out,
+            environment: ["XDG_STATE_HOME": dir.appending("xdg-\(other.name)").path, "PATH": "/usr/bin:/bin"])
         let code = Spawn.exitCode(Spawn.wait(pid))
         let err = (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""
         #expect(code == 1)

@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import Access
 @testable import Inventory
 
@@ -22,18 +23,20 @@ final class StoreProcessTests {
         let store = try AccessStore(path: storePath)
         let requester = Analyst(user: "requester-\(UUID().uuidString.prefix(6))")
         return try (0..<n).map { i in
-            try store.file(subject: Subject(id: "mdm:device/\(i)", name: "laptop-\(i)", population: .device), scope: "vpn:prod",
-                           ttlSeconds: 3600, reason: "on call \(i)", by: requester, policy: AccessPolicy(), now: Date()).id
+            try store.file(
+                subject: Subject(id: "mdm:device/\(i)", name: "laptop-\(i)", population: .device), scope: "vpn:prod",
+                ttlSeconds: 3600, reason: "on call \(i)", by: requester, policy: AccessPolicy(), now: Date()
+            ).id
         }
     }
 
     /// A shell loop running one CLI decision per id, printing ACK or the exit code for each.
     func loop(_ ids: [String], _ decision: String) -> [String] {
         let script = """
-        for id in \(ids.joined(separator: " ")); do
-          if "$TG" grants \(decision) "$id" --reason "race" --store "$STORE" >/dev/null 2>&1; then echo "ACK $id"; else echo "RC$? $id"; fi
-        done
-        """
+            for id in \(ids.joined(separator: " ")); do
+              if "$TG" grants \(decision) "$id" --reason "race" --store "$STORE" >/dev/null 2>&1; then echo "ACK $id"; else echo "RC$? $id"; fi
+            done
+            """
         return ["sh", "-c", script]
     }
 
@@ -41,17 +44,21 @@ final class StoreProcessTests {
     func race() async throws {
         let ids = try fileRequests(100)
         let env = ["TG": Binary.path, "STORE": storePath, "XDG_STATE_HOME": dir.path]
-        let outA = dir.appendingPathComponent("a.out").path, outB = dir.appendingPathComponent("b.out").path
+        let outA = dir.appendingPathComponent("a.out").path
+        let outB = dir.appendingPathComponent("b.out").path
         let a = try Spawn.start(loop(ids, "approve"), stdout: outA, environment: env)
         let b = try Spawn.start(loop(ids, "deny"), stdout: outB, environment: env)
         _ = await Spawn.finished(a)
         _ = await Spawn.finished(b)
-        let lines = try (String(contentsOfFile: outA, encoding: .utf8) + String(contentsOfFile: outB, encoding: .utf8)).split(separator: "\n")
+        let lines = try (String(contentsOfFile: outA, encoding: .utf8) + String(contentsOfFile: outB, encoding: .utf8)).split(
+            separator: "\n")
         let acks = lines.filter { $0.hasPrefix("ACK ") }.map { String($0.dropFirst(4)) }
         let others = lines.filter { !$0.hasPrefix("ACK ") }
         #expect(acks.count == 100, "each request acknowledged exactly once; others: \(others.prefix(3))")
         #expect(Set(acks) == Set(ids))
-        #expect(others.allSatisfy { $0.hasPrefix("RC4 ") }, "the loser is told it lost (exit 4): \(others.filter { !$0.hasPrefix("RC4 ") }.prefix(3))")
+        #expect(
+            others.allSatisfy { $0.hasPrefix("RC4 ") },
+            "the loser is told it lost (exit 4): \(others.filter { !$0.hasPrefix("RC4 ") }.prefix(3))")
         let store = try AccessStore(path: storePath)
         let decided = try store.requests().filter { ids.contains($0.id) }
         #expect(decided.allSatisfy { $0.state == .approved || $0.state == .denied })
@@ -68,7 +75,8 @@ final class StoreProcessTests {
     func killed() async throws {
         let ids = try fileRequests(60)
         let out = dir.appendingPathComponent("k.out").path
-        let pid = try Spawn.start(loop(ids, "approve"), stdout: out, environment: ["TG": Binary.path, "STORE": storePath, "XDG_STATE_HOME": dir.path])
+        let pid = try Spawn.start(
+            loop(ids, "approve"), stdout: out, environment: ["TG": Binary.path, "STORE": storePath, "XDG_STATE_HOME": dir.path])
         // Let some decisions land, then kill the whole process group (the loop and the CLI mid-decision).
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
@@ -78,7 +86,9 @@ final class StoreProcessTests {
         }
         kill(-pid, SIGKILL)
         _ = Spawn.wait(pid)
-        let acked = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("ACK ") }.map { String($0.dropFirst(4)) }
+        let acked = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("ACK ") }.map {
+            String($0.dropFirst(4))
+        }
         #expect(acked.count >= 10)
         #expect(acked.count < 60, "killed before the end")
         let store = try AccessStore(path: storePath)
@@ -92,7 +102,8 @@ final class StoreProcessTests {
     func cli() throws {
         let s = ["--store", storePath]
         let subject = "host:agent/cursor/github/hana-0"
-        var r = try Binary.run(["request", "--subject", subject, "--scope", "repo:acme/api:write", "--ttl", "30m", "--reason", "fix", "--format", "json"] + s)
+        var r = try Binary.run(
+            ["request", "--subject", subject, "--scope", "repo:acme/api:write", "--ttl", "30m", "--reason", "fix", "--format", "json"] + s)
         #expect(r.status == 0, "\(r.stderr)")
         let req = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let id = try #require(req?["id"] as? String)
@@ -107,7 +118,11 @@ final class StoreProcessTests {
         r = try Binary.run(["grants", "grant", "--subject", subject, "--scope", "repo:acme/api:read", "--ttl", "2h", "--reason", "x"] + s)
         #expect(r.status == 3)
         #expect(r.stderr.contains("at most 1h"))
-        r = try Binary.run(["grants", "grant", "--subject", subject, "--scope", "repo:acme/api:read", "--ttl", "20m", "--reason", "review", "--format", "json"] + s)
+        r = try Binary.run(
+            [
+                "grants", "grant", "--subject", subject, "--scope", "repo:acme/api:read", "--ttl", "20m", "--reason", "review", "--format",
+                "json",
+            ] + s)
         #expect(r.status == 0, "\(r.stderr)")
         let gid = try #require((try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])?["id"] as? String)
         #expect(try Binary.run(["grants", "extend", gid, "--ttl", "50m", "--reason", "longer"] + s).status == 0)

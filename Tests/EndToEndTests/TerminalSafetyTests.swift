@@ -9,7 +9,9 @@ struct TerminalSafetyTests {
     static let hostile = "\u{1B}]0;pwned\u{07}\u{1B}]52;c;ZXZpbA==\u{07}\u{1B}[2J\u{202E}\u{E0041}"
 
     static func clean(_ text: String) -> Bool {
-        !text.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E || (0xE0000...0xE007F).contains($0.value) }
+        !text.unicodeScalars.contains {
+            $0.value == 0x1B || $0.value == 0x07 || $0.value == 0x202E || (0xE0000...0xE007F).contains($0.value)
+        }
     }
 
     @Test("a collector's failure text, from the config, reaches stderr sanitised")

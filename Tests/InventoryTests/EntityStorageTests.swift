@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Inventory
 
 /// Entity keeps its fields in a shared copy-on-write box; these pin down that it still behaves as a value.
@@ -27,7 +28,8 @@ struct EntityStorageTests {
 
     @Test("equal fields mean equal entities and equal hashes, whoever built them")
     func equality() {
-        let a = cleanApp(), b = cleanApp()
+        let a = cleanApp()
+        let b = cleanApp()
         #expect(a == b)
         #expect(a.hashValue == b.hashValue)
         var c = b
@@ -84,7 +86,7 @@ struct EntityStorageTests {
         #expect(first.withUnsafeBufferPointer { $0.baseAddress } == again.withUnsafeBufferPointer { $0.baseAddress }, "one storage")
         _ = i.intern(["k8s"])
         #expect(i.count == 2)
-        #expect(i.intern(["github"]) == ["github"])  // past the limit: returned as it came, not kept
+        #expect(i.intern(["github"]) == ["github"]) // past the limit: returned as it came, not kept
         #expect(i.count == 2)
     }
 }
@@ -113,7 +115,8 @@ struct SnapshotLookupTests {
         let s = Snapshot.build(version: 1, now: now, slices: [.init(source: "t", entities: ids.map { cleanServiceAccount($0) })])
         #expect(s.index != nil, "non-ASCII ids are looked up in a dictionary")
         for id in ids { #expect(s[id]?.id == id) }
-        let ascii = Snapshot.build(version: 1, now: now, slices: [.init(source: "t", entities: ["b", "a"].map { cleanServiceAccount($0) })])
+        let ascii = Snapshot.build(
+            version: 1, now: now, slices: [.init(source: "t", entities: ["b", "a"].map { cleanServiceAccount($0) })])
         #expect(ascii.index == nil, "ASCII ids are binary-searched")
     }
 
@@ -127,10 +130,12 @@ struct SnapshotLookupTests {
 
     @Test("a reused fingerprint is found whichever entities hold it, and a fingerprint held once is not")
     func crossIndex() {
-        var a = cleanServiceAccount("aws:a"), b = cleanServiceAccount("aws:b"), c = cleanServiceAccount("aws:c")
+        var a = cleanServiceAccount("aws:a")
+        var b = cleanServiceAccount("aws:b")
+        var c = cleanServiceAccount("aws:c")
         b.environment = "staging"
         c.credentials[0].fingerprint = "SHA256:other"
-        a.credentials.append(Credential(id: "AKIA2", kind: .accessKey, fingerprint: "SHA256:one"))  // twice on one entity
+        a.credentials.append(Credential(id: "AKIA2", kind: .accessKey, fingerprint: "SHA256:one")) // twice on one entity
         let cross = RiskRules.CrossIndex([a, b, c])
         #expect(cross.byFingerprint.keys.sorted() == ["SHA256:one"])
         #expect(cross.byFingerprint["SHA256:one"]?.entityIDs == ["aws:a", "aws:b"])

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import Inventory
 
 let now = Date(timeIntervalSince1970: 1_800_000_000)

@@ -1,20 +1,25 @@
 import Foundation
 import Testing
+
 @testable import Inventory
 
 @Suite("Work on every core")
 struct ParallelTests {
-    @Test("parallelSort sorts like sort, keeps ties in order, for sizes around every run boundary", arguments: [0, 1, 2, 3, 7, 100, 1001, 4099])
+    @Test(
+        "parallelSort sorts like sort, keeps ties in order, for sizes around every run boundary",
+        arguments: [0, 1, 2, 3, 7, 100, 1001, 4099])
     func sorts(count: Int) {
         var seed: UInt64 = 0x1234_5678 &+ UInt64(count)
         func next() -> Int {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
-            return Int(seed >> 58)  // 0...63: many ties
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(seed >> 58) // 0...63: many ties
         }
         let values = (0..<count).map { (key: next(), position: $0) }
         var ours = values
         parallelSort(&ours, serialBelow: 2) { $0.key < $1.key }
-        let expected = values.enumerated().sorted { a, b in a.element.key != b.element.key ? a.element.key < b.element.key : a.offset < b.offset }.map(\.element)
+        let expected = values.enumerated().sorted { a, b in
+            a.element.key != b.element.key ? a.element.key < b.element.key : a.offset < b.offset
+        }.map(\.element)
         #expect(ours.map(\.key) == expected.map(\.key))
         #expect(ours.map(\.position) == expected.map(\.position), "ties keep their order")
     }
@@ -32,7 +37,7 @@ struct IDOrderTests {
     func matchesStringOrder() {
         var seed: UInt64 = 42
         func next(_ n: Int) -> Int {
-            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
             return Int(seed >> 33) % n
         }
         let prefixes = ["aws:iam:user/svc-", "aws:iam:user/", "mdm:device/", "host:agent/cursor/github/", "", "é:", "k8s:prod/sa/", "a"]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Inventory
 
 @Suite("Snapshot")
@@ -18,7 +19,8 @@ struct SnapshotTests {
         admin.credentials[0].fingerprint = "SHA256:admin"
         unmanaged.credentials[0].fingerprint = "SHA256:u"
         departed.credentials[0].fingerprint = "SHA256:d"
-        let snap = Snapshot.build(version: 3, now: now, slices: [.init(source: "t", entities: [unmanaged, departed, old, admin, cleanDevice()])])
+        let snap = Snapshot.build(
+            version: 3, now: now, slices: [.init(source: "t", entities: [unmanaged, departed, old, admin, cleanDevice()])])
         let g = snap.gap[.serviceAccount]!
         #expect(g.total == 4)
         #expect(g.unmanaged == 1)
@@ -39,7 +41,10 @@ struct SnapshotTests {
         let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         #expect(Set(json.keys) == ["generated_at", "version", "entities", "gap", "collectors", "requests"])
         let entity = try #require((json["entities"] as? [[String: Any]])?.first)
-        for key in ["id", "population", "kind", "name", "owner", "coverage", "unmanaged", "privileges", "credentials", "risk", "findings", "first_seen", "last_seen", "sources"] {
+        for key in [
+            "id", "population", "kind", "name", "owner", "coverage", "unmanaged", "privileges", "credentials", "risk", "findings",
+            "first_seen", "last_seen", "sources",
+        ] {
             #expect(entity[key] != nil, "missing \(key)")
         }
         #expect(entity["population"] as? String == "service_account")
@@ -65,7 +70,9 @@ struct SnapshotTests {
 
 @Suite("Durations")
 struct DurationTests {
-    @Test("parses the units people write", arguments: [("30s", 30.0), ("15m", 900), ("1h", 3600), ("8h", 28_800), ("2d", 172_800), ("1w", 604_800), ("1h30m", 5400)])
+    @Test(
+        "parses the units people write",
+        arguments: [("30s", 30.0), ("15m", 900), ("1h", 3600), ("8h", 28_800), ("2d", 172_800), ("1w", 604_800), ("1h30m", 5400)])
     func parses(text: String, seconds: Double) throws {
         #expect(try DurationText.seconds(text) == seconds)
     }

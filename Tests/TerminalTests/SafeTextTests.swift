@@ -1,14 +1,17 @@
 import Foundation
 import Testing
-@testable import Terminal
 import TextSafety
+
+@testable import Terminal
 
 @Suite("Safe text")
 struct SafeTextTests {
-    @Test("escape sequences, controls and bidi overrides never survive", arguments: [
-        "\u{1B}[2J\u{1B}[Hwiped", "\u{1B}]0;pwned\u{07}title", "\u{9B}31mred", "a\u{7F}b", "bell\u{07}",
-        "\u{202E}gnp.exe", "x\u{2066}y\u{2069}", "zero\u{200B}width", "line\u{2028}sep", "nul\u{0}byte",
-    ])
+    @Test(
+        "escape sequences, controls and bidi overrides never survive",
+        arguments: [
+            "\u{1B}[2J\u{1B}[Hwiped", "\u{1B}]0;pwned\u{07}title", "\u{9B}31mred", "a\u{7F}b", "bell\u{07}",
+            "\u{202E}gnp.exe", "x\u{2066}y\u{2069}", "zero\u{200B}width", "line\u{2028}sep", "nul\u{0}byte",
+        ])
     func stripsControls(input: String) {
         let out = SafeText.sanitize(input)
         for s in out.unicodeScalars {

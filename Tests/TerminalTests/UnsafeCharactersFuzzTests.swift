@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TextSafety
+
 @testable import Inventory
 @testable import Terminal
 
@@ -13,7 +14,10 @@ struct UnsafeCharactersFuzzTests {
         ("C0 controls", [0x00...0x1F], false),
         ("DEL and C1 controls", [0x7F...0x9F], false),
         ("bidi controls", [0x061C...0x061C, 0x200E...0x200F, 0x202A...0x202E, 0x2066...0x2069], false),
-        ("zero-width and format", [0x00AD...0x00AD, 0x200B...0x200D, 0x2060...0x2064, 0xFEFF...0xFEFF, 0xFFF9...0xFFFB, 0x180E...0x180E], false),
+        (
+            "zero-width and format",
+            [0x00AD...0x00AD, 0x200B...0x200D, 0x2060...0x2064, 0xFEFF...0xFEFF, 0xFFF9...0xFFFB, 0x180E...0x180E], false
+        ),
         ("line and paragraph separators", [0x2028...0x2029], false),
         ("tags", [0xE0000...0xE007F], false),
         ("invisible fillers", [0x115F...0x1160, 0x3164...0x3164, 0xFFA0...0xFFA0, 0x034F...0x034F], false),
@@ -81,7 +85,9 @@ struct UnsafeCharactersFuzzTests {
             #expect(try JSONDecoder().decode([String].self, from: json) == [input], "the JSON still means the same")
             #expect(!UnsafeCharacters.clean(input).unicodeScalars.contains(where: Self.unsafe), "log")
             if ScopeGrammar.fits(input) {
-                #expect(input.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F }, "a scope is printable ASCII: \(ScopeGrammar.visible(input))")
+                #expect(
+                    input.unicodeScalars.allSatisfy { $0.value > 0x20 && $0.value < 0x7F },
+                    "a scope is printable ASCII: \(ScopeGrammar.visible(input))")
             }
         }
     }
@@ -93,7 +99,10 @@ struct UnsafeCharactersFuzzTests {
         for _ in 0..<3000 {
             var segments: [String] = []
             for _ in 0..<Int.random(in: 1...4, using: &rng) {
-                segments.append(String(String.UnicodeScalarView((0..<Int.random(in: 1...10, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })))
+                segments.append(
+                    String(
+                        String.UnicodeScalarView(
+                            (0..<Int.random(in: 1...10, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })))
             }
             let scope = segments.joined(separator: Bool.random(using: &rng) ? ":" : "/")
             #expect(ScopeGrammar.fits(scope), "\(scope)")

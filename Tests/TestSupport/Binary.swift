@@ -50,8 +50,9 @@ public enum Binary {
         let pid = try Spawn.start([path] + arguments, stdout: out, environment: env)
         let status = Spawn.wait(pid)
         let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return Result(status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
+        return Result(
+            status: code, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
     }
 
     public static func scratchDirectory() throws -> URL {

@@ -11,10 +11,16 @@ public final class TemporaryUser: @unchecked Sendable {
     public init(_ prefix: String = "tgu") throws {
         name = "\(prefix)\(UUID().uuidString.prefix(6).lowercased())"
         let scratch = try ScratchDirectory("tg-user")
-        let rc = Spawn.exitCode(Spawn.wait(try Spawn.start(["/usr/sbin/useradd", "-M", "-U", "-s", "/bin/sh", "-d", "/nonexistent", name],
-                                                           stdout: scratch.appending("out").path)))
+        let rc = Spawn.exitCode(
+            Spawn.wait(
+                try Spawn.start(
+                    ["/usr/sbin/useradd", "-M", "-U", "-s", "/bin/sh", "-d", "/nonexistent", name],
+                    stdout: scratch.appending("out").path)))
         guard rc == 0 else {
-            throw Spawn.Failed(message: "useradd \(name) exited \(rc): \((try? String(contentsOfFile: scratch.appending("out.err").path, encoding: .utf8)) ?? "")")
+            throw Spawn.Failed(
+                message:
+                    "useradd \(name) exited \(rc): \((try? String(contentsOfFile: scratch.appending("out.err").path, encoding: .utf8)) ?? "")"
+            )
         }
         guard let pw = getpwnam(name) else { throw Spawn.Failed(message: "useradd made no \(name)") }
         uid = pw.pointee.pw_uid
@@ -139,7 +145,10 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// SIGKILL, as a crash would.
     public func crash() {
-        if let c = child { kill(c.pid, SIGKILL); c.stop(grace: 0.5) }
+        if let c = child {
+            kill(c.pid, SIGKILL)
+            c.stop(grace: 0.5)
+        }
     }
 
     /// Stops the service, and whatever it left running from its folder (a hook still sleeping).
@@ -159,12 +168,15 @@ public final class ServiceProcess: @unchecked Sendable {
         chmod(scratch.path, 0o777)
         let out = scratch.appending("out").path
         let full = user.map { $0.run(argv) } ?? argv
-        var env = ["XDG_STATE_HOME": scratch.appending("xdg").path, "HOME": scratch.path, "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"]
+        var env = [
+            "XDG_STATE_HOME": scratch.appending("xdg").path, "HOME": scratch.path, "PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin",
+        ]
         env["LANG"] = "C.UTF-8"
         let pid = try Spawn.start(full, stdout: out, environment: env, inheritEnvironment: false)
         let status = Spawn.exitCode(Spawn.wait(pid))
-        return Binary.Result(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
+        return Binary.Result(
+            status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+            stderr: (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
     }
 
     deinit {

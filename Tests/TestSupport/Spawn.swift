@@ -14,8 +14,10 @@ public enum Spawn {
 
     /// Starts a program in a process group of its own and returns its pid without waiting.
     /// `stdin` is a file to read (default /dev/null); stdout goes to `path`, stderr to `path + ".err"`.
-    public static func start(_ argv: [String], stdout path: String, stdin: String = "/dev/null",
-                             environment: [String: String] = [:], inheritEnvironment: Bool = true) throws -> pid_t {
+    public static func start(
+        _ argv: [String], stdout path: String, stdin: String = "/dev/null",
+        environment: [String: String] = [:], inheritEnvironment: Bool = true
+    ) throws -> pid_t {
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -98,7 +100,7 @@ public enum Spawn {
         while Date() < deadline {
             let rc = waitpid(pid, &status, WNOHANG)
             if rc == pid || (rc == -1 && errno == ECHILD) {
-                kill(-pid, SIGKILL)  // whatever it left in its group
+                kill(-pid, SIGKILL) // whatever it left in its group
                 return
             }
             usleep(10_000)
@@ -115,8 +117,10 @@ public final class RunningChild: @unchecked Sendable {
     private let lock = NSLock()
     private var ended = false
 
-    public init(_ argv: [String], stdout: String, stdin: String = "/dev/null", environment: [String: String] = [:],
-                inheritEnvironment: Bool = true) throws {
+    public init(
+        _ argv: [String], stdout: String, stdin: String = "/dev/null", environment: [String: String] = [:],
+        inheritEnvironment: Bool = true
+    ) throws {
         pid = try Spawn.start(argv, stdout: stdout, stdin: stdin, environment: environment, inheritEnvironment: inheritEnvironment)
         let pid = pid
         Leftovers.register { Spawn.stop(pid, grace: 0.5) }
@@ -166,7 +170,9 @@ public enum Processes {
     }
 
     static func statFields(_ pid: pid_t) -> [Substring]? {
-        guard let s = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = s.lastIndex(of: ")") else { return nil }
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = s.lastIndex(of: ")") else {
+            return nil
+        }
         // After "pid (comm) ": state, ppid, pgrp, session, …
         return s[s.index(after: close)...].split(separator: " ")
     }

@@ -19,8 +19,10 @@ public final class TmuxSession: @unchecked Sendable {
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         // A clean shell with a plain prompt; each test sets the environment of the command it runs.
-        try tmux(["-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)",
-                  "env", "-i", "PATH=\(path)", "HOME=\(scratch.path)", "TERM=xterm-256color", "PS1=$ ", "sh"])
+        try tmux([
+            "-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", "\(width)", "-y", "\(height)",
+            "env", "-i", "PATH=\(path)", "HOME=\(scratch.path)", "TERM=xterm-256color", "PS1=$ ", "sh",
+        ])
         let info = try tmux(["display-message", "-p", "#{pid} #{socket_path}"]).trimmingCharacters(in: .whitespacesAndNewlines)
         serverPID = pid_t(info.prefix { $0 != " " }) ?? 0
         socketPath = String(info.drop { $0 != " " }.dropFirst())
@@ -67,13 +69,19 @@ public final class TmuxSession: @unchecked Sendable {
     /// Runs trustgap in the pane's shell with the given environment, and prints its exit status after it ends.
     /// `prefix` goes before everything (e.g. `TemporaryUser.run([])` to run it as another user, with `binary`
     /// `Binary.shared`, which every user can run).
-    public func start(_ arguments: [String] = [], environment: [String: String] = [:], prefix: [String] = [],
-                      binary: String = Binary.path) throws {
-        var env = ["XDG_STATE_HOME": scratch.path + "/state", "XDG_CONFIG_HOME": scratch.path + "/config",
-                   "LANG": "C.UTF-8", "TERM": "xterm-256color"]
+    public func start(
+        _ arguments: [String] = [], environment: [String: String] = [:], prefix: [String] = [],
+        binary: String = Binary.path
+    ) throws {
+        var env = [
+            "XDG_STATE_HOME": scratch.path + "/state", "XDG_CONFIG_HOME": scratch.path + "/config",
+            "LANG": "C.UTF-8", "TERM": "xterm-256color",
+        ]
         for (k, v) in environment { env[k] = v }
         let assignments = env.sorted { $0.key < $1.key }.map { "\($0.key)=\(shellQuote($0.value))" }.joined(separator: " ")
-        let command = (prefix.map(shellQuote) + ["env", assignments, shellQuote(binary)] + arguments.map(shellQuote)).joined(separator: " ") + "; echo EXIT=$?"
+        let command =
+            (prefix.map(shellQuote) + ["env", assignments, shellQuote(binary)] + arguments.map(shellQuote)).joined(separator: " ")
+            + "; echo EXIT=$?"
         try type(command)
         try keys("Enter")
     }
@@ -142,4 +150,3 @@ public final class TmuxSession: @unchecked Sendable {
         public var description: String { "timed out waiting for \"\(text)\"; the screen was:\n\(screen)" }
     }
 }
-

@@ -21,14 +21,17 @@ public final class AWSCredentialReportCollector: Collector {
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw CollectorError.failed("\(path): cannot read the file" + (FileManager.default.fileExists(atPath: path) ? "" : " (no such file)"))
+            throw CollectorError.failed(
+                "\(path): cannot read the file" + (FileManager.default.fileExists(atPath: path) ? "" : " (no such file)"))
         }
         return try Self.parse([UInt8](data), path: path, source: source, now: context.now)
     }
 
-    static let required = ["user", "arn", "user_creation_time", "password_enabled", "mfa_active",
-                           "access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
-                           "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date"]
+    static let required = [
+        "user", "arn", "user_creation_time", "password_enabled", "mfa_active",
+        "access_key_1_active", "access_key_1_last_rotated", "access_key_1_last_used_date",
+        "access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date",
+    ]
 
     static func parse(_ data: [UInt8], path: String, source: String, now: Date) throws -> CollectorReport {
         let rows: [TabularRecords.Row]
@@ -51,7 +54,8 @@ public final class AWSCredentialReportCollector: Collector {
             for (i, n) in names.enumerated() { cell[n] = row.fields[i] }
             func value(_ k: String) -> String? {
                 guard let v = cell[k]?.trimmingCharacters(in: .whitespaces), !v.isEmpty,
-                      !["n/a", "no_information", "not_supported"].contains(v.lowercased()) else { return nil }
+                    !["n/a", "no_information", "not_supported"].contains(v.lowercased())
+                else { return nil }
                 return v
             }
             func flag(_ k: String) -> Bool { value(k)?.lowercased() == "true" }
@@ -68,9 +72,10 @@ public final class AWSCredentialReportCollector: Collector {
             let isRoot = user == "<root_account>"
             var credentials: [Credential] = []
             for n in [1, 2] where flag("access_key_\(n)_active") {
-                credentials.append(Credential(
-                    id: "access-key-\(n)", kind: .accessKey, createdAt: date("access_key_\(n)_last_rotated"),
-                    lastUsedAt: date("access_key_\(n)_last_used_date")))
+                credentials.append(
+                    Credential(
+                        id: "access-key-\(n)", kind: .accessKey, createdAt: date("access_key_\(n)_last_rotated"),
+                        lastUsedAt: date("access_key_\(n)_last_used_date")))
             }
             for n in [1, 2] where flag("cert_\(n)_active") {
                 credentials.append(Credential(id: "signing-cert-\(n)", kind: .certificate, createdAt: date("cert_\(n)_last_rotated")))
@@ -78,11 +83,13 @@ public final class AWSCredentialReportCollector: Collector {
             let password = flag("password_enabled")
             if !isRoot, credentials.isEmpty {
                 if password { people += 1 }
-                continue  // a person, or an identity with nothing usable: not a non-human identity
+                continue // a person, or an identity with nothing usable: not a non-human identity
             }
             if password {
-                credentials.append(Credential(id: "console-password", kind: .password, createdAt: date("password_last_changed"),
-                                              lastUsedAt: date("password_last_used")))
+                credentials.append(
+                    Credential(
+                        id: "console-password", kind: .password, createdAt: date("password_last_changed"),
+                        lastUsedAt: date("password_last_used")))
             }
             var signals = Signals(mfa: flag("mfa_active"))
             if password, !isRoot {
@@ -95,12 +102,13 @@ public final class AWSCredentialReportCollector: Collector {
             var attributes = ["arn": arn, "account": account]
             if let region = value("access_key_1_last_used_region") { attributes["key_1_last_region"] = region }
             if let service = value("access_key_1_last_used_service") { attributes["key_1_last_service"] = service }
-            entities.append(Entity(
-                id: isRoot ? "aws:iam:root/\(account)" : "aws:iam:user/\(account)/\(user)",
-                population: .serviceAccount, kind: isRoot ? "root_account" : "iam_user", name: isRoot ? "root (\(account))" : user,
-                environment: nil, coverage: [], privileges: isRoot ? [Privilege(scope: "aws:\(account):*", level: .admin)] : [],
-                credentials: credentials, firstSeen: date("user_creation_time"), lastSeen: now, lastUsedAt: lastUsed,
-                sources: [source], signals: signals, attributes: attributes))
+            entities.append(
+                Entity(
+                    id: isRoot ? "aws:iam:root/\(account)" : "aws:iam:user/\(account)/\(user)",
+                    population: .serviceAccount, kind: isRoot ? "root_account" : "iam_user", name: isRoot ? "root (\(account))" : user,
+                    environment: nil, coverage: [], privileges: isRoot ? [Privilege(scope: "aws:\(account):*", level: .admin)] : [],
+                    credentials: credentials, firstSeen: date("user_creation_time"), lastSeen: now, lastUsedAt: lastUsed,
+                    sources: [source], signals: signals, attributes: attributes))
         }
         if people > 0 { warnings.append("\(people) user(s) with only a console password are people, not listed") }
         return CollectorReport(entities: entities, warnings: warnings)

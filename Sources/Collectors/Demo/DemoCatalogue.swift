@@ -48,8 +48,11 @@ enum DemoCatalogue {
         App(name: "ChatGPT", slug: "chatgpt", sanctioned: 0.4, sso: 0.3, scopes: ["https://www.googleapis.com/auth/drive", "mail.read"]),
         App(name: "Claude", slug: "claude", sanctioned: 0.6, sso: 0.5, scopes: ["openid", "email"]),
         App(name: "Perplexity", slug: "perplexity", sanctioned: 0.2, sso: 0.05, scopes: ["email"]),
-        App(name: "Otter.ai", slug: "otter-ai", sanctioned: 0.2, sso: 0, scopes: ["https://www.googleapis.com/auth/calendar", "mail.read"]),
-        App(name: "Fireflies", slug: "fireflies", sanctioned: 0.1, sso: 0, scopes: ["https://www.googleapis.com/auth/drive", "https://mail.google.com/"]),
+        App(
+            name: "Otter.ai", slug: "otter-ai", sanctioned: 0.2, sso: 0, scopes: ["https://www.googleapis.com/auth/calendar", "mail.read"]),
+        App(
+            name: "Fireflies", slug: "fireflies", sanctioned: 0.1, sso: 0,
+            scopes: ["https://www.googleapis.com/auth/drive", "https://mail.google.com/"]),
         App(name: "Gong", slug: "gong", sanctioned: 0.9, sso: 0.8, scopes: ["api:calls:read"]),
         App(name: "Linear", slug: "linear", sanctioned: 0.7, sso: 0.6, scopes: ["read", "write"]),
         App(name: "Vercel", slug: "vercel", sanctioned: 0.6, sso: 0.3, scopes: ["repo"]),
@@ -59,46 +62,102 @@ enum DemoCatalogue {
         App(name: "Asana", slug: "asana", sanctioned: 0.4, sso: 0.2, scopes: ["default"]),
         App(name: "Box", slug: "box", sanctioned: 0.6, sso: 0.5, scopes: ["root_readwrite"]),
         App(name: "Retool", slug: "retool", sanctioned: 0.7, sso: 0.4, scopes: ["admin"]),
-        App(name: "Zapier", slug: "zapier", sanctioned: 0.3, sso: 0.1, scopes: ["https://mail.google.com/", "https://www.googleapis.com/auth/drive", "repo"]),
+        App(
+            name: "Zapier", slug: "zapier", sanctioned: 0.3, sso: 0.1,
+            scopes: ["https://mail.google.com/", "https://www.googleapis.com/auth/drive", "repo"]),
         App(name: "Typeform", slug: "typeform", sanctioned: 0.4, sso: 0.1, scopes: ["responses:read"]),
         App(name: "Intercom", slug: "intercom", sanctioned: 0.9, sso: 0.6, scopes: ["read_users", "write_conversations"]),
     ]
-    static let internalWords = ["billing", "admin", "reports", "status", "wiki", "grafana", "kibana", "jenkins", "metabase", "airflow", "argo", "backstage", "vault-ui", "harbor", "sonarqube", "nexus"]
+    static let internalWords = [
+        "billing", "admin", "reports", "status", "wiki", "grafana", "kibana", "jenkins", "metabase", "airflow", "argo", "backstage",
+        "vault-ui", "harbor", "sonarqube", "nexus",
+    ]
 
     struct ServiceTemplate {
         let base: String
         let kind: String
         let idPrefix: String
-        let scopes: [(String, String)]  // (scope with {env}, level)
+        let scopes: [(String, String)] // (scope with {env}, level)
         let ci: Bool
         let vendor: String?
         let credential: String
     }
     static let serviceAccounts: [ServiceTemplate] = [
-        ServiceTemplate(base: "ci-deployer", kind: "iam_user", idPrefix: "aws:iam:user/", scopes: [("ecs:{env}-cluster", "write"), ("ecr:*", "write"), ("iam:PassRole", "admin")], ci: true, vendor: nil, credential: "access_key"),
-        ServiceTemplate(base: "terraform", kind: "iam_role", idPrefix: "aws:iam:role/", scopes: [("*", "admin")], ci: true, vendor: nil, credential: "access_key"),
-        ServiceTemplate(base: "backup-s3-sync", kind: "iam_user", idPrefix: "aws:iam:user/", scopes: [("s3:{env}-backups", "write"), ("s3:*", "read")], ci: false, vendor: nil, credential: "access_key"),
-        ServiceTemplate(base: "datadog-integration", kind: "iam_role", idPrefix: "aws:iam:role/", scopes: [("cloudwatch:*", "read"), ("ec2:Describe*", "read"), ("s3:{env}-logs", "write")], ci: false, vendor: "Datadog", credential: "access_key"),
-        ServiceTemplate(base: "reporting-etl", kind: "iam_user", idPrefix: "aws:iam:user/", scopes: [("rds:{env}-main", "admin"), ("s3:{env}-exports", "write")], ci: false, vendor: nil, credential: "access_key"),
-        ServiceTemplate(base: "legacy-ftp-bridge", kind: "iam_user", idPrefix: "aws:iam:user/", scopes: [("s3:partner-drop", "write"), ("s3:*", "admin")], ci: false, vendor: nil, credential: "access_key"),
-        ServiceTemplate(base: "lambda-deployer", kind: "iam_user", idPrefix: "aws:iam:user/", scopes: [("lambda:*", "admin")], ci: true, vendor: nil, credential: "access_key"),
-        ServiceTemplate(base: "argo-cd", kind: "k8s_service_account", idPrefix: "k8s:{env}/argocd/sa/", scopes: [("k8s:{env}:cluster-admin", "admin")], ci: true, vendor: nil, credential: "token"),
-        ServiceTemplate(base: "external-dns", kind: "k8s_service_account", idPrefix: "k8s:{env}/kube-system/sa/", scopes: [("route53:{env}-zone", "write")], ci: false, vendor: nil, credential: "federated"),
-        ServiceTemplate(base: "cert-manager", kind: "k8s_service_account", idPrefix: "k8s:{env}/cert-manager/sa/", scopes: [("k8s:{env}:secrets", "write")], ci: false, vendor: nil, credential: "federated"),
-        ServiceTemplate(base: "prometheus", kind: "k8s_service_account", idPrefix: "k8s:{env}/monitoring/sa/", scopes: [("k8s:{env}:*", "read")], ci: false, vendor: nil, credential: "token"),
-        ServiceTemplate(base: "etl-runner", kind: "gcp_service_account", idPrefix: "gcp:sa/", scopes: [("bigquery:{env}-warehouse", "admin"), ("gcs:{env}-raw", "write")], ci: false, vendor: nil, credential: "api_key"),
-        ServiceTemplate(base: "looker-sa", kind: "gcp_service_account", idPrefix: "gcp:sa/", scopes: [("bigquery:{env}-warehouse", "read")], ci: false, vendor: "Looker", credential: "api_key"),
-        ServiceTemplate(base: "github-actions-release", kind: "github_app", idPrefix: "github:app/", scopes: [("repo:acme/*", "write"), ("packages:acme", "write")], ci: true, vendor: nil, credential: "token"),
-        ServiceTemplate(base: "infra-deploy-key", kind: "deploy_key", idPrefix: "github:deploy-key/", scopes: [("repo:acme/infra", "write")], ci: true, vendor: nil, credential: "deploy_key"),
-        ServiceTemplate(base: "renovate-bot", kind: "github_app", idPrefix: "github:app/", scopes: [("repo:acme/*", "write")], ci: false, vendor: "Mend", credential: "token"),
-        ServiceTemplate(base: "svc_reporting", kind: "db_user", idPrefix: "db:postgres/", scopes: [("postgres:{env}-main", "admin")], ci: false, vendor: nil, credential: "password"),
-        ServiceTemplate(base: "svc_billing", kind: "db_user", idPrefix: "db:postgres/", scopes: [("postgres:{env}-billing", "write")], ci: false, vendor: nil, credential: "password"),
-        ServiceTemplate(base: "jenkins", kind: "ci_account", idPrefix: "ci:jenkins/", scopes: [("ssh:{env}-fleet", "admin"), ("repo:acme/*", "write")], ci: true, vendor: nil, credential: "ssh_key"),
-        ServiceTemplate(base: "slack-alerts-bot", kind: "bot", idPrefix: "slack:bot/", scopes: [("slack:chat:write", "write"), ("slack:*", "read")], ci: false, vendor: nil, credential: "token"),
-        ServiceTemplate(base: "jira-automation", kind: "bot", idPrefix: "atlassian:bot/", scopes: [("jira:*", "admin")], ci: false, vendor: "Atlassian", credential: "api_key"),
-        ServiceTemplate(base: "pagerduty-sync", kind: "integration", idPrefix: "pagerduty:integration/", scopes: [("pagerduty:incidents", "write")], ci: false, vendor: "PagerDuty", credential: "api_key"),
-        ServiceTemplate(base: "snowflake-loader", kind: "db_user", idPrefix: "snowflake:user/", scopes: [("snowflake:{env}-raw", "write"), ("snowflake:accountadmin", "admin")], ci: false, vendor: "Fivetran", credential: "password"),
-        ServiceTemplate(base: "okta-scim-provisioner", kind: "integration", idPrefix: "okta:app/", scopes: [("directory:users", "write")], ci: false, vendor: "Okta", credential: "token"),
+        ServiceTemplate(
+            base: "ci-deployer", kind: "iam_user", idPrefix: "aws:iam:user/",
+            scopes: [("ecs:{env}-cluster", "write"), ("ecr:*", "write"), ("iam:PassRole", "admin")], ci: true, vendor: nil,
+            credential: "access_key"),
+        ServiceTemplate(
+            base: "terraform", kind: "iam_role", idPrefix: "aws:iam:role/", scopes: [("*", "admin")], ci: true, vendor: nil,
+            credential: "access_key"),
+        ServiceTemplate(
+            base: "backup-s3-sync", kind: "iam_user", idPrefix: "aws:iam:user/", scopes: [("s3:{env}-backups", "write"), ("s3:*", "read")],
+            ci: false, vendor: nil, credential: "access_key"),
+        ServiceTemplate(
+            base: "datadog-integration", kind: "iam_role", idPrefix: "aws:iam:role/",
+            scopes: [("cloudwatch:*", "read"), ("ec2:Describe*", "read"), ("s3:{env}-logs", "write")], ci: false, vendor: "Datadog",
+            credential: "access_key"),
+        ServiceTemplate(
+            base: "reporting-etl", kind: "iam_user", idPrefix: "aws:iam:user/",
+            scopes: [("rds:{env}-main", "admin"), ("s3:{env}-exports", "write")], ci: false, vendor: nil, credential: "access_key"),
+        ServiceTemplate(
+            base: "legacy-ftp-bridge", kind: "iam_user", idPrefix: "aws:iam:user/",
+            scopes: [("s3:partner-drop", "write"), ("s3:*", "admin")], ci: false, vendor: nil, credential: "access_key"),
+        ServiceTemplate(
+            base: "lambda-deployer", kind: "iam_user", idPrefix: "aws:iam:user/", scopes: [("lambda:*", "admin")], ci: true, vendor: nil,
+            credential: "access_key"),
+        ServiceTemplate(
+            base: "argo-cd", kind: "k8s_service_account", idPrefix: "k8s:{env}/argocd/sa/", scopes: [("k8s:{env}:cluster-admin", "admin")],
+            ci: true, vendor: nil, credential: "token"),
+        ServiceTemplate(
+            base: "external-dns", kind: "k8s_service_account", idPrefix: "k8s:{env}/kube-system/sa/",
+            scopes: [("route53:{env}-zone", "write")], ci: false, vendor: nil, credential: "federated"),
+        ServiceTemplate(
+            base: "cert-manager", kind: "k8s_service_account", idPrefix: "k8s:{env}/cert-manager/sa/",
+            scopes: [("k8s:{env}:secrets", "write")], ci: false, vendor: nil, credential: "federated"),
+        ServiceTemplate(
+            base: "prometheus", kind: "k8s_service_account", idPrefix: "k8s:{env}/monitoring/sa/", scopes: [("k8s:{env}:*", "read")],
+            ci: false, vendor: nil, credential: "token"),
+        ServiceTemplate(
+            base: "etl-runner", kind: "gcp_service_account", idPrefix: "gcp:sa/",
+            scopes: [("bigquery:{env}-warehouse", "admin"), ("gcs:{env}-raw", "write")], ci: false, vendor: nil, credential: "api_key"),
+        ServiceTemplate(
+            base: "looker-sa", kind: "gcp_service_account", idPrefix: "gcp:sa/", scopes: [("bigquery:{env}-warehouse", "read")], ci: false,
+            vendor: "Looker", credential: "api_key"),
+        ServiceTemplate(
+            base: "github-actions-release", kind: "github_app", idPrefix: "github:app/",
+            scopes: [("repo:acme/*", "write"), ("packages:acme", "write")], ci: true, vendor: nil, credential: "token"),
+        ServiceTemplate(
+            base: "infra-deploy-key", kind: "deploy_key", idPrefix: "github:deploy-key/", scopes: [("repo:acme/infra", "write")], ci: true,
+            vendor: nil, credential: "deploy_key"),
+        ServiceTemplate(
+            base: "renovate-bot", kind: "github_app", idPrefix: "github:app/", scopes: [("repo:acme/*", "write")], ci: false,
+            vendor: "Mend", credential: "token"),
+        ServiceTemplate(
+            base: "svc_reporting", kind: "db_user", idPrefix: "db:postgres/", scopes: [("postgres:{env}-main", "admin")], ci: false,
+            vendor: nil, credential: "password"),
+        ServiceTemplate(
+            base: "svc_billing", kind: "db_user", idPrefix: "db:postgres/", scopes: [("postgres:{env}-billing", "write")], ci: false,
+            vendor: nil, credential: "password"),
+        ServiceTemplate(
+            base: "jenkins", kind: "ci_account", idPrefix: "ci:jenkins/", scopes: [("ssh:{env}-fleet", "admin"), ("repo:acme/*", "write")],
+            ci: true, vendor: nil, credential: "ssh_key"),
+        ServiceTemplate(
+            base: "slack-alerts-bot", kind: "bot", idPrefix: "slack:bot/", scopes: [("slack:chat:write", "write"), ("slack:*", "read")],
+            ci: false, vendor: nil, credential: "token"),
+        ServiceTemplate(
+            base: "jira-automation", kind: "bot", idPrefix: "atlassian:bot/", scopes: [("jira:*", "admin")], ci: false, vendor: "Atlassian",
+            credential: "api_key"),
+        ServiceTemplate(
+            base: "pagerduty-sync", kind: "integration", idPrefix: "pagerduty:integration/", scopes: [("pagerduty:incidents", "write")],
+            ci: false, vendor: "PagerDuty", credential: "api_key"),
+        ServiceTemplate(
+            base: "snowflake-loader", kind: "db_user", idPrefix: "snowflake:user/",
+            scopes: [("snowflake:{env}-raw", "write"), ("snowflake:accountadmin", "admin")], ci: false, vendor: "Fivetran",
+            credential: "password"),
+        ServiceTemplate(
+            base: "okta-scim-provisioner", kind: "integration", idPrefix: "okta:app/", scopes: [("directory:users", "write")], ci: false,
+            vendor: "Okta", credential: "token"),
     ]
     static let environments = ["prod", "staging", "dev"]
 
@@ -111,22 +170,56 @@ enum DemoCatalogue {
         let configPath: String
     }
     static let agents: [AgentTemplate] = [
-        AgentTemplate(tool: "cursor", server: "github", kind: "mcp_server", scopes: [("repo:acme/*", "write")], credential: "personal_access_token", configPath: "~/.cursor/mcp.json"),
-        AgentTemplate(tool: "claude-code", server: "postgres", kind: "mcp_server", scopes: [("postgres:prod-replica", "read"), ("postgres:dev-main", "admin")], credential: "password", configPath: "~/.claude.json"),
-        AgentTemplate(tool: "vscode", server: "jira", kind: "mcp_server", scopes: [("jira:*", "write")], credential: "api_key", configPath: ".vscode/mcp.json"),
-        AgentTemplate(tool: "windsurf", server: "slack", kind: "mcp_server", scopes: [("slack:*", "write")], credential: "token", configPath: "~/.codeium/windsurf/mcp_config.json"),
-        AgentTemplate(tool: "claude-desktop", server: "filesystem", kind: "mcp_server", scopes: [("fs:/home", "write")], credential: "federated", configPath: "~/.config/Claude/claude_desktop_config.json"),
-        AgentTemplate(tool: "gemini-cli", server: "gcloud", kind: "mcp_server", scopes: [("gcp:acme-prod", "admin")], credential: "api_key", configPath: "~/.gemini/settings.json"),
-        AgentTemplate(tool: "cursor", server: "linear", kind: "mcp_server", scopes: [("linear:*", "write")], credential: "api_key", configPath: "~/.cursor/mcp.json"),
-        AgentTemplate(tool: "claude-code", server: "sentry", kind: "mcp_server", scopes: [("sentry:acme", "read")], credential: "token", configPath: "~/.claude.json"),
-        AgentTemplate(tool: "zed", server: "kubernetes", kind: "mcp_server", scopes: [("k8s:prod:cluster-admin", "admin")], credential: "token", configPath: "~/.config/zed/settings.json"),
-        AgentTemplate(tool: "github", server: "copilot", kind: "copilot", scopes: [("repo:acme/*", "read")], credential: "oauth_grant", configPath: ""),
-        AgentTemplate(tool: "langchain", server: "support-bot", kind: "autonomous_agent", scopes: [("zendesk:tickets", "write"), ("salesforce:*", "read")], credential: "api_key", configPath: "k8s secret support/langchain-env"),
-        AgentTemplate(tool: "n8n", server: "ai-workflow", kind: "autonomous_agent", scopes: [("gmail:*", "write"), ("drive:*", "write")], credential: "client_secret", configPath: "n8n credentials store"),
-        AgentTemplate(tool: "devin", server: "sandbox", kind: "autonomous_agent", scopes: [("repo:acme/*", "write"), ("aws:dev", "admin")], credential: "access_key", configPath: "devin secrets"),
-        AgentTemplate(tool: "openai-assistant", server: "sales", kind: "assistant", scopes: [("hubspot:contacts", "write")], credential: "api_key", configPath: ".env in sales-tools repo"),
-        AgentTemplate(tool: "crewai", server: "research", kind: "autonomous_agent", scopes: [("web", "read"), ("notion:*", "write")], credential: "api_key", configPath: "~/.env"),
-        AgentTemplate(tool: "autogen", server: "triage", kind: "autonomous_agent", scopes: [("pagerduty:*", "write"), ("k8s:prod:*", "read")], credential: "token", configPath: "ops-bots/.env"),
+        AgentTemplate(
+            tool: "cursor", server: "github", kind: "mcp_server", scopes: [("repo:acme/*", "write")], credential: "personal_access_token",
+            configPath: "~/.cursor/mcp.json"),
+        AgentTemplate(
+            tool: "claude-code", server: "postgres", kind: "mcp_server",
+            scopes: [("postgres:prod-replica", "read"), ("postgres:dev-main", "admin")], credential: "password",
+            configPath: "~/.claude.json"),
+        AgentTemplate(
+            tool: "vscode", server: "jira", kind: "mcp_server", scopes: [("jira:*", "write")], credential: "api_key",
+            configPath: ".vscode/mcp.json"),
+        AgentTemplate(
+            tool: "windsurf", server: "slack", kind: "mcp_server", scopes: [("slack:*", "write")], credential: "token",
+            configPath: "~/.codeium/windsurf/mcp_config.json"),
+        AgentTemplate(
+            tool: "claude-desktop", server: "filesystem", kind: "mcp_server", scopes: [("fs:/home", "write")], credential: "federated",
+            configPath: "~/.config/Claude/claude_desktop_config.json"),
+        AgentTemplate(
+            tool: "gemini-cli", server: "gcloud", kind: "mcp_server", scopes: [("gcp:acme-prod", "admin")], credential: "api_key",
+            configPath: "~/.gemini/settings.json"),
+        AgentTemplate(
+            tool: "cursor", server: "linear", kind: "mcp_server", scopes: [("linear:*", "write")], credential: "api_key",
+            configPath: "~/.cursor/mcp.json"),
+        AgentTemplate(
+            tool: "claude-code", server: "sentry", kind: "mcp_server", scopes: [("sentry:acme", "read")], credential: "token",
+            configPath: "~/.claude.json"),
+        AgentTemplate(
+            tool: "zed", server: "kubernetes", kind: "mcp_server", scopes: [("k8s:prod:cluster-admin", "admin")], credential: "token",
+            configPath: "~/.config/zed/settings.json"),
+        AgentTemplate(
+            tool: "github", server: "copilot", kind: "copilot", scopes: [("repo:acme/*", "read")], credential: "oauth_grant", configPath: ""
+        ),
+        AgentTemplate(
+            tool: "langchain", server: "support-bot", kind: "autonomous_agent",
+            scopes: [("zendesk:tickets", "write"), ("salesforce:*", "read")], credential: "api_key",
+            configPath: "k8s secret support/langchain-env"),
+        AgentTemplate(
+            tool: "n8n", server: "ai-workflow", kind: "autonomous_agent", scopes: [("gmail:*", "write"), ("drive:*", "write")],
+            credential: "client_secret", configPath: "n8n credentials store"),
+        AgentTemplate(
+            tool: "devin", server: "sandbox", kind: "autonomous_agent", scopes: [("repo:acme/*", "write"), ("aws:dev", "admin")],
+            credential: "access_key", configPath: "devin secrets"),
+        AgentTemplate(
+            tool: "openai-assistant", server: "sales", kind: "assistant", scopes: [("hubspot:contacts", "write")], credential: "api_key",
+            configPath: ".env in sales-tools repo"),
+        AgentTemplate(
+            tool: "crewai", server: "research", kind: "autonomous_agent", scopes: [("web", "read"), ("notion:*", "write")],
+            credential: "api_key", configPath: "~/.env"),
+        AgentTemplate(
+            tool: "autogen", server: "triage", kind: "autonomous_agent", scopes: [("pagerduty:*", "write"), ("k8s:prod:*", "read")],
+            credential: "token", configPath: "ops-bots/.env"),
     ]
 
     static let exposures = [
@@ -139,7 +232,7 @@ enum DemoCatalogue {
     ]
 
     struct RequestTemplate {
-        let population: Int  // 0 app, 1 device, 2 service account, 3 agent
+        let population: Int // 0 app, 1 device, 2 service account, 3 agent
         let scope: String
         let ttl: Double
         let reason: String
@@ -148,7 +241,8 @@ enum DemoCatalogue {
         RequestTemplate(population: 3, scope: "repo:acme/api:write", ttl: 1800, reason: "open a PR fixing the flaky auth test"),
         RequestTemplate(population: 2, scope: "aws:prod:deploy", ttl: 3600, reason: "release 2026.11 hotfix"),
         RequestTemplate(population: 2, scope: "iam:admin", ttl: 7200, reason: "rotate the KMS key policy"),
-        RequestTemplate(population: 3, scope: "postgres:prod-replica:read", ttl: 900, reason: "answer a support question about invoice totals"),
+        RequestTemplate(
+            population: 3, scope: "postgres:prod-replica:read", ttl: 900, reason: "answer a support question about invoice totals"),
         RequestTemplate(population: 1, scope: "vpn:prod", ttl: 28800, reason: "on-call this week"),
         RequestTemplate(population: 3, scope: "k8s:prod:admin", ttl: 1800, reason: "restart the stuck ingress controller"),
         RequestTemplate(population: 0, scope: "drive:finance:read", ttl: 86400, reason: "quarter-end reconciliation export"),

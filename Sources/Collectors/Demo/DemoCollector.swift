@@ -54,7 +54,7 @@ public final class DemoCollector: Collector {
         var entities = org.entities()
         if !source.isEmpty {
             // Recorded while the world is built, so no later copy is needed to add it (see CollectContext.source).
-            let sources = [source]  // one array, shared by every entity
+            let sources = [source] // one array, shared by every entity
             for i in entities.indices { entities[i].sources = sources }
         }
         let byID = IDOrder.sorted(entities.map(\.id))
@@ -74,9 +74,14 @@ public final class DemoCollector: Collector {
         shadow.firstSeen = now
         shadow.lastSeen = now
         shadow.lastUsedAt = now
-        for j in shadow.credentials.indices { shadow.credentials[j].createdAt = now; shadow.credentials[j].lastUsedAt = now }
+        for j in shadow.credentials.indices {
+            shadow.credentials[j].createdAt = now
+            shadow.credentials[j].lastUsedAt = now
+        }
         if let sources = w.entities.first?.sources, !w.source.isEmpty { shadow.sources = sources }
-        if let i = w.index[shadow.id] { w.entities[i] = shadow } else {
+        if let i = w.index[shadow.id] {
+            w.entities[i] = shadow
+        } else {
             w.index[shadow.id] = w.entities.count
             let entities = w.entities
             let at = w.byID.lowerBound { entities[Int($0)].id < shadow.id }
@@ -109,7 +114,8 @@ public final class DemoCollector: Collector {
         let org = w.org
         var r = org.rng(.request, k)
         let t = DemoCatalogue.requests[k % DemoCatalogue.requests.count]
-        let base: Int, count: Int
+        let base: Int
+        let count: Int
         switch t.population {
         case 0: (base, count) = (0, org.appCount)
         case 1: (base, count) = (org.appCount, org.deviceCount)
@@ -118,8 +124,9 @@ public final class DemoCollector: Collector {
         }
         let subject = w.entities[base + r.int(0...count - 1)]
         let requester = subject.owner?.name ?? org.personName(r.int(0...org.peopleCount - 1))
-        w.requests.append(RequestProposal(
-            key: "demo-\(seed)-\(k)", subject: subject.id, scope: t.scope, requester: requester,
-            reason: t.reason, ticket: r.chance(0.6) ? "SEC-\(4000 + k)" : nil, ttlSeconds: t.ttl, createdAt: now))
+        w.requests.append(
+            RequestProposal(
+                key: "demo-\(seed)-\(k)", subject: subject.id, scope: t.scope, requester: requester,
+                reason: t.reason, ticket: r.chance(0.6) ? "SEC-\(4000 + k)" : nil, ttlSeconds: t.ttl, createdAt: now))
     }
 }

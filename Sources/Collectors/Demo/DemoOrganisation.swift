@@ -32,9 +32,12 @@ struct DemoOrganisation: Sendable {
         peopleCount = max(24, n / 6)
         filledTemplates = DemoCatalogue.serviceAccounts.map { t in
             DemoCatalogue.environments.map { env in
-                (Self.fill(t.idPrefix, env), t.scopes.map { scope, level in
-                    Privilege(scope: Self.fill(scope, env), level: PrivilegeLevel(rawValue: level) ?? .read, used: true)
-                })
+                (
+                    Self.fill(t.idPrefix, env),
+                    t.scopes.map { scope, level in
+                        Privilege(scope: Self.fill(scope, env), level: PrivilegeLevel(rawValue: level) ?? .read, used: true)
+                    }
+                )
             }
         }
         people = (0..<peopleCount).map { i in
@@ -52,7 +55,8 @@ struct DemoOrganisation: Sendable {
     // MARK: People
 
     func personName(_ i: Int) -> String {
-        let f = DemoCatalogue.firstNames, l = DemoCatalogue.lastNames
+        let f = DemoCatalogue.firstNames
+        let l = DemoCatalogue.lastNames
         let first = f[i % f.count]
         let last = l[(i / f.count + i * 7) % l.count]
         let round = i / (f.count * l.count)
@@ -101,7 +105,12 @@ struct DemoOrganisation: Sendable {
     func app(_ i: Int) -> Entity {
         var r = rng(.app, i)
         let catalogue = DemoCatalogue.apps
-        let name: String, slug: String, sanctionedP: Double, ssoP: Double, scopes: [String], kind: String
+        let name: String
+        let slug: String
+        let sanctionedP: Double
+        let ssoP: Double
+        let scopes: [String]
+        let kind: String
         if i < catalogue.count {
             let a = catalogue[i]
             (name, slug, sanctionedP, ssoP, scopes, kind) = (a.name, a.slug, a.sanctioned, a.sso, a.scopes, "saas")
@@ -126,11 +135,15 @@ struct DemoOrganisation: Sendable {
         }
         var credentials: [Credential] = []
         if !coverage.contains(.sso), r.chance(0.4) {
-            credentials.append(Credential(id: "shared-login", kind: .password, fingerprint: r.fingerprint(), createdAt: daysAgo(age(&r, max: 900))))
+            credentials.append(
+                Credential(id: "shared-login", kind: .password, fingerprint: r.fingerprint(), createdAt: daysAgo(age(&r, max: 900))))
         }
         if r.chance(0.3) {
             let created = daysAgo(age(&r, max: 1000))
-            credentials.append(Credential(id: "api-key-\(i)", kind: .apiKey, fingerprint: r.fingerprint(), createdAt: created, lastUsedAt: daysAgo(Double(r.int(0...20)))))
+            credentials.append(
+                Credential(
+                    id: "api-key-\(i)", kind: .apiKey, fingerprint: r.fingerprint(), createdAt: created,
+                    lastUsedAt: daysAgo(Double(r.int(0...20)))))
         }
         let firstSeen = daysAgo(age(&r, max: 1500) + 1)
         let users = r.int(2...400)
@@ -143,7 +156,10 @@ struct DemoOrganisation: Sendable {
             credentials: credentials,
             firstSeen: firstSeen, lastSeen: anchor, lastUsedAt: daysAgo(r.chance(0.1) ? Double(r.int(95...400)) : Double(r.int(0...6))),
             sources: [], signals: Signals(sanctioned: sanctioned, oauthScopes: scopes.isEmpty ? nil : scopes),
-            attributes: ["users": "\(users)", "discovered_via": r.pick(["oauth grants", "expense reports", "SSO catalogue", "browser extension", "DNS logs"])])
+            attributes: [
+                "users": "\(users)",
+                "discovered_via": r.pick(["oauth grants", "expense reports", "SSO catalogue", "browser extension", "DNS logs"]),
+            ])
     }
 
     // MARK: Devices
@@ -154,7 +170,9 @@ struct DemoOrganisation: Sendable {
         let person = personName(personIndex)
         let first = person.split(separator: ".").first.map(String.init) ?? person
         let roll = r.int(0...99)
-        let kind: String, name: String, mdmP: Double
+        let kind: String
+        let name: String
+        let mdmP: Double
         var os = r.pick(DemoCatalogue.osChoices)
         switch roll {
         case 0..<62:
@@ -165,7 +183,8 @@ struct DemoOrganisation: Sendable {
         case 62..<80:
             kind = "server"
             os = DemoCatalogue.osChoices[2]
-            name = "\(r.pick(["build-runner", "jump", "bastion", "gpu-worker", "ftp", "etl", "db-replica"]))-\(String(format: "%02d", i % 100))-\(i)"
+            name =
+                "\(r.pick(["build-runner", "jump", "bastion", "gpu-worker", "ftp", "etl", "db-replica"]))-\(String(format: "%02d", i % 100))-\(i)"
             mdmP = 0.15
         case 80..<93:
             kind = "phone"
@@ -186,7 +205,8 @@ struct DemoOrganisation: Sendable {
             osPatchedAt: daysAgo(age(&r, max: managed ? 120 : 400)))
         var credentials: [Credential] = []
         if kind == "server" {
-            credentials.append(Credential(id: "host-key", kind: .sshKey, fingerprint: r.fingerprint(), createdAt: daysAgo(age(&r, max: 1400))))
+            credentials.append(
+                Credential(id: "host-key", kind: .sshKey, fingerprint: r.fingerprint(), createdAt: daysAgo(age(&r, max: 1400))))
         }
         let serial = String(r.next() % 0xFFFF_FFFF, radix: 36).uppercased()
         return Entity(
@@ -196,7 +216,11 @@ struct DemoOrganisation: Sendable {
             coverage: managed ? [.mdm] : [], credentials: credentials,
             firstSeen: daysAgo(age(&r, max: 1200) + 1), lastSeen: daysAgo(Double(r.int(0...3))),
             lastUsedAt: daysAgo(Double(r.int(0...9))),
-            posture: posture, attributes: ["serial": serial, "model": kind == "laptop" ? r.pick(["MacBook Pro 14", "MacBook Air 13", "ThinkPad X1", "Dell XPS 13"]) : kind])
+            posture: posture,
+            attributes: [
+                "serial": serial,
+                "model": kind == "laptop" ? r.pick(["MacBook Pro 14", "MacBook Air 13", "ThinkPad X1", "Dell XPS 13"]) : kind,
+            ])
     }
 
     // MARK: Service accounts
@@ -232,9 +256,13 @@ struct DemoOrganisation: Sendable {
         var privileges = filled.privileges
         let privRoll = r.int(0...99)
         if privRoll < 45, !privileges.contains(where: { $0.level == .admin }) {
-            privileges.append(Privilege(scope: r.pick(["iam:*", "s3:*", "ec2:*", "k8s:\(env):cluster-admin", "org:acme"]), level: .admin, used: false))
+            privileges.append(
+                Privilege(scope: r.pick(["iam:*", "s3:*", "ec2:*", "k8s:\(env):cluster-admin", "org:acme"]), level: .admin, used: false))
         } else if privRoll < 88 {
-            privileges.append(Privilege(scope: r.pick(["s3:\(env)-archive", "sqs:\(env)-events", "dynamodb:\(env)-sessions", "kms:\(env)-keys"]), level: .write, used: false))
+            privileges.append(
+                Privilege(
+                    scope: r.pick(["s3:\(env)-archive", "sqs:\(env)-events", "dynamodb:\(env)-sessions", "kms:\(env)-keys"]), level: .write,
+                    used: false))
         }
         if env != "prod", r.chance(0.08) {
             privileges.append(Privilege(scope: "s3:prod-exports", level: .write, used: true))
@@ -261,7 +289,8 @@ struct DemoOrganisation: Sendable {
             if r.chance(0.12) { signals.vendorAdvisory = "\(vendor) disclosed a leaked integration token (advisory 2026-0\(r.int(1...9)))" }
         }
         if r.chance(0.03) {
-            signals.humanUse = "console sign-in by \(personName(r.int(0...peopleCount - 1))) from 203.0.113.\(r.int(2...250)) on \(r.int(2...19)) days last month"
+            signals.humanUse =
+                "console sign-in by \(personName(r.int(0...peopleCount - 1))) from 203.0.113.\(r.int(2...250)) on \(r.int(2...19)) days last month"
         }
         if credentialKind == .password { signals.mfa = false }
 
@@ -275,18 +304,19 @@ struct DemoOrganisation: Sendable {
 
     /// A short, recognisable credential id: a prefix by kind and six hex digits.
     static func credentialID(_ kind: CredentialKind, _ r: inout SeededRandom) -> String {
-        let prefix = switch kind.rawValue {
-        case "password": "pw"
-        case "token": "tok"
-        case "api_key": "key"
-        case "ssh_key": "ssh"
-        case "deploy_key": "dk"
-        case "client_secret": "cs"
-        case "personal_access_token": "pat"
-        case "oauth_grant": "oauth"
-        case "access_key": "ak"
-        default: "cred"
-        }
+        let prefix =
+            switch kind.rawValue {
+            case "password": "pw"
+            case "token": "tok"
+            case "api_key": "key"
+            case "ssh_key": "ssh"
+            case "deploy_key": "dk"
+            case "client_secret": "cs"
+            case "personal_access_token": "pat"
+            case "oauth_grant": "oauth"
+            case "access_key": "ak"
+            default: "cred"
+            }
         return "\(prefix)-\(String(r.next() % 0xFFFFFF, radix: 16))"
     }
 
@@ -327,6 +357,8 @@ struct DemoOrganisation: Sendable {
             coverage: coverage, privileges: privileges, credentials: [credential],
             firstSeen: created, lastSeen: anchor, lastUsedAt: daysAgo(Double(r.int(0...3))),
             signals: Signals(sanctioned: sanctioned, oauthScopes: oauth),
-            attributes: ["tool": t.tool, "server": t.server, "config": t.configPath.isEmpty ? "-" : t.configPath, "host": "\(user)-workstation"])
+            attributes: [
+                "tool": t.tool, "server": t.server, "config": t.configPath.isEmpty ? "-" : t.configPath, "host": "\(user)-workstation",
+            ])
     }
 }

@@ -17,9 +17,11 @@ public final class ExecCollector: Collector {
     public let maxRecordBytes: Int
     let name: String
 
-    public init(command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
-                timeoutSeconds: Double = 30, maxOutputBytes: Int = 64 << 20, maxRecordBytes: Int = Intake.defaultMaxRecordBytes,
-                name: String = "exec") {
+    public init(
+        command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
+        timeoutSeconds: Double = 30, maxOutputBytes: Int = 64 << 20, maxRecordBytes: Int = Intake.defaultMaxRecordBytes,
+        name: String = "exec"
+    ) {
         self.maxRecordBytes = maxRecordBytes
         self.command = command
         self.environment = environment
@@ -34,8 +36,9 @@ public final class ExecCollector: Collector {
         let outcome: ChildProcess.Outcome
         do {
             // The runner's timeout also applies; this one stops the program itself, a little earlier.
-            outcome = try await ChildProcess.run(command, environment: environment, workingDirectory: workingDirectory,
-                                                 timeoutSeconds: ChildProcess.timeout(within: timeoutSeconds), maxOutputBytes: maxOutputBytes)
+            outcome = try await ChildProcess.run(
+                command, environment: environment, workingDirectory: workingDirectory,
+                timeoutSeconds: ChildProcess.timeout(within: timeoutSeconds), maxOutputBytes: maxOutputBytes)
         } catch {
             throw CollectorError.failed(error.description)
         }

@@ -39,7 +39,9 @@ public final class FileCollector: Collector {
         let stamp = ["\(attrs[.size] ?? "")", "\((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"]
         if let cached = cache.withLock({ $0 }), cached.stamp == stamp { return cached.report }
         if let size = attrs[.size] as? Int, size > maxBytes {
-            throw CollectorError.failed("\(path): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB is over this collector's \(String(format: "%.1f", Double(maxBytes) / 1_048_576)) MiB limit (max_size); split the export, or raise max_size")
+            throw CollectorError.failed(
+                "\(path): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB is over this collector's \(String(format: "%.1f", Double(maxBytes) / 1_048_576)) MiB limit (max_size); split the export, or raise max_size"
+            )
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CollectorError.failed("\(path): cannot read the file")
@@ -56,14 +58,16 @@ public final class FileCollector: Collector {
     /// A CSV row the tabular reader already found malformed.
     static func csvProblem(_ bytes: ArraySlice<UInt8>) -> String? {
         guard bytes.starts(with: Array(#"{"__csv_error""#.utf8)),
-              let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String] else { return nil }
+            let obj = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String]
+        else { return nil }
         return obj["__csv_error"]
     }
 
     static func reason(_ error: any Error) -> String {
         let ns = error as NSError
         if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain,
-           let code = POSIXErrorCode(rawValue: Int32(underlying.code)) {
+            let code = POSIXErrorCode(rawValue: Int32(underlying.code))
+        {
             return String(cString: strerror(code.rawValue))
         }
         if ns.domain == NSCocoaErrorDomain, ns.code == NSFileReadNoSuchFileError { return "no such file" }
@@ -71,8 +75,10 @@ public final class FileCollector: Collector {
     }
 
     /// Parses a whole file. Throws only when the file as a whole is unreadable; bad records become warnings.
-    public static func parse(_ data: [UInt8], path: String, source: String,
-                             maxRecordBytes: Int = Intake.defaultMaxRecordBytes) throws -> CollectorReport {
+    public static func parse(
+        _ data: [UInt8], path: String, source: String,
+        maxRecordBytes: Int = Intake.defaultMaxRecordBytes
+    ) throws -> CollectorReport {
         let records: [RecordSplitter.Record]
         let lower = path.lowercased()
         do {
@@ -94,8 +100,9 @@ public final class FileCollector: Collector {
         entities.reserveCapacity(records.count)
         for record in records {
             if record.bytes.count > maxRecordBytes {
-                warnings.append("\(path):\(record.line): the record is \(Self.size(record.bytes.count)), over the \(Self.size(maxRecordBytes)) "
-                    + "limit for one record (max_record_size); skipped")
+                warnings.append(
+                    "\(path):\(record.line): the record is \(Self.size(record.bytes.count)), over the \(Self.size(maxRecordBytes)) "
+                        + "limit for one record (max_record_size); skipped")
                 continue
             }
             if let problem = Self.csvProblem(record.bytes) {

@@ -62,16 +62,28 @@ enum RecordSplitter {
             let b = data[i]
             if b == UInt8(ascii: "\n") { line += 1 }
             if inString {
-                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                if escaped {
+                    escaped = false
+                } else if b == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if b == UInt8(ascii: "\"") {
+                    inString = false
+                }
                 i += 1
                 continue
             }
             switch b {
             case UInt8(ascii: "\""):
                 inString = true
-                if recordStart == nil { recordStart = i; recordLine = line }
+                if recordStart == nil {
+                    recordStart = i
+                    recordLine = line
+                }
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                if recordStart == nil { recordStart = i; recordLine = line }
+                if recordStart == nil {
+                    recordStart = i
+                    recordLine = line
+                }
                 depth += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 if depth == 0 {
@@ -86,7 +98,10 @@ enum RecordSplitter {
                     recordStart = nil
                 }
             default:
-                if recordStart == nil, !isSpace(b) { recordStart = i; recordLine = line }
+                if recordStart == nil, !isSpace(b) {
+                    recordStart = i
+                    recordLine = line
+                }
             }
             i += 1
         }

@@ -16,8 +16,12 @@ enum TabularRecords {
         let text = String(decoding: data, as: UTF8.self)
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
-            if case let YamlError.scanner(_, problem, mark, _) = error { throw Failure(description: "line \(mark.line): invalid YAML: \(problem)") }
-            if case let YamlError.parser(_, problem, mark, _) = error { throw Failure(description: "line \(mark.line): invalid YAML: \(problem)") }
+            if case YamlError.scanner(_, let problem, let mark, _) = error {
+                throw Failure(description: "line \(mark.line): invalid YAML: \(problem)")
+            }
+            if case YamlError.parser(_, let problem, let mark, _) = error {
+                throw Failure(description: "line \(mark.line): invalid YAML: \(problem)")
+            }
             throw Failure(description: "invalid YAML: \(error)")
         }
         guard let root else { return [] }
@@ -32,8 +36,9 @@ enum TabularRecords {
         for item in items {
             let value: Any
             do { value = try plain(item, budget: &budget) } catch {
-                throw Failure(description: "line \(item.mark?.line ?? 1): the YAML's aliases expand to more than \(max(100_000, data.count * 2)) "
-                    + "values (an alias bomb?); refused")
+                throw Failure(
+                    description: "line \(item.mark?.line ?? 1): the YAML's aliases expand to more than \(max(100_000, data.count * 2)) "
+                        + "values (an alias bomb?); refused")
             }
             let json = (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])) ?? Data("null".utf8)
             out.append(RecordSplitter.Record(line: item.mark?.line ?? 1, bytes: ArraySlice([UInt8](json))))
@@ -91,7 +96,8 @@ enum TabularRecords {
         guard let header = rows.first else { return [] }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         guard names.contains("id"), names.contains("population") else {
-            throw Failure(description: "line 1: the header needs at least the columns id and population (found: \(names.joined(separator: ", ")))")
+            throw Failure(
+                description: "line 1: the header needs at least the columns id and population (found: \(names.joined(separator: ", ")))")
         }
         var out: [RecordSplitter.Record] = []
         for row in rows.dropFirst() where !(row.fields.count == 1 && row.fields[0].isEmpty) {
@@ -111,9 +117,16 @@ enum TabularRecords {
     static func record(_ c: [String: String]) -> [String: Any] {
         func value(_ k: String) -> String? { c[k].flatMap { $0.isEmpty ? nil : $0 } }
         func list(_ k: String) -> [String]? { value(k).map { $0.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) } } }
-        func bool(_ k: String) -> Any? { value(k).map { ["true", "yes", "1"].contains($0.lowercased()) ? true as Any : ["false", "no", "0"].contains($0.lowercased()) ? false as Any : $0 as Any } }
+        func bool(_ k: String) -> Any? {
+            value(k).map {
+                ["true", "yes", "1"].contains($0.lowercased())
+                    ? true as Any : ["false", "no", "0"].contains($0.lowercased()) ? false as Any : $0 as Any
+            }
+        }
         var r: [String: Any] = [:]
-        for k in ["id", "population", "kind", "name", "environment", "first_seen", "last_seen", "last_used_at"] { if let v = value(k) { r[k] = v } }
+        for k in ["id", "population", "kind", "name", "environment", "first_seen", "last_seen", "last_used_at"] {
+            if let v = value(k) { r[k] = v }
+        }
         if let o = value("owner") {
             var owner: [String: Any] = ["name": o]
             if let s = value("owner_status") { owner["status"] = s }
@@ -130,8 +143,10 @@ enum TabularRecords {
         }
         if let id = value("credential_id") {
             var cred: [String: Any] = ["id": id, "kind": value("credential_kind") ?? "token"]
-            for (col, key) in [("credential_fingerprint", "fingerprint"), ("credential_created_at", "created_at"),
-                               ("credential_last_used_at", "last_used_at"), ("credential_expires_at", "expires_at")] {
+            for (col, key) in [
+                ("credential_fingerprint", "fingerprint"), ("credential_created_at", "created_at"),
+                ("credential_last_used_at", "last_used_at"), ("credential_expires_at", "expires_at"),
+            ] {
                 if let v = value(col) { cred[key] = v }
             }
             if let x = list("credential_exposures") { cred["exposures"] = x }
@@ -164,13 +179,24 @@ enum TabularRecords {
         var line = 1
         var rowLine = 1
         var i = data.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
-        func endField() { fields.append(String(decoding: field, as: UTF8.self)); field = [] }
-        func endRow() { endField(); rows.append(Row(line: rowLine, fields: fields)); fields = [] }
+        func endField() {
+            fields.append(String(decoding: field, as: UTF8.self))
+            field = []
+        }
+        func endRow() {
+            endField()
+            rows.append(Row(line: rowLine, fields: fields))
+            fields = []
+        }
         while i < data.count {
             let b = data[i]
             if inQuotes {
                 if b == 0x22 {
-                    if i + 1 < data.count, data[i + 1] == 0x22 { field.append(0x22); i += 2; continue }
+                    if i + 1 < data.count, data[i + 1] == 0x22 {
+                        field.append(0x22)
+                        i += 2
+                        continue
+                    }
                     inQuotes = false
                 } else {
                     if b == 0x0A { line += 1 }

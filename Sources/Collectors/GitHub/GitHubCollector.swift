@@ -12,7 +12,9 @@ public final class GitHubCollector: Collector {
     public let installations: String?
     let source: String
 
-    public init(org: String, personalAccessTokens: String? = nil, deployKeys: String? = nil, installations: String? = nil, source: String = "github") {
+    public init(
+        org: String, personalAccessTokens: String? = nil, deployKeys: String? = nil, installations: String? = nil, source: String = "github"
+    ) {
         self.org = org
         self.personalAccessTokens = personalAccessTokens
         self.deployKeys = deployKeys
@@ -64,12 +66,15 @@ public final class GitHubCollector: Collector {
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
         guard personalAccessTokens != nil || deployKeys != nil || installations != nil else {
-            throw CollectorError.failed("the github collector has no export to read: give personal_access_tokens, deploy_keys or installations")
+            throw CollectorError.failed(
+                "the github collector has no export to read: give personal_access_tokens, deploy_keys or installations")
         }
         var entities: [Entity] = []
         let now = context.now
         func load<T: Decodable>(_ path: String, as: T.Type) throws -> T {
-            guard let data = FileManager.default.contents(atPath: path) else { throw CollectorError.failed("\(path): cannot read the file") }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw CollectorError.failed("\(path): cannot read the file")
+            }
             do { return try JSONDecoder().decode(T.self, from: data) } catch {
                 throw CollectorError.failed("\(path): not the GitHub API's JSON for this export: \(DecodingProblem.describe(error))")
             }
@@ -83,28 +88,37 @@ public final class GitHubCollector: Collector {
                     }
                 }
                 let lastUsed = t.token_last_used_at.flatMap(ISO8601.parse)
-                entities.append(Entity(
-                    id: "github:\(org)/pat/\(t.id)", population: .serviceAccount, kind: "github_fine_grained_pat",
-                    name: t.token_name ?? "token \(t.token_id ?? t.id)", owner: Owner(name: t.owner.login, status: .unknown),
-                    privileges: privileges,
-                    credentials: [Credential(id: "pat-\(t.token_id ?? t.id)", kind: .personalAccessToken,
-                                             createdAt: t.access_granted_at.flatMap(ISO8601.parse), lastUsedAt: lastUsed,
-                                             expiresAt: t.token_expires_at.flatMap(ISO8601.parse))],
-                    firstSeen: t.access_granted_at.flatMap(ISO8601.parse), lastSeen: now, lastUsedAt: lastUsed, sources: [source],
-                    attributes: ["repository_selection": t.repository_selection ?? "-", "expires": t.token_expires_at ?? "never"]))
+                entities.append(
+                    Entity(
+                        id: "github:\(org)/pat/\(t.id)", population: .serviceAccount, kind: "github_fine_grained_pat",
+                        name: t.token_name ?? "token \(t.token_id ?? t.id)", owner: Owner(name: t.owner.login, status: .unknown),
+                        privileges: privileges,
+                        credentials: [
+                            Credential(
+                                id: "pat-\(t.token_id ?? t.id)", kind: .personalAccessToken,
+                                createdAt: t.access_granted_at.flatMap(ISO8601.parse), lastUsedAt: lastUsed,
+                                expiresAt: t.token_expires_at.flatMap(ISO8601.parse))
+                        ],
+                        firstSeen: t.access_granted_at.flatMap(ISO8601.parse), lastSeen: now, lastUsedAt: lastUsed, sources: [source],
+                        attributes: ["repository_selection": t.repository_selection ?? "-", "expires": t.token_expires_at ?? "never"]))
             }
         }
         if let path = deployKeys {
             for (repo, keys) in try load(path, as: [String: [DeployKey]].self).sorted(by: { $0.key < $1.key }) {
                 for k in keys {
                     let lastUsed = k.last_used.flatMap(ISO8601.parse)
-                    entities.append(Entity(
-                        id: "github:\(repo)/deploy-key/\(k.id)", population: .serviceAccount, kind: "deploy_key",
-                        name: k.title ?? "deploy key \(k.id)", owner: k.added_by.map { Owner(name: $0, status: .unknown) },
-                        privileges: [Privilege(scope: "repo:\(repo)", level: k.read_only == false ? .write : .read)],
-                        credentials: [Credential(id: "deploy-key-\(k.id)", kind: .deployKey, createdAt: k.created_at.flatMap(ISO8601.parse), lastUsedAt: lastUsed)],
-                        firstSeen: k.created_at.flatMap(ISO8601.parse), lastSeen: now, lastUsedAt: lastUsed, sources: [source],
-                        attributes: ["repository": repo, "read_only": k.read_only == false ? "false" : "true"]))
+                    entities.append(
+                        Entity(
+                            id: "github:\(repo)/deploy-key/\(k.id)", population: .serviceAccount, kind: "deploy_key",
+                            name: k.title ?? "deploy key \(k.id)", owner: k.added_by.map { Owner(name: $0, status: .unknown) },
+                            privileges: [Privilege(scope: "repo:\(repo)", level: k.read_only == false ? .write : .read)],
+                            credentials: [
+                                Credential(
+                                    id: "deploy-key-\(k.id)", kind: .deployKey, createdAt: k.created_at.flatMap(ISO8601.parse),
+                                    lastUsedAt: lastUsed)
+                            ],
+                            firstSeen: k.created_at.flatMap(ISO8601.parse), lastSeen: now, lastUsedAt: lastUsed, sources: [source],
+                            attributes: ["repository": repo, "read_only": k.read_only == false ? "false" : "true"]))
                 }
             }
         }
@@ -113,12 +127,14 @@ public final class GitHubCollector: Collector {
                 let privileges = (i.permissions ?? [:]).sorted(by: { $0.key < $1.key }).map {
                     Privilege(scope: "github:\(org):\($0.key)", level: Self.level($0.key, $0.value))
                 }
-                entities.append(Entity(
-                    id: "github:\(org)/app/\(i.app_slug)", population: .app, kind: "github_app", name: i.app_slug,
-                    coverage: [], privileges: privileges, firstSeen: i.created_at.flatMap(ISO8601.parse), lastSeen: now, sources: [source],
-                    // An app named after the organisation is its own; any other is a third party.
-                    signals: Signals(vendor: i.app_slug.lowercased().hasPrefix(org.lowercased()) ? nil : i.app_slug),
-                    attributes: ["installation_id": "\(i.id)", "repository_selection": i.repository_selection ?? "-"]))
+                entities.append(
+                    Entity(
+                        id: "github:\(org)/app/\(i.app_slug)", population: .app, kind: "github_app", name: i.app_slug,
+                        coverage: [], privileges: privileges, firstSeen: i.created_at.flatMap(ISO8601.parse), lastSeen: now,
+                        sources: [source],
+                        // An app named after the organisation is its own; any other is a third party.
+                        signals: Signals(vendor: i.app_slug.lowercased().hasPrefix(org.lowercased()) ? nil : i.app_slug),
+                        attributes: ["installation_id": "\(i.id)", "repository_selection": i.repository_selection ?? "-"]))
             }
         }
         return CollectorReport(entities: entities)
@@ -129,7 +145,8 @@ public final class GitHubCollector: Collector {
         switch access.lowercased() {
         case "admin": return .admin
         case "write":
-            return ["administration", "members", "organization_administration", "secrets", "organization_secrets", "workflows"].contains(permission) ? .admin : .write
+            return ["administration", "members", "organization_administration", "secrets", "organization_secrets", "workflows"].contains(
+                permission) ? .admin : .write
         default: return .read
         }
     }

@@ -1,9 +1,10 @@
 import Crypto
 import Foundation
+import Inventory
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Inventory
 
 /// This jump host itself: the AI agents its users configured (MCP servers of Claude Desktop, Claude Code, Cursor,
 /// VS Code, Windsurf and Gemini CLI), AI provider keys in dotenv and shell rc files, SSH `authorized_keys` entries
@@ -18,7 +19,10 @@ public final class HostCollector: Collector {
     public let hostName: String
     let source: String
 
-    public init(homeRoot: String = "/home", includeRootHome: Bool = true, passwd: String = "/etc/passwd", hostName: String? = nil, source: String = "host") {
+    public init(
+        homeRoot: String = "/home", includeRootHome: Bool = true, passwd: String = "/etc/passwd", hostName: String? = nil,
+        source: String = "host"
+    ) {
         self.homeRoot = homeRoot
         self.includeRootHome = includeRootHome
         self.passwd = passwd
@@ -49,7 +53,9 @@ public final class HostCollector: Collector {
         "MISTRAL_API_KEY", "COHERE_API_KEY", "GROQ_API_KEY", "OPENROUTER_API_KEY", "AZURE_OPENAI_API_KEY",
         "PERPLEXITY_API_KEY", "DEEPSEEK_API_KEY", "XAI_API_KEY", "TOGETHER_API_KEY", "REPLICATE_API_TOKEN",
     ]
-    static let rcFiles = [".env", ".env.local", ".bashrc", ".bash_profile", ".profile", ".zshrc", ".zprofile", ".zshenv", ".config/fish/config.fish"]
+    static let rcFiles = [
+        ".env", ".env.local", ".bashrc", ".bash_profile", ".profile", ".zshrc", ".zprofile", ".zshenv", ".config/fish/config.fish",
+    ]
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
@@ -84,7 +90,9 @@ public final class HostCollector: Collector {
     static func read(_ path: String, max: Int = maxFileBytes, warnings: inout [String]) -> Data? {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else {
-            if errno != ENOENT, errno != ENOTDIR { warnings.append("\(path): can't read it (\(String(cString: strerror(errno)))); skipped") }
+            if errno != ENOENT, errno != ENOTDIR {
+                warnings.append("\(path): can't read it (\(String(cString: strerror(errno)))); skipped")
+            }
             return nil
         }
         defer { close(fd) }
@@ -135,11 +143,14 @@ public final class HostCollector: Collector {
             if config.tool == "claude-code", let projects = obj["projects"] as? [String: Any] {
                 for (projectPath, value) in projects.sorted(by: { $0.key < $1.key }) {
                     let p = value as? [String: Any]
-                    out += servers(p?["mcpServers"], tool: config.tool, user: user, configPath: "\(display) (project \(projectPath))", project: projectPath, now: now)
+                    out += servers(
+                        p?["mcpServers"], tool: config.tool, user: user, configPath: "\(display) (project \(projectPath))",
+                        project: projectPath, now: now)
                     // A project's own .mcp.json, when the project is on this host.
                     let mcp = "\(projectPath)/.mcp.json"
                     if seenProjects.insert(mcp).inserted, let d = Self.read(mcp, warnings: &warnings),
-                       let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any] {
+                        let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any]
+                    {
                         out += servers(o["mcpServers"], tool: "claude-code", user: user, configPath: mcp, project: projectPath, now: now)
                     }
                 }
@@ -170,14 +181,18 @@ public final class HostCollector: Collector {
             for (kindLabel, dict) in [("env", s["env"]), ("header", s["headers"])] {
                 for (k, v) in ((dict as? [String: Any]) ?? [:]).sorted(by: { $0.key < $1.key }) {
                     guard let value = v as? String, SecretRedaction.looksSecret(name: k, value: value) else { continue }
-                    credentials.append(Credential(id: "\(kindLabel):\(k)", kind: .token, fingerprint: Self.fingerprint(Data(value.utf8)),
-                                                  exposures: ["plaintext in \(configPath)"]))
+                    credentials.append(
+                        Credential(
+                            id: "\(kindLabel):\(k)", kind: .token, fingerprint: Self.fingerprint(Data(value.utf8)),
+                            exposures: ["plaintext in \(configPath)"]))
                 }
             }
             for (n, f) in found.enumerated() {
-                credentials.append(Credential(id: "\(f.where)-secret-\(n + 1)", kind: f.secret.isPassword ? .password : .token,
-                                              fingerprint: Self.fingerprint(Data(f.secret.secret.utf8)),
-                                              exposures: ["plaintext in \(configPath) (\(f.where): \(f.secret.why))"]))
+                credentials.append(
+                    Credential(
+                        id: "\(f.where)-secret-\(n + 1)", kind: f.secret.isPassword ? .password : .token,
+                        fingerprint: Self.fingerprint(Data(f.secret.secret.utf8)),
+                        exposures: ["plaintext in \(configPath) (\(f.where): \(f.secret.why))"]))
             }
             var attributes = ["tool": tool, "config": configPath, "transport": transport, "host": hostName]
             if let url { attributes["url"] = url }
@@ -203,7 +218,11 @@ public final class HostCollector: Collector {
             let c = b[i]
             if inString {
                 out.append(c)
-                if c == 0x5C, i + 1 < b.count { out.append(b[i + 1]); i += 2; continue }
+                if c == 0x5C, i + 1 < b.count {
+                    out.append(b[i + 1])
+                    i += 2
+                    continue
+                }
                 if c == 0x22 { inString = false }
                 i += 1
             } else if c == 0x22 {
@@ -240,18 +259,24 @@ public final class HostCollector: Collector {
                     line = line.drop { $0 == "#" || $0 == " " }.description
                     commented = true
                 }
-                for prefix in ["export ", "set -gx ", "set -x "] where line.hasPrefix(prefix) { line = String(line.dropFirst(prefix.count)) }
+                for prefix in ["export ", "set -gx ", "set -x "] where line.hasPrefix(prefix) {
+                    line = String(line.dropFirst(prefix.count))
+                }
                 let sep: Character = line.contains("=") ? "=" : " "
                 let parts = line.split(separator: sep, maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
                 guard parts.count == 2, Self.aiKeyNames.contains(parts[0]) else { continue }
                 let value = parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
                 guard !Self.isReference(value), value.count >= 8 else { continue }
-                out.append(Entity(
-                    id: "host:\(hostName)/ai-key/\(user)/\(file)/\(parts[0])", population: .agent, kind: "ai_api_key",
-                    name: "\(parts[0]) (\(user))", owner: Owner(name: user, status: .active), coverage: [],
-                    credentials: [Credential(id: parts[0], kind: .apiKey, fingerprint: Self.fingerprint(Data(value.utf8)),
-                                             exposures: ["plaintext in ~\(user)/\(file) line \(n + 1)" + (commented ? " (commented out)" : "")])],
-                    lastSeen: now, sources: [source], attributes: ["file": "~\(user)/\(file)", "host": hostName]))
+                out.append(
+                    Entity(
+                        id: "host:\(hostName)/ai-key/\(user)/\(file)/\(parts[0])", population: .agent, kind: "ai_api_key",
+                        name: "\(parts[0]) (\(user))", owner: Owner(name: user, status: .active), coverage: [],
+                        credentials: [
+                            Credential(
+                                id: parts[0], kind: .apiKey, fingerprint: Self.fingerprint(Data(value.utf8)),
+                                exposures: ["plaintext in ~\(user)/\(file) line \(n + 1)" + (commented ? " (commented out)" : "")])
+                        ],
+                        lastSeen: now, sources: [source], attributes: ["file": "~\(user)/\(file)", "host": hostName]))
             }
         }
         return out
@@ -268,7 +293,8 @@ public final class HostCollector: Collector {
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let fields = Self.splitKeyLine(line)
             guard let typeIndex = fields.firstIndex(where: { $0.hasPrefix("ssh-") || $0.hasPrefix("ecdsa-") || $0.hasPrefix("sk-") }),
-                  typeIndex + 1 < fields.count else {
+                typeIndex + 1 < fields.count
+            else {
                 warnings.append("~\(user)/.ssh/authorized_keys:\(n + 1): not an SSH public key line")
                 continue
             }
@@ -279,13 +305,16 @@ public final class HostCollector: Collector {
             let restricted = options.contains("from=") || options.contains("command=")
             let comment = fields.dropFirst(typeIndex + 2).joined(separator: " ")
             let fp = Self.fingerprint(blob)
-            out.append(Entity(
-                id: "host:\(hostName)/ssh/\(user)/\(fp)", population: .serviceAccount, kind: "ssh_authorized_key",
-                name: "\(comment.isEmpty ? fields[typeIndex] : comment) → \(user)", owner: Owner(name: user, status: .active),
-                credentials: [Credential(id: String(fp.prefix(19)), kind: .sshKey, fingerprint: fp)],
-                lastSeen: now, sources: [source],
-                attributes: ["file": "~\(user)/.ssh/authorized_keys", "line": "\(n + 1)", "restricted": restricted ? "true" : "false",
-                             "options": options.isEmpty ? "-" : String(options.prefix(200)), "host": hostName]))
+            out.append(
+                Entity(
+                    id: "host:\(hostName)/ssh/\(user)/\(fp)", population: .serviceAccount, kind: "ssh_authorized_key",
+                    name: "\(comment.isEmpty ? fields[typeIndex] : comment) → \(user)", owner: Owner(name: user, status: .active),
+                    credentials: [Credential(id: String(fp.prefix(19)), kind: .sshKey, fingerprint: fp)],
+                    lastSeen: now, sources: [source],
+                    attributes: [
+                        "file": "~\(user)/.ssh/authorized_keys", "line": "\(n + 1)", "restricted": restricted ? "true" : "false",
+                        "options": options.isEmpty ? "-" : String(options.prefix(200)), "host": hostName,
+                    ]))
         }
         return out
     }
@@ -298,7 +327,10 @@ public final class HostCollector: Collector {
         for ch in line {
             if ch == "\"" { quoted.toggle() }
             if ch == " ", !quoted {
-                if !cur.isEmpty { out.append(cur); cur = "" }
+                if !cur.isEmpty {
+                    out.append(cur)
+                    cur = ""
+                }
             } else {
                 cur.append(ch)
             }
@@ -309,7 +341,9 @@ public final class HostCollector: Collector {
 
     // MARK: Local accounts
 
-    static let noLogin: Set<String> = ["/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false", "/bin/sync", "/sbin/shutdown", "/sbin/halt", ""]
+    static let noLogin: Set<String> = [
+        "/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false", "/bin/sync", "/sbin/shutdown", "/sbin/halt", "",
+    ]
 
     func localAccounts(now: Date, warnings: inout [String]) -> [Entity] {
         guard let data = Self.read(passwd, max: 16 << 20, warnings: &warnings) else { return [] }
@@ -323,14 +357,19 @@ public final class HostCollector: Collector {
             let (name, home, shell) = (f[0], f[5], f[6])
             guard uid != 0, !Self.noLogin.contains(shell) else { continue }
             // People have uid >= 1000 and a home under /home; a login shell outside that is a service account.
-            let serviceLike = ["deploy", "ansible", "git", "gitlab-runner", "jenkins", "backup", "ci", "runner", "svc", "bot", "automation", "terraform"]
-                .contains { name == $0 || name.hasPrefix($0 + "-") || name.hasPrefix($0 + "_") || name.hasSuffix("-" + $0) || name.hasSuffix("_" + $0) }
+            let serviceLike = [
+                "deploy", "ansible", "git", "gitlab-runner", "jenkins", "backup", "ci", "runner", "svc", "bot", "automation", "terraform",
+            ]
+            .contains {
+                name == $0 || name.hasPrefix($0 + "-") || name.hasPrefix($0 + "_") || name.hasSuffix("-" + $0) || name.hasSuffix("_" + $0)
+            }
             let person = uid >= 1000 && home.hasPrefix("/home/") && !serviceLike
             guard !person else { continue }
-            out.append(Entity(
-                id: "host:\(hostName)/user/\(name)", population: .serviceAccount, kind: "local_account", name: name,
-                coverage: [], lastSeen: now, sources: [source],
-                attributes: ["uid": "\(uid)", "shell": shell, "home": home, "gecos": f[4], "host": hostName]))
+            out.append(
+                Entity(
+                    id: "host:\(hostName)/user/\(name)", population: .serviceAccount, kind: "local_account", name: name,
+                    coverage: [], lastSeen: now, sources: [source],
+                    attributes: ["uid": "\(uid)", "shell": shell, "home": home, "gecos": f[4], "host": hostName]))
         }
         return out
     }

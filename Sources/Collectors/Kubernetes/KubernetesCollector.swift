@@ -35,15 +35,20 @@ public final class KubernetesCollector: Collector {
             (data, origin) = (d, path)
         case .kubectl(let argv):
             let outcome: ChildProcess.Outcome
-            do { outcome = try await ChildProcess.run(argv, timeoutSeconds: ChildProcess.timeout(within: timeoutSeconds)) } catch { throw CollectorError.failed(error.description) }
+            do { outcome = try await ChildProcess.run(argv, timeoutSeconds: ChildProcess.timeout(within: timeoutSeconds)) } catch {
+                throw CollectorError.failed(error.description)
+            }
             guard outcome.succeeded else {
-                let how: String = switch outcome.ending {
-                case .exited(let c): "exited with status \(c)"
-                case .signaled(let s): "was killed by signal \(s)"
-                case .timedOut: "ran past its timeout and was stopped"
-                case .outputCapped: "wrote too much output"
-                }
-                throw CollectorError.failed("\(argv.joined(separator: " ")) \(how): \(outcome.stderrTail.split(separator: "\n").suffix(2).joined(separator: " | "))")
+                let how: String =
+                    switch outcome.ending {
+                    case .exited(let c): "exited with status \(c)"
+                    case .signaled(let s): "was killed by signal \(s)"
+                    case .timedOut: "ran past its timeout and was stopped"
+                    case .outputCapped: "wrote too much output"
+                    }
+                throw CollectorError.failed(
+                    "\(argv.joined(separator: " ")) \(how): \(outcome.stderrTail.split(separator: "\n").suffix(2).joined(separator: " | "))"
+                )
             }
             (data, origin) = (outcome.stdout, "\(argv[0]) stdout")
         }
@@ -59,8 +64,15 @@ public final class KubernetesCollector: Collector {
             var labels: [String: String]?
             var annotations: [String: String]?
         }
-        struct RoleRef: Decodable { var kind: String; var name: String }
-        struct Subject: Decodable { var kind: String; var name: String; var namespace: String? }
+        struct RoleRef: Decodable {
+            var kind: String
+            var name: String
+        }
+        struct Subject: Decodable {
+            var kind: String
+            var name: String
+            var namespace: String?
+        }
         struct Ref: Decodable { var name: String }
         var kind: String
         var metadata: Meta
@@ -93,16 +105,21 @@ public final class KubernetesCollector: Collector {
             let ann = o.metadata.annotations ?? [:]
             let labels = o.metadata.labels ?? [:]
             var coverage: Set<Control> = []
-            if ann["eks.amazonaws.com/role-arn"] != nil || ann["iam.gke.io/gcp-service-account"] != nil || ann["azure.workload.identity/client-id"] != nil {
+            if ann["eks.amazonaws.com/role-arn"] != nil || ann["iam.gke.io/gcp-service-account"] != nil
+                || ann["azure.workload.identity/client-id"] != nil
+            {
                 coverage.insert(.workloadIdentity)
             }
             let ownerName = ann["owner"] ?? labels["owner"] ?? labels["team"].map { "team-\($0)" }
-            var attributes = ["namespace": ns, "cluster": cluster, "automount_token": o.automountServiceAccountToken == false ? "false" : "true"]
+            var attributes = [
+                "namespace": ns, "cluster": cluster, "automount_token": o.automountServiceAccountToken == false ? "false" : "true",
+            ]
             if let uid = o.metadata.uid { attributes["uid"] = uid }
             let credentials = (o.secrets ?? []).map { Credential(id: "secret/\($0.name)", kind: .token) }
             accounts[key] = Entity(
                 id: "k8s:\(cluster)/\(ns)/sa/\(o.metadata.name)", population: .serviceAccount, kind: "k8s_service_account",
-                name: o.metadata.name, owner: ownerName.map { Owner(name: $0, status: .unknown) }, environment: labels["environment"] ?? labels["env"],
+                name: o.metadata.name, owner: ownerName.map { Owner(name: $0, status: .unknown) },
+                environment: labels["environment"] ?? labels["env"],
                 coverage: coverage, credentials: credentials, firstSeen: o.metadata.creationTimestamp.flatMap(ISO8601.parse),
                 lastSeen: now, sources: [source], attributes: attributes)
             order.append(key)
@@ -117,7 +134,9 @@ public final class KubernetesCollector: Collector {
                 let ns = s.namespace ?? o.metadata.namespace ?? "default"
                 let key = "\(ns)/\(s.name)"
                 guard var e = accounts[key] else {
-                    warnings.append("\(o.kind) \(o.metadata.namespace.map { "\($0)/" } ?? "")\(o.metadata.name) binds \(role.name) to service account \(key), which does not exist")
+                    warnings.append(
+                        "\(o.kind) \(o.metadata.namespace.map { "\($0)/" } ?? "")\(o.metadata.name) binds \(role.name) to service account \(key), which does not exist"
+                    )
                     continue
                 }
                 let scopeNS = o.kind == "ClusterRoleBinding" ? "*" : (o.metadata.namespace ?? ns)

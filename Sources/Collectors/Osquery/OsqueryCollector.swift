@@ -16,7 +16,10 @@ public final class OsqueryCollector: Collector {
 
     static let tables = ["system_info", "os_version", "disk_encryption", "screenlock", "mdm"]
 
-    public init(path: String, queries: [String: String] = [:], minimumOS: [String: String] = ["macOS": "14.0", "Ubuntu": "22.04", "Microsoft Windows 11": "10.0.22621"], source: String = "osquery") {
+    public init(
+        path: String, queries: [String: String] = [:],
+        minimumOS: [String: String] = ["macOS": "14.0", "Ubuntu": "22.04", "Microsoft Windows 11": "10.0.22621"], source: String = "osquery"
+    ) {
         self.path = path
         self.queries = queries
         self.minimumOS = minimumOS
@@ -31,7 +34,9 @@ public final class OsqueryCollector: Collector {
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
         var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw CollectorError.failed("\(path): no such file or folder") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw CollectorError.failed("\(path): no such file or folder")
+        }
         var hosts: [String: Host] = [:]
         var warnings: [String] = []
         if isDir.boolValue {
@@ -65,16 +70,20 @@ public final class OsqueryCollector: Collector {
                 warnings.append("\(path):\(record.line): missing \"hostIdentifier\" or \"name\"")
                 continue
             }
-            guard let table = table(forQuery: name) else { continue }  // a query trustgap doesn't read
+            guard let table = table(forQuery: name) else { continue } // a query trustgap doesn't read
             var h = hosts[host] ?? Host()
-            let time = (obj["unixTime"] as? Double).map { Date(timeIntervalSince1970: $0) }
+            let time =
+                (obj["unixTime"] as? Double).map { Date(timeIntervalSince1970: $0) }
                 ?? (obj["unixTime"] as? String).flatMap(Double.init).map { Date(timeIntervalSince1970: $0) }
             if let t = time { h.lastCheckIn = max(h.lastCheckIn ?? t, t) }
             switch obj["action"] as? String {
             case "snapshot":
                 h.tables[table] = ((obj["snapshot"] as? [[String: Any]]) ?? []).map(Self.strings)
             case "added":
-                guard let cols = obj["columns"] as? [String: Any] else { warnings.append("\(path):\(record.line): an added event without columns"); continue }
+                guard let cols = obj["columns"] as? [String: Any] else {
+                    warnings.append("\(path):\(record.line): an added event without columns")
+                    continue
+                }
                 let row = Self.strings(cols)
                 var rows = h.tables[table] ?? []
                 rows.removeAll { Self.key($0, table) == Self.key(row, table) }
@@ -95,7 +104,7 @@ public final class OsqueryCollector: Collector {
     static func key(_ row: [String: String], _ table: String) -> String {
         switch table {
         case "disk_encryption": row["name"] ?? row["uuid"] ?? ""
-        default: ""  // one row per host
+        default: "" // one row per host
         }
     }
 
@@ -106,7 +115,8 @@ public final class OsqueryCollector: Collector {
             let table = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
             guard Self.tables.contains(table) else { return }
             guard let data = fm.contents(atPath: file),
-                  let rows = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+                let rows = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]]
+            else {
                 warnings.append("\(file): not the JSON array osqueryi --json prints")
                 return
             }
@@ -121,7 +131,9 @@ public final class OsqueryCollector: Collector {
             var dir: ObjCBool = false
             _ = fm.fileExists(atPath: full, isDirectory: &dir)
             if dir.boolValue {
-                for f in ((try? fm.contentsOfDirectory(atPath: full)) ?? []).sorted() where f.hasSuffix(".json") { readTable("\(full)/\(f)", host: e) }
+                for f in ((try? fm.contentsOfDirectory(atPath: full)) ?? []).sorted() where f.hasSuffix(".json") {
+                    readTable("\(full)/\(f)", host: e)
+                }
             } else if e.hasSuffix(".json") {
                 readTable(full, host: "localhost")
             }
@@ -140,7 +152,8 @@ public final class OsqueryCollector: Collector {
         let osVersion = os["version"]
         var outdated: String?
         if let osName, let osVersion, let minimum = minimumOS.first(where: { osName.lowercased().hasPrefix($0.key.lowercased()) })?.value,
-           osVersion.compare(minimum, options: .numeric) == .orderedAscending {
+            osVersion.compare(minimum, options: .numeric) == .orderedAscending
+        {
             outdated = "\(osName) \(osVersion) is older than the minimum \(minimum)"
         }
         let posture = DevicePosture(

@@ -40,11 +40,14 @@ public final class AccessController: Sendable {
     let client = Mutex<AccessClient?>(nil)
 
     /// A personal store in this process.
-    public convenience init(store: AccessStore, policy: AccessPolicy, hooks: HookConfig, analyst: Analyst,
-                            clock: @escaping @Sendable () -> Date = { Date() }) {
+    public convenience init(
+        store: AccessStore, policy: AccessPolicy, hooks: HookConfig, analyst: Analyst,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         let directory = SnapshotDirectory()
-        self.init(backend: .embedded(AccessEngine(store: store, policy: policy, hooks: hooks, subjects: directory, clock: clock), analyst),
-                  policy: policy, hooks: hooks, analyst: analyst, directory: directory)
+        self.init(
+            backend: .embedded(AccessEngine(store: store, policy: policy, hooks: hooks, subjects: directory, clock: clock), analyst),
+            policy: policy, hooks: hooks, analyst: analyst, directory: directory)
     }
 
     /// The access service at `socket`.
@@ -118,8 +121,9 @@ public final class AccessController: Sendable {
                 lastView.withLock { $0 = nil }
                 return await view(auditLimit: auditLimit)
             }
-            let v = AccessView(pending: r.requests ?? [], grants: r.grants ?? [], audit: audit,
-                               verification: r.verification.map { AuditVerification(entries: $0.entries, problem: $0.problem) }, token: r.token ?? 0)
+            let v = AccessView(
+                pending: r.requests ?? [], grants: r.grants ?? [], audit: audit,
+                verification: r.verification.map { AuditVerification(entries: $0.entries, problem: $0.problem) }, token: r.token ?? 0)
             lastView.withLock { $0 = v }
             return v
         case .failure(let e):
@@ -143,7 +147,12 @@ public final class AccessController: Sendable {
     }
 
     /// Answers that have come back, oldest first.
-    public func takeOutcomes() -> [AccessOutcome] { inbox.withLock { o in defer { o = [] }; return o } }
+    public func takeOutcomes() -> [AccessOutcome] {
+        inbox.withLock { o in
+            defer { o = [] }
+            return o
+        }
+    }
 
     public var busy: Bool { inFlight.load(ordering: .relaxed) > 0 }
 
@@ -213,15 +222,19 @@ public final class AccessController: Sendable {
         }
     }
 
-    func runEmbeddedFeed(_ engine: AccessEngine, analyst: Analyst, mailbox: Mailbox, snapshots: AsyncStream<Snapshot>, sweepEvery: Double) async {
+    func runEmbeddedFeed(_ engine: AccessEngine, analyst: Analyst, mailbox: Mailbox, snapshots: AsyncStream<Snapshot>, sweepEvery: Double)
+        async
+    {
         let store = engine.store
         let ingest = Task.detached { [self] in
             for await snapshot in snapshots {
                 if Task.isCancelled { break }
                 subjects.update(snapshot)
-                _ = try? store.ingest(snapshot.requests, subjects: { id in
-                    snapshot[id].map { Subject($0.entity) }
-                }, by: analyst, policy: policy, now: Date())
+                _ = try? store.ingest(
+                    snapshot.requests,
+                    subjects: { id in
+                        snapshot[id].map { Subject($0.entity) }
+                    }, by: analyst, policy: policy, now: Date())
             }
         }
         defer { ingest.cancel() }

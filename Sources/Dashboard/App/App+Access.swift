@@ -33,7 +33,8 @@ extension App {
 
     var selectedAccessRow: AccessTable.Row? {
         guard state.panel == .access, let rows = state.rows[.access], !rows.isEmpty,
-              let table = model(.access) as? AccessTable else { return nil }
+            let table = model(.access) as? AccessTable
+        else { return nil }
         return table.rows[rows[min(state.table(.access).cursor, rows.count - 1)]]
     }
 
@@ -72,36 +73,51 @@ extension App {
         if needed > 1 { lines.append("approvals  \(r.approvals.count) of \(needed) so far (two-person rule)") }
         if ttl < r.ttlSeconds { lines.append("policy caps \(r.population.title.lowercased()) at \(DurationText.format(ttl))") }
         lines += hookLine("approve")
-        state.mode = .dialog(Dialog(
-            action: .approve, title: "Approve request \(r.id)", lines: lines, targets: [r.id],
-            fields: [.init(label: "TTL", value: DurationText.format(ttl), hint: "15m 1h 8h"), .init(label: "Reason", value: "", hint: "why")],
-            confirmLabel: "Approve"))
+        state.mode = .dialog(
+            Dialog(
+                action: .approve, title: "Approve request \(r.id)", lines: lines, targets: [r.id],
+                fields: [
+                    .init(label: "TTL", value: DurationText.format(ttl), hint: "15m 1h 8h"), .init(label: "Reason", value: "", hint: "why"),
+                ],
+                confirmLabel: "Approve"))
     }
 
     func beginDeny() {
         guard state.panel == .access else { return flash("d denies a request: go to the Access panel (6)") }
         guard mayAct() else { return }
         guard case .request(let r)? = selectedAccessRow else { return flash("Select a pending request to deny", error: true) }
-        state.mode = .dialog(Dialog(
-            action: .deny, title: "Deny request \(r.id)",
-            lines: ["subject    \(r.subjectName) (\(r.population.rawValue))", "scope      \(r.scope)",
-                    "asked by   \(r.requester) for \(DurationText.format(r.ttlSeconds)): \(r.reason)"] + hookLine("deny"),
-            targets: [r.id], fields: [.init(label: "Reason", value: "", hint: "why")], confirmLabel: "Deny"))
+        state.mode = .dialog(
+            Dialog(
+                action: .deny, title: "Deny request \(r.id)",
+                lines: [
+                    "subject    \(r.subjectName) (\(r.population.rawValue))", "scope      \(r.scope)",
+                    "asked by   \(r.requester) for \(DurationText.format(r.ttlSeconds)): \(r.reason)",
+                ] + hookLine("deny"),
+                targets: [r.id], fields: [.init(label: "Reason", value: "", hint: "why")], confirmLabel: "Deny"))
     }
 
     func beginExtend() {
         guard state.panel == .access else { return flash("e extends a grant: go to the Access panel (6)") }
         guard mayAct() else { return }
-        guard case .grant(let g)? = selectedAccessRow, g.state == .active else { return flash("Select an active grant to extend", error: true) }
+        guard case .grant(let g)? = selectedAccessRow, g.state == .active else {
+            return flash("Select an active grant to extend", error: true)
+        }
         let max = state.policy[g.population].maxTTLSeconds
-        state.mode = .dialog(Dialog(
-            action: .extend, title: "Extend grant \(g.id)",
-            lines: ["subject    \(g.subjectName) (\(g.population.rawValue))", "scope      \(g.scope)",
-                    "left       \(AccessTable.countdown(g.remaining(at: state.now))); the new TTL counts from now (at most \(DurationText.format(max)))"] + hookLine("extend"),
-            targets: [g.id],
-            fields: [.init(label: "TTL", value: DurationText.format(Self.extendDefault(left: g.remaining(at: state.now), max: max)), hint: "from now"),
-                     .init(label: "Reason", value: "", hint: "why")],
-            confirmLabel: "Extend"))
+        state.mode = .dialog(
+            Dialog(
+                action: .extend, title: "Extend grant \(g.id)",
+                lines: [
+                    "subject    \(g.subjectName) (\(g.population.rawValue))", "scope      \(g.scope)",
+                    "left       \(AccessTable.countdown(g.remaining(at: state.now))); the new TTL counts from now (at most \(DurationText.format(max)))",
+                ] + hookLine("extend"),
+                targets: [g.id],
+                fields: [
+                    .init(
+                        label: "TTL", value: DurationText.format(Self.extendDefault(left: g.remaining(at: state.now), max: max)),
+                        hint: "from now"),
+                    .init(label: "Reason", value: "", hint: "why"),
+                ],
+                confirmLabel: "Extend"))
     }
 
     /// The suggested new TTL for an extension: an hour more than is left, in whole minutes, within the cap.
@@ -115,22 +131,31 @@ extension App {
         let active = state.access.grants.filter { $0.state == .active }
         let marked = active.filter { state.marked.contains($0.id) }
         if marked.count > 1 {
-            var lines = marked.prefix(6).map { "\($0.id)  \($0.subjectName)  \($0.scope)  \(AccessTable.countdown($0.remaining(at: state.now))) left" }
+            var lines = marked.prefix(6).map {
+                "\($0.id)  \($0.subjectName)  \($0.scope)  \(AccessTable.countdown($0.remaining(at: state.now))) left"
+            }
             if marked.count > 6 { lines.append("and \(marked.count - 6) more") }
-            state.mode = .dialog(Dialog(
-                action: .revoke, title: "Revoke \(marked.count) marked grants", lines: lines + hookLine("revoke"),
-                targets: marked.map(\.id),
-                fields: [.init(label: "Type \(marked.count) to confirm", value: "", hint: "\(marked.count)"), .init(label: "Reason", value: "", hint: "why")],
-                confirmLabel: "Revoke \(marked.count)", confirmCount: marked.count))
+            state.mode = .dialog(
+                Dialog(
+                    action: .revoke, title: "Revoke \(marked.count) marked grants", lines: lines + hookLine("revoke"),
+                    targets: marked.map(\.id),
+                    fields: [
+                        .init(label: "Type \(marked.count) to confirm", value: "", hint: "\(marked.count)"),
+                        .init(label: "Reason", value: "", hint: "why"),
+                    ],
+                    confirmLabel: "Revoke \(marked.count)", confirmCount: marked.count))
             return
         }
         let target = marked.first ?? { if case .grant(let g)? = selectedAccessRow, g.state == .active { return g } else { return nil } }()
         guard let g = target else { return flash("Select an active grant to revoke (Space marks several)", error: true) }
-        state.mode = .dialog(Dialog(
-            action: .revoke, title: "Revoke grant \(g.id)",
-            lines: ["subject    \(g.subjectName) (\(g.population.rawValue))", "scope      \(g.scope)",
-                    "left       \(AccessTable.countdown(g.remaining(at: state.now)))"] + hookLine("revoke"),
-            targets: [g.id], fields: [.init(label: "Reason", value: "", hint: "why")], confirmLabel: "Revoke"))
+        state.mode = .dialog(
+            Dialog(
+                action: .revoke, title: "Revoke grant \(g.id)",
+                lines: [
+                    "subject    \(g.subjectName) (\(g.population.rawValue))", "scope      \(g.scope)",
+                    "left       \(AccessTable.countdown(g.remaining(at: state.now)))",
+                ] + hookLine("revoke"),
+                targets: [g.id], fields: [.init(label: "Reason", value: "", hint: "why")], confirmLabel: "Revoke"))
     }
 
     func beginGrant() {
@@ -149,14 +174,20 @@ extension App {
         }
         guard let s = subject else { return flash("Select an entity (panels 2-5) to grant it time-bound access", error: true) }
         let max = state.policy[s.population].maxTTLSeconds
-        state.mode = .dialog(Dialog(
-            action: .grant, title: "Grant time-bound access",
-            lines: ["subject    \(s.name) (\(s.population.rawValue))", "id         \(s.id)",
-                    "policy     at most \(DurationText.format(max))\(state.policy[s.population].forbiddenScopes.isEmpty ? "" : "; never \(state.policy[s.population].forbiddenScopes.joined(separator: ", "))")"] + hookLine("approve"),
-            targets: [s.id],
-            fields: [.init(label: "Scope", value: "", hint: "repo:acme/api:write"), .init(label: "TTL", value: DurationText.format(Swift.min(max, 3600)), hint: "15m 1h"),
-                     .init(label: "Reason", value: "", hint: "why")],
-            confirmLabel: "Grant"))
+        state.mode = .dialog(
+            Dialog(
+                action: .grant, title: "Grant time-bound access",
+                lines: [
+                    "subject    \(s.name) (\(s.population.rawValue))", "id         \(s.id)",
+                    "policy     at most \(DurationText.format(max))\(state.policy[s.population].forbiddenScopes.isEmpty ? "" : "; never \(state.policy[s.population].forbiddenScopes.joined(separator: ", "))")",
+                ] + hookLine("approve"),
+                targets: [s.id],
+                fields: [
+                    .init(label: "Scope", value: "", hint: "repo:acme/api:write"),
+                    .init(label: "TTL", value: DurationText.format(Swift.min(max, 3600)), hint: "15m 1h"),
+                    .init(label: "Reason", value: "", hint: "why"),
+                ],
+                confirmLabel: "Grant"))
     }
 
     func toggleMark() {
@@ -199,11 +230,18 @@ extension App {
             }
         case .backspace, .delete:
             if inField {
-                if !d.fields[d.focus].edited { d.fields[d.focus].value = "" } else if !d.fields[d.focus].value.isEmpty { d.fields[d.focus].value.removeLast() }
+                if !d.fields[d.focus].edited {
+                    d.fields[d.focus].value = ""
+                } else if !d.fields[d.focus].value.isEmpty {
+                    d.fields[d.focus].value.removeLast()
+                }
                 d.fields[d.focus].edited = true
             }
         case .control("u"):
-            if inField { d.fields[d.focus].value = ""; d.fields[d.focus].edited = true }
+            if inField {
+                d.fields[d.focus].value = ""
+                d.fields[d.focus].edited = true
+            }
         case .character(let c):
             if inField {
                 if !d.fields[d.focus].edited { d.fields[d.focus].value = "" }
@@ -285,7 +323,9 @@ extension App {
             }
             state.marked = []
             state.mode = .normal
-            flash("Revoked \(done) grant\(done == 1 ? "" : "s")" + (failures.isEmpty ? "" : "; \(failures.count) not: \(failures[0].message)"))
+            flash(
+                "Revoked \(done) grant\(done == 1 ? "" : "s")" + (failures.isEmpty ? "" : "; \(failures.count) not: \(failures[0].message)")
+            )
             return
         }
         if let first = failures.first {
@@ -303,10 +343,13 @@ extension App {
             switch action {
             case .extend?: return "Extended \(g.id): \(AccessTable.countdown(g.expiresAt.timeIntervalSinceNow)) left"
             case .revoke?: return "Revoked \(g.id)"
-            case .grant?: return "Granted \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) (grant \(g.id))"
+            case .grant?:
+                return
+                    "Granted \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) (grant \(g.id))"
             default:
                 if g.state == .revoked { return "Revoked \(g.id)" }
-                return "Approved: \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) (grant \(g.id))"
+                return
+                    "Approved: \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) (grant \(g.id))"
             }
         }
         if let left = r.approvalsLeft {

@@ -23,10 +23,13 @@ public final class App {
     /// A background job for the shown population table: every column's order, so `s` never sorts on a keystroke.
     public func sortOrdersJob() -> (@Sendable () -> SortOrders)? {
         guard let population = state.panel.population else { return nil }
-        let panel = state.panel, version = dataVersion(panel)
+        let panel = state.panel
+        let version = dataVersion(panel)
         if let o = cache.orders[panel], o.version == version { return nil }
         guard ordersRequested.insert("\(panel.rawValue):\(version)").inserted else { return nil }
-        let snapshot = state.snapshot, base = state.populationIndex[population] ?? [], now = state.now
+        let snapshot = state.snapshot
+        let base = state.populationIndex[population] ?? []
+        let now = state.now
         return { SortOrders.compute(panel: panel, version: version, snapshot: snapshot, population: population, base: base, now: now) }
     }
 
@@ -40,8 +43,10 @@ public final class App {
     var dialogSerial = 0
     let workingDirectory: String
 
-    public init(state: AppState = AppState(), size: (width: Int, height: Int) = (80, 24),
-                themes: ThemeLibrary = .standard(), workingDirectory: String = FileManager.default.currentDirectoryPath) {
+    public init(
+        state: AppState = AppState(), size: (width: Int, height: Int) = (80, 24),
+        themes: ThemeLibrary = .standard(), workingDirectory: String = FileManager.default.currentDirectoryPath
+    ) {
         self.state = state
         self.size = size
         self.themes = themes
@@ -85,7 +90,9 @@ public final class App {
         // Freeing the previous snapshot and its caches (a million objects at 1M entities, ~0.4 s) is left to another
         // thread. The garbage takes them first and is sent off only after this thread has let go of every one of
         // them (below), so the last release — the one that frees — never happens here.
-        let garbage = Garbage([state.snapshot, state.held as Any, cache.haystacks, cache.sorted, cache.orders, cache.filtered, state.populationIndex])
+        let garbage = Garbage([
+            state.snapshot, state.held as Any, cache.haystacks, cache.sorted, cache.orders, cache.filtered, state.populationIndex,
+        ])
         defer { DispatchQueue.global(qos: .utility).async { garbage.drop() } }
         cache.orders = [:]
         ordersRequested = []
@@ -95,7 +102,8 @@ public final class App {
         state.changed = prepared.changed
         let version = Int64(snapshot.version)
         for (panel, sorted) in prepared.sortedRows {
-            cache.sorted[panel] = TableCache.Sorted(version: version, column: sorted.order.column, reversed: sorted.order.reversed, rows: sorted.rows)
+            cache.sorted[panel] = TableCache.Sorted(
+                version: version, column: sorted.order.column, reversed: sorted.order.reversed, rows: sorted.rows)
             cache.filtered[panel] = nil
         }
         for (panel, hay) in prepared.haystacks { cache.haystacks[panel] = (version, hay) }
@@ -106,7 +114,10 @@ public final class App {
             state.trendRisk.append(g.findings[.critical, default: 0] + g.findings[.high, default: 0])
             state.trendUnmanaged.append(g.unmanaged)
         }
-        if state.trendRisk.count > 120 { state.trendRisk.removeFirst(); state.trendUnmanaged.removeFirst() }
+        if state.trendRisk.count > 120 {
+            state.trendRisk.removeFirst()
+            state.trendUnmanaged.removeFirst()
+        }
         refreshTables([.apps, .devices, .serviceAccounts, .agents, .collectors])
     }
 
@@ -135,7 +146,8 @@ public final class App {
         let m = model(p)
         ts.sortColumn = min(ts.sortColumn, max(0, m.columns.count - 1))
         staleTables.remove(p)
-        let rows = cache.rows(m, panel: p, version: dataVersion(p), filter: ts.filter, column: ts.sortColumn, reversed: ts.reversed, now: state.now)
+        let rows = cache.rows(
+            m, panel: p, version: dataVersion(p), filter: ts.filter, column: ts.sortColumn, reversed: ts.reversed, now: state.now)
         state.rows[p] = rows
         if let id = ts.selectedID, ts.cursor < rows.count, m.id(rows[ts.cursor]) == id {
             // Still in place: the common case on a refresh.
@@ -182,8 +194,14 @@ public final class App {
     // MARK: Keys
 
     public func handle(_ key: Key) {
-        if key == .control("c") { quitRequested = true; return }
-        if key == .control("l") { wantsFullRedraw = true; return }
+        if key == .control("c") {
+            quitRequested = true
+            return
+        }
+        if key == .control("l") {
+            wantsFullRedraw = true
+            return
+        }
         if key == .resize { return }
         switch state.mode {
         case .filtering: handleFilter(key)
@@ -233,7 +251,12 @@ public final class App {
         case .character("S"): cycleSort(reverse: true)
         case .enter: openDetail()
         case .escape:
-            if p.isTable, !ts.filter.isEmpty { setFilter("") } else if p == .access, !state.marked.isEmpty { state.marked = []; recompute(.access) }
+            if p.isTable, !ts.filter.isEmpty {
+                setFilter("")
+            } else if p == .access, !state.marked.isEmpty {
+                state.marked = []
+                recompute(.access)
+            }
         case .character("a"): beginApprove()
         case .character("d"): beginDeny()
         case .character("e"): beginExtend()
@@ -358,11 +381,16 @@ public final class App {
         switch p {
         case .access:
             guard let table = model(.access) as? AccessTable else { return }
-            let subject: String = switch table.rows[row] {
-            case .request(let r): r.subject
-            case .grant(let g): g.subject
+            let subject: String =
+                switch table.rows[row] {
+                case .request(let r): r.subject
+                case .grant(let g): g.subject
+                }
+            if state.snapshot[subject] != nil {
+                state.mode = .detail(id: subject, offset: 0)
+            } else {
+                flash("The subject \(subject) is not in the inventory", error: true)
             }
-            if state.snapshot[subject] != nil { state.mode = .detail(id: subject, offset: 0) } else { flash("The subject \(subject) is not in the inventory", error: true) }
         case .collectors:
             let h = state.snapshot.collectors[row]
             flash(h.lastError ?? h.warnings.first ?? "\(h.name): \(h.entityCount) entities, no problems", error: h.lastError != nil)
@@ -414,7 +442,8 @@ public final class App {
             if let table = m as? EntityTable {
                 let items = rows.map { table.entity($0) }
                 if file.hasSuffix(".json") {
-                    data = try SnapshotDocument.encoder().encode(items.map { SnapshotDocument.Item(entity: $0.entity, risk: $0.risk, findings: $0.findings) })
+                    data = try SnapshotDocument.encoder().encode(
+                        items.map { SnapshotDocument.Item(entity: $0.entity, risk: $0.risk, findings: $0.findings) })
                 } else {
                     data = Data(CSVExport.entities(items).utf8)
                 }

@@ -62,8 +62,11 @@ public struct AccessView: Sendable {
     /// The access service can't be reached: what is shown is the last state read, and actions are off.
     public var unreachable = false
 
-    public init(pending: [AccessRequest] = [], grants: [Grant] = [], audit: [AuditEntry] = [], verification: AuditVerification? = nil, error: String? = nil,
-                token: Int64 = -1, unreachable: Bool = false) {
+    public init(
+        pending: [AccessRequest] = [], grants: [Grant] = [], audit: [AuditEntry] = [], verification: AuditVerification? = nil,
+        error: String? = nil,
+        token: Int64 = -1, unreachable: Bool = false
+    ) {
         self.unreachable = unreachable
         self.pending = pending
         self.grants = grants
@@ -145,7 +148,8 @@ public struct AppState: Sendable {
     static func riskiest(_ s: Snapshot, count: Int) -> [Int] {
         var top: [Int] = []
         func before(_ a: Int, _ b: Int) -> Bool {
-            let ea = s.entities[a], eb = s.entities[b]
+            let ea = s.entities[a]
+            let eb = s.entities[b]
             return ea.risk != eb.risk ? ea.risk > eb.risk : ea.id < eb.id
         }
         for i in s.entities.indices where s.entities[i].risk > 0 {
@@ -162,10 +166,14 @@ public struct AppState: Sendable {
         var lists = [[Int]](repeating: [], count: Population.allCases.count)
         let ordinal = Dictionary(uniqueKeysWithValues: Population.allCases.enumerated().map { ($1, $0) })
         let entities = s.entities
-        var last: Population? = nil, lastOrdinal = 0
+        var last: Population? = nil
+        var lastOrdinal = 0
         for i in entities.indices {
             let p = entities[i].entity.population
-            if p != last { last = p; lastOrdinal = ordinal[p]! }
+            if p != last {
+                last = p
+                lastOrdinal = ordinal[p]!
+            }
             lists[lastOrdinal].append(i)
         }
         var out: [Population: [Int]] = [:]

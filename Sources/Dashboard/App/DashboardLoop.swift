@@ -1,5 +1,5 @@
-import Foundation
 import Access
+import Foundation
 import Inventory
 import Synchronization
 import Terminal
@@ -12,7 +12,12 @@ public final class Mailbox: Sendable {
 
     func post(_ orders: SortOrders) { latestOrders.withLock { $0.append(orders) } }
 
-    func takeOrders() -> [SortOrders] { latestOrders.withLock { o in defer { o = [] }; return o } }
+    func takeOrders() -> [SortOrders] {
+        latestOrders.withLock { o in
+            defer { o = [] }
+            return o
+        }
+    }
     private let stop = Atomic<Int32>(0)
     private let currentSorts = Mutex<[Panel: SortChoice]>([:])
 
@@ -27,12 +32,22 @@ public final class Mailbox: Sendable {
     /// Keeps only the newest snapshot: the UI never falls behind.
     public func post(_ snapshot: PreparedSnapshot) { latest.withLock { $0 = snapshot } }
 
-    func take() -> PreparedSnapshot? { latest.withLock { s in defer { s = nil }; return s } }
+    func take() -> PreparedSnapshot? {
+        latest.withLock { s in
+            defer { s = nil }
+            return s
+        }
+    }
 
     /// The newest view of the access store.
     public func post(_ view: AccessView) { latestAccess.withLock { $0 = view } }
 
-    public func takeAccess() -> AccessView? { latestAccess.withLock { s in defer { s = nil }; return s } }
+    public func takeAccess() -> AccessView? {
+        latestAccess.withLock { s in
+            defer { s = nil }
+            return s
+        }
+    }
 
     /// Asks the loop to restore the terminal and stop (a signal number, or -1).
     public func requestStop(signal: Int32) { stop.store(signal == 0 ? -1 : signal, ordering: .relaxed) }

@@ -30,7 +30,8 @@ public final class DashboardSession: Sendable {
     public func start(watchSignals: Bool = true) async {
         let stream = await runner.snapshots()
         let accessStream = await runner.snapshots()
-        let mailbox = mailbox, quick = quickOverviewAt
+        let mailbox = mailbox
+        let quick = quickOverviewAt
         // Snapshots are prepared for the UI here, off its thread: indexes, change marks, default orders, filter text.
         let feed = Task {
             var previous: Snapshot?
@@ -54,7 +55,10 @@ public final class DashboardSession: Sendable {
             w?.cancel()
             w = nil
         }
-        for t in tasks.withLock({ t in defer { t = [] }; return t }) { t.cancel() }
+        for t in tasks.withLock({ t in
+            defer { t = [] }
+            return t
+        }) { t.cancel() }
         await runner.stop()
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Access
+import Foundation
 
 /// A form for an access action: what it will do, the fields it needs, then Cancel and the action. Enter in a field
 /// moves to the next; after the last field the focus lands on Cancel, so Enter alone never carries out an action.
@@ -40,7 +40,8 @@ public struct Dialog: Sendable, Equatable {
     /// Sent and waiting for the answer: keys other than Esc do nothing meanwhile.
     public var sending = false
 
-    init(action: Action, title: String, lines: [String], targets: [String], fields: [Field], confirmLabel: String, confirmCount: Int? = nil) {
+    init(action: Action, title: String, lines: [String], targets: [String], fields: [Field], confirmLabel: String, confirmCount: Int? = nil)
+    {
         self.action = action
         self.title = title
         self.lines = lines
@@ -58,4 +59,3 @@ public struct Dialog: Sendable, Equatable {
         fields.first { $0.label == label }?.value.trimmingCharacters(in: .whitespaces) ?? ""
     }
 }
-

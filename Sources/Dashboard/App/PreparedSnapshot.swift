@@ -20,8 +20,9 @@ public struct PreparedSnapshot: Sendable {
     /// Just what the Overview needs, for the first snapshot after launch: the dashboard shows it at once and the
     /// full preparation follows a moment later. A table opened before then is sorted when it is opened.
     public static func overview(_ snapshot: Snapshot) -> PreparedSnapshot {
-        PreparedSnapshot(snapshot: snapshot, populationIndex: AppState.index(snapshot), riskiest: AppState.riskiest(snapshot, count: 60),
-                         changed: [:], sortedRows: [:], haystacks: [:], complete: false)
+        PreparedSnapshot(
+            snapshot: snapshot, populationIndex: AppState.index(snapshot), riskiest: AppState.riskiest(snapshot, count: 60),
+            changed: [:], sortedRows: [:], haystacks: [:], complete: false)
     }
 
     /// Works everything out. `previous` is the snapshot the UI showed before, for change marks.
@@ -61,8 +62,9 @@ public struct PreparedSnapshot: Sendable {
             }
         }
         let (rows, hay) = results.withLock { $0 }
-        return PreparedSnapshot(snapshot: snapshot, populationIndex: index, riskiest: AppState.riskiest(snapshot, count: 60),
-                                changed: changed, sortedRows: rows, haystacks: hay, complete: true)
+        return PreparedSnapshot(
+            snapshot: snapshot, populationIndex: index, riskiest: AppState.riskiest(snapshot, count: 60),
+            changed: changed, sortedRows: rows, haystacks: hay, complete: true)
     }
 }
 

@@ -13,7 +13,10 @@ enum DetailView {
         func kv(_ k: String, _ v: String, _ role: Role = .text) {
             out.append((2, k.count < 14 ? "\(k.padding(toLength: 14, withPad: " ", startingAt: 0))\(v)" : "\(k)  \(v)", role))
         }
-        func head(_ t: String) { out.append((0, "", .text)); out.append((0, t, .title)) }
+        func head(_ t: String) {
+            out.append((0, "", .text))
+            out.append((0, t, .title))
+        }
         let (risk, riskRole) = EntityTable.riskLabel(a)
         out.append((0, "\(e.name)", .accent))
         kv("id", e.id, .muted)
@@ -54,7 +57,11 @@ enum DetailView {
         if e.privileges.isEmpty { out.append((2, "none recorded", .muted)) }
         for p in e.privileges {
             let used = p.used.map { $0 ? "used" : "never used" } ?? ""
-            out.append((2, "\(p.level.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(p.scope)  \(used)", p.level == .admin ? .high : .text))
+            out.append(
+                (
+                    2, "\(p.level.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0)) \(p.scope)  \(used)",
+                    p.level == .admin ? .high : .text
+                ))
         }
 
         head("CREDENTIALS (\(e.credentials.count))")
@@ -64,7 +71,8 @@ enum DetailView {
             out.append((2, "\(cr.kind) \(cr.id)  \(fp)", cr.exposures.isEmpty ? .text : .critical))
             let created = cr.createdAt.map { "created \(EntityTable.age($0, now: now)) ago" } ?? "created ?"
             let used = cr.lastUsedAt.map { "used \(EntityTable.age($0, now: now)) ago" } ?? "never used"
-            let expires = cr.expiresAt.map { $0 > now ? "expires in \(DurationText.format($0.timeIntervalSince(now)))" : "expired" } ?? "no expiry"
+            let expires =
+                cr.expiresAt.map { $0 > now ? "expires in \(DurationText.format($0.timeIntervalSince(now)))" : "expired" } ?? "no expiry"
             out.append((6, "\(created) \(g.dot) \(used) \(g.dot) \(expires)", .muted))
             for x in cr.exposures { out.append((6, "EXPOSED: \(x)", .critical)) }
         }
@@ -75,7 +83,11 @@ enum DetailView {
         if grants.isEmpty, pending.isEmpty { out.append((2, "no time-bound access (n grants some)", .muted)) }
         for gr in grants {
             let left = gr.state == .active ? "\(AccessTable.countdown(gr.remaining(at: now))) left" : gr.state.rawValue
-            out.append((2, "\(gr.id)  \(gr.scope)  \(left)  by \(gr.approvers.joined(separator: ","))", gr.actuation == .failed ? .critical : .active))
+            out.append(
+                (
+                    2, "\(gr.id)  \(gr.scope)  \(left)  by \(gr.approvers.joined(separator: ","))",
+                    gr.actuation == .failed ? .critical : .active
+                ))
             if gr.actuation == .failed { out.append((6, "hook failed: \(gr.actuationDetail ?? "")", .critical)) }
         }
         for r in pending {
@@ -98,7 +110,9 @@ enum DetailView {
         let w = buf.width
         let start = max(0, min(offset, max(0, all.count - height)))
         for (i, (indent, text, role)) in all.dropFirst(start).prefix(height).enumerated() {
-            buf.put(SafeText.truncate(SafeText.sanitize(text), to: w - indent - 2, ellipsis: c.g.ellipsis), x: 1 + indent, y: y + i, style: c.style(role))
+            buf.put(
+                SafeText.truncate(SafeText.sanitize(text), to: w - indent - 2, ellipsis: c.g.ellipsis), x: 1 + indent, y: y + i,
+                style: c.style(role))
         }
         if all.count > height {
             let label = " \(start + 1)-\(min(all.count, start + height))/\(all.count) "

@@ -7,8 +7,14 @@ enum DialogView {
         let x = (buf.width - w) / 2
         let inner = w - 4
         var lines: [(String, Role)] = d.lines.flatMap { l in wrap(l, width: inner).map { ($0, Role.text) } }
-        if let e = d.error { lines.append(("", .text)); lines += wrap(e, width: inner).map { ($0, Role.critical) } }
-        if d.sending { lines.append(("", .text)); lines.append(("Sending\(c.g.ellipsis) waiting for the answer (Esc closes; the decision still goes through)", .muted)) }
+        if let e = d.error {
+            lines.append(("", .text))
+            lines += wrap(e, width: inner).map { ($0, Role.critical) }
+        }
+        if d.sending {
+            lines.append(("", .text))
+            lines.append(("Sending\(c.g.ellipsis) waiting for the answer (Esc closes; the decision still goes through)", .muted))
+        }
         let h = min(height, 4 + lines.count + d.fields.count + 2)
         let top = y + max(0, (height - h) / 2)
         let box = c.style(.background)
@@ -34,8 +40,9 @@ enum DialogView {
             let valueW = inner - labelW
             buf.fill(x: x + 2 + labelW, y: row, width: valueW, height: 1, style: c.style(focused ? .selection : .border))
             let shown = f.value.isEmpty && !focused ? f.hint : f.value + (focused ? "_" : "")
-            buf.put(SafeText.truncate(shown, to: valueW, ellipsis: c.g.ellipsis), x: x + 2 + labelW, y: row,
-                    style: c.style(focused ? .selection : (f.value.isEmpty ? .muted : .input)), maxWidth: valueW)
+            buf.put(
+                SafeText.truncate(shown, to: valueW, ellipsis: c.g.ellipsis), x: x + 2 + labelW, y: row,
+                style: c.style(focused ? .selection : (f.value.isEmpty ? .muted : .input)), maxWidth: valueW)
             row += 1
         }
         let cancel = d.focus == d.cancelIndex ? "[ Cancel ]" : "  Cancel  "

@@ -14,7 +14,11 @@ enum HelpView {
                 ("g G / Home End", "first / last row"),
                 ("/", "filter as you type (any column, case-insensitive; start with ! to negate); Esc clears"),
                 ("s / S", "sort by the next column / reverse the order"),
-                ("Enter", panel.population != nil || panel == .access ? "open the entity's detail" : panel == .collectors ? "show the collector's last problem" : "-"),
+                (
+                    "Enter",
+                    panel.population != nil || panel == .access
+                        ? "open the entity's detail" : panel == .collectors ? "show the collector's last problem" : "-"
+                ),
             ]
         }
         if !readonly {
@@ -33,7 +37,10 @@ enum HelpView {
         }
         keys += [
             ("Esc", "back, or clear the filter"),
-            (":", "command: overview apps devices sa agents access audit collectors, theme NAME, filter TEXT, export FILE.csv|FILE.json (export! to replace), q (Tab completes)"),
+            (
+                ":",
+                "command: overview apps devices sa agents access audit collectors, theme NAME, filter TEXT, export FILE.csv|FILE.json (export! to replace), q (Tab completes)"
+            ),
             ("p", "pause / resume live updates"),
             ("Ctrl-L", "redraw the screen"),
             ("?", "this help"),

@@ -26,7 +26,8 @@ enum OverviewPanel {
             ("UNMANAGED", \.unmanaged), ("UNOWNED", \.unowned), ("OVERPRIV", \.overprivileged),
             ("LONG-LIVED", \.longLivedSecrets), ("STALE", \.stale),
         ]
-        let nameW = 17, totalW = 7
+        let nameW = 17
+        let totalW = 7
         let cellW = max(10, min(22, (w - 2 - nameW - totalW) / metrics.count - 1))
         let gaugeW = cellW - 6
         let showMetrics = max(1, min(metrics.count, (w - 2 - nameW - totalW) / (cellW + 1)))
@@ -93,23 +94,28 @@ enum OverviewPanel {
             var lx = 1
             lx += buf.put(label, x: lx, y: ly, style: c.style(role)) + 1
             let rest = "\(a.entity.name)  \(a.findings.first.map { "\($0.rule) \($0.title)" } ?? "")"
-            buf.put(SafeText.truncate(SafeText.sanitize(rest), to: leftW - lx - 1, ellipsis: c.g.ellipsis), x: lx, y: ly, style: c.style(.text))
+            buf.put(
+                SafeText.truncate(SafeText.sanitize(rest), to: leftW - lx - 1, ellipsis: c.g.ellipsis), x: lx, y: ly, style: c.style(.text))
             ly += 1
         }
 
         var ry = listTop
         // From the access store when one is open; otherwise what the collectors observed.
         let fromStore = s.access.token >= 0
-        let requests: [(String, String, Double)] = fromStore
+        let requests: [(String, String, Double)] =
+            fromStore
             ? s.access.pending.sorted { $0.createdAt < $1.createdAt }.map { ($0.subjectName, $0.scope, $0.ttlSeconds) }
-            : s.snapshot.requests.sorted { $0.createdAt < $1.createdAt }.map { (s.snapshot[$0.subject]?.entity.name ?? $0.subject, $0.scope, $0.ttlSeconds) }
+            : s.snapshot.requests.sorted { $0.createdAt < $1.createdAt }.map {
+                (s.snapshot[$0.subject]?.entity.name ?? $0.subject, $0.scope, $0.ttlSeconds)
+            }
         buf.put("PENDING REQUESTS (\(requests.count))", x: rightX, y: ry, style: c.style(.title), maxWidth: rightW)
         ry += 1
         let expiring = s.access.grants.filter { $0.state == .active }.sorted { $0.expiresAt < $1.expiresAt }
         let reqRoom = max(1, (bottom - ry) - 3 - (expiring.isEmpty ? 0 : min(3, expiring.count) + 2))
         for (name, scope, ttl) in requests.prefix(reqRoom) where ry < bottom {
             let text = "\(name) \(c.g.dot) \(scope) \(c.g.dot) \(DurationText.format(ttl))"
-            buf.put(SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry, style: c.style(.pending))
+            buf.put(
+                SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry, style: c.style(.pending))
             ry += 1
         }
         if requests.isEmpty, ry < bottom {
@@ -123,7 +129,9 @@ enum OverviewPanel {
             for g in expiring.prefix(3) where ry < bottom {
                 let left = g.remaining(at: s.now)
                 let text = "\(AccessTable.countdown(left)) \(g.subjectName) \(c.g.dot) \(g.scope)"
-                buf.put(SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry, style: c.style(left < 600 ? .warn : .active))
+                buf.put(
+                    SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry,
+                    style: c.style(left < 600 ? .warn : .active))
                 ry += 1
             }
         }
@@ -132,8 +140,12 @@ enum OverviewPanel {
             buf.put("COLLECTORS", x: rightX, y: ry, style: c.style(.title))
             ry += 1
             for h in s.snapshot.collectors where ry < bottom {
-                let text = "\(h.state.rawValue.uppercased()) \(h.name) \(c.g.dot) \(h.entityCount) entities" + (h.lastError.map { " \(c.g.dot) \($0)" } ?? "")
-                buf.put(SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry, style: c.style(CollectorTable.stateRole(h.state)))
+                let text =
+                    "\(h.state.rawValue.uppercased()) \(h.name) \(c.g.dot) \(h.entityCount) entities"
+                    + (h.lastError.map { " \(c.g.dot) \($0)" } ?? "")
+                buf.put(
+                    SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry,
+                    style: c.style(CollectorTable.stateRole(h.state)))
                 ry += 1
             }
         }

@@ -30,7 +30,11 @@ public enum Renderer {
         case .help: HelpView.render(&buf, c, y: body.y, height: body.height)
         case .detail(let id, let offset): DetailView.render(&buf, c, id: id, offset: offset, y: body.y, height: body.height)
         case .dialog(let d):
-            if s.panel == .overview { OverviewPanel.render(&buf, c, y: body.y, height: body.height) } else { renderTable(&buf, c, panel: s.panel, y: body.y, height: body.height) }
+            if s.panel == .overview {
+                OverviewPanel.render(&buf, c, y: body.y, height: body.height)
+            } else {
+                renderTable(&buf, c, panel: s.panel, y: body.y, height: body.height)
+            }
             DialogView.render(&buf, c, d, y: body.y, height: body.height)
         default:
             if s.panel == .overview {
@@ -68,11 +72,13 @@ public enum Renderer {
         var text = " trustgap "
         if g.total > 0, w < 120 {
             func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
-            text += "\(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) "
+            text +=
+                "\(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) "
                 + "\(p(g.overprivileged)) overpriv \(c.g.dot) \(p(g.longLivedSecrets)) old keys \(c.g.dot) \(g.findings[.critical, default: 0]) crit"
         } else if g.total > 0 {
             func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
-            text += "\(c.g.vertical) \(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) \(p(g.unowned)) unowned \(c.g.dot) "
+            text +=
+                "\(c.g.vertical) \(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) \(p(g.unowned)) unowned \(c.g.dot) "
                 + "\(p(g.overprivileged)) overprivileged \(c.g.dot) \(p(g.longLivedSecrets)) long-lived secrets \(c.g.dot) "
                 + "\(g.findings[.critical, default: 0]) critical"
         } else {
@@ -89,7 +95,8 @@ public enum Renderer {
             { " \($0.rawValue) \($0.title) " }, { "\($0.rawValue) \($0.title)" }, { "\($0.rawValue) \($0.shortTitle)" },
             { "\($0.rawValue) \(String($0.title.prefix(3)))" }, { "\($0.rawValue)" },
         ]
-        let labels = styles.map { f in Panel.allCases.map(f) }.first { ls in ls.reduce(0) { $0 + 1 + SafeText.width($1) } <= w }
+        let labels =
+            styles.map { f in Panel.allCases.map(f) }.first { ls in ls.reduce(0) { $0 + 1 + SafeText.width($1) } <= w }
             ?? Panel.allCases.map { "\($0.rawValue)" }
         var x = 0
         for (p, label) in zip(Panel.allCases, labels) {
@@ -117,7 +124,9 @@ public enum Renderer {
                 let desc = model.descendingByDefault(i) != ts.reversed
                 title += desc ? c.g.down : c.g.up
             }
-            buf.put(SafeText.fit(title, to: col, ellipsis: c.g.ellipsis, alignRight: model.columns[i].alignRight), x: x, y: y, style: c.style(.title))
+            buf.put(
+                SafeText.fit(title, to: col, ellipsis: c.g.ellipsis, alignRight: model.columns[i].alignRight), x: x, y: y,
+                style: c.style(.title))
             x += col + 1
         }
         let visible = height - 1
@@ -125,10 +134,15 @@ public enum Renderer {
             let msg: String
             if model.baseCount == 0 {
                 let noStore = c.s.access.token < 0 && (panel == .audit || panel == .access)
-                msg = noStore ? (c.s.access.error.map { "The access store can't be read: \($0)" } ?? "No access store is open (read-only mode never creates one).")
-                    : panel == .audit ? "No audit entries yet: decisions on access requests are recorded here."
-                    : panel == .access ? "No pending access requests."
-                    : c.s.snapshot.version == 0 ? "Collecting\(c.g.ellipsis)" : "Nothing here."
+                msg =
+                    noStore
+                    ? (c.s.access.error.map { "The access store can't be read: \($0)" }
+                        ?? "No access store is open (read-only mode never creates one).")
+                    : panel == .audit
+                        ? "No audit entries yet: decisions on access requests are recorded here."
+                        : panel == .access
+                            ? "No pending access requests."
+                            : c.s.snapshot.version == 0 ? "Collecting\(c.g.ellipsis)" : "Nothing here."
             } else {
                 msg = "No rows match the filter \"\(ts.filter)\" (Esc clears it)."
             }
@@ -152,7 +166,10 @@ public enum Renderer {
                 let (text, role) = model.cell(row, i, now: c.s.now)
                 let fitted = SafeText.fit(SafeText.sanitize(text), to: col, ellipsis: c.g.ellipsis, alignRight: model.columns[i].alignRight)
                 var style = selected ? c.style(.selection) : c.style(role)
-                if selected, role == .critical || role == .high { style.attributes.insert(.bold); style.monoAttributes.insert(.bold) }
+                if selected, role == .critical || role == .high {
+                    style.attributes.insert(.bold)
+                    style.monoAttributes.insert(.bold)
+                }
                 buf.put(fitted, x: cx, y: yy, style: style, maxWidth: col)
                 cx += col + 1
             }
@@ -198,7 +215,10 @@ public enum Renderer {
                 hints = ["1-8 panels", "Tab next", ": command", "? help", "p pause", "q quit"]
             } else if s.panel == .audit {
                 let v = s.access.verification
-                hints = [v == nil ? "chain not checked" : v!.ok ? "chain ok: \(v!.entries) entries verified" : "CHAIN BROKEN: \(v!.problem!)", "/ filter", "? help"]
+                hints = [
+                    v == nil ? "chain not checked" : v!.ok ? "chain ok: \(v!.entries) entries verified" : "CHAIN BROKEN: \(v!.problem!)",
+                    "/ filter", "? help",
+                ]
             } else if s.panel == .access, !s.readonly {
                 hints = ["a approve", "d deny", "e extend", "r revoke", "Space mark", "/ filter", "? help"]
             } else if s.panel.population != nil, !s.readonly {
@@ -245,7 +265,12 @@ public enum Renderer {
         if let last = s.lastRefresh {
             x += buf.put("  refreshed \(EntityTable.age(last, now: s.now)) ago", x: x, y: y, style: c.style(.muted))
         }
-        let clock = s.now.formatted(Date.VerbatimFormatStyle(format: "\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)", timeZone: .gmt, calendar: Calendar(identifier: .gregorian))) + " UTC"
+        let clock =
+            s.now.formatted(
+                Date.VerbatimFormatStyle(
+                    format:
+                        "\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
+                    timeZone: .gmt, calendar: Calendar(identifier: .gregorian))) + " UTC"
         let right = "analyst \(s.analyst)  \(clock) "
         let rx = w - SafeText.width(right)
         if rx > x + 1 { buf.put(right, x: rx, y: y, style: c.style(.muted)) }

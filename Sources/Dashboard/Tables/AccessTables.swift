@@ -72,7 +72,9 @@ struct AccessTable: TableModel {
             case 4: return (g.approvers.joined(separator: ","), .text)
             case 5: return (g.id, .muted)
             default:
-                if g.actuation == .failed { return ("hook \(g.actuationEvent ?? ""): \(g.actuationDetail ?? "failed") (retrying)", .critical) }
+                if g.actuation == .failed {
+                    return ("hook \(g.actuationEvent ?? ""): \(g.actuationDetail ?? "failed") (retrying)", .critical)
+                }
                 return (g.reason, .muted)
             }
         }
@@ -129,12 +131,13 @@ struct AuditTable: TableModel {
             return (age < 86_400 ? EntityTable.age(e.at, now: now) + " ago" : AccessStore.when(e.at), .muted)
         case 2: return (e.analyst + (e.sshClient.map { "@\($0)" } ?? ""), .text)
         case 3:
-            let role: Role = switch e.action {
-            case "approve", "grant", "extend": .active
-            case "deny", "revoke", "expire", "lapse": .expired
-            case "actuate": e.result == "ok" ? .ok : .critical
-            default: .pending
-            }
+            let role: Role =
+                switch e.action {
+                case "approve", "grant", "extend": .active
+                case "deny", "revoke", "expire", "lapse": .expired
+                case "actuate": e.result == "ok" ? .ok : .critical
+                default: .pending
+                }
             return (e.action, role)
         case 4: return (e.subject, .text)
         case 5: return (e.scope, .text)

@@ -109,14 +109,16 @@ struct EntityTable: TableModel {
     }
 
     static func coverage(_ e: Entity) -> String {
-        e.coverage.isEmpty ? "none" : e.coverage.sorted().map { c in
-            switch c {
-            case .secretsManager: "secrets"
-            case .workloadIdentity: "wl-id"
-            case .agentGateway: "gateway"
-            default: c.rawValue
-            }
-        }.joined(separator: ",")
+        e.coverage.isEmpty
+            ? "none"
+            : e.coverage.sorted().map { c in
+                switch c {
+                case .secretsManager: "secrets"
+                case .workloadIdentity: "wl-id"
+                case .agentGateway: "gateway"
+                default: c.rawValue
+                }
+            }.joined(separator: ",")
     }
 
     static func owner(_ e: Entity) -> (String, Role) {
@@ -132,7 +134,8 @@ struct EntityTable: TableModel {
         case .name: return (e.name, .text)
         case .kind: return (e.kind, .muted)
         case .owner: return Self.owner(e)
-        case .environment: return (e.environment ?? "-", e.environment.map { ["prod", "production"].contains($0.lowercased()) } == true ? .accent : .text)
+        case .environment:
+            return (e.environment ?? "-", e.environment.map { ["prod", "production"].contains($0.lowercased()) } == true ? .accent : .text)
         case .coverage: return (Self.coverage(e), e.unmanaged ? .warn : .ok)
         case .sso: return e.coverage.contains(.sso) ? ("yes", .ok) : ("NO", .warn)
         case .approved:
@@ -154,7 +157,9 @@ struct EntityTable: TableModel {
             return (Self.age(oldest, now: now), a.findings.contains { $0.rule == "NHI7" } ? .warn : .text)
         case .lastUsed:
             let last = e.lastUsedAt ?? e.credentials.compactMap(\.lastUsedAt).max()
-            return (last == nil ? "never" : Self.age(last, now: now), a.findings.contains { $0.title == RiskRules.unusedTitle } ? .warn : .text)
+            return (
+                last == nil ? "never" : Self.age(last, now: now), a.findings.contains { $0.title == RiskRules.unusedTitle } ? .warn : .text
+            )
         case .os: return ([e.posture?.os, e.posture?.osVersion].compactMap { $0 }.joined(separator: " "), .text)
         case .encrypted:
             switch e.posture?.diskEncrypted {

@@ -50,8 +50,9 @@ final class TableCache {
         let hay = haystack(model, panel: panel, version: version, now: now)
         var candidates = all
         if let last = filtered[panel], last.version == version, last.column == column, last.reversed == reversed,
-           !negate, !last.negate, needle.starts(with: last.needle) {
-            candidates = last.rows  // a longer query can only match a subset, already in order
+            !negate, !last.negate, needle.starts(with: last.needle)
+        {
+            candidates = last.rows // a longer query can only match a subset, already in order
         }
         // Large tables are searched on every core (in order: chunks are joined as they were).
         let rowsToSearch = candidates
@@ -92,7 +93,8 @@ public struct Haystacks: Sendable {
 
     /// True when row `row`'s text contains `needle` (a plain byte search; both are lower-cased).
     func contains(row: Int, _ needle: [UInt8]) -> Bool {
-        let start = row == 0 ? 0 : Int(ends[row - 1]), end = Int(ends[row])
+        let start = row == 0 ? 0 : Int(ends[row - 1])
+        let end = Int(ends[row])
         let n = needle.count
         guard n > 0 else { return true }
         guard n <= end - start else { return false }

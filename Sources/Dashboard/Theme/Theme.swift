@@ -47,8 +47,12 @@ public struct Theme: Sendable {
         }
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch {
-            if case let YamlError.scanner(_, problem, mark, _) = error { throw LoadError(file: file, line: mark.line, message: "invalid YAML: \(problem)") }
-            if case let YamlError.parser(_, problem, mark, _) = error { throw LoadError(file: file, line: mark.line, message: "invalid YAML: \(problem)") }
+            if case YamlError.scanner(_, let problem, let mark, _) = error {
+                throw LoadError(file: file, line: mark.line, message: "invalid YAML: \(problem)")
+            }
+            if case YamlError.parser(_, let problem, let mark, _) = error {
+                throw LoadError(file: file, line: mark.line, message: "invalid YAML: \(problem)")
+            }
             throw fail(nil, nil, "invalid YAML: \(error)")
         }
         guard let root, case .mapping(let top) = root else { throw fail(root, nil, "expected a mapping with name and roles") }
@@ -67,7 +71,8 @@ public struct Theme: Sendable {
                 for (rk, rv) in roles {
                     let roleName = rk.string ?? ""
                     guard let role = Role(rawValue: roleName) else {
-                        throw fail(rk, "roles.\(roleName)", "unknown role; roles are \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
+                        throw fail(
+                            rk, "roles.\(roleName)", "unknown role; roles are \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
                     }
                     theme.styles[role] = try style(rv, path: "roles.\(roleName)", fail: fail)
                 }
@@ -88,7 +93,9 @@ public struct Theme: Sendable {
             switch key {
             case "fg", "bg":
                 guard let text = v.string, let color = Color(text: text) else {
-                    throw fail(v, "\(path).\(key)", "'\(v.string ?? "?")' is not a colour; use a name (red, bright-blue…), 0-255, #rrggbb or default")
+                    throw fail(
+                        v, "\(path).\(key)",
+                        "'\(v.string ?? "?")' is not a colour; use a name (red, bright-blue…), 0-255, #rrggbb or default")
                 }
                 if key == "fg" { style.fg = color } else { style.bg = color }
             case "attrs", "mono":
@@ -96,7 +103,8 @@ public struct Theme: Sendable {
                 var attrs: Attributes = []
                 for item in seq {
                     guard let a = item.string.flatMap(Attributes.init(name:)) else {
-                        throw fail(item, "\(path).\(key)", "'\(item.string ?? "?")' is not an attribute; use bold, reverse, underline or dim")
+                        throw fail(
+                            item, "\(path).\(key)", "'\(item.string ?? "?")' is not an attribute; use bold, reverse, underline or dim")
                     }
                     attrs.insert(a)
                 }
@@ -111,22 +119,27 @@ public struct Theme: Sendable {
 
     /// Used when no theme file can be found, and for roles a theme leaves out. Matches themes/default.yaml.
     public static let builtinDefault: Theme = {
-        func s(_ fg: Color, _ bg: Color = .terminalDefault, _ attrs: Attributes = [], a: Attributes? = nil, mono: Attributes? = nil) -> Style {
+        func s(_ fg: Color, _ bg: Color = .terminalDefault, _ attrs: Attributes = [], a: Attributes? = nil, mono: Attributes? = nil)
+            -> Style
+        {
             Style(fg: fg, bg: bg, attributes: a ?? attrs, mono: mono)
         }
-        return Theme(name: "default", description: "Dark, for most terminals (built in)", styles: [
-            .background: s(.terminalDefault), .text: s(.indexed(252)), .muted: s(.indexed(245), mono: [.dim]),
-            .accent: s(.indexed(81), a: [.bold]), .border: s(.indexed(240)),
-            .header: s(.indexed(231), .indexed(24), [.bold], mono: [.reverse, .bold]), .title: s(.indexed(81), a: [.bold]),
-            .tab: s(.indexed(250)), .tabActive: s(.indexed(16), .indexed(81), [.bold], mono: [.reverse, .bold]),
-            .selection: s(.indexed(231), .indexed(25), [.bold], mono: [.reverse]),
-            .ok: s(.indexed(78)), .warn: s(.indexed(214)), .critical: s(.indexed(203), a: [.bold], mono: [.bold, .underline]),
-            .high: s(.indexed(209), a: [.bold], mono: [.bold]), .medium: s(.indexed(221)), .low: s(.indexed(110)),
-            .pending: s(.indexed(177)), .active: s(.indexed(78)), .expired: s(.indexed(244), mono: [.dim]),
-            .flash: s(.indexed(16), .indexed(221), [.bold], mono: [.reverse]), .error: s(.indexed(231), .indexed(160), [.bold], mono: [.reverse, .bold]),
-            .changed: s(.indexed(229), a: [.bold]), .input: s(.indexed(231), a: [.bold]),
-            .gauge: s(.indexed(209)), .gaugeEmpty: s(.indexed(238), mono: [.dim]),
-        ])
+        return Theme(
+            name: "default", description: "Dark, for most terminals (built in)",
+            styles: [
+                .background: s(.terminalDefault), .text: s(.indexed(252)), .muted: s(.indexed(245), mono: [.dim]),
+                .accent: s(.indexed(81), a: [.bold]), .border: s(.indexed(240)),
+                .header: s(.indexed(231), .indexed(24), [.bold], mono: [.reverse, .bold]), .title: s(.indexed(81), a: [.bold]),
+                .tab: s(.indexed(250)), .tabActive: s(.indexed(16), .indexed(81), [.bold], mono: [.reverse, .bold]),
+                .selection: s(.indexed(231), .indexed(25), [.bold], mono: [.reverse]),
+                .ok: s(.indexed(78)), .warn: s(.indexed(214)), .critical: s(.indexed(203), a: [.bold], mono: [.bold, .underline]),
+                .high: s(.indexed(209), a: [.bold], mono: [.bold]), .medium: s(.indexed(221)), .low: s(.indexed(110)),
+                .pending: s(.indexed(177)), .active: s(.indexed(78)), .expired: s(.indexed(244), mono: [.dim]),
+                .flash: s(.indexed(16), .indexed(221), [.bold], mono: [.reverse]),
+                .error: s(.indexed(231), .indexed(160), [.bold], mono: [.reverse, .bold]),
+                .changed: s(.indexed(229), a: [.bold]), .input: s(.indexed(231), a: [.bold]),
+                .gauge: s(.indexed(209)), .gaugeEmpty: s(.indexed(238), mono: [.dim]),
+            ])
     }()
 }
 
@@ -143,7 +156,9 @@ public struct ThemeLibrary: Sendable {
 
     /// The usual places: `$XDG_CONFIG_HOME/trustgap/themes`, `$TRUSTGAP_THEMES`, `/usr/share/trustgap/themes`,
     /// and `themes/` found walking up from the executable (which covers `swift run` in a clone).
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment, executable: String = CommandLine.arguments.first ?? "") -> ThemeLibrary {
+    public static func standard(
+        environment: [String: String] = ProcessInfo.processInfo.environment, executable: String = CommandLine.arguments.first ?? ""
+    ) -> ThemeLibrary {
         var dirs: [String] = []
         if let t = environment["TRUSTGAP_THEMES"], !t.isEmpty { dirs.append(t) }
         let config = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["HOME"].map { "\($0)/.config" }
@@ -151,7 +166,10 @@ public struct ThemeLibrary: Sendable {
         var url = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
         for _ in 0..<6 {
             let candidate = url.appendingPathComponent("themes").path
-            if FileManager.default.fileExists(atPath: candidate + "/default.yaml") { dirs.append(candidate); break }
+            if FileManager.default.fileExists(atPath: candidate + "/default.yaml") {
+                dirs.append(candidate)
+                break
+            }
             url = url.deletingLastPathComponent()
         }
         dirs.append("/usr/share/trustgap/themes")
@@ -191,7 +209,8 @@ public struct ThemeLibrary: Sendable {
 
     public static func load(file: String) throws(Theme.LoadError) -> Theme {
         guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-            throw Theme.LoadError(file: file, message: FileManager.default.fileExists(atPath: file) ? "cannot read the file" : "no such file")
+            throw Theme.LoadError(
+                file: file, message: FileManager.default.fileExists(atPath: file) ? "cannot read the file" : "no such file")
         }
         return try Theme.parse(text, file: file)
     }
