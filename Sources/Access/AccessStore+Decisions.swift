@@ -127,7 +127,8 @@ extension AccessStore {
             try Row.fetchAll(
                 db,
                 sql:
-                    "SELECT * FROM grants WHERE state = 'active' UNION SELECT * FROM grants WHERE actuation = 'actuation_failed' ORDER BY starts_at, id"
+                    "SELECT * FROM grants WHERE state = 'active' "
+                    + "UNION SELECT * FROM grants WHERE actuation = 'actuation_failed' ORDER BY starts_at, id"
             )
             .map(Self.grant)
         }
@@ -336,7 +337,8 @@ extension AccessStore {
         try db.execute(
             sql: """
                 INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at,
-                    state, actuation, actuation_attempts, actuation_event, subject_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                    state, actuation, actuation_attempts, actuation_event, subject_owner) \
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
                 """,
             arguments: [
                 g.id, g.requestID, g.subject, g.subjectName, g.population.rawValue, g.scope, approvers, g.reason,
@@ -447,7 +449,8 @@ extension AccessStore {
             try AccessPolicy.checkNotOwner(analyst, g.subjectOwner, subjectName: g.subjectName)
             guard now.addingTimeInterval(ttlSeconds) > g.expiresAt else {
                 throw AccessError.invalid(
-                    "that would end grant \(id) sooner (it has \(DurationText.format(g.expiresAt.timeIntervalSince(now))) left); revoke it instead"
+                    "that would end grant \(id) sooner (it has \(DurationText.format(g.expiresAt.timeIntervalSince(now))) left); "
+                        + "revoke it instead"
                 )
             }
             let needed = policy.approvalsNeeded(g.population, scope: g.scope)
@@ -557,7 +560,8 @@ extension AccessStore {
                 try db.execute(
                     sql: """
                         UPDATE grants SET state = 'expired', ended_by = ?, ended_at = ?, end_reason = 'expired', actuation = ?,
-                            actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
+                            actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL \
+                        WHERE id = ? AND state = 'active'
                         """,
                     arguments: [
                         analyst.user, g.expiresAt.timeIntervalSince1970, actuation.rawValue, actuation == .pending ? "expire" : nil, id,
@@ -596,7 +600,8 @@ extension AccessStore {
                 db,
                 sql: """
                     SELECT * FROM grants WHERE (actuation = 'pending' OR (actuation = 'actuation_failed' AND actuation_attempts < ?))
-                    AND (actuation_next IS NULL OR actuation_next <= ?) AND (actuation_claim IS NULL OR actuation_claim <= ?) ORDER BY starts_at
+                    AND (actuation_next IS NULL OR actuation_next <= ?) AND (actuation_claim IS NULL OR actuation_claim <= ?) \
+                    ORDER BY starts_at
                     """, arguments: [maxAttempts, now.timeIntervalSince1970, now.timeIntervalSince1970]
             ).map(Self.grant)
         }

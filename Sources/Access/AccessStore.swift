@@ -276,7 +276,8 @@ public final class AccessStore: Sendable {
             case .SQLITE_CANTOPEN, .SQLITE_PERM, .SQLITE_AUTH:
                 return .store(
                     "\(path): can't open the store (\(db.message ?? "permission denied")); check the path and permissions. "
-                        + "If the access service keeps this store, connect through its socket instead (`service: {socket: …}` in your config, or --service SOCKET)"
+                        + "If the access service keeps this store, connect through its socket instead "
+                        + "(`service: {socket: …}` in your config, or --service SOCKET)"
                 )
             case .SQLITE_CORRUPT, .SQLITE_NOTADB:
                 return .store("\(path): this is not a trustgap store, or it is damaged")
@@ -355,7 +356,8 @@ public final class AccessStore: Sendable {
         e.hash = e.seq >= keyedFrom ? key!.mac(prev: prevHash, entry: e) : AuditEntry.chainHash(prev: prevHash, canonical: e.canonical)
         try db.execute(
             sql: """
-                INSERT INTO audit (seq, at_ms, analyst, ssh_client, action, subject, scope, ttl_seconds, reason, result, target, detail, prev_hash, hash)
+                INSERT INTO audit (seq, at_ms, analyst, ssh_client, action, subject, scope, \
+                ttl_seconds, reason, result, target, detail, prev_hash, hash)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
@@ -447,7 +449,8 @@ public final class AccessStore: Sendable {
                     return AuditVerification(
                         entries: count,
                         problem:
-                            "the store was replaced: its anchor records store \(anchored.store) with \(anchored.seq) entries, this is store \(storeID)"
+                            "the store was replaced: its anchor records store \(anchored.store) with \(anchored.seq) entries, "
+                            + "this is store \(storeID)"
                     )
                 }
                 if anchored.seq > headSeq {

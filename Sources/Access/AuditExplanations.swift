@@ -72,12 +72,14 @@ struct AuditExplanations {
             guard let g = grants[id] else { return "grant \(id) has no audit entry: it was written into the store outside trustgap" }
             if g.subject != row["subject"] || g.scope != row["scope"] {
                 return
-                    "grant \(id) is for \(row["subject"] as String) \(row["scope"] as String) in the store, but the audit log says \(g.subject) \(g.scope)"
+                    "grant \(id) is for \(row["subject"] as String) \(row["scope"] as String) in the store, "
+                    + "but the audit log says \(g.subject) \(g.scope)"
             }
             // Entries keep whole seconds of TTL and milliseconds of time: allow for that rounding.
             if abs((row["expires_at"] as Double) - g.expires) > 2 {
                 return
-                    "grant \(id) expires at \(AccessStore.when(Date(timeIntervalSince1970: row["expires_at"]))) in the store, but the audit log says \(AccessStore.when(Date(timeIntervalSince1970: g.expires)))"
+                    "grant \(id) expires at \(AccessStore.when(Date(timeIntervalSince1970: row["expires_at"]))) in the store, "
+                    + "but the audit log says \(AccessStore.when(Date(timeIntervalSince1970: g.expires)))"
             }
             let state: String = row["state"]
             if state == "active", let ended = g.ended {

@@ -92,7 +92,8 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
             throw .refused(
                 rule: "max_ttl",
                 message:
-                    "\(population.title.lowercased()) may hold access for at most \(DurationText.format(max)); asked for \(DurationText.format(ttlSeconds))"
+                    "\(population.title.lowercased()) may hold access for at most \(DurationText.format(max)); "
+                    + "asked for \(DurationText.format(ttlSeconds))"
             )
         }
     }

@@ -30,7 +30,9 @@ public final class AccessClient: @unchecked Sendable {
         let text = "\(error)"
         if text.contains("Permission denied") {
             return
-                "\(path): not allowed to use the access service's socket; ask an admin to add \(UnixSocket.userName(getuid()) ?? "uid \(getuid())") to the service's group (docs/access.md, \"The access service\"), then log in again"
+                "\(path): not allowed to use the access service's socket; "
+                + "ask an admin to add \(UnixSocket.userName(getuid()) ?? "uid \(getuid())") to the service's group "
+                + "(docs/access.md, \"The access service\"), then log in again"
         }
         if text.contains("No such file") || text.contains("Connection refused") {
             return "\(path): the access service is not running (start it with `trustgap serve`, or `systemctl start trustgap`)"

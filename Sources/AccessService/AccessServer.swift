@@ -216,7 +216,8 @@ public final class AccessServer: Sendable {
                                                 id: nil,
                                                 .failure(
                                                     .malformed(
-                                                        "line \(lineNumber): not a request (one JSON object with \"v\" and \"op\" per line: docs/service-protocol.md)"
+                                                        "line \(lineNumber): not a request (one JSON object "
+                                                            + "with \"v\" and \"op\" per line: docs/service-protocol.md)"
                                                     ))))))
                                 continue
                             }

@@ -84,7 +84,9 @@ public final class ServiceHost: Service, @unchecked Sendable {
     }
 
     /// Runs (as a swift-service-lifecycle `Service`) until a graceful shutdown (SIGTERM, SIGINT or SIGHUP in
-    /// `trustgap serve`) or cancellation, then stops accepting and closes the connections. Each decision is one transaction, so none is half made; a reply in flight may be lost, and the
+    /// `trustgap serve`) or cancellation, then stops accepting and closes the connections. Each decision is one
+    /// transaction, so none is half made; a reply in flight may be lost, and the client then reports the
+    /// connection closed (the decision, if committed, is in the store and the audit log).
     /// client then reports the connection closed (the decision, if committed, is in the store and the audit log).
     public func run() async throws {
         defer { server.stop() }

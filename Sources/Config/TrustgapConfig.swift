@@ -226,7 +226,8 @@ public enum ConfigLoader {
             throw ConfigError(
                 file: file, line: root.mark?.line, key: "collectors",
                 message:
-                    "at least one collector is needed, for example:\n  collectors:\n    - type: file\n      name: exports\n      path: ./entities.jsonl"
+                    "at least one collector is needed, for example:\n  collectors:\n"
+                    + "    - type: file\n      name: exports\n      path: ./entities.jsonl"
             )
         }
         return config
@@ -315,7 +316,9 @@ public enum ConfigLoader {
             let kubectl = try dict["kubectl"]?.strings()
             guard (path == nil) != (kubectl == nil) else {
                 throw item.error(
-                    "the kubernetes collector needs either 'path' (a saved `kubectl get serviceaccounts,rolebindings,clusterrolebindings -A -o json`) or 'kubectl' (the argv to run), not both"
+                    "the kubernetes collector needs either 'path' "
+                        + "(a saved `kubectl get serviceaccounts,rolebindings,clusterrolebindings -A -o json`) "
+                        + "or 'kubectl' (the argv to run), not both"
                 )
             }
             if let k = kubectl, k.isEmpty { throw dict["kubectl"]!.error("the kubectl command is empty") }

@@ -88,7 +88,9 @@ public struct RiskRules: Sendable {
                 Finding(
                     Texts.t0, severity: .high,
                     evidence:
-                        "owner \(owner.name) has departed; the identity is still \(e.credentials.isEmpty ? "present" : "holding \(e.credentials.count) credential\(e.credentials.count == 1 ? "" : "s")")"
+                        "owner \(owner.name) has departed; the identity is still "
+                        + (e.credentials.isEmpty
+                            ? "present" : "holding \(e.credentials.count) credential\(e.credentials.count == 1 ? "" : "s")")
                 ))
         } else if e.owner == nil, e.population != .device {
             out.append(
@@ -118,7 +120,9 @@ public struct RiskRules: Sendable {
                 Finding(
                     Texts.t4, severity: p.level == .admin ? .high : .medium,
                     evidence:
-                        "\(vendor) holds \(e.privileges.filter { $0.level >= .write }.prefix(3).map { "\($0.scope) (\($0.level.rawValue))" }.joined(separator: ", "))"
+                        "\(vendor) holds "
+                        + e.privileges.filter { $0.level >= .write }.prefix(3).map { "\($0.scope) (\($0.level.rawValue))" }
+                        .joined(separator: ", ")
                 ))
         }
 
@@ -163,7 +167,8 @@ public struct RiskRules: Sendable {
                     Finding(
                         Texts.t9, severity: .medium,
                         evidence:
-                            "\(unused.count) write/admin privilege\(unused.count == 1 ? "" : "s") never used: \(unused.prefix(3).map(\.scope).joined(separator: ", "))"
+                            "\(unused.count) write/admin privilege\(unused.count == 1 ? "" : "s") never used: "
+                            + "\(unused.prefix(3).map(\.scope).joined(separator: ", "))"
                     ))
             }
         }
@@ -220,7 +225,8 @@ public struct RiskRules: Sendable {
                 Finding(
                     Texts.t15, severity: .medium,
                     evidence:
-                        "\(c.kind) \(c.id) is also used by \(others.prefix(3).joined(separator: ", "))\(others.count > 3 ? " and \(others.count - 3) more" : "")"
+                        "\(c.kind) \(c.id) is also used by \(others.prefix(3).joined(separator: ", "))"
+                        + "\(others.count > 3 ? " and \(others.count - 3) more" : "")"
                 ))
         }
 
@@ -246,7 +252,8 @@ public struct RiskRules: Sendable {
                 Finding(
                     Texts.t18, severity: .medium,
                     evidence:
-                        "\(e.attribute("file") ?? "authorized_keys") line \(e.attribute("line") ?? "?") has no from= or command= restriction"
+                        "\(e.attribute("file") ?? "authorized_keys") line \(e.attribute("line") ?? "?") "
+                        + "has no from= or command= restriction"
                 ))
         }
 
@@ -257,7 +264,8 @@ public struct RiskRules: Sendable {
                     Finding(
                         Texts.t19, severity: .high,
                         evidence:
-                            "every pod in \(e.attribute("namespace") ?? "the namespace") without its own account gets \(e.privileges.map(\.scope).prefix(2).joined(separator: ", "))"
+                            "every pod in \(e.attribute("namespace") ?? "the namespace") without its own account gets "
+                            + "\(e.privileges.map(\.scope).prefix(2).joined(separator: ", "))"
                     ))
             }
             if e.attribute("automount_token") == "true", let p = e.privileges.first(where: { $0.level >= .write }) {
@@ -286,7 +294,8 @@ public struct RiskRules: Sendable {
                             Finding(
                                 Texts.t23, severity: age > thresholds.osPatchMaxAgeDays * 3 ? .high : .medium,
                                 evidence:
-                                    "\([p.os, p.osVersion].compactMap { $0 }.joined(separator: " ")) last patched \(Int(age)) days ago (limit \(Int(thresholds.osPatchMaxAgeDays)))"
+                                    "\([p.os, p.osVersion].compactMap { $0 }.joined(separator: " ")) last patched "
+                                    + "\(Int(age)) days ago (limit \(Int(thresholds.osPatchMaxAgeDays)))"
                             ))
                     }
                 }
@@ -317,7 +326,8 @@ public struct RiskRules: Sendable {
                 Finding(
                     Texts.t26, severity: .medium,
                     evidence:
-                        "sign-in is not through the identity provider\(e.credentials.contains { $0.kind == .password } ? "; local passwords in use" : "")"
+                        "sign-in is not through the identity provider"
+                        + "\(e.credentials.contains { $0.kind == .password } ? "; local passwords in use" : "")"
                 ))
         }
         if let scopes = e.signals.oauthScopes, e.population == .app || e.population == .agent {

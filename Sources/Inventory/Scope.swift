@@ -47,7 +47,8 @@ public enum ScopeGrammar {
             let v = s.value
             guard v < 0x80 else {
                 throw fail(
-                    "\(UnsafeCharacters.describe(s)) at character \(i + 1) is not allowed\(lookAlike(s).map { " (it looks like '\($0)')" } ?? "")"
+                    "\(UnsafeCharacters.describe(s)) at character \(i + 1) is not allowed"
+                        + "\(lookAlike(s).map { " (it looks like '\($0)')" } ?? "")"
                 )
             }
             let b = UInt8(v)
@@ -87,7 +88,8 @@ public enum ScopeGrammar {
             if s.value >= 0x20, s.value < 0x7F {
                 out.unicodeScalars.append(s)
             } else {
-                out += "\\u{\(String(s.value, radix: 16, uppercase: true))}"
+                let hex = String(s.value, radix: 16, uppercase: true)
+                out += "\\u{" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "}"
             }
         }
         return out.count > 80 ? String(out.prefix(77)) + "..." : out
@@ -177,7 +179,7 @@ public struct ScopePattern: Sendable, Hashable {
                 var high: UInt64 = 0
                 var any = false
                 while j < bytes.count, bytes[j] != UInt8(ascii: "]") || !any {
-                    var lo = bytes[j]
+                    let lo = bytes[j]
                     var hi = bytes[j]
                     if j + 2 < bytes.count, bytes[j + 1] == UInt8(ascii: "-"), bytes[j + 2] != UInt8(ascii: "]") {
                         hi = bytes[j + 2]

@@ -26,7 +26,8 @@ struct Bench: ParsableCommand {
         if let access {
             let f = try AccessBench(decisions: access).run()
             func row(_ name: String, _ l: Latency) -> String {
-                "\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) p50 \(String(format: "%7.3f", l.p50)) ms  p99 \(String(format: "%7.3f", l.p99)) ms  max \(String(format: "%7.3f", l.max)) ms  (\(l.samples) samples)"
+                "\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) p50 \(String(format: "%7.3f", l.p50)) ms  "
+                    + "p99 \(String(format: "%7.3f", l.p99)) ms  max \(String(format: "%7.3f", l.max)) ms  (\(l.samples) samples)"
             }
             print(row("approve round trip (socket)", f.roundTrip))
             print(row("deny round trip (socket)", f.denyRoundTrip))
@@ -35,7 +36,8 @@ struct Bench: ParsableCommand {
             print(row("decision + dashboard update, \(f.historyEntries) audit entries", f.updateWithHistory))
             print("decisions per second, one client: \(Int(f.decisionsPerSecond))")
             print(
-                "first full verification at \(f.historyEntries) entries: \(String(format: "%.0f", f.startVerificationMs)) ms (once, at service start)"
+                "first full verification at \(f.historyEntries) entries: \(String(format: "%.0f", f.startVerificationMs)) ms "
+                    + "(once, at service start)"
             )
             if let json {
                 let e = JSONEncoder()
@@ -109,7 +111,8 @@ struct Result: Codable {
 
     static func table(_ rs: [Result]) -> String {
         var lines = [
-            "entities   generate     build  1st frame from snapshot   prepare  1st frame (UI)  sort orders (bg)  refresh: prepare  apply (UI)   peak RSS"
+            "entities   generate     build  1st frame from snapshot   prepare  1st frame (UI)  "
+                + "sort orders (bg)  refresh: prepare  apply (UI)   peak RSS"
         ]
         for r in rs {
             lines.append(

@@ -83,7 +83,8 @@ struct AccessOptions: ParsableArguments {
         if let socket = service ?? config.service?.socket {
             if store != nil {
                 throw CLIError.badInput(
-                    "--store and the access service don't mix: the service keeps the store (drop --store to use the service, or drop --service and service.socket to use a personal store)"
+                    "--store and the access service don't mix: the service keeps the store "
+                        + "(drop --store to use the service, or drop --service and service.socket to use a personal store)"
                 )
             }
             do {
@@ -197,7 +198,10 @@ struct GrantsCommand: AsyncParsableCommand {
         @OptionGroup var options: AccessOptions
         @Option(
             help:
-                "Only this state: pending approved denied cancelled lapsed (requests), active expired revoked actuation_failed (grants), or all."
+                """
+                Only this state: pending approved denied cancelled lapsed (requests), \
+                active expired revoked actuation_failed (grants), or all.
+                """
         )
         var state: String?
         @Option(help: "Output: table or json.") var format: OutputFormat = .table
@@ -221,7 +225,8 @@ struct GrantsCommand: AsyncParsableCommand {
                         (r, g) = ([], grants.filter { $0.state == gs })
                     } else {
                         throw CLIError.badInput(
-                            "--state \(s): use pending, approved, denied, cancelled, lapsed, active, expired, revoked, actuation_failed or all"
+                            "--state \(s): use pending, approved, denied, cancelled, lapsed, "
+                                + "active, expired, revoked, actuation_failed or all"
                         )
                     }
                 }
@@ -229,7 +234,8 @@ struct GrantsCommand: AsyncParsableCommand {
                 let now = Date()
                 if !r.isEmpty {
                     say(
-                        "REQUEST          STATE      SUBJECT                        SCOPE                      TTL     REQUESTER       REASON"
+                        "REQUEST          STATE      SUBJECT                        SCOPE                      "
+                            + "TTL     REQUESTER       REASON"
                     )
                     for x in r {
                         say(
@@ -242,7 +248,8 @@ struct GrantsCommand: AsyncParsableCommand {
                 if !g.isEmpty {
                     if !r.isEmpty { say("") }
                     say(
-                        "GRANT            STATE      SUBJECT                        SCOPE                      LEFT    ACTUATION         APPROVERS"
+                        "GRANT            STATE      SUBJECT                        SCOPE                      "
+                            + "LEFT    ACTUATION         APPROVERS"
                     )
                     for x in g {
                         say(
@@ -411,7 +418,11 @@ struct AuditCommand: AsyncParsableCommand {
                 if format == .json { return try printJSON(entries) }
                 for e in entries {
                     say(
-                        "\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) \((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(30)) \(e.action.padded(8)) \(e.target.padded(32)) \(e.subject) \(e.scope) \(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) \"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")"
+                        "\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) "
+                            + "\((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(30)) "
+                            + "\(e.action.padded(8)) \(e.target.padded(32)) \(e.subject) \(e.scope) "
+                            + "\(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) "
+                            + "\"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")"
                     )
                 }
             }

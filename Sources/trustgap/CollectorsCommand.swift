@@ -30,7 +30,10 @@ struct CollectorsCommand: AsyncParsableCommand {
                         case .exec(let argv, _, let dir, _): argv.joined(separator: " ") + (dir.map { " (in \($0))" } ?? "")
                         }
                     Console.out(
-                        "\(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) \(c.type.padding(toLength: 22, withPad: " ", startingAt: 0)) every \(DurationText.format(c.intervalSeconds)), timeout \(DurationText.format(c.timeoutSeconds))  \(what)"
+                        "\(c.name.padding(toLength: 16, withPad: " ", startingAt: 0)) "
+                            + "\(c.type.padding(toLength: 22, withPad: " ", startingAt: 0)) "
+                            + "every \(DurationText.format(c.intervalSeconds)), "
+                            + "timeout \(DurationText.format(c.timeoutSeconds))  \(what)"
                     )
                 }
             }
@@ -61,7 +64,8 @@ struct CollectorsCommand: AsyncParsableCommand {
                     Console.json(try e.encode(SnapshotDocument(snapshot)))
                 } else {
                     Console.out(
-                        "\(health.name): \(health.state.rawValue), \(health.entityCount) entities in \(String(format: "%.2f", health.duration ?? 0))s"
+                        "\(health.name): \(health.state.rawValue), \(health.entityCount) entities "
+                            + "in \(String(format: "%.2f", health.duration ?? 0))s"
                     )
                     var byPopulation: [Population: Int] = [:]
                     for a in snapshot.entities { byPopulation[a.entity.population, default: 0] += 1 }

@@ -173,8 +173,10 @@ struct AuditTests {
         try tamper(
             store,
             """
-            INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at, state, actuation)
-            VALUES ('gr-forged', NULL, 'host:agent/x', 'x', 'agent', 'iam:admin', '["bob"]', 'r', \(t0.timeIntervalSince1970), \(t0.plus(31_536_000).timeIntervalSince1970), 'active', 'not_configured')
+            INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, \
+            reason, starts_at, expires_at, state, actuation)
+            VALUES ('gr-forged', NULL, 'host:agent/x', 'x', 'agent', 'iam:admin', '["bob"]', 'r', \
+            \(t0.timeIntervalSince1970), \(t0.plus(31_536_000).timeIntervalSince1970), 'active', 'not_configured')
             """)
         #expect(try store.verifyAudit().problem == "grant gr-forged has no audit entry: it was written into the store outside trustgap")
 
@@ -188,7 +190,8 @@ struct AuditTests {
             subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0.plus(9))
         try tamper(
             store,
-            "INSERT INTO approvals (request_id, analyst, at, reason) VALUES ('\(r.id)', 'carol', \(t0.plus(10).timeIntervalSince1970), 'forged')"
+            "INSERT INTO approvals (request_id, analyst, at, reason) "
+                + "VALUES ('\(r.id)', 'carol', \(t0.plus(10).timeIntervalSince1970), 'forged')"
         )
         #expect(
             try store.verifyAudit().problem

@@ -61,7 +61,8 @@ struct StoreRefusalTests {
         } catch {
             #expect(
                 error.description
-                    == "\(path + suffix) is a symbolic link; trustgap refuses to open a store through one (it could redirect the store's writes). Remove the link, and check who made it"
+                    == "\(path + suffix) is a symbolic link; trustgap refuses to open a store through one "
+                    + "(it could redirect the store's writes). Remove the link, and check who made it"
             )
         }
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "x", "nothing was written through it")

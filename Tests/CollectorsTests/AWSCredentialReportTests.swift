@@ -8,12 +8,23 @@ import Testing
 @Suite("AWS IAM credential report")
 struct AWSCredentialReportTests {
     static let header =
-        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
+        "user,arn,user_creation_time,password_enabled,password_last_used,password_last_changed,password_next_rotation,"
+        + "mfa_active,access_key_1_active,access_key_1_last_rotated,access_key_1_last_used_date,"
+        + "access_key_1_last_used_region,access_key_1_last_used_service,access_key_2_active,access_key_2_last_rotated,"
+        + "access_key_2_last_used_date,access_key_2_last_used_region,access_key_2_last_used_service,cert_1_active,"
+        + "cert_1_last_rotated,cert_2_active,cert_2_last_rotated"
     static let rows = [
-        "<root_account>,arn:aws:iam::123456789012:root,2019-03-02T09:00:00+00:00,not_supported,2026-10-01T08:00:00+00:00,not_supported,not_supported,false,true,2020-01-10T10:00:00+00:00,2026-11-01T10:00:00+00:00,us-east-1,iam,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
-        "priya.shah,arn:aws:iam::123456789012:user/priya.shah,2021-05-01T09:00:00+00:00,true,2026-11-28T08:00:00+00:00,2026-09-01T08:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
-        "ci-deployer,arn:aws:iam::123456789012:user/ci-deployer,2022-02-01T09:00:00+00:00,false,N/A,N/A,N/A,false,true,2024-10-12T10:00:00+00:00,2026-11-28T22:10:00+00:00,eu-west-1,ecr,true,2025-06-01T10:00:00+00:00,no_information,N/A,N/A,false,N/A,false,N/A",
-        "legacy-ftp,arn:aws:iam::123456789012:user/legacy-ftp,2018-02-01T09:00:00+00:00,true,2026-11-20T08:00:00+00:00,2019-01-01T08:00:00+00:00,N/A,false,true,2018-02-01T10:00:00+00:00,2024-01-05T10:00:00+00:00,us-east-1,s3,false,N/A,N/A,N/A,N/A,true,2020-01-01T00:00:00+00:00,false,N/A",
+        "<root_account>,arn:aws:iam::123456789012:root,2019-03-02T09:00:00+00:00,not_supported,2026-10-01T08:00:00+00:00,"
+            + "not_supported,not_supported,false,true,2020-01-10T10:00:00+00:00,2026-11-01T10:00:00+00:00,us-east-1,iam,false,"
+            + "N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+        "priya.shah,arn:aws:iam::123456789012:user/priya.shah,2021-05-01T09:00:00+00:00,true,2026-11-28T08:00:00+00:00,"
+            + "2026-09-01T08:00:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,false,N/A,false,N/A",
+        "ci-deployer,arn:aws:iam::123456789012:user/ci-deployer,2022-02-01T09:00:00+00:00,false,N/A,N/A,N/A,false,true,"
+            + "2024-10-12T10:00:00+00:00,2026-11-28T22:10:00+00:00,eu-west-1,ecr,true,2025-06-01T10:00:00+00:00,no_information,"
+            + "N/A,N/A,false,N/A,false,N/A",
+        "legacy-ftp,arn:aws:iam::123456789012:user/legacy-ftp,2018-02-01T09:00:00+00:00,true,2026-11-20T08:00:00+00:00,"
+            + "2019-01-01T08:00:00+00:00,N/A,false,true,2018-02-01T10:00:00+00:00,2024-01-05T10:00:00+00:00,us-east-1,s3,false,"
+            + "N/A,N/A,N/A,N/A,true,2020-01-01T00:00:00+00:00,false,N/A",
     ]
 
     func report(_ lines: [String], name: String = "report.csv") throws -> String {

@@ -49,7 +49,8 @@ struct ConformanceTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("e.jsonl").path
         let line =
-            #"{"id":"aws:iam:user/a","population":"service_account","name":"a","credentials":[{"id":"AKIA1","kind":"access_key","fingerprint":"SHA256:x"}]}"#
+            #"{"id":"aws:iam:user/a","population":"service_account","name":"a","credentials":"#
+            + #"[{"id":"AKIA1","kind":"access_key","fingerprint":"SHA256:x"}]}"#
         try (line + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         try await checkConformance { FileCollector(path: path) }
     }

@@ -56,11 +56,11 @@ struct ExecCollectorTests {
     @Test("a program that hangs is stopped at the timeout")
     func hangs() async throws {
         let p = try script("echo '\(good)'; sleep 30")
-        let started = Date()
-        await #expect(throws: CollectorError.self) {
+        await #expect(throws: CollectorError.failed("\(p) ran past its timeout and was stopped")) {
             try await ExecCollector(command: [p], timeoutSeconds: 0.5).collect(CollectContext(now: t0, run: 0))
         }
-        #expect(Date().timeIntervalSince(started) < 10)
+        // Stopped, not waited for: nothing of it is left (no timing asserted; the machine may be busy).
+        #expect(Processes.matching(p).isEmpty)
     }
 
     @Test("a program that floods stdout is cut at the cap and said so; whole lines before it are kept")

@@ -140,7 +140,8 @@ struct FileCollectorTests {
             "e.csv",
             #"""
             id,population,name,owner,coverage,privileges,credential_id,credential_kind,credential_created_at,team
-            aws:iam:user/backup,service_account,backup,"shah, priya",vault;pam,s3:prod-backups=write;s3:*=read,AKIA1,access_key,2025-01-01T00:00:00Z,platform
+            aws:iam:user/backup,service_account,backup,"shah, priya",vault;pam,s3:prod-backups=write;s3:*=read,\#
+            AKIA1,access_key,2025-01-01T00:00:00Z,platform
             aws:iam:user/backup,service_account,backup,"shah, priya",,,AKIA2,access_key,2026-01-01T00:00:00Z,platform
             aws:iam:user/ragged,service_account,ragged
             "aws:iam:user/quoted ""name""",service_account,"multi

@@ -16,7 +16,8 @@ struct GitHubCollectorTests {
     static let pats = """
         [
           {"id": 25381, "owner": {"login": "octo-deployer", "id": 1, "type": "User", "site_admin": false},
-           "repository_selection": "all", "repositories_url": "https://api.github.com/organizations/652551/personal-access-tokens/25381/repositories",
+           "repository_selection": "all", \
+        "repositories_url": "https://api.github.com/organizations/652551/personal-access-tokens/25381/repositories",
            "permissions": {"organization": {"members": "read"}, "repository": {"contents": "write", "metadata": "read"}},
            "access_granted_at": "2024-02-01T10:00:00Z", "token_id": 98716, "token_name": "release-bot", "token_expired": false,
            "token_expires_at": null, "token_last_used_at": "2024-06-01T09:00:00Z"},
@@ -30,10 +31,14 @@ struct GitHubCollectorTests {
         ]
         """
     static let keys = """
-        {"acme/infra": [{"id": 1, "key": "ssh-ed25519 AAAAC3Nza", "url": "https://api.github.com/repos/acme/infra/keys/1", "title": "terraform-ci",
-          "verified": true, "created_at": "2022-01-01T00:00:00Z", "read_only": false, "added_by": "james", "last_used": "2024-01-01T00:00:00Z"}],
-         "acme/docs": [{"id": 2, "key": "ssh-ed25519 AAAAC3Nzb", "url": "https://api.github.com/repos/acme/docs/keys/2", "title": "docs-sync",
-          "verified": true, "created_at": "2026-10-01T00:00:00Z", "read_only": true, "added_by": "priya", "last_used": "2026-11-28T00:00:00Z"}]}
+        {"acme/infra": [{"id": 1, "key": "ssh-ed25519 AAAAC3Nza", \
+        "url": "https://api.github.com/repos/acme/infra/keys/1", "title": "terraform-ci",
+          "verified": true, "created_at": "2022-01-01T00:00:00Z", "read_only": false, \
+        "added_by": "james", "last_used": "2024-01-01T00:00:00Z"}],
+         "acme/docs": [{"id": 2, "key": "ssh-ed25519 AAAAC3Nzb", \
+        "url": "https://api.github.com/repos/acme/docs/keys/2", "title": "docs-sync",
+          "verified": true, "created_at": "2026-10-01T00:00:00Z", "read_only": true, \
+        "added_by": "priya", "last_used": "2026-11-28T00:00:00Z"}]}
         """
     static let installs = """
         {"total_count": 2, "installations": [

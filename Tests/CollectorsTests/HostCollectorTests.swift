@@ -24,7 +24,8 @@ func makeFakeHost() throws -> (root: URL, secrets: [String]) {
     try put(
         "home/alice/.claude.json",
         """
-        {"numStartups": 12, "mcpServers": {"sentry": {"type": "http", "url": "https://mcp.sentry.dev/mcp", "headers": {"Authorization": "Bearer \(secrets[1])"}}},
+        {"numStartups": 12, "mcpServers": {"sentry": {"type": "http", "url": "https://mcp.sentry.dev/mcp", \
+        "headers": {"Authorization": "Bearer \(secrets[1])"}}},
          "projects": {"/srv/app": {"mcpServers": {"linear": {"command": "npx", "args": ["mcp-remote", "https://mcp.linear.app/sse"]}}}}}
         """)
     try put(
@@ -40,7 +41,8 @@ func makeFakeHost() throws -> (root: URL, secrets: [String]) {
     try put("home/carol/.env", "OPENAI_API_KEY=\(secrets[2])\nDEBUG=1\n")
     try put(
         "home/carol/.bashrc",
-        "alias ll='ls -l'\nexport ANTHROPIC_API_KEY=\"\(secrets[3])\"\n# export HF_TOKEN=\(secrets[4])\nexport GEMINI_API_KEY=$GEMINI_FROM_VAULT\n"
+        "alias ll='ls -l'\nexport ANTHROPIC_API_KEY=\"\(secrets[3])\"\n"
+            + "# export HF_TOKEN=\(secrets[4])\nexport GEMINI_API_KEY=$GEMINI_FROM_VAULT\n"
     )
     try put(
         "home/alice/.ssh/authorized_keys",

@@ -88,7 +88,8 @@ struct IntakeTests {
         let dir = try scratch()
         let path = dir.appendingPathComponent("e.jsonl").path
         let line =
-            #"{"id":"sa","population":"service_account","name":"sa","privileges":[{"scope":"iam:ad\u200bmin","level":"admin"},{"scope":"s3:read","level":"read"}]}"#
+            #"{"id":"sa","population":"service_account","name":"sa","privileges":"#
+            + #"[{"scope":"iam:ad\u200bmin","level":"admin"},{"scope":"s3:read","level":"read"}]}"#
         try line.write(toFile: path, atomically: true, encoding: .utf8)
         let (snap, health) = await runOnce(FileCollector(path: path, source: "src"))
         let e = try #require(snap.entities.first?.entity)
@@ -104,7 +105,8 @@ struct IntakeTests {
         let path = dir.appendingPathComponent("e.jsonl").path
         let cmd = "docker run -e GITHUB_TOKEN=\(Self.ghp) img --accessToken \(Self.anthropic)"
         let line =
-            #"{"id":"agent-1","population":"agent","name":"a","attributes":{"command":"\#(cmd)","url":"https://\#(Self.ghp)@github.com/acme/x"}}"#
+            #"{"id":"agent-1","population":"agent","name":"a","attributes":"#
+            + #"{"command":"\#(cmd)","url":"https://\#(Self.ghp)@github.com/acme/x"}}"#
         try line.write(toFile: path, atomically: true, encoding: .utf8)
         let (snap, _) = await runOnce(FileCollector(path: path, source: "src"))
         let a = try #require(snap.entities.first)
@@ -161,7 +163,7 @@ struct IntakeTests {
         try FileManager.default.createDirectory(at: bob.appendingPathComponent(".cursor"), withIntermediateDirectories: true)
         // A 3 GB sparse .bashrc: costs no disk, and must cost no reading either.
         let rc = alice.appendingPathComponent(".bashrc").path
-        FileManager.default.createFile(atPath: rc, contents: nil)
+        _ = FileManager.default.createFile(atPath: rc, contents: nil)
         truncate(rc, 3 << 30)
         mkfifo(alice.appendingPathComponent(".zshrc").path, 0o644) // a FIFO would hang a plain read
         let longName = String(repeating: "m", count: 1100)

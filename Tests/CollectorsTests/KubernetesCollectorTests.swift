@@ -17,10 +17,12 @@ struct KubernetesCollectorTests {
             "uid": "5b2f0c1e-3", "creationTimestamp": "2024-05-01T10:00:00Z",
             "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/external-dns"}},
             "automountServiceAccountToken": false},
-          {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "argocd-application-controller"},
+          {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", \
+        "metadata": {"name": "argocd-application-controller"},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
             "subjects": [{"kind": "ServiceAccount", "name": "argocd-application-controller", "namespace": "argocd"}]},
-          {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "payments-edit", "namespace": "payments"},
+          {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", \
+        "metadata": {"name": "payments-edit", "namespace": "payments"},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
             "subjects": [{"kind": "ServiceAccount", "name": "default"}, {"kind": "User", "name": "priya@acme.example"}]},
           {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": "old-ci"},

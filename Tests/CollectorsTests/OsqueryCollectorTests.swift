@@ -8,15 +8,33 @@ import Testing
 @Suite("osquery collector")
 struct OsqueryCollectorTests {
     static let log = """
-        {"name":"pack_posture_system_info","hostIdentifier":"mbp-priya","calendarTime":"Sat Nov 28 10:00:00 2026 UTC","unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"decorations":{"host_uuid":"A1"},"action":"snapshot","snapshot":[{"hostname":"mbp-priya.local","computer_name":"Priya's MacBook Pro","hardware_model":"MacBookPro18,3","hardware_serial":"C02XYZ"}]}
-        {"name":"pack_posture_os_version","hostIdentifier":"mbp-priya","calendarTime":"Sat Nov 28 10:00:00 2026 UTC","unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"snapshot","snapshot":[{"name":"macOS","version":"15.1","major":"15","minor":"1","patch":"0","build":"24B83"}]}
-        {"name":"pack_posture_disk_encryption","hostIdentifier":"mbp-priya","calendarTime":"Sat Nov 28 10:00:00 2026 UTC","unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"snapshot","snapshot":[{"name":"/dev/disk3s1","uuid":"U1","encrypted":"1","type":"APFS"}]}
-        {"name":"pack_posture_screenlock","hostIdentifier":"mbp-priya","calendarTime":"Sat Nov 28 10:00:00 2026 UTC","unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"snapshot","snapshot":[{"enabled":"1","grace_period":"5"}]}
-        {"name":"pack_posture_os_version","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:00:00 2026 UTC","unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"snapshot","snapshot":[{"name":"macOS","version":"12.6.1"}]}
-        {"name":"pack_posture_disk_encryption","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:00:00 2026 UTC","unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"added","columns":{"name":"/dev/disk1s1","encrypted":"1"}}
-        {"name":"pack_posture_disk_encryption","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:05:00 2026 UTC","unixTime":1795860300,"epoch":0,"counter":1,"numerics":false,"action":"removed","columns":{"name":"/dev/disk1s1","encrypted":"1"}}
-        {"name":"pack_posture_disk_encryption","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:05:00 2026 UTC","unixTime":1795860300,"epoch":0,"counter":1,"numerics":false,"action":"added","columns":{"name":"/dev/disk1s1","encrypted":"0"}}
-        {"name":"pack_posture_screenlock","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:05:00 2026 UTC","unixTime":1795860300,"epoch":0,"counter":1,"numerics":false,"action":"snapshot","snapshot":[{"enabled":"0"}]}
+        {"name":"pack_posture_system_info","hostIdentifier":"mbp-priya","calendarTime":"Sat Nov 28 10:00:00 2026 UTC",\
+        "unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"decorations":{"host_uuid":"A1"},"action":"snapshot",\
+        "snapshot":[{"hostname":"mbp-priya.local","computer_name":"Priya's MacBook Pro","hardware_model":"MacBookPro18,3",\
+        "hardware_serial":"C02XYZ"}]}
+        {"name":"pack_posture_os_version","hostIdentifier":"mbp-priya","calendarTime":"Sat Nov 28 10:00:00 2026 UTC",\
+        "unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"snapshot","snapshot":[{"name":"macOS",\
+        "version":"15.1","major":"15","minor":"1","patch":"0","build":"24B83"}]}
+        {"name":"pack_posture_disk_encryption","hostIdentifier":"mbp-priya","calendarTime":"Sat Nov 28 10:00:00 2026 UTC",\
+        "unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"snapshot","snapshot":[{"name":"/dev/disk3s1",\
+        "uuid":"U1","encrypted":"1","type":"APFS"}]}
+        {"name":"pack_posture_screenlock","hostIdentifier":"mbp-priya","calendarTime":"Sat Nov 28 10:00:00 2026 UTC",\
+        "unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"snapshot","snapshot":[{"enabled":"1",\
+        "grace_period":"5"}]}
+        {"name":"pack_posture_os_version","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:00:00 2026 UTC",\
+        "unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"snapshot","snapshot":[{"name":"macOS",\
+        "version":"12.6.1"}]}
+        {"name":"pack_posture_disk_encryption","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:00:00 2026 UTC",\
+        "unixTime":1795860000,"epoch":0,"counter":0,"numerics":false,"action":"added","columns":{"name":"/dev/disk1s1",\
+        "encrypted":"1"}}
+        {"name":"pack_posture_disk_encryption","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:05:00 2026 UTC",\
+        "unixTime":1795860300,"epoch":0,"counter":1,"numerics":false,"action":"removed","columns":{"name":"/dev/disk1s1",\
+        "encrypted":"1"}}
+        {"name":"pack_posture_disk_encryption","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:05:00 2026 UTC",\
+        "unixTime":1795860300,"epoch":0,"counter":1,"numerics":false,"action":"added","columns":{"name":"/dev/disk1s1",\
+        "encrypted":"0"}}
+        {"name":"pack_posture_screenlock","hostIdentifier":"old-imac","calendarTime":"Sat Nov 28 10:05:00 2026 UTC",\
+        "unixTime":1795860300,"epoch":0,"counter":1,"numerics":false,"action":"snapshot","snapshot":[{"enabled":"0"}]}
         {"name":"pack_other_processes","hostIdentifier":"old-imac","unixTime":1795860300,"action":"snapshot","snapshot":[]}
         not json at all
         """

@@ -62,7 +62,10 @@ struct ConfigTests {
                     path: x.jsonl
                     intervall: 5s
                 """)
-                == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, kubectl, max_field_size, max_output, max_record_size, max_size, minimum_os, name, org, passwd, path, personal_access_tokens, queries, seed, size, timeout, type, working_directory"
+                == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); "
+                + "allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, "
+                + "kubectl, max_field_size, max_output, max_record_size, max_size, minimum_os, name, org, passwd, path, "
+                + "personal_access_tokens, queries, seed, size, timeout, type, working_directory"
         )
         #expect(
             error(
@@ -78,7 +81,8 @@ struct ConfigTests {
                 collectors:
                   - type: ldap
                 """)
-                == "cfg.yaml:2: collectors[0].type: unknown collector type 'ldap'; known types: demo, file, exec, aws-credential-report, kubernetes, github, osquery, host"
+                == "cfg.yaml:2: collectors[0].type: unknown collector type 'ldap'; "
+                + "known types: demo, file, exec, aws-credential-report, kubernetes, github, osquery, host"
         )
         #expect(
             error(
@@ -146,7 +150,8 @@ struct ConfigTests {
                     workingDirectory: "/etc/trustgap/work", maxOutputBytes: 64 << 20))
         #expect(
             error("collectors:\n  - type: exec\n")
-                == "cfg.yaml:2: collectors[0]: the exec collector needs 'command', a program and its arguments: [\"/opt/export.sh\", \"--json\"]"
+                == "cfg.yaml:2: collectors[0]: the exec collector needs 'command', "
+                + "a program and its arguments: [\"/opt/export.sh\", \"--json\"]"
         )
         #expect(error("collectors:\n  - type: exec\n    command: sh -c 'curl x'\n") == "cfg.yaml:3: collectors[0].command: expected a list")
     }
@@ -199,7 +204,8 @@ struct ConfigHardeningTests {
             """)
         #expect(
             e.hasPrefix(
-                "cfg.yaml:5: policy.agent.forbidden_scopes[1]: scope 'iam:ad\\u{200B}min': U+200B ZERO WIDTH SPACE at character 7 is not allowed"
+                "cfg.yaml:5: policy.agent.forbidden_scopes[1]: scope 'iam:ad\\u{200B}min': "
+                    + "U+200B ZERO WIDTH SPACE at character 7 is not allowed"
             ), "\(e)")
         #expect(
             error(

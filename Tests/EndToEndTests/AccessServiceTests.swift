@@ -147,8 +147,10 @@ final class AccessServiceTests {
         try await q.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at, state, actuation)
-                    VALUES ('gr-forged', NULL, 'host:agent/x', 'x', 'agent', 'iam:admin', '["bob"]', 'r', 0, 99999999999, 'active', 'not_configured')
+                    INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, \
+                    reason, starts_at, expires_at, state, actuation)
+                    VALUES ('gr-forged', NULL, 'host:agent/x', 'x', 'agent', 'iam:admin', '["bob"]', 'r', \
+                    0, 99999999999, 'active', 'not_configured')
                     """)
         }
         try await svc.start()
@@ -164,7 +166,8 @@ final class AccessServiceTests {
         let ids = try (0..<30).map { _ in try request(svc, as: alice) }
         let out = svc.dir.appending("acks").path
         let script =
-            "for id in \(ids.joined(separator: " ")); do if \"$TG\" grants approve \"$id\" --reason ok --service \"$S\" >/dev/null 2>&1; then echo \"ACK $id\"; fi; done"
+            "for id in \(ids.joined(separator: " ")); do "
+            + "if \"$TG\" grants approve \"$id\" --reason ok --service \"$S\" >/dev/null 2>&1; then echo \"ACK $id\"; fi; done"
         let loop = try RunningChild(
             bob.run(["sh", "-c", script]), stdout: out,
             environment: [
@@ -263,7 +266,8 @@ final class AccessServiceTests {
         // What would stay in the audit log forever is capped.
         c.send(
             Data(
-                #"{"v":1,"id":6,"op":"request","subject":"x","scope":"vpn:prod","ttl_seconds":60,"reason":"\#(String(repeating: "r", count: 5000))"}"#
+                (#"{"v":1,"id":6,"op":"request","subject":"x","scope":"vpn:prod","ttl_seconds":"#
+                    + #"60,"reason":"\#(String(repeating: "r", count: 5000))"}"#)
                     .utf8 + [0x0A]))
         reply = try #require(c.line())
         #expect((reply["error"] as? [String: Any])?["message"] as? String == "reason is 5000 bytes; at most 4096 are accepted")

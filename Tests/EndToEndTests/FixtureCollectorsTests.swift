@@ -15,7 +15,9 @@ struct FixtureCollectorsTests {
         collectors:
           - {type: aws-credential-report, name: aws, path: \(f)/aws/credential-report.csv}
           - {type: kubernetes, name: k8s, path: \(f)/kubernetes/list.json, cluster: prod}
-          - {type: github, name: github, org: acme, personal_access_tokens: \(f)/github/personal_access_tokens.json, deploy_keys: \(f)/github/deploy_keys.json, installations: \(f)/github/installations.json}
+          - {type: github, name: github, org: acme, personal_access_tokens: \(f)/github/personal_access_tokens.json, \
+        deploy_keys: \(f)/github/deploy_keys.json, \
+        installations: \(f)/github/installations.json}
           - {type: osquery, name: osquery, path: \(f)/osquery/osqueryd.results.log}
           - {type: host, name: host, home_root: \(f)/host/home, passwd: \(f)/host/etc/passwd}
           - {type: file, name: hostile, path: \(f)/hostile/entities.jsonl}

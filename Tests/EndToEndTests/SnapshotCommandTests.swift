@@ -109,7 +109,8 @@ struct SnapshotCommandTests {
         chmod(ok, 0o755)
         let config = dir.appendingPathComponent("config.yaml").path
         try
-            "collectors:\n  - type: exec\n    name: vault\n    command: [./export.sh]\n  - type: exec\n    name: good\n    command: [./ok.sh]\n"
+            ("collectors:\n  - type: exec\n    name: vault\n    command: [./export.sh]\n"
+            + "  - type: exec\n    name: good\n    command: [./ok.sh]\n")
             .write(toFile: config, atomically: true, encoding: .utf8)
         let bad = try Binary.run(["collectors", "test", "vault", "--config", config])
         #expect(bad.status == 1)

@@ -34,7 +34,8 @@ final class StoreProcessTests {
     func loop(_ ids: [String], _ decision: String) -> [String] {
         let script = """
             for id in \(ids.joined(separator: " ")); do
-              if "$TG" grants \(decision) "$id" --reason "race" --store "$STORE" >/dev/null 2>&1; then echo "ACK $id"; else echo "RC$? $id"; fi
+              if "$TG" grants \(decision) "$id" --reason "race" --store "$STORE" >/dev/null 2>&1; \
+            then echo "ACK $id"; else echo "RC$? $id"; fi
             done
             """
         return ["sh", "-c", script]

@@ -19,7 +19,8 @@ public final class TemporaryUser: @unchecked Sendable {
         guard rc == 0 else {
             throw Spawn.Failed(
                 message:
-                    "useradd \(name) exited \(rc): \((try? String(contentsOfFile: scratch.appending("out.err").path, encoding: .utf8)) ?? "")"
+                    "useradd \(name) exited \(rc): "
+                    + "\((try? String(contentsOfFile: scratch.appending("out.err").path, encoding: .utf8)) ?? "")"
             )
         }
         guard let pw = getpwnam(name) else { throw Spawn.Failed(message: "useradd made no \(name)") }

@@ -184,7 +184,8 @@ struct DemoOrganisation: Sendable {
             kind = "server"
             os = DemoCatalogue.osChoices[2]
             name =
-                "\(r.pick(["build-runner", "jump", "bastion", "gpu-worker", "ftp", "etl", "db-replica"]))-\(String(format: "%02d", i % 100))-\(i)"
+                "\(r.pick(["build-runner", "jump", "bastion", "gpu-worker", "ftp", "etl", "db-replica"]))-"
+                + "\(String(format: "%02d", i % 100))-\(i)"
             mdmP = 0.15
         case 80..<93:
             kind = "phone"
@@ -290,7 +291,8 @@ struct DemoOrganisation: Sendable {
         }
         if r.chance(0.03) {
             signals.humanUse =
-                "console sign-in by \(personName(r.int(0...peopleCount - 1))) from 203.0.113.\(r.int(2...250)) on \(r.int(2...19)) days last month"
+                "console sign-in by \(personName(r.int(0...peopleCount - 1))) from 203.0.113.\(r.int(2...250)) "
+                + "on \(r.int(2...19)) days last month"
         }
         if credentialKind == .password { signals.mfa = false }
 

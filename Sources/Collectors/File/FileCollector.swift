@@ -40,7 +40,8 @@ public final class FileCollector: Collector {
         if let cached = cache.withLock({ $0 }), cached.stamp == stamp { return cached.report }
         if let size = attrs[.size] as? Int, size > maxBytes {
             throw CollectorError.failed(
-                "\(path): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB is over this collector's \(String(format: "%.1f", Double(maxBytes) / 1_048_576)) MiB limit (max_size); split the export, or raise max_size"
+                "\(path): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB is over this collector's "
+                    + "\(String(format: "%.1f", Double(maxBytes) / 1_048_576)) MiB limit (max_size); split the export, or raise max_size"
             )
         }
         guard let data = FileManager.default.contents(atPath: path) else {

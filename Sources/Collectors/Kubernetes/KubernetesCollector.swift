@@ -135,7 +135,8 @@ public final class KubernetesCollector: Collector {
                 let key = "\(ns)/\(s.name)"
                 guard var e = accounts[key] else {
                     warnings.append(
-                        "\(o.kind) \(o.metadata.namespace.map { "\($0)/" } ?? "")\(o.metadata.name) binds \(role.name) to service account \(key), which does not exist"
+                        "\(o.kind) \(o.metadata.namespace.map { "\($0)/" } ?? "")\(o.metadata.name) binds \(role.name) "
+                            + "to service account \(key), which does not exist"
                     )
                     continue
                 }

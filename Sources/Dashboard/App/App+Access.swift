@@ -108,7 +108,8 @@ extension App {
                 action: .extend, title: "Extend grant \(g.id)",
                 lines: [
                     "subject    \(g.subjectName) (\(g.population.rawValue))", "scope      \(g.scope)",
-                    "left       \(AccessTable.countdown(g.remaining(at: state.now))); the new TTL counts from now (at most \(DurationText.format(max)))",
+                    "left       \(AccessTable.countdown(g.remaining(at: state.now))); "
+                        + "the new TTL counts from now (at most \(DurationText.format(max)))",
                 ] + hookLine("extend"),
                 targets: [g.id],
                 fields: [
@@ -179,7 +180,9 @@ extension App {
                 action: .grant, title: "Grant time-bound access",
                 lines: [
                     "subject    \(s.name) (\(s.population.rawValue))", "id         \(s.id)",
-                    "policy     at most \(DurationText.format(max))\(state.policy[s.population].forbiddenScopes.isEmpty ? "" : "; never \(state.policy[s.population].forbiddenScopes.joined(separator: ", "))")",
+                    "policy     at most \(DurationText.format(max))"
+                        + (state.policy[s.population].forbiddenScopes.isEmpty
+                            ? "" : "; never \(state.policy[s.population].forbiddenScopes.joined(separator: ", "))"),
                 ] + hookLine("approve"),
                 targets: [s.id],
                 fields: [
@@ -345,11 +348,13 @@ extension App {
             case .revoke?: return "Revoked \(g.id)"
             case .grant?:
                 return
-                    "Granted \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) (grant \(g.id))"
+                    "Granted \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) "
+                    + "(grant \(g.id))"
             default:
                 if g.state == .revoked { return "Revoked \(g.id)" }
                 return
-                    "Approved: \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) (grant \(g.id))"
+                    "Approved: \(g.subjectName) \(g.scope) for \(DurationText.format(g.expiresAt.timeIntervalSince(g.startsAt))) "
+                    + "(grant \(g.id))"
             }
         }
         if let left = r.approvalsLeft {

@@ -39,7 +39,8 @@ enum HelpView {
             ("Esc", "back, or clear the filter"),
             (
                 ":",
-                "command: overview apps devices sa agents access audit collectors, theme NAME, filter TEXT, export FILE.csv|FILE.json (export! to replace), q (Tab completes)"
+                "command: overview apps devices sa agents access audit collectors, theme NAME, filter TEXT, "
+                    + "export FILE.csv|FILE.json (export! to replace), q (Tab completes)"
             ),
             ("p", "pause / resume live updates"),
             ("Ctrl-L", "redraw the screen"),

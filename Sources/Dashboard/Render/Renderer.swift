@@ -74,7 +74,8 @@ public enum Renderer {
             func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
             text +=
                 "\(g.total) entities \(c.g.dot) \(p(g.unmanaged)) unmanaged \(c.g.dot) "
-                + "\(p(g.overprivileged)) overpriv \(c.g.dot) \(p(g.longLivedSecrets)) old keys \(c.g.dot) \(g.findings[.critical, default: 0]) crit"
+                + "\(p(g.overprivileged)) overpriv \(c.g.dot) \(p(g.longLivedSecrets)) old keys \(c.g.dot) "
+                + "\(g.findings[.critical, default: 0]) crit"
         } else if g.total > 0 {
             func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
             text +=
