@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
     ],
     targets: [
         // The one C boundary: only `Terminal` imports it.
@@ -64,8 +65,14 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // The agent gateway: an MCP server (stdio) through which agents ask for time-bound access.
+        .target(name: "AgentGateway", dependencies: [
+            "Access", "AccessService", "Inventory", "TextSafety",
+            .product(name: "MCP", package: "swift-sdk"),
+        ]),
         .executableTarget(name: "trustgap", dependencies: [
-            "Inventory", "Collectors", "Access", "AccessService", "Terminal", "Dashboard", "Config",
+            "Inventory", "Collectors", "Access", "AccessService", "Terminal", "Dashboard", "Config", "AgentGateway",
+            .product(name: "MCP", package: "swift-sdk"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

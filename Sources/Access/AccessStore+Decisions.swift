@@ -51,7 +51,7 @@ extension AccessStore {
             createdAt: Date(timeIntervalSince1970: row["created_at"]), lapsesAt: Date(timeIntervalSince1970: row["lapses_at"]),
             state: RequestState(rawValue: row["state"]) ?? .pending, approvals: approvals, decidedBy: row["decided_by"],
             decidedAt: (row["decided_at"] as Double?).map(Date.init(timeIntervalSince1970:)), decisionReason: row["decision_reason"],
-            grantID: row["grant_id"], sourceKey: row["source_key"], subjectOwner: owner(row["subject_owner"]))
+            grantID: row["grant_id"], sourceKey: row["source_key"], subjectOwner: owner(row["subject_owner"]), via: row["via"])
     }
 
     static func owner(_ json: String?) -> Owner? {
@@ -201,7 +201,7 @@ extension AccessStore {
     /// Files a request for time-bound access.
     @discardableResult
     public func file(
-        subject: Subject, scope: String, ttlSeconds: Double, reason: String, ticket: String? = nil,
+        subject: Subject, scope: String, ttlSeconds: Double, reason: String, ticket: String? = nil, via: String? = nil,
         by analyst: Analyst, policy: AccessPolicy, now: Date
     ) throws(AccessError) -> AccessRequest {
         try policy.checkRequest(population: subject.population, scope: scope, ttlSeconds: ttlSeconds, reason: reason)
@@ -210,13 +210,15 @@ extension AccessStore {
             let r = AccessRequest(
                 id: id, subject: subject.id, subjectName: subject.name, population: subject.population, scope: scope,
                 requester: analyst.user, reason: reason, ticket: ticket, ttlSeconds: ttlSeconds, createdAt: now,
-                lapsesAt: now.addingTimeInterval(policy.requestLapseSeconds), state: .pending, approvals: [], subjectOwner: subject.owner)
+                lapsesAt: now.addingTimeInterval(policy.requestLapseSeconds), state: .pending, approvals: [], subjectOwner: subject.owner,
+                via: via)
             try Self.insert(db, r)
+            let detail = [ticket.map { "ticket \($0)" }, via.map { "asked through \($0)" }].compactMap { $0 }.joined(separator: "; ")
             try self.appendAudit(
                 db,
                 AuditFields(
                     action: "request", subject: r.subject, scope: r.scope, ttlSeconds: ttlSeconds,
-                    reason: reason, result: "pending", target: r.id, detail: ticket.map { "ticket \($0)" } ?? ""), by: analyst, at: now)
+                    reason: reason, result: "pending", target: r.id, detail: detail), by: analyst, at: now)
             return r
         }
     }
@@ -225,12 +227,12 @@ extension AccessStore {
         try db.execute(
             sql: """
                 INSERT INTO requests (id, subject, subject_name, population, scope, requester, reason, ticket, ttl_seconds,
-                    created_at, lapses_at, state, source_key, subject_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    created_at, lapses_at, state, source_key, subject_owner, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 r.id, r.subject, r.subjectName, r.population.rawValue, r.scope, r.requester, r.reason, r.ticket,
                 r.ttlSeconds, r.createdAt.timeIntervalSince1970, r.lapsesAt.timeIntervalSince1970, r.state.rawValue, r.sourceKey,
-                ownerJSON(r.subjectOwner),
+                ownerJSON(r.subjectOwner), r.via,
             ])
     }
 

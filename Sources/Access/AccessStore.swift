@@ -231,6 +231,10 @@ public final class AccessStore: Sendable {
                     ALTER TABLE grants ADD COLUMN subject_owner TEXT;
                     """)
         }
+        // How a request was asked: `mcp:AGENT` for the agent gateway.
+        m.registerMigration("v6-request-via") { db in
+            try db.execute(sql: "ALTER TABLE requests ADD COLUMN via TEXT")
+        }
         return m
     }
 

@@ -55,8 +55,14 @@ public struct AccessRequest: Codable, Sendable, Hashable, Identifiable {
     public var sourceKey: String?
     /// Who the inventory said owned the subject when the request was filed: they can't approve it.
     public var subjectOwner: Owner? = nil
+    /// How it was asked: `mcp:AGENT` when the agent asked through the gateway (the requester runs the agent).
+    public var via: String? = nil
+
+    /// Whether an agent asked for this itself, through the gateway.
+    public var askedByAgent: Bool { via?.hasPrefix("mcp:") == true }
 
     enum CodingKeys: String, CodingKey {
+        case via
         case id, subject, subjectName = "subject_name", population, scope, requester, reason, ticket
         case ttlSeconds = "ttl_seconds", createdAt = "created_at", lapsesAt = "lapses_at", state, approvals
         case decidedBy = "decided_by", decidedAt = "decided_at", decisionReason = "decision_reason"

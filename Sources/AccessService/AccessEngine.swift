@@ -148,6 +148,15 @@ public final class AccessEngine: Sendable {
         }
     }
 
+    /// `via` is a label (`mcp:claude-code`): printable ASCII, short. It is shown, never trusted.
+    static func checkVia(_ via: String?) throws -> String? {
+        guard let via else { return nil }
+        guard !via.isEmpty, via.utf8.count <= 100, via.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw WireError(code: "invalid", message: "\"via\" is 1 to 100 printable ASCII characters, without spaces", exit: 2)
+        }
+        return via
+    }
+
     func carryOut(_ r: WireRequest, by analyst: Analyst, uid: UInt32) async throws -> WireResult {
         try checkSizes(r)
         var out = WireResult()
@@ -165,7 +174,8 @@ public final class AccessEngine: Sendable {
             let s = try await subject(try need(r.subject, "subject", r.op))
             out.request = try store.file(
                 subject: s, scope: try need(r.scope, "scope", r.op), ttlSeconds: try need(r.ttlSeconds, "ttl_seconds", r.op),
-                reason: try need(r.reason, "reason", r.op), ticket: r.ticket, by: analyst, policy: policy, now: now)
+                reason: try need(r.reason, "reason", r.op), ticket: r.ticket, via: try Self.checkVia(r.via), by: analyst, policy: policy,
+                now: now)
         case "approve":
             switch try store.approve(
                 try need(r.target, "target", r.op), ttlSeconds: r.ttlSeconds, reason: try need(r.reason, "reason", r.op),

@@ -59,15 +59,21 @@ public struct WireRequest: Codable, Sendable, Equatable {
     public var since: Int?
     /// The newest audit entry the client already has (view, audit): only later ones are sent.
     public var after: Int64?
+    /// How a request was asked (request): `mcp:AGENT` for the agent gateway. Shown and audited as claimed; the
+    /// requester is still whom the kernel names.
+    public var via: String?
 
     enum CodingKeys: String, CodingKey {
         case v, id, op, subject, scope, ttlSeconds = "ttl_seconds", reason, ticket, target, limit, sshClient = "ssh_client", since, after
+        case via
     }
 
     public init(
         op: String, id: Int? = nil, subject: String? = nil, scope: String? = nil, ttlSeconds: Double? = nil, reason: String? = nil,
-        ticket: String? = nil, target: String? = nil, limit: Int? = nil, sshClient: String? = nil, since: Int? = nil, after: Int64? = nil
+        ticket: String? = nil, target: String? = nil, limit: Int? = nil, sshClient: String? = nil, since: Int? = nil, after: Int64? = nil,
+        via: String? = nil
     ) {
+        self.via = via
         self.since = since
         self.after = after
         v = Wire.version

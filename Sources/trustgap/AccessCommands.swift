@@ -41,17 +41,20 @@ struct AccessOptions: ParsableArguments {
         let readonly: Bool
 
         func call(_ request: WireRequest) async throws -> WireResult {
-            if readonly, AccessEngine.changingOperations.contains(request.op) { throw CLIError.access(AccessError.readonly) }
-            let outcome: Result<WireResult, WireError>
-            switch backend {
-            case .service(let client):
-                do { outcome = .success(try client.call(request)) } catch { outcome = .failure(error) }
-            case .embedded(let engine, let analyst):
-                outcome = await engine.perform(request, by: analyst)
-            }
-            switch outcome {
+            switch await perform(request) {
             case .success(let r): return r
             case .failure(let e): throw CLIError.code(e.exit, e.message)
+            }
+        }
+
+        /// One intent, through the service or the engine here, with the service's error as it is.
+        func perform(_ request: WireRequest) async -> Result<WireResult, WireError> {
+            if readonly, AccessEngine.changingOperations.contains(request.op) { return .failure(WireError(AccessError.readonly)) }
+            switch backend {
+            case .service(let client):
+                do { return .success(try client.call(request)) } catch { return .failure(error) }
+            case .embedded(let engine, let analyst):
+                return await engine.perform(request, by: analyst)
             }
         }
     }
@@ -113,6 +116,11 @@ final class ConfigSubjects: SubjectDirectory, @unchecked Sendable {
     private var snapshot: Snapshot?
 
     init(config: TrustgapConfig) { self.config = config }
+
+    func inventory() async -> Snapshot? {
+        if snapshot == nil { snapshot = try? await SnapshotCommand.collectOnce(config) }
+        return snapshot
+    }
 
     func lookup(_ id: String) async -> SubjectLookup {
         if snapshot == nil { snapshot = try? await SnapshotCommand.collectOnce(config) }

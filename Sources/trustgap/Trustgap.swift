@@ -15,7 +15,7 @@ struct Trustgap: AsyncParsableCommand {
             """,
         subcommands: [
             DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self, CollectorsCommand.self, RequestCommand.self,
-            GrantsCommand.self, SweepCommand.self, AuditCommand.self, ServeCommand.self,
+            GrantsCommand.self, SweepCommand.self, AuditCommand.self, ServeCommand.self, McpCommand.self,
         ],
         defaultSubcommand: DashboardCommand.self
     )

@@ -14,14 +14,19 @@ public enum Spawn {
 
     /// Starts a program in a process group of its own and returns its pid without waiting.
     /// `stdin` is a file to read (default /dev/null); stdout goes to `path`, stderr to `path + ".err"`.
+    /// `stdinDescriptor`, when given, is the child's stdin instead (the read end of a pipe).
     public static func start(
         _ argv: [String], stdout path: String, stdin: String = "/dev/null",
-        environment: [String: String] = [:], inheritEnvironment: Bool = true
+        environment: [String: String] = [:], inheritEnvironment: Bool = true, stdinDescriptor: Int32? = nil
     ) throws -> pid_t {
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        if let fd = stdinDescriptor {
+            posix_spawn_file_actions_adddup2(&actions, fd, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
+        }
         posix_spawn_file_actions_addopen(&actions, 1, path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, path + ".err", O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         var attr: posix_spawnattr_t = posix_spawnattr_t()
@@ -119,9 +124,11 @@ public final class RunningChild: @unchecked Sendable {
 
     public init(
         _ argv: [String], stdout: String, stdin: String = "/dev/null", environment: [String: String] = [:],
-        inheritEnvironment: Bool = true
+        inheritEnvironment: Bool = true, stdinDescriptor: Int32? = nil
     ) throws {
-        pid = try Spawn.start(argv, stdout: stdout, stdin: stdin, environment: environment, inheritEnvironment: inheritEnvironment)
+        pid = try Spawn.start(
+            argv, stdout: stdout, stdin: stdin, environment: environment, inheritEnvironment: inheritEnvironment,
+            stdinDescriptor: stdinDescriptor)
         let pid = pid
         Leftovers.register { Spawn.stop(pid, grace: 0.5) }
     }
