@@ -17,8 +17,28 @@ public struct Subject: Sendable, Hashable {
         self.owner = owner
     }
 
+    /// What the person deciding should know about it: shadow (nobody approved it), critical findings, exposed
+    /// secrets, a departed owner. Recorded with each request, so everyone deciding sees the same.
+    public var flags: [String] = []
+    /// Nobody approved it (shadow IT, shadow AI).
+    public var shadow = false
+
     /// The subject an inventory entity is.
     public init(_ e: Entity) { self.init(id: e.id, name: e.name, population: e.population, owner: e.owner) }
+
+    /// The subject an assessed entity is, with what is risky about it.
+    public init(_ a: AssessedEntity) {
+        self.init(a.entity)
+        shadow = a.entity.signals.sanctioned == false
+        if shadow { flags.append(a.entity.population == .agent ? "shadow agent" : "shadow") }
+        let critical = a.findings.filter { $0.severity == .critical }.count
+        if critical > 0 { flags.append("\(critical) critical finding\(critical == 1 ? "" : "s")") }
+        let exposed = a.entity.credentials.filter { !$0.exposures.isEmpty }.count
+        if exposed > 0 { flags.append("\(exposed) exposed secret\(exposed == 1 ? "" : "s")") }
+        if let o = a.entity.owner, o.status == .departed { flags.append("owner \(o.name) left") }
+        if a.entity.owner == nil, a.entity.population != .device { flags.append("no owner") }
+        flags.append("risk \(a.risk)")
+    }
 }
 
 /// What an extension did: moved the expiry, or recorded one of the approvals a two-person rule needs.
@@ -51,7 +71,8 @@ extension AccessStore {
             createdAt: Date(timeIntervalSince1970: row["created_at"]), lapsesAt: Date(timeIntervalSince1970: row["lapses_at"]),
             state: RequestState(rawValue: row["state"]) ?? .pending, approvals: approvals, decidedBy: row["decided_by"],
             decidedAt: (row["decided_at"] as Double?).map(Date.init(timeIntervalSince1970:)), decisionReason: row["decision_reason"],
-            grantID: row["grant_id"], sourceKey: row["source_key"], subjectOwner: owner(row["subject_owner"]), via: row["via"])
+            grantID: row["grant_id"], sourceKey: row["source_key"], subjectOwner: owner(row["subject_owner"]), via: row["via"],
+            flags: (row["flags"] as String?).flatMap { try? JSONDecoder().decode([String].self, from: Data($0.utf8)) } ?? [])
     }
 
     static func owner(_ json: String?) -> Owner? {
@@ -205,13 +226,14 @@ extension AccessStore {
         by analyst: Analyst, policy: AccessPolicy, now: Date
     ) throws(AccessError) -> AccessRequest {
         try policy.checkRequest(population: subject.population, scope: scope, ttlSeconds: ttlSeconds, reason: reason)
+        try policy.checkUnapproved(subject)
         let id = Self.newID("req")
         return try write { db in
             let r = AccessRequest(
                 id: id, subject: subject.id, subjectName: subject.name, population: subject.population, scope: scope,
                 requester: analyst.user, reason: reason, ticket: ticket, ttlSeconds: ttlSeconds, createdAt: now,
                 lapsesAt: now.addingTimeInterval(policy.requestLapseSeconds), state: .pending, approvals: [], subjectOwner: subject.owner,
-                via: via)
+                via: via, flags: subject.flags)
             try Self.insert(db, r)
             let detail = [ticket.map { "ticket \($0)" }, via.map { "asked through \($0)" }].compactMap { $0 }.joined(separator: "; ")
             try self.appendAudit(
@@ -227,12 +249,14 @@ extension AccessStore {
         try db.execute(
             sql: """
                 INSERT INTO requests (id, subject, subject_name, population, scope, requester, reason, ticket, ttl_seconds,
-                    created_at, lapses_at, state, source_key, subject_owner, via) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    created_at, lapses_at, state, source_key, subject_owner, via, flags)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 r.id, r.subject, r.subjectName, r.population.rawValue, r.scope, r.requester, r.reason, r.ticket,
                 r.ttlSeconds, r.createdAt.timeIntervalSince1970, r.lapsesAt.timeIntervalSince1970, r.state.rawValue, r.sourceKey,
                 ownerJSON(r.subjectOwner), r.via,
+                r.flags.isEmpty ? nil : String(decoding: (try? JSONEncoder().encode(r.flags)) ?? Data(), as: UTF8.self),
             ])
     }
 
@@ -270,7 +294,7 @@ extension AccessStore {
                     id: Self.newID("req"), subject: subject.id, subjectName: subject.name, population: subject.population,
                     scope: p.scope, requester: p.requester, reason: p.reason, ticket: p.ticket, ttlSeconds: p.ttlSeconds,
                     createdAt: p.createdAt, lapsesAt: max(p.createdAt, now).addingTimeInterval(policy.requestLapseSeconds),
-                    state: .pending, approvals: [], sourceKey: p.key, subjectOwner: subject.owner)
+                    state: .pending, approvals: [], sourceKey: p.key, subjectOwner: subject.owner, flags: subject.flags)
                 try Self.insert(db, r)
                 try self.appendAudit(
                     db,
@@ -299,6 +323,13 @@ extension AccessStore {
             }
             let ttl = ttlSeconds ?? min(r.ttlSeconds, policy[r.population].maxTTLSeconds)
             try policy.checkApproval(r, by: analyst, subjectOwner: r.subjectOwner, ttlSeconds: ttl, reason: reason)
+            // An approval grants what was asked or less: never longer than the requester wanted.
+            if ttl > r.ttlSeconds + 0.5 {
+                throw AccessError.invalid(
+                    "\(DurationText.format(ttl)) is longer than the \(DurationText.format(r.ttlSeconds)) asked for; "
+                        + "approve \(DurationText.format(r.ttlSeconds)) or less"
+                )
+            }
             try db.execute(
                 sql: "INSERT INTO approvals (request_id, analyst, at, reason) VALUES (?, ?, ?, ?)",
                 arguments: [id, analyst.user, now.timeIntervalSince1970, reason])

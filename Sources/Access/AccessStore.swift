@@ -235,6 +235,10 @@ public final class AccessStore: Sendable {
         m.registerMigration("v6-request-via") { db in
             try db.execute(sql: "ALTER TABLE requests ADD COLUMN via TEXT")
         }
+        // What was risky about the subject when it was filed: shown to everyone deciding.
+        m.registerMigration("v7-request-flags") { db in
+            try db.execute(sql: "ALTER TABLE requests ADD COLUMN flags TEXT")
+        }
         return m
     }
 

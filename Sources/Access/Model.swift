@@ -58,11 +58,14 @@ public struct AccessRequest: Codable, Sendable, Hashable, Identifiable {
     /// How it was asked: `mcp:AGENT` when the agent asked through the gateway (the requester runs the agent).
     public var via: String? = nil
 
+    /// What was risky about the subject when it was filed (`shadow agent`, `2 critical findings`, `risk 87`).
+    public var flags: [String] = []
+
     /// Whether an agent asked for this itself, through the gateway.
     public var askedByAgent: Bool { via?.hasPrefix("mcp:") == true }
 
     enum CodingKeys: String, CodingKey {
-        case via
+        case via, flags
         case id, subject, subjectName = "subject_name", population, scope, requester, reason, ticket
         case ttlSeconds = "ttl_seconds", createdAt = "created_at", lapsesAt = "lapses_at", state, approvals
         case decidedBy = "decided_by", decidedAt = "decided_at", decisionReason = "decision_reason"

@@ -14,6 +14,12 @@ public struct PopulationPolicy: Sendable, Equatable, Codable {
     /// Patterns (`*`, `?`, `[…]`, in the scope grammar) of scopes this population may never hold. A wildcard
     /// scope that could include one of them (`cloud:*` against `*admin`) is refused too.
     public var forbiddenScopes: [String]
+    /// Requests for a subject nobody approved (shadow IT, shadow AI): flagged (the default), or refused.
+    public var unapproved: UnapprovedRule?
+
+    public enum UnapprovedRule: String, Sendable, Equatable, Codable {
+        case flag, refuse
+    }
 
     public init(
         maxTTLSeconds: Double, requireReason: Bool = true, approvals: Int = 1, adminApprovals: Int = 2, forbiddenScopes: [String] = []
@@ -84,6 +90,17 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
         }
         try checkTTL(population: population, ttlSeconds: ttlSeconds)
         try checkReason(population: population, reason: reason)
+    }
+
+    /// Refuses a request for a shadow subject when the population's policy says `unapproved: refuse`.
+    public func checkUnapproved(_ subject: Subject) throws(AccessError) {
+        guard subject.shadow, self[subject.population].unapproved == .refuse else { return }
+        throw .refused(
+            rule: "unapproved",
+            message:
+                "nobody approved \(subject.name) (shadow); \(subject.population.title.lowercased()) policy refuses its requests "
+                + "until it is approved"
+        )
     }
 
     public func checkTTL(population: Population, ttlSeconds: Double) throws(AccessError) {

@@ -58,7 +58,7 @@ public final class SnapshotDirectory: SubjectDirectory, @unchecked Sendable {
 
     public func lookup(_ id: String) async -> SubjectLookup {
         guard let s = await ready() else { return .missing(suggestions: []) }
-        if let e = s[id]?.entity { return .found(Subject(e)) }
+        if let a = s[id] { return .found(Subject(a)) }
         return .missing(suggestions: Array(s.entities.lazy.map(\.id).filter { $0.contains(id) }.prefix(3)))
     }
 }

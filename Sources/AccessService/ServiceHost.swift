@@ -100,7 +100,7 @@ public final class ServiceHost: Service, @unchecked Sendable {
                     (try? store.ingest(
                         s.requests,
                         subjects: { id in
-                            s[id].map { Subject($0.entity) }
+                            s[id].map { Subject($0) }
                         }, by: Self.collectorAnalyst, policy: settings.policy, now: Date())) ?? 0
                 if filed > 0 { server.changed() }
             }

@@ -208,6 +208,7 @@ public final class AgentGateway: Sendable {
             text: Self.json([
                 "request_id": req.id, "state": req.state.rawValue, "scope": req.scope, "ttl_seconds": Int(req.ttlSeconds),
                 "approvals_needed": needed, "who_may_approve": "an analyst other than \(me.user)\(owner)",
+                "flagged": req.flags.filter { !$0.hasPrefix("risk ") },
                 "lapses_at": AccessStore.when(req.lapsesAt),
                 "next": "call wait_for_decision with this request_id",
             ]), isError: false)

@@ -378,7 +378,8 @@ public enum ConfigLoader {
             }
             let population = Population(rawValue: key)!
             var p = PopulationPolicy.defaults(for: population)
-            for (k, item) in try v.mapping(allowed: ["max_ttl", "require_reason", "approvals", "admin_approvals", "forbidden_scopes"]) {
+            let keys: Set<String> = ["max_ttl", "require_reason", "approvals", "admin_approvals", "forbidden_scopes", "unapproved"]
+            for (k, item) in try v.mapping(allowed: keys) {
                 switch k {
                 case "max_ttl": p.maxTTLSeconds = try duration(item)
                 case "require_reason": p.requireReason = try item.bool()
@@ -392,6 +393,12 @@ public enum ConfigLoader {
                         do { patterns.append(try ScopeGrammar.check(text, as: .pattern)) } catch { throw v.error(error.message) }
                     }
                     p.forbiddenScopes = patterns
+                case "unapproved":
+                    let text = try item.string()
+                    guard let rule = PopulationPolicy.UnapprovedRule(rawValue: text) else {
+                        throw item.error("expected flag or refuse, got '\(text)'")
+                    }
+                    p.unapproved = rule
                 default: break
                 }
             }

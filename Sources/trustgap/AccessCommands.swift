@@ -125,7 +125,7 @@ final class ConfigSubjects: SubjectDirectory, @unchecked Sendable {
     func lookup(_ id: String) async -> SubjectLookup {
         if snapshot == nil { snapshot = try? await SnapshotCommand.collectOnce(config) }
         guard let snapshot else { return .missing(suggestions: []) }
-        if let e = snapshot[id]?.entity { return .found(Subject(e)) }
+        if let a = snapshot[id] { return .found(Subject(a)) }
         return .missing(suggestions: Array(snapshot.entities.lazy.map(\.id).filter { $0.contains(id) }.prefix(3)))
     }
 }
@@ -249,7 +249,11 @@ struct GrantsCommand: AsyncParsableCommand {
                         say(
                             [
                                 x.id.padded(16), x.state.rawValue.padded(10), x.subjectName.padded(30), x.scope.padded(26),
-                                DurationText.format(x.ttlSeconds).padded(7), x.requester.padded(15), x.reason,
+                                DurationText.format(x.ttlSeconds).padded(7),
+                                (x.askedByAgent ? "agent/" + x.requester : x.requester).padded(15),
+                                (x.flags.filter { !$0.hasPrefix("risk ") }.isEmpty
+                                    ? "" : "[\(x.flags.filter { !$0.hasPrefix("risk ") }.joined(separator: ", "))] ")
+                                    + x.reason,
                             ].joined(separator: " "))
                     }
                 }

@@ -150,6 +150,20 @@ struct HardeningTests {
         #expect(try store.verifyAudit().ok, "the waiting approvals are explained by the audit log")
     }
 
+    @Test("an approval is never longer than what was asked")
+    func approveNoLongerThanAsked() throws {
+        let store = try tempStore()
+        let r = try store.file(subject: agent, scope: "repo:x:write", ttlSeconds: 900, reason: "r", by: alice, policy: policy, now: t0)
+        #expect(throws: AccessError.invalid("30m is longer than the 15m asked for; approve 15m or less")) {
+            try store.approve(r.id, ttlSeconds: 1800, reason: "ok", by: bob, policy: policy, now: t0)
+        }
+        guard case .granted(let g) = try store.approve(r.id, ttlSeconds: 600, reason: "ok", by: bob, policy: policy, now: t0) else {
+            Issue.record("not granted")
+            return
+        }
+        #expect(g.expiresAt == t0.plus(600))
+    }
+
     @Test("neither the requester nor the subject's owner can approve")
     func ownerCantApprove() throws {
         let store = try tempStore()

@@ -175,4 +175,44 @@ final class AgentGatewayTests {
         #expect((result.json["updatedInput"] as? [String: Any])?["command"] as? String == "git push origin fix/flaky-test")
         #expect(await mcp.close() == 0)
     }
+
+    @Test("an agent's request appears on an open dashboard, marked as the agent's, and is approved there with a")
+    func dashboard() async throws {
+        let (svc, alice, bob) = try await team()
+        let home = try ScratchDirectory("tg-dash-home")
+        chmod(home.path, 0o777)
+        let t = try TmuxSession(width: 160, height: 30)
+        try t.start(
+            ["--service", svc.socket], environment: ["XDG_STATE_HOME": home.appending(bob.name).path, "HOME": home.path],
+            prefix: bob.run([]), binary: Binary.shared)
+        try await t.waitFor("THE GAP")
+        try t.keys("6")
+        try await t.waitFor("analyst \(bob.name)")
+        let mcp = try gateway(svc, as: alice)
+        _ = try await mcp.initialize()
+        let asked = try await mcp.call("request_access", ["scope": "repo:acme/api:write", "ttl": "15m", "reason": "agent-asked-42"], id: 2)
+        let id = try #require(asked.json["request_id"] as? String, "\(asked.text)")
+        // Pushed by the service: no refresh needed (waitFor polls the pane; it fails after its own timeout).
+        let row = try await t.waitFor("agent-asked-42")
+        #expect(row.contains("agent via \(alice.name.prefix(5))"), "marked as asked by the agent, through whom")
+        try t.type("/agent-asked-42")
+        try t.keys("Enter")
+        try await t.waitUntil("only the agent's request listed") {
+            $0.contains("agent-asked-42") && $0.components(separatedBy: "PENDING").count == 2
+        }
+        try t.keys("a")
+        let dialog = try await t.waitFor("Approve request \(id)")
+        #expect(dialog.contains("the agent itself (mcp:\(agent), run by \(alice.name))"), "\(dialog)")
+        #expect(dialog.contains("trusting"), "what is being trusted is in the dialog")
+        try t.keys("Enter")
+        try t.type("reviewed")
+        try t.keys("Enter", "Right", "Enter")
+        try await t.waitFor("Approved: ")
+        let decided = try await mcp.call("wait_for_decision", ["request_id": id, "timeout_seconds": 30], id: 3)
+        #expect(decided.json["decision"] as? String == "approved", "\(decided.text)")
+        #expect(decided.json["approved_by"] as? String == bob.name)
+        try t.keys("q")
+        try await t.waitFor("EXIT=0")
+        #expect(await mcp.close() == 0)
+    }
 }

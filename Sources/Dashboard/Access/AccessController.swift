@@ -233,7 +233,7 @@ public final class AccessController: Sendable {
                 _ = try? store.ingest(
                     snapshot.requests,
                     subjects: { id in
-                        snapshot[id].map { Subject($0.entity) }
+                        snapshot[id].map { Subject($0) }
                     }, by: analyst, policy: policy, now: Date())
             }
         }

@@ -68,8 +68,9 @@ extension App {
         var lines = [
             "subject    \(r.subjectName) (\(r.population.rawValue))",
             "scope      \(r.scope)",
-            "asked by   \(r.requester) for \(DurationText.format(r.ttlSeconds)): \(r.reason)",
+            "asked by   \(Self.askedBy(r)) for \(DurationText.format(r.ttlSeconds)): \(r.reason)",
         ]
+        if !r.flags.isEmpty { lines.append("trusting   \(r.flags.joined(separator: "; "))") }
         if needed > 1 { lines.append("approvals  \(r.approvals.count) of \(needed) so far (two-person rule)") }
         if ttl < r.ttlSeconds { lines.append("policy caps \(r.population.title.lowercased()) at \(DurationText.format(ttl))") }
         lines += hookLine("approve")
@@ -91,8 +92,8 @@ extension App {
                 action: .deny, title: "Deny request \(r.id)",
                 lines: [
                     "subject    \(r.subjectName) (\(r.population.rawValue))", "scope      \(r.scope)",
-                    "asked by   \(r.requester) for \(DurationText.format(r.ttlSeconds)): \(r.reason)",
-                ] + hookLine("deny"),
+                    "asked by   \(Self.askedBy(r)) for \(DurationText.format(r.ttlSeconds)): \(r.reason)",
+                ] + (r.flags.isEmpty ? [] : ["trusting   \(r.flags.joined(separator: "; "))"]) + hookLine("deny"),
                 targets: [r.id], fields: [.init(label: "Reason", value: "", hint: "why")], confirmLabel: "Deny"))
     }
 
@@ -119,6 +120,12 @@ extension App {
                     .init(label: "Reason", value: "", hint: "why"),
                 ],
                 confirmLabel: "Extend"))
+    }
+
+    /// Who asked: the analyst, or the agent itself through the gateway, run by that analyst.
+    static func askedBy(_ r: AccessRequest) -> String {
+        guard r.askedByAgent, let via = r.via else { return r.requester }
+        return "the agent itself (\(via), run by \(r.requester))"
     }
 
     /// The suggested new TTL for an extension: an hour more than is left, in whole minutes, within the cap.
@@ -163,7 +170,7 @@ extension App {
         guard mayAct() else { return }
         var subject: Subject?
         if case .detail(let id, _) = state.mode, let a = state.snapshot[id] {
-            subject = Subject(a.entity)
+            subject = Subject(a)
         } else if let p = state.panel.population, let rows = state.rows[state.panel], !rows.isEmpty {
             let e = state.snapshot.entities[state.populationIndex[p]![rows[min(state.table(state.panel).cursor, rows.count - 1)]]].entity
             subject = Subject(e)

@@ -54,9 +54,13 @@ struct AccessTable: TableModel {
             case 1: return (r.subjectName, .text)
             case 2: return (r.scope, AccessPolicy.isAdmin(r.scope) ? .high : .text)
             case 3: return (DurationText.format(r.ttlSeconds), .text)
-            case 4: return (r.requester, .text)
+            case 4: return (r.askedByAgent ? "agent via \(r.requester)" : r.requester, r.askedByAgent ? .warn : .text)
             case 5: return (r.id, .muted)
-            default: return ("waiting \(EntityTable.age(r.createdAt, now: now)): \(r.reason)" + (r.ticket.map { " [\($0)]" } ?? ""), .muted)
+            default:
+                // What is being trusted comes first: a shadow agent or a critical finding is not buried in the reason.
+                let warnings = r.flags.filter { !$0.hasPrefix("risk ") }
+                let text = "waiting \(EntityTable.age(r.createdAt, now: now)): \(r.reason)" + (r.ticket.map { " [\($0)]" } ?? "")
+                return warnings.isEmpty ? (text, .muted) : ("[" + warnings.joined(separator: ", ") + "] " + text, .high)
             }
         case .grant(let g):
             let left = g.remaining(at: now)
