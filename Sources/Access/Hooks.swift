@@ -1,4 +1,5 @@
 import ChildProcess
+import Crypto
 import Foundation
 import Inventory
 
@@ -100,6 +101,34 @@ public struct HookResult: Sendable, Equatable {
     public var succeeded: Bool
     /// Exit status and the first lines of output, for the grant and the audit log.
     public var detail: String
+    /// What the hook left for the agent that asked (a `TRUSTGAP-FOR-AGENT:` line): a credential reference or a
+    /// short-lived credential. Never in `detail`, the store, the log or the audit: only its fingerprint is.
+    public var forAgent: String? = nil
+}
+
+extension HookRunner {
+    /// `SHA256:` and the unpadded base64 of the digest: what is recorded of a secret.
+    public static func fingerprint(_ secret: String) -> String {
+        "SHA256:" + Data(SHA256.hash(data: Data(secret.utf8))).base64EncodedString().replacingOccurrences(of: "=", with: "")
+    }
+
+    /// The line prefix a hook writes what is for the agent after.
+    public static let forAgentPrefix = "TRUSTGAP-FOR-AGENT:"
+
+    /// Splits what is for the agent out of a hook's standard output.
+    static func splitForAgent(_ stdout: String) -> (rest: String, forAgent: String?) {
+        var rest: [Substring] = []
+        var found: String?
+        for line in stdout.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix(forAgentPrefix), found == nil {
+                let value = line.dropFirst(forAgentPrefix.count).trimmingCharacters(in: .whitespaces)
+                if !value.isEmpty, value.utf8.count <= 4096 { found = value }
+            } else {
+                rest.append(line)
+            }
+        }
+        return (rest.joined(separator: "\n"), found)
+    }
 }
 
 public enum HookRunner {
@@ -117,12 +146,16 @@ public enum HookRunner {
         } catch {
             return HookResult(succeeded: false, detail: error.description)
         }
-        let text = String(decoding: outcome.stdout, as: UTF8.self) + outcome.stderrTail
+        let (stdout, forAgent) = splitForAgent(String(decoding: outcome.stdout, as: UTF8.self))
+        let text = stdout + outcome.stderrTail
         let lines = text.split(separator: "\n", omittingEmptySubsequences: true).prefix(5).joined(separator: " | ")
         let excerpt = String(lines.prefix(400))
-        let suffix = excerpt.isEmpty ? "" : ": \(excerpt)"
+        var suffix = excerpt.isEmpty ? "" : ": \(excerpt)"
+        if let forAgent {
+            suffix += "; left the agent a credential (\(String(fingerprint(forAgent).prefix(19))))"
+        }
         switch outcome.ending {
-        case .exited(0): return HookResult(succeeded: true, detail: "exit 0" + suffix)
+        case .exited(0): return HookResult(succeeded: true, detail: "exit 0" + suffix, forAgent: forAgent)
         case .exited(let code): return HookResult(succeeded: false, detail: "exit \(code)" + suffix)
         case .signaled(let sig): return HookResult(succeeded: false, detail: "killed by signal \(sig)")
         case .timedOut:

@@ -79,6 +79,7 @@ public final class AccessEngine: Sendable {
     let verified = Mutex<RunningVerification?>(nil)
     let fullCheck = NSLock()
     let lastFull = Mutex<(seq: Int64, mac: String, result: AuditVerification)?>(nil)
+    let handoffs = Mutex<[String: Handoff]>([:])
 
     struct RunningVerification {
         var seq: Int64
@@ -105,7 +106,7 @@ public final class AccessEngine: Sendable {
 
     public static let changingOperations: Set<String> = ["request", "approve", "deny", "cancel", "extend", "revoke", "grant", "sweep"]
     public static let operations: Set<String> = changingOperations.union([
-        "hello", "list", "view", "audit", "verify", "subscribe", "inventory",
+        "hello", "list", "view", "audit", "verify", "subscribe", "inventory", "handoff",
     ])
 
     /// Carries out one intent for `analyst` (who the kernel says the client is).
@@ -243,6 +244,16 @@ public final class AccessEngine: Sendable {
             out.verification = WireVerification(try fullVerification())
         case "subscribe":
             out.token = try store.changeToken()
+        case "handoff":
+            // Once, to the requester the kernel names, while the grant lasts: never stored, logged or audited.
+            let id = try need(r.target, "target", r.op)
+            let now = clock()
+            out.credential = handoffs.withLock { h -> String? in
+                h = h.filter { $0.value.until > now }
+                guard let found = h[id], found.requester == analyst.user else { return nil }
+                h[id] = nil
+                return found.value
+            }
         case "inventory":
             guard let s = await subjects.inventory() else { throw WireError(code: "unavailable", message: "no inventory here", exit: 1) }
             out.version = epoch + s.version
@@ -308,8 +319,25 @@ public final class AccessEngine: Sendable {
 
     /// Runs the hooks a decision owes (one grant's, or every owed one) and reports what they did.
     func settle(_ grantID: String?, by analyst: Analyst) async -> [WireHook] {
-        await HookRunner.settle(store, config: hooks, by: analyst, now: clock(), only: grantID.map { [$0] }).map {
+        await settleOwed(only: grantID.map { [$0] }, by: analyst).map {
             WireHook(event: $0.0.actuationEvent ?? "", target: $0.0.id, succeeded: $0.1.succeeded, detail: $0.1.detail)
         }
+    }
+
+    /// Runs owed hooks and keeps what each left for the agent that asked, for it alone to collect (`handoff`).
+    public func settleOwed(only: Set<String>?, by analyst: Analyst) async -> [(Grant, HookResult)] {
+        let done = await HookRunner.settle(store, config: hooks, by: analyst, now: clock(), only: only)
+        for (g, result) in done {
+            guard let value = result.forAgent, let requestID = g.requestID, let r = try? store.request(id: requestID) else { continue }
+            handoffs.withLock { $0[g.id] = Handoff(value: value, requester: r.requester, until: g.expiresAt) }
+        }
+        return done
+    }
+
+    /// What an approve hook left for the agent, held in memory only, until the requester collects it or the grant ends.
+    struct Handoff: Sendable {
+        var value: String
+        var requester: String
+        var until: Date
     }
 }

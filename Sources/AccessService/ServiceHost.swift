@@ -130,7 +130,7 @@ public final class ServiceHost: Service, @unchecked Sendable {
                     }
                     guard start else { continue }
                     Task.detached { [self] in
-                        let done = await HookRunner.settle(store, config: settings.hooks, by: Self.serviceAnalyst, now: Date(), only: [id])
+                        let done = await engine.settleOwed(only: [id], by: Self.serviceAnalyst)
                         if !done.isEmpty { server.changed() }
                         running.withLock { _ = $0.remove(id) }
                     }

@@ -176,10 +176,12 @@ public struct WireResult: Codable, Sendable, Equatable {
     public var policy: AccessPolicy?
     public var thresholds: RuleThresholds?
     public var hookCommands: [String: [String]]?
+    /// What the approve hook left for the agent (handoff): sent once, to the requester only.
+    public var credential: String?
 
     enum CodingKeys: String, CodingKey {
         case request, grant, approvalsLeft = "approvals_left", requests, grants, audit, verification, hooks, you, service, token
-        case expired, lapsed, entities, version, policy, thresholds, hookCommands = "hook_commands"
+        case expired, lapsed, entities, version, policy, thresholds, hookCommands = "hook_commands", credential
     }
 
     public init() {}

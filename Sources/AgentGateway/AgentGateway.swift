@@ -234,13 +234,20 @@ public final class AgentGateway: Sendable {
             switch r.state {
             case .approved:
                 guard let g = grants.first(where: { $0.id == r.grantID }) else { break }
+                // What the approve hook minted for this agent, if it left anything: handed over once, never logged.
+                var extra: [String: any Sendable] = [:]
+                if let credential = (try? await call(WireRequest(op: "handoff", target: g.id)))?.credential {
+                    extra["credential"] = credential
+                    extra["credential_note"] = "from the approve hook, for this grant only; trustgap keeps no copy"
+                }
                 return Answer(
-                    text: Self.json([
-                        "decision": "approved", "grant_id": g.id, "scope": g.scope, "expires_at": AccessStore.when(g.expiresAt),
-                        "seconds_left": Int(g.remaining(at: Date())), "approved_by": g.approvers.joined(separator: ", "),
-                        "actuation": g.actuation.rawValue,
-                        "next": "do the task, then call release_access with this grant_id",
-                    ]), isError: false)
+                    text: Self.json(
+                        extra.merging([
+                            "decision": "approved", "grant_id": g.id, "scope": g.scope, "expires_at": AccessStore.when(g.expiresAt),
+                            "seconds_left": Int(g.remaining(at: Date())), "approved_by": g.approvers.joined(separator: ", "),
+                            "actuation": g.actuation.rawValue,
+                            "next": "do the task, then call release_access with this grant_id",
+                        ]) { $1 }), isError: false)
             case .denied:
                 return Answer(
                     text: Self.json([

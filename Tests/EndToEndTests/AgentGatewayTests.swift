@@ -34,7 +34,14 @@ final class AgentGatewayTests {
 
     @Test("request_access → another analyst approves with the CLI → wait_for_decision says approved; my_access; release_access revokes")
     func approveAndRelease() async throws {
-        let (svc, alice, bob) = try await team()
+        // The approve hook mints a credential reference for the agent: handed to it once, kept nowhere.
+        let hooks = try ScratchDirectory("tg-agent-hooks")
+        chmod(hooks.path, 0o755)
+        let hook = hooks.appending("grant.sh").path
+        try "#!/bin/sh\ncat > /dev/null\necho 'minted a lease'\necho 'TRUSTGAP-FOR-AGENT: vault-lease://kv/agents/lease-7f3a9c'\n"
+            .write(toFile: hook, atomically: true, encoding: .utf8)
+        chmod(hook, 0o755)
+        let (svc, alice, bob) = try await team(extraConfig: "hooks:\n  approve: [\(hook)]\n")
         let mcp = try gateway(svc, as: alice)
         let hello = try await mcp.initialize()
         #expect((hello["serverInfo"] as? [String: Any])?["name"] as? String == "trustgap")
@@ -68,6 +75,9 @@ final class AgentGatewayTests {
         #expect(decided.json["approved_by"] as? String == bob.name)
         #expect((decided.json["seconds_left"] as? Int ?? 0) > 800)
         #expect(decided.json["expires_at"] != nil)
+        #expect(decided.json["credential"] as? String == "vault-lease://kv/agents/lease-7f3a9c", "\(decided.text)")
+        let again = try await mcp.call("wait_for_decision", ["request_id": id, "timeout_seconds": 5], id: 55)
+        #expect(again.json["credential"] == nil, "handed over once")
 
         let mine = try await mcp.call("my_access", [:], id: 6)
         #expect(((mine.json["grants"] as? [[String: Any]]) ?? []).compactMap { $0["grant_id"] as? String } == [grant], "\(mine.text)")
@@ -77,10 +87,19 @@ final class AgentGatewayTests {
         let entries = (json(audit.stdout) as? [[String: Any]] ?? []).filter {
             ($0["target"] as? String)?.contains(grant) == true || ($0["target"] as? String) == id
         }
-        #expect(entries.map { $0["action"] as? String } == ["request", "approve", "revoke"], "\(entries)")
+        #expect(entries.map { $0["action"] as? String } == ["request", "approve", "actuate", "revoke"], "\(entries)")
         #expect(entries.first?["analyst"] as? String == alice.name, "the kernel's name for who ran the agent")
         #expect((entries.first?["detail"] as? String)?.contains("asked through mcp:\(agent)") == true)
         #expect((entries.last?["reason"] as? String)?.hasPrefix("released by the agent") == true)
+        // The credential is in neither the audit, the store, nor the service's log and output.
+        #expect(
+            !audit.stdout.contains("lease-7f3a9c") && audit.stdout.contains("left the agent a credential (SHA256:"),
+            "\(audit.stdout.prefix(300))")
+        let logs = try FileManager.default.subpathsOfDirectory(atPath: svc.dir.path).map { svc.dir.appending($0).path }
+        for file in logs {
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            #expect(!String(decoding: data, as: UTF8.self).contains("lease-7f3a9c"), "not in \(file)")
+        }
 
         #expect(await mcp.close() == 0, "the server ends when the client closes stdin")
         for line in mcp.lines {
