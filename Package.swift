@@ -88,6 +88,9 @@ let package = Package(
         .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory", "TestSupport"]),
+        .testTarget(name: "AgentGatewayTests", dependencies: [
+            "AgentGateway", "Access", "AccessService", "Inventory", "Collectors", "TestSupport", .product(name: "MCP", package: "swift-sdk"),
+        ]),
         .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory", "ChildProcess", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TextSafety", "Inventory"]),
         .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access", "AccessService", "TestSupport"]),

@@ -1,5 +1,6 @@
 import Access
 import AccessService
+import AgentGateway
 import ArgumentParser
 import Collectors
 import Config
@@ -97,6 +98,11 @@ struct DashboardCommand: AsyncParsableCommand {
             let session = DashboardSession(specs: specs, rules: RiskRules(thresholds: config.thresholds), access: controller)
             let mailbox = session.mailbox
             await session.start()
+            // The built-in demo's agents ask for access themselves, through the gateway, as a real agent would.
+            var demoAgents: Task<Void, Never>?
+            if config.file == nil, !readonlyMode, let controller, case .embedded(let engine, _) = controller.backend {
+                demoAgents = Task.detached { await DemoAgent(engine: engine).run() }
+            }
             let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
             let policy = config.policy
             let hooks = config.hooks
@@ -118,6 +124,7 @@ struct DashboardCommand: AsyncParsableCommand {
                 thread.name = "trustgap-ui"
                 thread.start()
             }
+            demoAgents?.cancel()
             await session.stop()
             if case .failure(let error) = result {
                 throw CLIError.badInput("\(error)")
