@@ -58,7 +58,8 @@ struct AccessTable: TableModel {
             case 5: return (r.id, .muted)
             default:
                 // What is being trusted comes first: a shadow agent or a critical finding is not buried in the reason.
-                let warnings = r.flags.filter { !$0.hasPrefix("risk ") }
+                // An agent asking for itself shows its risk too: the person deciding sees what they are trusting.
+                let warnings = r.askedByAgent ? r.flags : r.flags.filter { !$0.hasPrefix("risk ") }
                 let text = "waiting \(EntityTable.age(r.createdAt, now: now)): \(r.reason)" + (r.ticket.map { " [\($0)]" } ?? "")
                 return warnings.isEmpty ? (text, .muted) : ("[" + warnings.joined(separator: ", ") + "] " + text, .high)
             }
