@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", from: "0.12.1"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // The one C boundary: only `Terminal` imports it.
@@ -81,6 +82,7 @@ let package = Package(
         // Measures the performance targets (docs/performance.md): swift run -c release trustgap-bench
         .executableTarget(name: "trustgap-bench", dependencies: [
             "Inventory", "Collectors", "Terminal", "Dashboard", "Access", "AccessService",
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -215,6 +215,7 @@ public final class AccessEngine: Sendable {
             let g = try store.revoke(
                 try need(r.target, "target", r.op), reason: try need(r.reason, "reason", r.op), by: analyst,
                 policy: policy, hooks: events, now: now)
+            handoffs.withLock { _ = $0.removeValue(forKey: g.id) } // access given back: nothing left to collect
             out.grant = g
             out.hooks = await settle(g.id, by: analyst)
         case "grant":
@@ -230,8 +231,15 @@ public final class AccessEngine: Sendable {
             out.lapsed = s.lapsed
             out.hooks = await settle(nil, by: analyst)
         case "list":
-            out.requests = try store.requests()
-            out.grants = try store.grants()
+            if let id = r.target {
+                // One request (and its grant) or one grant, by id: what a waiting agent polls, without reading the store.
+                let request = try store.request(id: id)
+                out.requests = request.map { [$0] } ?? []
+                out.grants = [try store.grant(id: id), try request?.grantID.flatMap { try store.grant(id: $0) }].compactMap { $0 }
+            } else {
+                out.requests = try store.requests()
+                out.grants = try store.grants()
+            }
         case "view":
             out.token = try store.changeToken()
             out.requests = try store.requests(state: .pending)

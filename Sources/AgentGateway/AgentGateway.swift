@@ -217,7 +217,7 @@ public final class AgentGateway: Sendable {
     /// The request, if it is this agent's.
     func ownRequest(_ id: String) async throws(GatewayError) -> (AccessRequest, [Grant]) {
         let me = try await identity()
-        let list = try await call(WireRequest(op: "list"))
+        let list = try await call(WireRequest(op: "list", target: id))
         guard let r = list.requests?.first(where: { $0.id == id }), r.subject == me.subject.id else {
             throw GatewayError(code: "not_found", message: "no request \(id) from this agent")
         }
@@ -234,6 +234,11 @@ public final class AgentGateway: Sendable {
             switch r.state {
             case .approved:
                 guard let g = grants.first(where: { $0.id == r.grantID }) else { break }
+                // The approve hook may still be minting what it leaves the agent: wait for it, within the timeout.
+                if g.actuation == .pending, Date().timeIntervalSince(started) < timeout {
+                    try? await Task.sleep(for: .milliseconds(Int(pollSeconds * 1000)))
+                    continue
+                }
                 // What the approve hook minted for this agent, if it left anything: handed over once, never logged.
                 var extra: [String: any Sendable] = [:]
                 if let credential = (try? await call(WireRequest(op: "handoff", target: g.id)))?.credential {
@@ -292,7 +297,7 @@ public final class AgentGateway: Sendable {
 
     func release(_ id: String) async throws(GatewayError) -> Answer {
         let me = try await identity()
-        let grants = try await call(WireRequest(op: "list")).grants ?? []
+        let grants = try await call(WireRequest(op: "list", target: id)).grants ?? []
         guard let g = grants.first(where: { $0.id == id }), g.subject == me.subject.id else {
             throw GatewayError(code: "not_found", message: "no grant \(id) held by this agent")
         }

@@ -108,7 +108,8 @@ struct AccessBench {
         let startVerification = ms(tv)
         let withHistory = try update(server: hServer, engine: hEngine, socket: hSocket)
         return Figures(
-            roundTrip: Latency(approve), denyRoundTrip: Latency(deny), toSubscribers: Latency(fanout), subscribers: subscribers,
+            roundTrip: Latency(approve, expectedIntervalMs: nil), denyRoundTrip: Latency(deny, expectedIntervalMs: nil),
+            toSubscribers: Latency(fanout, expectedIntervalMs: nil), subscribers: subscribers,
             updateEmpty: empty, updateWithHistory: withHistory, historyEntries: historyPairs * 2,
             startVerificationMs: startVerification, decisionsPerSecond: perSecond)
     }
@@ -155,7 +156,7 @@ struct AccessBench {
             let when = seen.waitForAll(atLeast: token)
             samples.append(Double(when[0].uptimeNanoseconds - start.uptimeNanoseconds) / 1e6)
         }
-        return Latency(samples)
+        return Latency(samples, expectedIntervalMs: nil)
     }
 }
 

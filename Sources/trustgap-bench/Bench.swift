@@ -2,6 +2,7 @@ import ArgumentParser
 import Collectors
 import Dashboard
 import Foundation
+import Histogram
 import Inventory
 import Synchronization
 import Terminal
@@ -27,7 +28,8 @@ struct Bench: ParsableCommand {
             let f = try AccessBench(decisions: access).run()
             func row(_ name: String, _ l: Latency) -> String {
                 "\(name.padding(toLength: 52, withPad: " ", startingAt: 0)) p50 \(String(format: "%7.3f", l.p50)) ms  "
-                    + "p99 \(String(format: "%7.3f", l.p99)) ms  max \(String(format: "%7.3f", l.max)) ms  (\(l.samples) samples)"
+                    + "p99 \(String(format: "%7.3f", l.p99)) ms  p99.9 \(String(format: "%7.3f", l.p999)) ms  "
+                    + "max \(String(format: "%7.3f", l.max)) ms  (\(l.samples) samples)"
             }
             print(row("approve round trip (socket)", f.roundTrip))
             print(row("deny round trip (socket)", f.denyRoundTrip))
@@ -74,19 +76,33 @@ struct Bench: ParsableCommand {
     }
 }
 
+/// Percentiles from an HdrHistogram (microsecond resolution, three significant digits), with coordinated omission
+/// corrected by the library's own `recordCorrectedValue`: a sample longer than the interval at which the next
+/// input was due stands for the inputs that would have waited behind it.
 struct Latency: Codable {
     var p50: Double
     var p99: Double
+    var p999: Double
     var max: Double
+    /// Samples measured; `corrected` counts the ones added for coordinated omission.
     var samples: Int
+    var corrected: Int
 
-    init(_ ms: [Double]) {
-        let s = ms.sorted()
-        func q(_ f: Double) -> Double { s.isEmpty ? 0 : s[min(s.count - 1, Int((Double(s.count - 1) * f).rounded()))] }
-        p50 = q(0.5)
-        p99 = q(0.99)
-        max = s.last ?? 0
-        samples = s.count
+    /// - Parameter expectedIntervalMs: how often the input would come (a key every 20 ms is key repeat); nil for
+    ///   latencies of events that don't queue behind each other.
+    init(_ ms: [Double], expectedIntervalMs: Double? = 20) {
+        var h = Histogram<UInt64>(highestTrackableValue: 600_000_000, numberOfSignificantValueDigits: .three)
+        for v in ms {
+            let us = UInt64(Swift.max(1, (v * 1000).rounded()))
+            if let e = expectedIntervalMs { _ = h.recordCorrectedValue(us, expectedInterval: UInt64(e * 1000)) } else { _ = h.record(us) }
+        }
+        func at(_ p: Double) -> Double { ms.isEmpty ? 0 : Double(h.valueAtPercentile(p)) / 1000 }
+        p50 = at(50)
+        p99 = at(99)
+        p999 = at(99.9)
+        max = ms.isEmpty ? 0 : Double(h.max) / 1000
+        samples = ms.count
+        corrected = Int(h.totalCount) - ms.count
     }
 }
 
@@ -104,6 +120,8 @@ struct Result: Codable {
     var sortOrdersMs: Double
     var keys: [String: Latency]
     var refreshPrepareMs: Double
+    /// Building the snapshot after a refresh in which 1% of entities changed (today a full rebuild).
+    var refreshBuildMs: Double = 0
     /// Applying a prepared refresh and drawing, on the UI thread: how long input waits during a merge.
     var refreshApplyMs: Double
     var peakRSSMB: Double
@@ -111,26 +129,29 @@ struct Result: Codable {
 
     static func table(_ rs: [Result]) -> String {
         var lines = [
-            "entities   generate     build  1st frame from snapshot   prepare  1st frame (UI)  "
-                + "sort orders (bg)  refresh: prepare  apply (UI)   peak RSS"
+            "entities   generate     build  1st frame from snapshot  data on screen   prepare  1st frame (UI)  "
+                + "sort orders (bg)  1% refresh: build  prepare  apply (UI)   peak RSS"
         ]
         for r in rs {
+            // Data on screen, in process: generating the inventory, building the snapshot, the quick Overview frame.
+            let onScreen = r.generateMs + r.buildMs + r.firstFrameFromSnapshotMs
             lines.append(
                 String(
-                    format: "%8d %9.0fms %8.0fms %22.1fms %8.0fms %13.1fms %15.0fms %16.0fms %10.1fms %8.0fMB",
-                    r.size, r.generateMs, r.buildMs, r.firstFrameFromSnapshotMs, r.prepareMs, r.firstFrameMs, r.sortOrdersMs,
-                    r.refreshPrepareMs, r.refreshApplyMs, r.peakRSSMB))
+                    format: "%8d %9.0fms %8.0fms %22.1fms %13.0fms %8.0fms %13.1fms %15.0fms %18.0fms %7.0fms %10.1fms %8.0fMB",
+                    r.size, r.generateMs, r.buildMs, r.firstFrameFromSnapshotMs, onScreen, r.prepareMs, r.firstFrameMs, r.sortOrdersMs,
+                    r.refreshBuildMs, r.refreshPrepareMs, r.refreshApplyMs, r.peakRSSMB))
         }
         lines.append("")
         func col(_ s: String) -> String { String(repeating: " ", count: max(1, 22 - s.count)) + s }
         lines.append(
-            "keystroke to frame, ms".padding(toLength: 28, withPad: " ", startingAt: 0) + rs.map { col("\($0.size): p50 / p99") }.joined())
+            "keystroke to frame, ms".padding(toLength: 28, withPad: " ", startingAt: 0)
+                + rs.map { col("\($0.size): p50 / p99 / p99.9") }.joined() + "   (samples)")
         for k in ["scroll (j)", "page down", "filter (6 chars)", "sort (s)", "switch panel", "j during a merge"] {
             lines.append(
                 k.padding(toLength: 28, withPad: " ", startingAt: 0)
                     + rs.map { r in
-                        col(r.keys[k].map { String(format: "%.2f / %.2f", $0.p50, $0.p99) } ?? "-")
-                    }.joined())
+                        col(r.keys[k].map { String(format: "%.2f / %.2f / %.2f", $0.p50, $0.p99, $0.p999) } ?? "-")
+                    }.joined() + "   (\(rs.first?.keys[k].map { "\($0.samples)+\($0.corrected)" } ?? "-"))")
         }
         lines.append("")
         lines.append("terminal bytes (estimated ANSI from the cell diff, 120x40)")
@@ -237,18 +258,19 @@ struct Measure {
         if let job = app.sortOrdersJob() { app.receive(job()) }
         let sortOrders = ms(ordersStart)
         Self.stage("sort orders")
-        keys["scroll (j)"] = Latency((0..<300).map { _ in press([.character("j")]) })
-        keys["page down"] = Latency((0..<100).map { _ in press([.pageDown]) })
+        // At least 1,000 samples per key, so a p99 is a percentile and not the slowest of a few dozen.
+        keys["scroll (j)"] = Latency((0..<2000).map { i in press([.character(i % 400 < 200 ? "j" : "k")]) })
+        keys["page down"] = Latency((0..<1000).map { i in press([i % 200 < 100 ? .pageDown : .pageUp]) })
         var filter: [Double] = []
-        for _ in 0..<10 {
+        for _ in 0..<170 {
             _ = press([.character("/")])
             for ch in "deploy" { filter.append(press([.character(ch)])) }
             _ = press([.escape])
         }
         keys["filter (6 chars)"] = Latency(filter)
-        keys["sort (s)"] = Latency((0..<20).map { _ in press([.character("s")]) })
+        keys["sort (s)"] = Latency((0..<1000).map { _ in press([.character("s")]) })
         _ = press([.character("S")])
-        keys["switch panel"] = Latency((0..<24).map { i in press([.character(Character("\(i % 8 + 1)"))]) })
+        keys["switch panel"] = Latency((0..<1000).map { i in press([.character(Character("\(i % 8 + 1)"))]) })
 
         // Bytes: a cursor move, a page down, an idle frame, and a refresh in which 1% of rows changed.
         var bytes: [String: Int] = [:]
@@ -297,9 +319,12 @@ struct Measure {
             term.draw(app.render())
             during.append(ms(due))
         }
-        keys["j during a merge"] = Latency(during)
+        // Already measured from when each key was due (an open loop), so nothing to correct.
+        keys["j during a merge"] = Latency(during, expectedIntervalMs: nil)
+        let rebuildStart = DispatchTime.now()
         let refreshed = Snapshot.build(
             version: 2, now: now, slices: [.init(source: "demo", entities: changed)], collectors: health, requests: report.requests)
+        let refreshBuild = ms(rebuildStart)
         var refreshApply = 0.0
         let prepStart = DispatchTime.now()
         let prepared = PreparedSnapshot.prepare(refreshed, previous: snapshot, now: now, sorts: app.sortChoices)
@@ -313,7 +338,7 @@ struct Measure {
         return Result(
             size: size, generateMs: generate, buildMs: build, prepareMs: firstPrepare, firstFrameMs: firstFrame,
             firstFrameFromSnapshotMs: fromSnapshot, sortOrdersMs: sortOrders, keys: keys,
-            refreshPrepareMs: prepare, refreshApplyMs: refreshApply, peakRSSMB: Self.peakRSS(), bytes: bytes)
+            refreshPrepareMs: prepare, refreshBuildMs: refreshBuild, refreshApplyMs: refreshApply, peakRSSMB: Self.peakRSS(), bytes: bytes)
     }
 
     /// With TG_BENCH_STAGES set, the resident memory after each stage goes to stderr.

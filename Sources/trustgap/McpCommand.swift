@@ -24,14 +24,47 @@ struct McpCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await withDocumentedExit {
-            let ctx = try options.open()
+            let options = options
+            let context = Connection(try options.open())
             let gateway = AgentGateway(agent: agent) { request throws(AgentGateway.GatewayError) in
-                switch await ctx.perform(request) {
+                // An AI client keeps the server for hours; the service closes connections idle for 300 s and may
+                // restart. A connection idle for 200 s is replaced before use; a read that finds it gone is tried
+                // once more on a new one (each is a new peer-credential check). A change is never sent twice: it
+                // may have been carried out before the connection dropped.
+                if context.idle > 200, let fresh = try? options.open() { context.replace(fresh) }
+                var outcome = await context.current.perform(request)
+                if case .failure(let e) = outcome, e.code == "unavailable", !AccessEngine.changingOperations.contains(request.op),
+                    let fresh = try? options.open()
+                {
+                    context.replace(fresh)
+                    outcome = await fresh.perform(request)
+                }
+                context.used()
+                switch outcome {
                 case .success(let r): return r
                 case .failure(let e): throw AgentGateway.GatewayError(code: e.rule.map { "refused:\($0)" } ?? e.code, message: e.message)
                 }
             }
             try await gateway.serve(StdioTransport())
+        }
+    }
+}
+
+/// The gateway's connection to the service (or its engine), and when it was last used.
+final class Connection: @unchecked Sendable {
+    private let lock = NSLock()
+    private var context: AccessOptions.Context
+    private var lastUsed = Date()
+
+    init(_ context: AccessOptions.Context) { self.context = context }
+
+    var current: AccessOptions.Context { lock.withLock { context } }
+    var idle: Double { lock.withLock { Date().timeIntervalSince(lastUsed) } }
+    func used() { lock.withLock { lastUsed = Date() } }
+    func replace(_ fresh: AccessOptions.Context) {
+        lock.withLock {
+            context = fresh
+            lastUsed = Date()
         }
     }
 }

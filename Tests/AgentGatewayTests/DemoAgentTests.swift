@@ -75,4 +75,43 @@ struct DemoAgentTests {
         let byClient = try await gateway("autogen").run("my_access", [:], progress: none)
         #expect(!byClient.isError, "a client name finds that client's agent: \(byClient.text)")
     }
+
+    @Test("what the approve hook leaves the agent goes once, to the requester only, and not after a revoke")
+    func handoff() async throws {
+        let now = Date()
+        let report = try await DemoCollector(seed: 42, size: 300).collect(CollectContext(now: now, run: 0))
+        let directory = SnapshotDirectory()
+        directory.update(Snapshot.build(version: 1, now: now, slices: [.init(source: "demo", entities: report.entities)]))
+        let dir = TestTemporary.directory.appendingPathComponent("tg-handoff-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        chmod(dir.path, 0o755)
+        let hook = dir.appendingPathComponent("mint.sh").path
+        try "#!/bin/sh\ncat >/dev/null\necho 'TRUSTGAP-FOR-AGENT: lease-' $$\n".write(toFile: hook, atomically: true, encoding: .utf8)
+        chmod(hook, 0o755)
+        let store = try AccessStore(path: dir.appendingPathComponent("s.db").path)
+        let engine = AccessEngine(
+            store: store, policy: AccessPolicy(), hooks: HookConfig(commands: ["approve": [hook]]), subjects: directory)
+        let alice = Analyst(user: "alice")
+        let bob = Analyst(user: "bob")
+        let agent = "host:agent/devin/sandbox/tariq-12"
+        func ask() async throws -> String {
+            let r = try await engine.perform(
+                WireRequest(op: "request", subject: agent, scope: "db:read", ttlSeconds: 600, reason: "r", via: "mcp:x"), by: alice
+            ).get()
+            let id = try #require(r.request?.id)
+            let g = try await engine.perform(WireRequest(op: "approve", reason: "ok", target: id), by: bob).get()
+            return try #require(g.grant?.id)
+        }
+        let first = try await ask()
+        #expect(
+            try await engine.perform(WireRequest(op: "handoff", target: first), by: bob).get().credential == nil, "not to another analyst")
+        #expect(
+            try await engine.perform(WireRequest(op: "handoff", target: first), by: alice).get().credential?.hasPrefix("lease-") == true)
+        #expect(try await engine.perform(WireRequest(op: "handoff", target: first), by: alice).get().credential == nil, "once")
+        let second = try await ask()
+        _ = try await engine.perform(WireRequest(op: "revoke", reason: "done", target: second), by: alice).get()
+        #expect(
+            try await engine.perform(WireRequest(op: "handoff", target: second), by: alice).get().credential == nil, "not after a revoke")
+        #expect(!(try store.audit().map(\.detail).joined()).contains("lease-"), "never in the audit")
+    }
 }

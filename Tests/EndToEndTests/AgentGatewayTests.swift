@@ -223,7 +223,8 @@ final class AgentGatewayTests {
             $0.contains("agent-asked-42") && $0.components(separatedBy: "PENDING").count == 2
         }
         try t.keys("a")
-        let dialog = try await t.waitFor("Approve request \(id)")
+        // The whole dialog: a capture can land while curses is still drawing it.
+        let dialog = try await t.waitUntil("the approve dialog, drawn") { $0.contains("Approve request \(id)") && $0.contains("Cancel") }
         #expect(dialog.contains("the agent itself (mcp:\(agent), run by \(alice.name))"), "\(dialog)")
         #expect(dialog.contains("trusting"), "what is being trusted is in the dialog")
         try t.keys("Enter")
