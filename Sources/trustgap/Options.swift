@@ -3,6 +3,7 @@ import Collectors
 import Config
 import Foundation
 import Logging
+import Synchronization
 import Terminal
 
 /// Options every command shares: where the inventory comes from.
@@ -54,9 +55,15 @@ struct SourceOptions: ParsableArguments {
     }
 
     /// Sends every log line to the log file, never to the terminal.
+    /// Sends logs to the log file; only the first call in a process does anything (swift-log allows one bootstrap,
+    /// and the agent gateway opens its connection again after the service restarts).
     func bootstrapLogging() {
         let path = logFile ?? "\(Self.stateDirectory())/trustgap.log"
-        LoggingSystem.bootstrap(FileLogHandler.factory(path: path))
+        let first = loggingBootstrapped.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        if first { LoggingSystem.bootstrap(FileLogHandler.factory(path: path)) }
     }
 }
 
@@ -98,3 +105,5 @@ func withDocumentedExit(_ body: () async throws -> Void) async throws {
 extension AsyncParsableCommand {
     func reporting(_ body: () async throws -> Void) async throws { try await withDocumentedExit(body) }
 }
+
+private let loggingBootstrapped = Mutex(false)

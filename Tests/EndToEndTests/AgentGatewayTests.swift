@@ -238,4 +238,20 @@ final class AgentGatewayTests {
         try await t.waitFor("EXIT=0")
         #expect(await mcp.close() == 0)
     }
+
+    @Test("after the service restarts, the gateway connects again: a wait goes on without the client restarting it")
+    func serviceRestarts() async throws {
+        let (svc, alice, bob) = try await team()
+        let mcp = try gateway(svc, as: alice)
+        _ = try await mcp.initialize()
+        let asked = try await mcp.call("request_access", ["scope": "db:read", "ttl": "10m", "reason": "before the restart"], id: 2)
+        let id = try #require(asked.json["request_id"] as? String, "\(asked.text)")
+        svc.crash()
+        try await svc.start()
+        let r = try svc.cli(["grants", "approve", id, "--reason", "ok", "--service", svc.socket], as: bob)
+        #expect(r.status == 0, "\(r.stderr)")
+        let decided = try await mcp.call("wait_for_decision", ["request_id": id, "timeout_seconds": 30], id: 3)
+        #expect(decided.json["decision"] as? String == "approved", "\(decided.text)")
+        #expect(await mcp.close() == 0)
+    }
 }
