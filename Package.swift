@@ -31,78 +31,105 @@ let package = Package(
         // The one list of characters never printed as themselves: screen, CLI, JSON and log use it.
         .target(name: "TextSafety"),
         .target(name: "Inventory", dependencies: ["TextSafety"]),
-        .target(name: "Collectors", dependencies: [
-            "Inventory", "ChildProcess",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Yams", package: "Yams"),
-            .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "Collectors",
+            dependencies: [
+                "Inventory", "ChildProcess",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Child processes by argv, never a shell: the actuator hooks and the exec collector.
-        .target(name: "ChildProcess", dependencies: [
-            .product(name: "Subprocess", package: "swift-subprocess"),
-            .product(name: "SystemPackage", package: "swift-system"),
-        ]),
-        .target(name: "Access", dependencies: [
-            "Inventory", "TextSafety", "ChildProcess",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "ChildProcess",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]),
+        .target(
+            name: "Access",
+            dependencies: [
+                "Inventory", "TextSafety", "ChildProcess",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // `trustgap serve`: the one writer of a shared store, its socket protocol, and the client everything else uses.
-        .target(name: "AccessService", dependencies: [
-            "Access", "Inventory", "Collectors",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ]),
+        .target(
+            name: "AccessService",
+            dependencies: [
+                "Access", "Inventory", "Collectors",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(name: "Terminal", dependencies: ["CNCurses", "TextSafety"]),
-        .target(name: "Dashboard", dependencies: [
-            "Inventory", "Access", "AccessService", "Collectors", "Terminal",
-            .product(name: "Yams", package: "Yams"),
-        ]),
-        .target(name: "Config", dependencies: [
-            "Inventory", "Collectors", "Access", "TextSafety",
-            .product(name: "Yams", package: "Yams"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "Dashboard",
+            dependencies: [
+                "Inventory", "Access", "AccessService", "Collectors", "Terminal",
+                .product(name: "Yams", package: "Yams"),
+            ]),
+        .target(
+            name: "Config",
+            dependencies: [
+                "Inventory", "Collectors", "Access", "TextSafety",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // The agent gateway: an MCP server (stdio) through which agents ask for time-bound access.
-        .target(name: "AgentGateway", dependencies: [
-            "Access", "AccessService", "Inventory", "TextSafety",
-            .product(name: "MCP", package: "swift-sdk"),
-        ]),
-        .executableTarget(name: "trustgap", dependencies: [
-            "Inventory", "Collectors", "Access", "AccessService", "Terminal", "Dashboard", "Config", "AgentGateway",
-            .product(name: "MCP", package: "swift-sdk"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "AgentGateway",
+            dependencies: [
+                "Access", "AccessService", "Inventory", "TextSafety",
+                .product(name: "MCP", package: "swift-sdk"),
+            ]),
+        .executableTarget(
+            name: "trustgap",
+            dependencies: [
+                "Inventory", "Collectors", "Access", "AccessService", "Terminal", "Dashboard", "Config", "AgentGateway",
+                .product(name: "MCP", package: "swift-sdk"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         // Measures the performance targets (docs/performance.md): swift run -c release trustgap-bench
-        .executableTarget(name: "trustgap-bench", dependencies: [
-            "Inventory", "Collectors", "Terminal", "Dashboard", "Access", "AccessService",
-            .product(name: "Histogram", package: "hdrhistogram-swift"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "trustgap-bench",
+            dependencies: [
+                "Inventory", "Collectors", "Terminal", "Dashboard", "Access", "AccessService",
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory", "TestSupport"]),
-        .testTarget(name: "AgentGatewayTests", dependencies: [
-            "AgentGateway", "Access", "AccessService", "Inventory", "Collectors", "TestSupport", .product(name: "MCP", package: "swift-sdk"),
-        ]),
-        .testTarget(name: "AccessTests", dependencies: ["Access", "Inventory", "ChildProcess", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(
+            name: "AgentGatewayTests",
+            dependencies: [
+                "AgentGateway", "Access", "AccessService", "Inventory", "Collectors", "TestSupport",
+                .product(name: "MCP", package: "swift-sdk"),
+            ]),
+        .testTarget(
+            name: "AccessTests",
+            dependencies: ["Access", "Inventory", "ChildProcess", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TextSafety", "Inventory"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access", "AccessService", "TestSupport"]),
+        .testTarget(
+            name: "DashboardTests",
+            dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access", "AccessService", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Collectors", "Inventory", "TestSupport"]),
         // Helpers every test target shares: spawning and stopping processes, tmux sessions, scratch folders.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         // Drives the built `trustgap` binary (headless commands; tmux for the dashboard).
-        .testTarget(name: "EndToEndTests", dependencies: [
-            "trustgap", "Inventory", "Access", "AccessService", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "trustgap", "Inventory", "Access", "AccessService", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
     ]
 )
 
