@@ -48,6 +48,8 @@ public struct CollectorReport: Sendable {
     public var requests: [RequestProposal]
     /// Records skipped, with where they were.
     public var warnings: [String]
+    /// Already through `Intake` (a file collector's cached report is admitted once, not on every run).
+    public var admitted = false
 
     public init(entities: [Entity], requests: [RequestProposal] = [], warnings: [String] = []) {
         self.entities = entities

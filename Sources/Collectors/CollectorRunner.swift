@@ -94,7 +94,11 @@ public actor CollectorRunner {
             var report = try await withTimeout(spec.timeoutSeconds, clock: clock) {
                 try await collector.collect(context)
             }
-            if collector.admittedAlready { try report.validate() } else { try Intake.admit(&report, source: name, limits: spec.limits) }
+            if collector.admittedAlready {
+                try report.validate()
+            } else if !report.admitted {
+                try Intake.admit(&report, source: name, limits: spec.limits)
+            }
             result = .success(report)
         } catch {
             result = .failure(error)

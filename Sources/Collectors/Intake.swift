@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Inventory
 
@@ -91,7 +90,7 @@ public enum Intake {
             if !secrets.isEmpty {
                 v = redacted
                 for s in secrets {
-                    let fingerprint = fingerprint(s.secret)
+                    let fingerprint = HostCollector.fingerprint(Data(s.secret.utf8))
                     guard !found.contains(where: { $0.fingerprint == fingerprint }),
                         !e.credentials.contains(where: { $0.fingerprint == fingerprint })
                     else { continue }
@@ -123,9 +122,5 @@ public enum Intake {
             used += n
         }
         return out + marker
-    }
-
-    static func fingerprint(_ secret: String) -> String {
-        "SHA256:" + Data(SHA256.hash(data: Data(secret.utf8))).base64EncodedString().replacingOccurrences(of: "=", with: "")
     }
 }

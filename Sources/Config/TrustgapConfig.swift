@@ -90,7 +90,10 @@ public struct CollectorConfig: Sendable, Equatable {
         let collector: any Collector
         switch options {
         case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
-        case .file(let path, let max): collector = FileCollector(path: path, source: name, maxBytes: max, maxRecordBytes: maxRecordBytes)
+        case .file(let path, let max):
+            collector = FileCollector(
+                path: path, source: name, maxBytes: max, maxRecordBytes: maxRecordBytes,
+                limits: Intake.Limits(maxStringBytes: maxFieldBytes))
         case .awsCredentialReport(let path): collector = AWSCredentialReportCollector(path: path, source: name)
         case .osquery(let path, let queries, let minimum):
             collector =

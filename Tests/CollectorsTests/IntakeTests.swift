@@ -108,7 +108,12 @@ struct IntakeTests {
             #"{"id":"agent-1","population":"agent","name":"a","attributes":"#
             + #"{"command":"\#(cmd)","url":"https://\#(Self.ghp)@github.com/acme/x"}}"#
         try line.write(toFile: path, atomically: true, encoding: .utf8)
-        let (snap, _) = await runOnce(FileCollector(path: path, source: "src"))
+        let file = FileCollector(path: path, source: "src")
+        // Admitted once, when the file is read, and cached so: an unchanged export isn't scanned again each run.
+        let direct = try await file.collect(CollectContext(now: Date(), run: 0))
+        #expect(direct.admitted)
+        #expect(direct.entities.first?.attributes["command"]?.contains(Self.ghp) == false)
+        let (snap, _) = await runOnce(file)
         let a = try #require(snap.entities.first)
         for v in a.entity.attributes.values {
             #expect(!v.contains(Self.ghp) && !v.contains(Self.anthropic), "\(v)")

@@ -183,14 +183,7 @@ struct ConfigTests {
 
 @Suite("Config hardening (issue 10)")
 struct ConfigHardeningTests {
-    func error(_ yaml: String) -> String {
-        do {
-            _ = try ConfigLoader.parse(yaml, file: "cfg.yaml")
-            return "no error"
-        } catch {
-            return error.description
-        }
-    }
+    func error(_ yaml: String) -> String { ConfigTests().error(yaml) }
 
     @Test("a forbidden_scopes pattern outside the scope grammar is refused, naming the character, its position and the line")
     func forbiddenScopesGrammar() {

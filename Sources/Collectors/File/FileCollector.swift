@@ -21,7 +21,14 @@ public final class FileCollector: Collector {
     /// - Parameters:
     ///   - path: the file to read.
     ///   - source: the collector's name, recorded in each entity's `sources`.
-    public init(path: String, source: String = "file", maxBytes: Int = 256 << 20, maxRecordBytes: Int = Intake.defaultMaxRecordBytes) {
+    /// What `Intake` cuts fields to; the report is admitted once per change of the file, and cached admitted.
+    public let limits: Intake.Limits
+
+    public init(
+        path: String, source: String = "file", maxBytes: Int = 256 << 20, maxRecordBytes: Int = Intake.defaultMaxRecordBytes,
+        limits: Intake.Limits = Intake.Limits()
+    ) {
+        self.limits = limits
         self.path = path
         self.source = source
         self.maxBytes = maxBytes
@@ -47,7 +54,10 @@ public final class FileCollector: Collector {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CollectorError.failed("\(path): cannot read the file")
         }
-        let report = try Self.parse([UInt8](data), path: path, source: source, maxRecordBytes: maxRecordBytes)
+        var report = try Self.parse([UInt8](data), path: path, source: source, maxRecordBytes: maxRecordBytes)
+        // Admitted here, once per change of the file: a refresh of an unchanged export costs nothing.
+        try Intake.admit(&report, source: source, limits: limits)
+        report.admitted = true
         cache.withLock { $0 = Cache(stamp: stamp, report: report) }
         return report
     }

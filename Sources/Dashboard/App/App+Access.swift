@@ -65,12 +65,7 @@ extension App {
         guard case .request(let r)? = selectedAccessRow else { return flash("Select a pending request to approve", error: true) }
         let needed = state.policy.approvalsNeeded(r.population, scope: r.scope)
         let ttl = min(r.ttlSeconds, state.policy[r.population].maxTTLSeconds)
-        var lines = [
-            "subject    \(r.subjectName) (\(r.population.rawValue))",
-            "scope      \(r.scope)",
-            "asked by   \(Self.askedBy(r)) for \(DurationText.format(r.ttlSeconds)): \(r.reason)",
-        ]
-        if !r.flags.isEmpty { lines.append("trusting   \(r.flags.joined(separator: "; "))") }
+        var lines = Self.requestLines(r)
         if needed > 1 { lines.append("approvals  \(r.approvals.count) of \(needed) so far (two-person rule)") }
         if ttl < r.ttlSeconds { lines.append("policy caps \(r.population.title.lowercased()) at \(DurationText.format(ttl))") }
         lines += hookLine("approve")
@@ -90,10 +85,7 @@ extension App {
         state.mode = .dialog(
             Dialog(
                 action: .deny, title: "Deny request \(r.id)",
-                lines: [
-                    "subject    \(r.subjectName) (\(r.population.rawValue))", "scope      \(r.scope)",
-                    "asked by   \(Self.askedBy(r)) for \(DurationText.format(r.ttlSeconds)): \(r.reason)",
-                ] + (r.flags.isEmpty ? [] : ["trusting   \(r.flags.joined(separator: "; "))"]) + hookLine("deny"),
+                lines: Self.requestLines(r) + hookLine("deny"),
                 targets: [r.id], fields: [.init(label: "Reason", value: "", hint: "why")], confirmLabel: "Deny"))
     }
 
@@ -120,6 +112,15 @@ extension App {
                     .init(label: "Reason", value: "", hint: "why"),
                 ],
                 confirmLabel: "Extend"))
+    }
+
+    /// What a decision dialog says of the request: subject, scope, who asked and why, and what is being trusted.
+    static func requestLines(_ r: AccessRequest) -> [String] {
+        [
+            "subject    \(r.subjectName) (\(r.population.rawValue))",
+            "scope      \(r.scope)",
+            "asked by   \(askedBy(r)) for \(DurationText.format(r.ttlSeconds)): \(r.reason)",
+        ] + (r.flags.isEmpty ? [] : ["trusting   \(r.flags.joined(separator: "; "))"])
     }
 
     /// Who asked: the analyst, or the agent itself through the gateway, run by that analyst.
