@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import Inventory
 
 /// The subject of a request, as the inventory knows it.
@@ -63,7 +62,7 @@ public struct HookEvents: Sendable, Equatable {
 extension AccessStore {
     // MARK: Reading
 
-    static func request(_ row: Row, approvals: [Approval]) -> AccessRequest {
+    static func request(_ row: StoreRow, approvals: [Approval]) -> AccessRequest {
         AccessRequest(
             id: row["id"], subject: row["subject"], subjectName: row["subject_name"],
             population: Population(rawValue: row["population"]) ?? .agent, scope: row["scope"], requester: row["requester"],
@@ -83,7 +82,7 @@ extension AccessStore {
         o.flatMap { try? JSONEncoder().encode($0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
-    static func grant(_ row: Row) -> Grant {
+    static func grant(_ row: StoreRow) -> Grant {
         let approvers = (try? JSONDecoder().decode([String].self, from: Data((row["approvers"] as String).utf8))) ?? []
         return Grant(
             id: row["id"], requestID: row["request_id"], subject: row["subject"], subjectName: row["subject_name"],
@@ -96,16 +95,16 @@ extension AccessStore {
             subjectOwner: owner(row["subject_owner"]))
     }
 
-    static func loadRequest(_ db: Database, _ id: String) throws -> AccessRequest? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM requests WHERE id = ?", arguments: [id]) else { return nil }
-        let approvals = try Row.fetchAll(db, sql: "SELECT * FROM approvals WHERE request_id = ? ORDER BY at", arguments: [id]).map {
+    static func loadRequest(_ db: any StoreConnection, _ id: String) throws -> AccessRequest? {
+        guard let row = try db.row("SELECT * FROM requests WHERE id = ?", [id]) else { return nil }
+        let approvals = try db.rows("SELECT * FROM approvals WHERE request_id = ? ORDER BY at", [id]).map {
             Approval(analyst: $0["analyst"], at: Date(timeIntervalSince1970: $0["at"]), reason: $0["reason"])
         }
         return request(row, approvals: approvals)
     }
 
-    static func loadGrant(_ db: Database, _ id: String) throws -> Grant? {
-        try Row.fetchOne(db, sql: "SELECT * FROM grants WHERE id = ?", arguments: [id]).map(grant)
+    static func loadGrant(_ db: any StoreConnection, _ id: String) throws -> Grant? {
+        try db.row("SELECT * FROM grants WHERE id = ?", [id]).map(grant)
     }
 
     /// Requests, oldest first; all of them, or those in one state.
@@ -113,16 +112,16 @@ extension AccessStore {
         try read { db in
             let rows =
                 state == nil
-                ? try Row.fetchAll(db, sql: "SELECT * FROM requests ORDER BY created_at, id")
-                : try Row.fetchAll(db, sql: "SELECT * FROM requests WHERE state = ? ORDER BY created_at, id", arguments: [state!.rawValue])
+                ? try db.rows("SELECT * FROM requests ORDER BY created_at, id")
+                : try db.rows("SELECT * FROM requests WHERE state = ? ORDER BY created_at, id", [state!.rawValue])
             var approvals: [String: [Approval]] = [:]
             // Only the approvals of the requests read: the pending queue doesn't cost the whole history.
             let approvalRows =
                 state == nil
-                ? try Row.fetchAll(db, sql: "SELECT * FROM approvals ORDER BY at")
-                : try Row.fetchAll(
-                    db, sql: "SELECT a.* FROM approvals a JOIN requests r ON r.id = a.request_id WHERE r.state = ? ORDER BY a.at",
-                    arguments: [state!.rawValue])
+                ? try db.rows("SELECT * FROM approvals ORDER BY at")
+                : try db.rows(
+                    "SELECT a.* FROM approvals a JOIN requests r ON r.id = a.request_id WHERE r.state = ? ORDER BY a.at",
+                    [state!.rawValue])
             for a in approvalRows {
                 approvals[a["request_id"], default: []].append(
                     Approval(analyst: a["analyst"], at: Date(timeIntervalSince1970: a["at"]), reason: a["reason"]))
@@ -136,8 +135,8 @@ extension AccessStore {
         try read { db in
             let rows =
                 state == nil
-                ? try Row.fetchAll(db, sql: "SELECT * FROM grants ORDER BY expires_at, id")
-                : try Row.fetchAll(db, sql: "SELECT * FROM grants WHERE state = ? ORDER BY expires_at, id", arguments: [state!.rawValue])
+                ? try db.rows("SELECT * FROM grants ORDER BY expires_at, id")
+                : try db.rows("SELECT * FROM grants WHERE state = ? ORDER BY expires_at, id", [state!.rawValue])
             return rows.map(Self.grant)
         }
     }
@@ -145,10 +144,8 @@ extension AccessStore {
     /// Active grants and those whose hook failed: what the Access panel shows, read by index, not the whole history.
     public func liveGrants() throws(AccessError) -> [Grant] {
         try read { db in
-            try Row.fetchAll(
-                db,
-                sql:
-                    "SELECT * FROM grants WHERE state = 'active' "
+            try db.rows(
+                "SELECT * FROM grants WHERE state = 'active' "
                     + "UNION SELECT * FROM grants WHERE actuation = 'actuation_failed' ORDER BY starts_at, id"
             )
             .map(Self.grant)
@@ -245,14 +242,14 @@ extension AccessStore {
         }
     }
 
-    static func insert(_ db: Database, _ r: AccessRequest) throws {
+    static func insert(_ db: any StoreConnection, _ r: AccessRequest) throws {
         try db.execute(
-            sql: """
-                INSERT INTO requests (id, subject, subject_name, population, scope, requester, reason, ticket, ttl_seconds,
-                    created_at, lapses_at, state, source_key, subject_owner, via, flags)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
+            """
+            INSERT INTO requests (id, subject, subject_name, population, scope, requester, reason, ticket, ttl_seconds,
+                created_at, lapses_at, state, source_key, subject_owner, via, flags)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
                 r.id, r.subject, r.subjectName, r.population.rawValue, r.scope, r.requester, r.reason, r.ticket,
                 r.ttlSeconds, r.createdAt.timeIntervalSince1970, r.lapsesAt.timeIntervalSince1970, r.state.rawValue, r.sourceKey,
                 ownerJSON(r.subjectOwner), r.via,
@@ -275,8 +272,7 @@ extension AccessStore {
                 let part = Array(keys[chunk..<min(chunk + 500, keys.count)])
                 let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
                 found.formUnion(
-                    try String.fetchAll(
-                        db, sql: "SELECT source_key FROM requests WHERE source_key IN (\(marks))", arguments: StatementArguments(part)))
+                    try db.stringColumn("SELECT source_key FROM requests WHERE source_key IN (\(marks))", part))
             }
             return found
         }
@@ -288,7 +284,7 @@ extension AccessStore {
         return try write { db in
             var added = 0
             for (p, subject) in fresh {
-                let exists = try Bool.fetchOne(db, sql: "SELECT 1 FROM requests WHERE source_key = ?", arguments: [p.key]) ?? false
+                let exists = try db.row("SELECT 1 FROM requests WHERE source_key = ?", [p.key]) != nil
                 if exists { continue }
                 let r = AccessRequest(
                     id: Self.newID("req"), subject: subject.id, subjectName: subject.name, population: subject.population,
@@ -331,8 +327,8 @@ extension AccessStore {
                 )
             }
             try db.execute(
-                sql: "INSERT INTO approvals (request_id, analyst, at, reason) VALUES (?, ?, ?, ?)",
-                arguments: [id, analyst.user, now.timeIntervalSince1970, reason])
+                "INSERT INTO approvals (request_id, analyst, at, reason) VALUES (?, ?, ?, ?)",
+                [id, analyst.user, now.timeIntervalSince1970, reason])
             let needed = policy.approvalsNeeded(r.population, scope: r.scope)
             let have = r.approvals.count + 1
             if have < needed {
@@ -344,12 +340,12 @@ extension AccessStore {
                 return .recorded(approvalsLeft: needed - have)
             }
             let grantID = Self.newID("gr")
-            try db.execute(
-                sql: """
-                    UPDATE requests SET state = 'approved', decided_by = ?, decided_at = ?, decision_reason = ?, grant_id = ?
-                    WHERE id = ? AND state = 'pending'
-                    """, arguments: [analyst.user, now.timeIntervalSince1970, reason, grantID, id])
-            guard db.changesCount == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
+            let changed = try db.execute(
+                """
+                UPDATE requests SET state = 'approved', decided_by = ?, decided_at = ?, decision_reason = ?, grant_id = ?
+                WHERE id = ? AND state = 'pending'
+                """, [analyst.user, now.timeIntervalSince1970, reason, grantID, id])
+            guard changed == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
             let g = Grant(
                 id: grantID, requestID: id, subject: r.subject, subjectName: r.subjectName, population: r.population, scope: r.scope,
                 approvers: r.approvals.map(\.analyst) + [analyst.user], reason: reason, startsAt: now,
@@ -365,15 +361,15 @@ extension AccessStore {
         }
     }
 
-    static func insert(_ db: Database, _ g: Grant) throws {
+    static func insert(_ db: any StoreConnection, _ g: Grant) throws {
         let approvers = String(decoding: try JSONEncoder().encode(g.approvers), as: UTF8.self)
         try db.execute(
-            sql: """
-                INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at,
-                    state, actuation, actuation_attempts, actuation_event, subject_owner) \
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
-                """,
-            arguments: [
+            """
+            INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at,
+                state, actuation, actuation_attempts, actuation_event, subject_owner) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+            """,
+            [
                 g.id, g.requestID, g.subject, g.subjectName, g.population.rawValue, g.scope, approvers, g.reason,
                 g.startsAt.timeIntervalSince1970, g.expiresAt.timeIntervalSince1970, g.state.rawValue,
                 g.actuation.rawValue, g.actuationEvent, ownerJSON(g.subjectOwner),
@@ -411,11 +407,10 @@ extension AccessStore {
                 throw AccessError.refused(rule: "requester_only", message: "only \(r.requester), who asked, can cancel request \(id)")
             }
             try policy.checkReason(population: r.population, reason: reason)
-            try db.execute(
-                sql:
-                    "UPDATE requests SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = 'pending'",
-                arguments: [state.rawValue, analyst.user, now.timeIntervalSince1970, reason, id])
-            guard db.changesCount == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
+            let changed = try db.execute(
+                "UPDATE requests SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = 'pending'",
+                [state.rawValue, analyst.user, now.timeIntervalSince1970, reason, id])
+            guard changed == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
             let action = state == .denied ? "deny" : "cancel"
             try self.appendAudit(
                 db,
@@ -489,9 +484,9 @@ extension AccessStore {
             let needed = policy.approvalsNeeded(g.population, scope: g.scope)
             // This round's approvals: those given while the grant had its present expiry.
             let round = g.expiresAt.timeIntervalSince1970
-            let earlier = try Row.fetchAll(
-                db, sql: "SELECT analyst, ttl_seconds FROM extension_approvals WHERE grant_id = ? AND round = ?",
-                arguments: [id, round])
+            let earlier = try db.rows(
+                "SELECT analyst, ttl_seconds FROM extension_approvals WHERE grant_id = ? AND round = ?",
+                [id, round])
             if earlier.contains(where: { ($0["analyst"] as String) == analyst.user }) {
                 throw AccessError.refused(
                     rule: "two_person",
@@ -500,8 +495,8 @@ extension AccessStore {
             let have = earlier.count + 1
             if have < needed {
                 try db.execute(
-                    sql: "INSERT INTO extension_approvals (grant_id, round, analyst, at, reason, ttl_seconds) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [id, round, analyst.user, now.timeIntervalSince1970, reason, ttlSeconds])
+                    "INSERT INTO extension_approvals (grant_id, round, analyst, at, reason, ttl_seconds) VALUES (?, ?, ?, ?, ?, ?)",
+                    [id, round, analyst.user, now.timeIntervalSince1970, reason, ttlSeconds])
                 try self.appendAudit(
                     db,
                     AuditFields(
@@ -517,14 +512,14 @@ extension AccessStore {
                     "the shortest extension approved (\(DurationText.format(ttl))) would end grant \(id) sooner; ask for it again")
             }
             let actuation = hooks.actuation(for: "extend")
-            try db.execute(
-                sql: """
-                    UPDATE grants SET expires_at = ?, actuation = CASE WHEN ? = 'pending' THEN 'pending' ELSE actuation END,
-                        actuation_event = CASE WHEN ? = 'pending' THEN 'extend' ELSE actuation_event END, actuation_attempts = 0,
-                        actuation_next = NULL
-                    WHERE id = ? AND state = 'active'
-                    """, arguments: [newExpiry.timeIntervalSince1970, actuation.rawValue, actuation.rawValue, id])
-            guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
+            let changed = try db.execute(
+                """
+                UPDATE grants SET expires_at = ?, actuation = CASE WHEN ? = 'pending' THEN 'pending' ELSE actuation END,
+                    actuation_event = CASE WHEN ? = 'pending' THEN 'extend' ELSE actuation_event END, actuation_attempts = 0,
+                    actuation_next = NULL
+                WHERE id = ? AND state = 'active'
+                """, [newExpiry.timeIntervalSince1970, actuation.rawValue, actuation.rawValue, id])
+            guard changed == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
             try self.appendAudit(
                 db,
                 AuditFields(
@@ -546,16 +541,16 @@ extension AccessStore {
             guard g.state == .active else { throw Self.notActive(g) }
             try policy.checkReason(population: g.population, reason: reason)
             let actuation = hooks.actuation(for: "revoke")
-            try db.execute(
-                sql: """
-                    UPDATE grants SET state = 'revoked', ended_by = ?, ended_at = ?, end_reason = ?, actuation = ?, actuation_event = ?,
-                        actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
-                    """,
-                arguments: [
+            let changed = try db.execute(
+                """
+                UPDATE grants SET state = 'revoked', ended_by = ?, ended_at = ?, end_reason = ?, actuation = ?, actuation_event = ?,
+                    actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
+                """,
+                [
                     analyst.user, now.timeIntervalSince1970, reason, actuation.rawValue,
                     actuation == .pending ? "revoke" : nil, id,
                 ])
-            guard db.changesCount == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
+            guard changed == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }
             try self.appendAudit(
                 db,
                 AuditFields(
@@ -578,10 +573,8 @@ extension AccessStore {
     public func sweep(by analyst: Analyst, hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> SweepResult {
         let due: (grants: [String], requests: [String]) = try read { db in
             (
-                try String.fetchAll(
-                    db, sql: "SELECT id FROM grants WHERE state = 'active' AND expires_at <= ?", arguments: [now.timeIntervalSince1970]),
-                try String.fetchAll(
-                    db, sql: "SELECT id FROM requests WHERE state = 'pending' AND lapses_at <= ?", arguments: [now.timeIntervalSince1970])
+                try db.stringColumn("SELECT id FROM grants WHERE state = 'active' AND expires_at <= ?", [now.timeIntervalSince1970]),
+                try db.stringColumn("SELECT id FROM requests WHERE state = 'pending' AND lapses_at <= ?", [now.timeIntervalSince1970])
             )
         }
         guard !due.grants.isEmpty || !due.requests.isEmpty, !readonly else { return SweepResult() }
@@ -590,16 +583,16 @@ extension AccessStore {
             let actuation = hooks.actuation(for: "expire")
             for id in due.grants {
                 guard let g = try Self.loadGrant(db, id), g.state == .active, g.expiresAt <= now else { continue }
-                try db.execute(
-                    sql: """
-                        UPDATE grants SET state = 'expired', ended_by = ?, ended_at = ?, end_reason = 'expired', actuation = ?,
-                            actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL \
-                        WHERE id = ? AND state = 'active'
-                        """,
-                    arguments: [
+                let changed = try db.execute(
+                    """
+                    UPDATE grants SET state = 'expired', ended_by = ?, ended_at = ?, end_reason = 'expired', actuation = ?,
+                        actuation_event = ?, actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL \
+                    WHERE id = ? AND state = 'active'
+                    """,
+                    [
                         analyst.user, g.expiresAt.timeIntervalSince1970, actuation.rawValue, actuation == .pending ? "expire" : nil, id,
                     ])
-                guard db.changesCount == 1 else { continue }
+                guard changed == 1 else { continue }
                 try self.appendAudit(
                     db,
                     AuditFields(
@@ -609,10 +602,10 @@ extension AccessStore {
             }
             for id in due.requests {
                 guard let r = try Self.loadRequest(db, id), r.state == .pending else { continue }
-                try db.execute(
-                    sql: "UPDATE requests SET state = 'lapsed', decided_at = ? WHERE id = ? AND state = 'pending'",
-                    arguments: [r.lapsesAt.timeIntervalSince1970, id])
-                guard db.changesCount == 1 else { continue }
+                let changed = try db.execute(
+                    "UPDATE requests SET state = 'lapsed', decided_at = ? WHERE id = ? AND state = 'pending'",
+                    [r.lapsesAt.timeIntervalSince1970, id])
+                guard changed == 1 else { continue }
                 try self.appendAudit(
                     db,
                     AuditFields(
@@ -629,13 +622,12 @@ extension AccessStore {
     /// Grants whose hook is owed: pending, or failed and due for a retry.
     public func owedActuations(now: Date, maxAttempts: Int = 10) throws(AccessError) -> [Grant] {
         try read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM grants WHERE (actuation = 'pending' OR (actuation = 'actuation_failed' AND actuation_attempts < ?))
-                    AND (actuation_next IS NULL OR actuation_next <= ?) AND (actuation_claim IS NULL OR actuation_claim <= ?) \
-                    ORDER BY starts_at
-                    """, arguments: [maxAttempts, now.timeIntervalSince1970, now.timeIntervalSince1970]
+            try db.rows(
+                """
+                SELECT * FROM grants WHERE (actuation = 'pending' OR (actuation = 'actuation_failed' AND actuation_attempts < ?))
+                AND (actuation_next IS NULL OR actuation_next <= ?) AND (actuation_claim IS NULL OR actuation_claim <= ?) \
+                ORDER BY starts_at
+                """, [maxAttempts, now.timeIntervalSince1970, now.timeIntervalSince1970]
             ).map(Self.grant)
         }
     }
@@ -643,12 +635,12 @@ extension AccessStore {
     /// Takes the right to run a grant's owed hook until `until`; false when another process holds it.
     public func claimActuation(_ grantID: String, until: Date, now: Date) throws(AccessError) -> Bool {
         try write { db in
-            try db.execute(
-                sql: """
-                    UPDATE grants SET actuation_claim = ? WHERE id = ? AND (actuation_claim IS NULL OR actuation_claim <= ?)
-                    AND (actuation_next IS NULL OR actuation_next <= ?)
-                    """, arguments: [until.timeIntervalSince1970, grantID, now.timeIntervalSince1970, now.timeIntervalSince1970])
-            return db.changesCount == 1
+            let changed = try db.execute(
+                """
+                UPDATE grants SET actuation_claim = ? WHERE id = ? AND (actuation_claim IS NULL OR actuation_claim <= ?)
+                AND (actuation_next IS NULL OR actuation_next <= ?)
+                """, [until.timeIntervalSince1970, grantID, now.timeIntervalSince1970, now.timeIntervalSince1970])
+            return changed == 1
         }
     }
 
@@ -672,7 +664,7 @@ extension AccessStore {
     ) throws(AccessError) {
         try write { db in
             guard let g = try Self.loadGrant(db, grantID) else { return }
-            try db.execute(sql: "UPDATE grants SET actuation_claim = NULL WHERE id = ?", arguments: [grantID])
+            try db.execute("UPDATE grants SET actuation_claim = NULL WHERE id = ?", [grantID])
             guard g.actuationEvent == event else {
                 // A later decision (a revoke while the approve hook ran) owes its own hook, which runs now the claim is
                 // released; this run's result is still recorded, never dropped.
@@ -687,11 +679,11 @@ extension AccessStore {
             let attempts = g.actuationAttempts + 1
             let backoff = min(3600, 15 * pow(2, Double(attempts - 1)))
             try db.execute(
-                sql: """
-                    UPDATE grants SET actuation = ?, actuation_detail = ?, actuation_attempts = ?, actuation_next = ?,
-                        actuation_event = CASE WHEN ? THEN NULL ELSE actuation_event END WHERE id = ?
-                    """,
-                arguments: [
+                """
+                UPDATE grants SET actuation = ?, actuation_detail = ?, actuation_attempts = ?, actuation_next = ?,
+                    actuation_event = CASE WHEN ? = 1 THEN NULL ELSE actuation_event END WHERE id = ?
+                """,
+                [
                     succeeded ? ActuationState.ok.rawValue : ActuationState.failed.rawValue, detail, attempts,
                     succeeded ? nil : now.addingTimeInterval(backoff).timeIntervalSince1970, succeeded, grantID,
                 ])

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 
 /// What the audit log says happened to each request, approval and grant, collected while the chain is verified, so
 /// that a row written into the store behind trustgap's back (a forged approval, a grant with no decision, an edited
@@ -45,29 +44,29 @@ struct AuditExplanations {
     }
 
     /// The first row the entries don't explain, described; nil when they all agree.
-    func unexplained(_ db: Database) throws -> String? {
-        for row in try Row.fetchAll(db, sql: "SELECT id, state, grant_id FROM requests") {
+    func unexplained(_ db: any StoreConnection) throws -> String? {
+        for row in try db.rows("SELECT id, state, grant_id FROM requests") {
             let id: String = row["id"]
             let state: String = row["state"]
             guard filed.contains(id) else { return "request \(id) has no audit entry: it was written into the store outside trustgap" }
             let want = decided[id] ?? "pending"
             if state != want { return "request \(id) is \(state) in the store, but the audit log says \(want)" }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT request_id, analyst FROM approvals") {
+        for row in try db.rows("SELECT request_id, analyst FROM approvals") {
             let id: String = row["request_id"]
             let who: String = row["analyst"]
             if !approvals.contains([id, who]) {
                 return "the approval of \(id) by \(who) has no audit entry: it was written into the store outside trustgap"
             }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT grant_id, analyst FROM extension_approvals") {
+        for row in try db.rows("SELECT grant_id, analyst FROM extension_approvals") {
             let id: String = row["grant_id"]
             let who: String = row["analyst"]
             if !extensionApprovals.contains([id, who]) {
                 return "the approval of extending \(id) by \(who) has no audit entry: it was written into the store outside trustgap"
             }
         }
-        for row in try Row.fetchAll(db, sql: "SELECT id, subject, scope, expires_at, state FROM grants") {
+        for row in try db.rows("SELECT id, subject, scope, expires_at, state FROM grants") {
             let id: String = row["id"]
             guard let g = grants[id] else { return "grant \(id) has no audit entry: it was written into the store outside trustgap" }
             if g.subject != row["subject"] || g.scope != row["scope"] {

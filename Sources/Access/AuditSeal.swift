@@ -48,6 +48,13 @@ public struct AuditKey: Sendable {
         return AuditKey(Data(bytes))
     }
 
+    /// What the store records of the key it was keyed with: an HMAC of a fixed text under the key (the key can't be
+    /// recovered from it), so a host holding another key is refused before it writes an entry nobody can verify.
+    public var identity: String {
+        HMAC<SHA256>.authenticationCode(for: Data("trustgap audit key identity".utf8), using: key).prefix(16)
+            .map { String(format: "%02x", $0) }.joined()
+    }
+
     /// HMAC-SHA256 of the previous entry's MAC and this entry's canonical bytes, hex.
     func mac(prev: String, entry: AuditEntry) -> String {
         var data = Data()

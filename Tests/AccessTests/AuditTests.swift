@@ -89,7 +89,7 @@ struct AuditTests {
             if claimUnkeyed { try db.execute(sql: "UPDATE meta SET value = '999999' WHERE key = 'keyed_from'") }
             var prev = AuditEntry.genesis
             for row in try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq") {
-                var e = AccessStore.auditEntry(row)
+                var e = AccessStore.auditEntry(SQLiteConnection.storeRow(row))
                 e.prevHash = prev
                 e.hash = AuditEntry.chainHash(prev: prev, canonical: e.canonical)
                 try db.execute(sql: "UPDATE audit SET prev_hash = ?, hash = ? WHERE seq = ?", arguments: [e.prevHash, e.hash, e.seq])

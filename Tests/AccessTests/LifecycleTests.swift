@@ -210,7 +210,7 @@ struct LifecycleTests {
 struct StoreErrorTests {
     @Test("locked, full, read-only and damaged stores give clear errors")
     func messages() {
-        func message(_ code: ResultCode) -> String { AccessStore.map(DatabaseError(resultCode: code), path: "/s.db").description }
+        func message(_ code: ResultCode) -> String { SQLiteBackend.map(DatabaseError(resultCode: code), path: "/s.db").description }
         #expect(message(.SQLITE_BUSY) == "/s.db: the store is locked by another process; nothing was changed, try again")
         #expect(message(.SQLITE_FULL) == "/s.db: the disk is full; nothing was changed")
         #expect(message(.SQLITE_READONLY).hasPrefix("/s.db: the store is read-only for this user"))
