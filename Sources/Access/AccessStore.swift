@@ -20,7 +20,7 @@ public final class AccessStore: Sendable {
     let backend: any StoreBackend
     /// The key that authenticates the audit chain; nil only when a read-only opener can't read it.
     let key: AuditKey?
-    let keyPath: String
+    public let keyPath: String
     /// Where each new chain head is written outside the store.
     public let anchor: AuditAnchor
     /// This store's random identity, recorded with every anchored head: a replaced store has another.
@@ -57,6 +57,15 @@ public final class AccessStore: Sendable {
                 throw .store("\(target.description): a PostgreSQL store needs `audit_key` and `audit_anchor` paths in the config")
             }
             self.keyPath = keyPath
+            for dir in Set([keyPath, anchorPath].map { URL(fileURLWithPath: $0).deletingLastPathComponent().path })
+            where !FileManager.default.fileExists(atPath: dir) {
+                do {
+                    try FileManager.default.createDirectory(
+                        atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                } catch {
+                    throw .store("\(dir): can't create the folder for the audit key and anchor: \((error as NSError).localizedDescription)")
+                }
+            }
             anchor = AuditAnchor(path: anchorPath, syslog: syslogAnchor)
             backend = try PostgresBackend(target: target, readonly: readonly)
         } else {
@@ -115,12 +124,25 @@ public final class AccessStore: Sendable {
         }
         // A store upgraded from before keyed chains has history but no anchor yet: anchor its head now (trust on
         // first use), so verify doesn't call an honest old store broken, and later truncation is caught.
-        if !readonly, meta.2 > 0, meta.2 < meta.1, (try? anchor.latest()) == nil,
+        // Likewise a host joining a PostgreSQL store that others already write: it anchors what it finds, and every
+        // head after that (its own and, through the change feed, the other hosts').
+        if !readonly, meta.2 > 0, meta.2 < meta.1 || backend is PostgresBackend, (try? anchor.latest()) == nil,
             let head = try? backend.read({ try $0.row("SELECT seq, hash FROM audit_head WHERE id = 1") })
         {
             try anchor.append(AuditAnchor.Head(store: storeID, seq: head["seq"], mac: head["hash"]))
         }
     }
+
+    /// Anchors a head another host wrote (seen through the change feed), so this host's anchor follows the whole
+    /// chain, not only its own entries.
+    public func anchorObserved(_ entry: AuditEntry) {
+        do { try anchor.append(AuditAnchor.Head(store: storeID, seq: entry.seq, mac: entry.hash)) } catch {
+            anchorFailure.withLock { $0 = error.description }
+        }
+    }
+
+    /// Where a PostgreSQL store is; nil for an SQLite file.
+    public var postgresTarget: PostgresTarget? { (backend as? PostgresBackend)?.target }
 
     /// Closes the store's connections.
     public func close() { backend.close() }

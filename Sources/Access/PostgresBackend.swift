@@ -27,7 +27,8 @@ public struct PostgresTarget: Sendable, CustomStringConvertible {
     /// The URL without a password: how the store is named in messages and logs.
     public var description: String {
         let where_ = host.map { "\($0):\(port)" } ?? ""
-        return "postgres://\(user)@\(where_)/\(database)" + (socketFolder.map { "?host=\($0)" } ?? "")
+        return "postgres://\(user)@\(where_)/\(database)"
+            + (socketFolder.map { "?host=\($0)" + (port == 5432 ? "" : "&port=\(port)") } ?? "")
     }
 
     /// The socket file of a Unix-socket target.
@@ -201,7 +202,12 @@ final class PostgresBackend: StoreBackend {
         }
     }
 
+    deinit { close() }
+
+    private let closed = Atomic<Bool>(false)
+
     func close() {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
         let conns = idle.withLock { c in
             defer { c = [] }
             return c
@@ -235,11 +241,11 @@ final class PostgresBackend: StoreBackend {
                     pool.append(conn)
                     return true
                 }
-                if !kept { conn.close().whenComplete { _ in } }
+                if !kept { conn.close().whenComplete { _ in withExtendedLifetime(conn) {} } }
             }
             return result
         } catch {
-            conn.close().whenComplete { _ in } // after a failure its state is unknown: never reuse it
+            conn.close().whenComplete { _ in withExtendedLifetime(conn) {} } // after a failure its state is unknown: never reuse it
             throw error
         }
     }
@@ -386,7 +392,8 @@ final class PostgresBackend: StoreBackend {
                 if done.isEmpty, !foreign.isEmpty {
                     throw AccessError.store(
                         "\(target.description): this database holds another application's tables "
-                            + "(\(foreign.prefix(5).joined(separator: ", "))); give trustgap a database of its own (createdb trustgap). Nothing was changed"
+                            + "(\(foreign.prefix(5).joined(separator: ", "))); "
+                            + "give trustgap a database of its own (createdb trustgap). Nothing was changed"
                     )
                 }
                 if let newest = done.max(), newest > (Self.migrations.last?.0 ?? 0) {
@@ -394,7 +401,11 @@ final class PostgresBackend: StoreBackend {
                         "\(target.description): the store's schema is version \(newest), newer than this trustgap knows; upgrade trustgap")
                 }
                 for (version, sql) in Self.migrations where !done.contains(version) {
-                    try c.simple(sql)
+                    // One statement at a time: the extended protocol takes no more (a `$$` body keeps its `;` mid-line).
+                    for statement in sql.components(separatedBy: ";\n")
+                    where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                        try c.execute(statement)
+                    }
                     if version == 1 {
                         try c.execute(
                             "INSERT INTO meta (key, value) VALUES ('store_id', ?), ('keyed_from', '1'), ('writer', 'service')",
@@ -452,30 +463,26 @@ struct PostgresStatementRunner: StoreConnection {
         try run(sql, arguments).metadata.rows ?? 0
     }
 
-    /// Several statements at once, without arguments (the simple protocol): a migration.
-    func simple(_ sql: String) throws {
-        _ = try conn.simpleQuery(sql).wait()
+    func rows(_ sql: String, _ arguments: SQLArguments) throws -> [StoreRow] {
+        try run(sql, arguments).rows.map(Self.storeRow)
     }
 
-    func rows(_ sql: String, _ arguments: SQLArguments) throws -> [StoreRow] {
-        let result = try run(sql, arguments)
-        return try result.rows.map { row in
-            var names: [String] = []
-            var values: [SQLValue] = []
-            for cell in row {
-                names.append(cell.columnName)
-                guard cell.bytes != nil else {
-                    values.append(.null)
-                    continue
-                }
-                switch cell.dataType {
-                case .int2, .int4, .int8, .oid: values.append(.integer(try cell.decode(Int64.self)))
-                case .float4, .float8, .numeric: values.append(.real(try cell.decode(Double.self)))
-                case .bool: values.append(.integer(try cell.decode(Bool.self) ? 1 : 0))
-                default: values.append(.text(try cell.decode(String.self)))
-                }
+    static func storeRow(_ row: PostgresRow) throws -> StoreRow {
+        var names: [String] = []
+        var values: [SQLValue] = []
+        for cell in row {
+            names.append(cell.columnName)
+            guard cell.bytes != nil else {
+                values.append(.null)
+                continue
             }
-            return StoreRow(names: names, values: values)
+            switch cell.dataType {
+            case .int2, .int4, .int8, .oid: values.append(.integer(try cell.decode(Int64.self)))
+            case .float4, .float8, .numeric: values.append(.real(try cell.decode(Double.self)))
+            case .bool: values.append(.integer(try cell.decode(Bool.self) ? 1 : 0))
+            default: values.append(.text(try cell.decode(String.self)))
+            }
         }
+        return StoreRow(names: names, values: values)
     }
 }

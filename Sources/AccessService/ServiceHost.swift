@@ -17,7 +17,11 @@ public final class ServiceHost: Service, @unchecked Sendable {
         public var socket: String
         /// The group whose members may connect (the socket is 0660); nil keeps the service user's own group.
         public var group: String?
+        /// An SQLite file, or a PostgreSQL URL shared by the services on several hosts.
         public var storePath: String
+        /// For a PostgreSQL store: this host's copy of the audit key, and its own anchor (beside an SQLite file else).
+        public var auditKey: String?
+        public var auditAnchor: String?
         public var policy: AccessPolicy
         public var hooks: HookConfig
         public var readonly: Bool
@@ -58,7 +62,9 @@ public final class ServiceHost: Service, @unchecked Sendable {
         self.settings = settings
         self.runner = runner
         self.logger = logger
-        store = try AccessStore(path: settings.storePath, readonly: settings.readonly, syslogAnchor: true, service: true)
+        store = try AccessStore(
+            path: settings.storePath, readonly: settings.readonly, syslogAnchor: true, service: true, keyPath: settings.auditKey,
+            anchorPath: settings.auditAnchor)
         if !settings.readonly { try store.claimForService() }
         engine = AccessEngine(
             store: store, policy: settings.policy, hooks: settings.hooks, subjects: directory, readonly: settings.readonly,
@@ -77,8 +83,9 @@ public final class ServiceHost: Service, @unchecked Sendable {
         do {
             // Folders someone else could write would let them swap the socket, the store, its key or its anchor.
             try UnixSocket.checkPrivateFolder(URL(fileURLWithPath: settings.socket).deletingLastPathComponent().path, what: "the socket's")
-            try UnixSocket.checkPrivateFolder(
-                URL(fileURLWithPath: settings.storePath).deletingLastPathComponent().path, what: "the store's")
+            for (file, what) in [(store.keyPath, "the audit key's"), (store.anchor.path, "the audit anchor's")] {
+                try UnixSocket.checkPrivateFolder(URL(fileURLWithPath: file).deletingLastPathComponent().path, what: what)
+            }
             try await server.start(group: settings.group)
         } catch { throw AccessError.store("\(error)") }
     }
@@ -103,6 +110,14 @@ public final class ServiceHost: Service, @unchecked Sendable {
                             s[id].map { Subject($0) }
                         }, by: Self.collectorAnalyst, policy: settings.policy, now: Date())) ?? 0
                 if filed > 0 { server.changed() }
+            }
+        }
+        // A store shared with other hosts: their decisions reach this host's dashboards through the change feed.
+        let feed = StoreChangeFeed.forStore(store, after: (try? store.changeToken()) ?? 0)
+        let feeding = Task.detached { [server, store] in
+            await feed?.run { entries in
+                if let last = entries.last { store.anchorObserved(last) }
+                server.changed()
             }
         }
         // Expiry and lapses on their own timer, so a hook that hangs never delays them.
@@ -148,6 +163,7 @@ public final class ServiceHost: Service, @unchecked Sendable {
         hooks.cancel()
         housekeeping.cancel()
         inventory.cancel()
+        feeding.cancel()
         await runner.stop()
         logger.info("stopped")
     }

@@ -12,6 +12,9 @@ public struct TrustgapConfig: Sendable {
     public var thresholds: RuleThresholds
     public var theme: String?
     public var store: String?
+    /// For a PostgreSQL store: where this host keeps its copy of the audit key, and its own anchor of the chain.
+    public var auditKey: String?
+    public var auditAnchor: String?
     public var readonly: Bool
     /// Overrides every collector's interval in the dashboard.
     public var refreshSeconds: Double?
@@ -177,7 +180,7 @@ public enum ConfigLoader {
         var config = TrustgapConfig(file: file, collectors: [])
         var sawCollectors = false
         for (key, value) in try top.mapping(allowed: [
-            "collectors", "rules", "theme", "store", "readonly", "refresh", "policy", "hooks", "service",
+            "collectors", "rules", "theme", "store", "audit_key", "audit_anchor", "readonly", "refresh", "policy", "hooks", "service",
         ]) {
             switch key {
             case "collectors":
@@ -200,7 +203,16 @@ public enum ConfigLoader {
             case "theme":
                 let t = try value.string()
                 config.theme = t.contains("/") || t.hasSuffix(".yaml") || t.hasSuffix(".yml") ? resolve(t, baseDir: baseDir) : t
-            case "store": config.store = resolve(try value.string(), baseDir: baseDir)
+            case "store":
+                let text = try value.string()
+                if AccessStore.isPostgres(text) {
+                    do { _ = try PostgresTarget(url: text) } catch { throw value.error(error.description) }
+                    config.store = text
+                } else {
+                    config.store = resolve(text, baseDir: baseDir)
+                }
+            case "audit_key": config.auditKey = resolve(try value.string(), baseDir: baseDir)
+            case "audit_anchor": config.auditAnchor = resolve(try value.string(), baseDir: baseDir)
             case "readonly": config.readonly = try value.bool()
             case "refresh": config.refreshSeconds = try duration(value)
             case "policy": config.policy = try policy(value)

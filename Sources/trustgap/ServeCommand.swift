@@ -26,7 +26,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(
         name: .long,
-        help: ArgumentHelp("The store (default: the config's `store`, else $XDG_STATE_HOME/trustgap/service.db).", valueName: "path"))
+        help: ArgumentHelp(
+            "The store: a file, or postgres://USER@HOST/DB (default: the config's `store`, else $XDG_STATE_HOME/trustgap/service.db).",
+            valueName: "path|url"))
     var store: String?
 
     @Option(name: .long, help: ArgumentHelp("How often to expire grants, lapse requests and retry hooks.", valueName: "duration"))
@@ -52,6 +54,14 @@ struct ServeCommand: AsyncParsableCommand {
                 socket: socketPath, group: config.service?.group, storePath: storePath, policy: config.policy,
                 hooks: config.hooks, readonly: config.readonly, sweepSeconds: sweepSeconds)
             settings.thresholds = config.thresholds
+            if AccessStore.isPostgres(storePath) {
+                // Every host keeps a copy of the one audit key, and an anchor of its own.
+                settings.auditKey = config.auditKey ?? "\(SourceOptions.stateDirectory())/postgres-audit.key"
+                settings.auditAnchor = config.auditAnchor ?? "\(SourceOptions.stateDirectory())/postgres-audit.anchor"
+            } else {
+                settings.auditKey = config.auditKey
+                settings.auditAnchor = config.auditAnchor
+            }
             let host: ServiceHost
             do { host = try ServiceHost(settings, runner: runner, logger: Logger(label: "trustgap.service")) } catch {
                 throw CLIError.access(error)
@@ -60,7 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
                 Console.error("audit chain BROKEN at start: \(problem)")
             }
             do { try await host.start() } catch { throw CLIError.access(error) }
-            Console.error("access service listening on \(socketPath) (store \(storePath))")
+            Console.error("access service listening on \(socketPath) (store \(host.store.path))")
             // swift-service-lifecycle turns the signals into a graceful shutdown of the host.
             let group = ServiceGroup(
                 services: [host], gracefulShutdownSignals: [.sigterm, .sigint, .sighup], logger: Logger(label: "trustgap.service"))

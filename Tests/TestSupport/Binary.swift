@@ -11,6 +11,10 @@ public enum Binary {
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
+    /// The package's folder (where `.ci/` is).
+    public static let packageRoot: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
     /// A copy of the binary that every user can run (the build folder may not be), made once per test process.
     public static let shared: String = {
         let dir = TestTemporary.directory.appendingPathComponent("bin")
