@@ -48,6 +48,9 @@ public struct AuditKey: Sendable {
         return AuditKey(Data(bytes))
     }
 
+    /// The key's bytes, for copying it to a new store (`trustgap store migrate`); never printed or logged.
+    var bytes: Data { key.withUnsafeBytes { Data($0) } }
+
     /// What the store records of the key it was keyed with: an HMAC of a fixed text under the key (the key can't be
     /// recovered from it), so a host holding another key is refused before it writes an entry nobody can verify.
     public var identity: String {

@@ -222,7 +222,12 @@ final class PostgresBackend: StoreBackend {
         let config = try target.configuration(applicationName: applicationName)
         do {
             let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
-            return try PostgresConnection.connect(on: group.next(), configuration: config, id: id, logger: logger).wait()
+            let limit = Int64(target.connectTimeoutSeconds) * 1000 + 2_000
+            let connecting = PostgresConnection.connect(on: group.next(), configuration: config, id: id, logger: logger)
+            return try PostgresStatementRunner.bounded(connecting, milliseconds: limit) {
+                // Gave up waiting: a connection that still arrives is closed, never left open.
+                connecting.whenSuccess { c in c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
+            }
         } catch {
             throw Self.map(error, target: target, phase: .connect)
         }
@@ -252,11 +257,35 @@ final class PostgresBackend: StoreBackend {
 
     enum Phase { case connect, statement, commit }
 
+    /// A connection kept idle may have been closed by the server meanwhile (a restart, an idle timeout): that shows
+    /// at BEGIN, before anything was asked of the store, so the transaction is safely tried once more on a new one.
+    struct StaleConnection: Error {}
+
+    func begin(_ c: PostgresStatementRunner, _ sql: String) throws {
+        do { try c.execute(sql) } catch let e as PSQLError where e.serverInfo == nil { throw StaleConnection() }
+    }
+
+    func retryingStale<T>(_ body: () throws(AccessError) -> T) throws(AccessError) -> T {
+        do { return try body() } catch {
+            guard case .store(let m) = error, m == Self.staleMarker else { throw error }
+            do { return try body() } catch {
+                guard case .store(let m) = error, m == Self.staleMarker else { throw error }
+                throw .store("\(target.description): the database closed the connection; nothing was changed, try again")
+            }
+        }
+    }
+
+    static let staleMarker = "\u{0}stale connection"
+
     func write<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T {
+        try retryingStale { () throws(AccessError) -> T in try writeOnce(body) }
+    }
+
+    func writeOnce<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T {
         try withConnection { (conn) throws(AccessError) -> T in
             let c = PostgresStatementRunner(conn: conn, logger: logger, target: target)
             do {
-                try c.execute("BEGIN")
+                try begin(c, "BEGIN")
                 let before: Int64 = try c.scalar("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE") ?? 0
                 let result = try body(c)
                 if let after: Int64 = try c.scalar("SELECT seq FROM audit_head WHERE id = 1"), after > before {
@@ -276,10 +305,14 @@ final class PostgresBackend: StoreBackend {
     }
 
     func read<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T {
+        try retryingStale { () throws(AccessError) -> T in try readOnce(body) }
+    }
+
+    func readOnce<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T {
         try withConnection { (conn) throws(AccessError) -> T in
             let c = PostgresStatementRunner(conn: conn, logger: logger, target: target)
             do {
-                try c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                try begin(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 let result = try body(c)
                 try c.execute("COMMIT")
                 return result
@@ -295,7 +328,13 @@ final class PostgresBackend: StoreBackend {
     /// What a PostgreSQL failure means for the analyst: always whether anything was changed.
     static func map(_ error: any Error, target: PostgresTarget, phase: Phase) -> AccessError {
         if let e = error as? AccessError { return e }
+        if error is StaleConnection { return .store(staleMarker) }
         let name = target.description
+        if let n = error as? PostgresStatementRunner.NoAnswer {
+            return phase == .commit
+                ? .store("\(name): \(n) while committing, so whether this was saved is unknown; check the audit log before trying again")
+                : .store("\(name): \(n); nothing was changed")
+        }
         guard let p = error as? PSQLError else { return .store("\(name): \(error); nothing was changed") }
         if let state = p.serverInfo?[.sqlState] {
             let message = p.serverInfo?[.message] ?? ""
@@ -456,7 +495,37 @@ struct PostgresStatementRunner: StoreConnection {
             case .text(let s): binds.append(s)
             }
         }
-        return try conn.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger).wait()
+        // The server cancels a statement that runs past statement_timeout; this bounds the wait when the server, or
+        // the network to it, stops answering at all (then the connection is closed, never reused).
+        let limit = Int64(target.statementTimeoutMS > 0 ? target.statementTimeoutMS : 30_000) + 5_000
+        return try Self.bounded(
+            conn.query(PostgresQuery(unsafeSQL: Self.numbered(sql), binds: binds), logger: logger), milliseconds: limit
+        ) { conn.close().whenComplete { _ in withExtendedLifetime(conn) {} } }
+    }
+
+    /// No answer within the time allowed.
+    struct NoAnswer: Error, CustomStringConvertible {
+        let milliseconds: Int64
+        var description: String { "the database did not answer within \(milliseconds / 1000) s" }
+    }
+
+    /// Waits for `future`, at most `milliseconds`; on expiry runs `onExpiry` and throws `NoAnswer`.
+    static func bounded<T: Sendable>(_ future: EventLoopFuture<T>, milliseconds: Int64, onExpiry: @escaping @Sendable () -> Void) throws
+        -> T
+    {
+        let promise = future.eventLoop.makePromise(of: T.self)
+        let settled = Atomic<Bool>(false)
+        let timer = future.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
+            guard !settled.exchange(true, ordering: .relaxed) else { return }
+            onExpiry()
+            promise.fail(NoAnswer(milliseconds: milliseconds))
+        }
+        future.whenComplete { result in
+            timer.cancel()
+            guard !settled.exchange(true, ordering: .relaxed) else { return }
+            promise.completeWith(result)
+        }
+        return try promise.futureResult.wait()
     }
 
     func execute(_ sql: String, _ arguments: SQLArguments) throws -> Int {

@@ -146,3 +146,7 @@ extension StoreConnection {
     func int64Scalar(_ sql: String, _ arguments: SQLArguments = []) throws -> Int64? { try scalar(sql, arguments) }
     func stringScalar(_ sql: String, _ arguments: SQLArguments = []) throws -> String? { try scalar(sql, arguments) }
 }
+
+extension SQLValue: SQLBindable {
+    public var sqlValue: SQLValue { self }
+}

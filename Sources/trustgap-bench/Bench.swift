@@ -22,8 +22,17 @@ struct Bench: ParsableCommand {
     @Option(
         help: ArgumentHelp("Measure the access service through its socket instead, with this many decisions per figure.", valueName: "n"))
     var access: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Compare the stores instead: SQLite beside this empty PostgreSQL database (postgres://…), one and two services.",
+            valueName: "url"))
+    var postgres: String?
 
     func run() throws {
+        if let postgres {
+            for line in try StoreBench(url: postgres, decisions: access ?? 1000).run() { print(line) }
+            return
+        }
         if let access {
             let f = try AccessBench(decisions: access).run()
             func row(_ name: String, _ l: Latency) -> String {

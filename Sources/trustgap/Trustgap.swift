@@ -15,7 +15,7 @@ struct Trustgap: AsyncParsableCommand {
             """,
         subcommands: [
             DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self, CollectorsCommand.self, RequestCommand.self,
-            GrantsCommand.self, SweepCommand.self, AuditCommand.self, ServeCommand.self, McpCommand.self,
+            GrantsCommand.self, SweepCommand.self, AuditCommand.self, ServeCommand.self, McpCommand.self, StoreCommand.self,
         ],
         defaultSubcommand: DashboardCommand.self
     )

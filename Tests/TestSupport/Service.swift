@@ -85,11 +85,14 @@ public final class ServiceProcess: @unchecked Sendable {
 
     /// Writes a config (the demo with `demoSize` entities, the given extra YAML) in a folder every user can enter,
     /// and starts the service; returns once its socket answers.
-    public init(extraConfig: String = "", demoSize: Int = 300, group: String? = nil, start: Bool = true) async throws {
+    /// `storeURL` puts the store in PostgreSQL, with this service's audit key and anchor in `keys/` (`keyPath`).
+    public init(extraConfig: String = "", demoSize: Int = 300, group: String? = nil, storeURL: String? = nil, start: Bool = true)
+        async throws
+    {
         dir = try ScratchDirectory("tg-svc")
         chmod(dir.path, 0o755)
         socket = dir.appending("tg.sock").path
-        store = dir.appending("state/trustgap.db").path
+        store = storeURL ?? dir.appending("state/trustgap.db").path
         config = dir.appending("service.yaml").path
         var yaml = """
             collectors:
@@ -101,11 +104,18 @@ public final class ServiceProcess: @unchecked Sendable {
 
             """
         if let group { yaml += "  group: \(group)\n" }
-        yaml += "store: \(store)\n" + extraConfig
+        yaml += "store: \(store)\n"
+        if storeURL != nil {
+            yaml += "audit_key: \(dir.appending("keys/audit.key").path)\naudit_anchor: \(dir.appending("keys/anchor").path)\n"
+        }
+        yaml += extraConfig
         try yaml.write(toFile: config, atomically: true, encoding: .utf8)
         environment = ["XDG_STATE_HOME": dir.appending("xdg").path, "HOME": dir.path]
         if start { try await self.start() }
     }
+
+    /// Where a PostgreSQL store's audit key is kept by this service (copy it to the next host's).
+    public var keyPath: String { dir.appending("keys/audit.key").path }
 
     /// Starts (or restarts) the service and waits until its socket accepts connections.
     public func start(timeout: Double = 30) async throws {
