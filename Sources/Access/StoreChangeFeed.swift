@@ -81,6 +81,11 @@ public final class StoreChangeFeed: Sendable {
                 }
                 throw Closed()
             }
+            // The server ending the connection (a restart, pg_terminate_backend) ends the session at once.
+            group.addTask {
+                try await conn.closeFuture.get()
+                throw Closed()
+            }
             group.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: poll)

@@ -64,11 +64,13 @@ public final class AccessClient: @unchecked Sendable {
 
     /// Subscribes on this connection and calls `onChange` with each change's token until the connection ends
     /// (then returns). Run it on a thread of its own, with a client used for nothing else.
-    public func follow(_ onChange: (Int64) -> Void) throws(WireError) {
+    /// `onStore` hears when the service loses its store (with the problem) and when it has it back (nil).
+    public func follow(_ onChange: (Int64) -> Void, onStore: (String?) -> Void = { _ in }) throws(WireError) {
         let first = try call(WireRequest(op: "subscribe"))
         onChange(first.token ?? 0)
         while case .line(let data)? = reader.next() {
-            if let e = try? Wire.decoder.decode(WireEvent.self, from: data), e.event == "change" { onChange(e.token) }
+            guard let e = try? Wire.decoder.decode(WireEvent.self, from: data) else { continue }
+            if e.event == "change" { onChange(e.token) } else if e.event == "store" { onStore(e.problem) }
         }
     }
 

@@ -32,7 +32,9 @@ public final class AccessServer: Sendable {
         var accepting: Task<Void, Never>?
         var connections = 0
         var perUser: [UInt32: Int] = [:]
-        var subscribers: [Int: AsyncStream<Int64>.Continuation] = [:]
+        var subscribers: [Int: AsyncStream<Push>.Continuation] = [:]
+        /// Why the store can't be read now, while it can't.
+        var storeProblem: String?
         var nextID = 0
         var lastToken: Int64 = -1
         var stopped = false
@@ -233,9 +235,9 @@ public final class AccessServer: Sendable {
                             claimedSSH = address.isEmpty ? nil : address + " (claimed)"
                         }
                         // A subscriber is registered before its first token is read, so no change falls in between.
-                        var events: AsyncStream<Int64>?
+                        var events: AsyncStream<Push>?
                         if request.op == "subscribe", subscription == nil {
-                            let (stream, continuation) = AsyncStream.makeStream(of: Int64.self, bufferingPolicy: .bufferingNewest(1))
+                            let (stream, continuation) = AsyncStream.makeStream(of: Push.self, bufferingPolicy: .bufferingNewest(4))
                             events = stream
                             subscription = state.withLock { s in
                                 s.nextID += 1
@@ -251,10 +253,15 @@ public final class AccessServer: Sendable {
                         try await outbound.write(ByteBuffer(bytes: Wire.line(reply)))
                         if let events {
                             activity.subscribed.store(true, ordering: .relaxed)
-                            // One buffered event at most: the newest token is what matters.
+                            // A few buffered events at most: the newest token is what matters.
                             group.addTask {
-                                for await token in events {
-                                    try await outbound.write(ByteBuffer(bytes: Wire.line(WireEvent(event: "change", token: token))))
+                                for await push in events {
+                                    let event =
+                                        switch push {
+                                        case .change(let token): WireEvent(event: "change", token: token)
+                                        case .store(let problem, let token): WireEvent(event: "store", token: token, problem: problem)
+                                        }
+                                    try await outbound.write(ByteBuffer(bytes: Wire.line(event)))
                                 }
                             }
                         }
@@ -271,16 +278,39 @@ public final class AccessServer: Sendable {
 
     /// Tells every subscriber that something changed, when the store's head moved: after a decision, a sweep, an
     /// observed request filed. Checked on one queue, so tokens only go forward.
+    /// A store that can't be read (a database server that went away) is announced once, and its return too.
     public func changed() {
         events.async { [self] in
-            guard let token = try? engine.store.changeToken() else { return }
-            let subscribers: [AsyncStream<Int64>.Continuation]? = state.withLock { s in
-                guard token != s.lastToken else { return nil }
-                s.lastToken = token
-                return Array(s.subscribers.values)
+            let token: Int64
+            do { token = try engine.store.changeToken() } catch {
+                let subscribers = state.withLock { s -> [AsyncStream<Push>.Continuation]? in
+                    guard s.storeProblem == nil else { return nil }
+                    s.storeProblem = "\(error)"
+                    return Array(s.subscribers.values)
+                }
+                if subscribers != nil { logger.error("store unreachable", metadata: ["error": "\(error)"]) }
+                for s in subscribers ?? [] { s.yield(.store(problem: "\(error)", token: -1)) }
+                return
             }
-            for s in subscribers ?? [] { s.yield(token) }
+            let (subscribers, recovered) = state.withLock { s -> ([AsyncStream<Push>.Continuation]?, Bool) in
+                let recovered = s.storeProblem != nil
+                s.storeProblem = nil
+                guard token != s.lastToken || recovered else { return (nil, false) }
+                s.lastToken = token
+                return (Array(s.subscribers.values), recovered)
+            }
+            if recovered { logger.info("store reachable again") }
+            for s in subscribers ?? [] {
+                if recovered { s.yield(.store(problem: nil, token: token)) }
+                s.yield(.change(token))
+            }
         }
+    }
+
+    /// What a subscriber is sent.
+    enum Push: Sendable {
+        case change(Int64)
+        case store(problem: String?, token: Int64)
     }
 }
 

@@ -120,6 +120,13 @@ public final class ServiceHost: Service, @unchecked Sendable {
                 server.changed()
             }
         }
+        // A database server can go away and come back: check once a second, so dashboards say so, and recover.
+        let health = Task.detached { [server] in
+            while feed != nil, !Task.isCancelled {
+                server.changed()
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
         // Expiry and lapses on their own timer, so a hook that hangs never delays them.
         let sweeping = Task.detached { [self] in
             while !Task.isCancelled, !settings.readonly {
@@ -164,6 +171,7 @@ public final class ServiceHost: Service, @unchecked Sendable {
         housekeeping.cancel()
         inventory.cancel()
         feeding.cancel()
+        health.cancel()
         await runner.stop()
         logger.info("stopped")
     }

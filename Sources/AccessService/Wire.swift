@@ -211,11 +211,15 @@ public struct WireReply: Codable, Sendable {
 /// A line the service pushes to subscribers: something changed; `token` is the audit head's sequence number.
 public struct WireEvent: Codable, Sendable {
     public var v: Int = Wire.version
+    /// `change` (the store's head moved to `token`), or `store` (the service lost its store: `problem` says how; or
+    /// has it back: no `problem`).
     public var event: String
     public var token: Int64
-    public init(event: String, token: Int64) {
+    public var problem: String?
+    public init(event: String, token: Int64, problem: String? = nil) {
         self.event = event
         self.token = token
+        self.problem = problem
     }
 }
 

@@ -271,7 +271,7 @@ struct PostgresStoreTests {
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 + "WHERE application_name = 'trustgap-feed' AND datname = current_database()"
         )
-        try await until { !feed.connected.load(ordering: .relaxed) }
+        try await until(timeout: 20) { !feed.connected.load(ordering: .relaxed) }
         for i in 0..<25 {
             let r = try s.store.file(
                 subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r\(i)", by: alice, policy: policy, now: t0)

@@ -111,7 +111,7 @@ final class PostgresServiceTests: Sendable {
 
     @Test("the database restarted in the middle of a batch: every acknowledged decision is there; the rest said so; it recovers")
     func databaseRestart() async throws {
-        let db = try TestDatabase()
+        let db = try TestDatabase(on: try TestPostgres.dedicated())
         let (a, _, alice, bob, _) = try await hosts(db)
         let ids = try file(a, as: alice, count: 40)
         let acknowledged = Mutex<[String]>([])
@@ -153,6 +153,30 @@ final class PostgresServiceTests: Sendable {
         let v = try a.cli(["audit", "verify", "--service", a.socket])
         #expect(v.status == 0, "\(v.stdout) \(v.stderr)")
         a.stop()
+    }
+
+    @Test("the database going away: the dashboard says the store is unreachable, stays read-only, and recovers by itself")
+    func dashboardStoreDown() async throws {
+        let server = try TestPostgres.dedicated()
+        let db = try TestDatabase(on: server)
+        let svc = try await ServiceProcess(storeURL: db.url)
+        let t = try TmuxSession(width: 140, height: 30)
+        try t.start(["--service", svc.socket], environment: ["XDG_STATE_HOME": svc.dir.appending("dash").path])
+        try await t.waitFor("THE GAP")
+        try t.keys("6")
+        try await t.waitFor("PENDING")
+        try server.stop()
+        try await t.waitFor("ACCESS STORE UNREACHABLE", timeout: 20)
+        try t.keys("a")
+        try await t.waitFor("its database) is unreachable")
+        #expect(try t.screen().contains("PENDING"), "the last state is still shown")
+        try server.start()
+        try await t.waitUntil("recovered", timeout: 30) { !$0.contains("UNREACHABLE") }
+        try t.keys("Escape", "a")
+        try await t.waitFor("Approve request")
+        try t.keys("Escape", "q")
+        try await t.waitFor("EXIT=0")
+        svc.stop()
     }
 
     @Test("a decision through host A reaches a subscriber on host B")

@@ -31,9 +31,55 @@ public final class TestPostgres: Sendable {
         return .success(TestPostgres(folder: dir, port: port))
     }()
 
-    init(folder: String, port: Int) {
+    /// Set for a cluster of one test's own: stopped and removed when the value goes away.
+    let owned: Bool
+
+    init(folder: String, port: Int, owned: Bool = false) {
         self.folder = folder
         self.port = port
+        self.owned = owned
+    }
+
+    /// A cluster for one test alone (one that stops or restarts its server must not take other tests' with it).
+    public static func dedicated() throws -> TestPostgres {
+        let dir = "/tmp/tg-pg-\(getpid())-\(UUID().uuidString.prefix(6))"
+        let script = Binary.packageRoot + "/.ci/postgres"
+        let scratch = try ScratchDirectory("tg-pgstart")
+        let out = scratch.appending("out").path
+        Leftovers.register { _ = try? Spawn.run([script, "stop", dir], stdout: "/dev/null") }
+        let rc = Spawn.exitCode(try Spawn.run([script, "start", dir], stdout: out))
+        guard rc == 0, let text = try? String(contentsOfFile: dir + "/port", encoding: .utf8), let port = Int(text.trimmed) else {
+            throw Spawn.Failed(
+                message: "a PostgreSQL cluster could not be started (\(script) start \(dir) exited \(rc)): "
+                    + ((try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""))
+        }
+        return TestPostgres(folder: dir, port: port, owned: true)
+    }
+
+    deinit {
+        if owned { _ = try? Spawn.run([Binary.packageRoot + "/.ci/postgres", "stop", folder], stdout: "/dev/null") }
+    }
+
+    /// Stops the server (fast: connections are dropped) until `start()`.
+    public func stop() throws {
+        precondition(owned, "stop only a dedicated cluster")
+        try pgctl(["-m", "fast", "-w", "stop"])
+    }
+
+    /// Starts a stopped server again, with the settings it had.
+    public func start() throws { try pgctl(["-w", "-t", "60", "-l", folder + "/server.log", "start"]) }
+
+    func pgctl(_ args: [String]) throws {
+        let bin = try String(contentsOfFile: folder + "/bindir", encoding: .utf8).trimmed
+        let argv = [bin + "/pg_ctl", "-D", folder + "/data"] + args
+        let scratch = try ScratchDirectory("tg-pgctl")
+        let run = getuid() == 0 ? ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] + argv : argv
+        let rc = Spawn.exitCode(Spawn.wait(try Spawn.start(run, stdout: scratch.appending("out").path)))
+        guard rc == 0 else {
+            throw Spawn.Failed(
+                message: "pg_ctl \(args.last ?? "") exited \(rc): "
+                    + ((try? String(contentsOfFile: scratch.appending("out.err").path, encoding: .utf8)) ?? ""))
+        }
     }
 
     /// The server, started if need be; throws (failing the test) when there is none.
@@ -59,21 +105,10 @@ public final class TestPostgres: Sendable {
     }
 
     /// Restarts the server (`pg_ctl restart -m fast`): every connection is dropped, and the server is back after.
+    /// Only on a `dedicated()` cluster: the shared one serves other tests meanwhile.
     public func restart() throws {
-        let dataDir = try psql("SHOW data_directory")
-        let bin = try psql("SELECT setting FROM pg_config WHERE name = 'BINDIR'")
-        let argv = [bin + "/pg_ctl", "-D", dataDir, "-m", "fast", "-w", "-t", "60", "restart"]
-        let scratch = try ScratchDirectory("tg-pgrestart")
-        let run = getuid() == 0 ? ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] + argv : argv
-        let pid = try Spawn.start(run, stdout: scratch.appending("out").path)
-        let rc = Spawn.exitCode(Spawn.wait(pid))
-        guard rc == 0 else {
-            throw Spawn.Failed(
-                message:
-                    "pg_ctl restart exited \(rc): "
-                    + ((try? String(contentsOfFile: scratch.appending("out.err").path, encoding: .utf8)) ?? "")
-            )
-        }
+        precondition(owned, "restart only a dedicated cluster")
+        try pgctl(["-m", "fast", "-w", "-t", "60", "restart"])
     }
 }
 
@@ -82,12 +117,13 @@ public final class TestDatabase: Sendable {
     public let server: TestPostgres
     public let name: String
 
-    public init() throws {
-        server = try TestPostgres.server()
+    public init(on server: TestPostgres? = nil) throws {
+        self.server = try server ?? TestPostgres.server()
         name = "tg_" + UUID().uuidString.prefix(12).lowercased().replacingOccurrences(of: "-", with: "")
-        try server.psql("CREATE DATABASE \(name)")
-        let (server, name) = (server, name)
-        Leftovers.register { _ = try? server.psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
+        try self.server.psql("CREATE DATABASE \(name)")
+        // The values, not the server: a dedicated cluster still stops when its test lets go of it.
+        let stand = TestPostgres(folder: self.server.folder, port: self.server.port)
+        Leftovers.register { [name] in _ = try? stand.psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
     }
 
     /// The store URL of this database over the Unix socket, as the superuser.

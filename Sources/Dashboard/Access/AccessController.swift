@@ -186,19 +186,32 @@ public final class AccessController: Sendable {
                         do {
                             let c = try AccessClient(socketPath: socket, sshClient: analyst.sshClient)
                             subscription.withLock { $0 = c }
-                            try c.follow { _ in
-                                // A change: read the view on the call connection, then post it.
-                                let sem = DispatchSemaphore(value: 0)
-                                Task.detached {
-                                    let v = await self.view()
-                                    if v.error == nil {
-                                        lastGood.withLock { $0 = v }
-                                        mailbox.post(v)
+                            try c.follow(
+                                { _ in
+                                    // A change: read the view on the call connection, then post it.
+                                    let sem = DispatchSemaphore(value: 0)
+                                    Task.detached {
+                                        let v = await self.view()
+                                        if v.error == nil {
+                                            lastGood.withLock { $0 = v }
+                                            mailbox.post(v)
+                                        }
+                                        sem.signal()
                                     }
-                                    sem.signal()
-                                }
-                                sem.wait()
-                            }
+                                    sem.wait()
+                                },
+                                onStore: { problem in
+                                    // The service is up but its store (a database server) is not: read-only until it
+                                    // is back, which the service announces, then a change brings the fresh view.
+                                    guard let problem else { return }
+                                    var stale = lastGood.withLock { $0 }
+                                    stale.error =
+                                        "the access store is unreachable (\(problem)); showing the last state, read-only; "
+                                        + "the service reconnects by itself"
+                                    stale.unreachable = true
+                                    stale.storeDown = true
+                                    mailbox.post(stale)
+                                })
                             done.resume(returning: "the access service closed the connection")
                         } catch {
                             done.resume(returning: (error as? WireError)?.message ?? "\(error)")

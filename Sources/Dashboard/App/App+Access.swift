@@ -49,7 +49,10 @@ extension App {
             return false
         }
         if state.access.unreachable {
-            flash("The access service is unreachable: actions are off until it is back", error: true)
+            flash(
+                state.access.storeDown
+                    ? "The access store (its database) is unreachable: actions are off until it is back"
+                    : "The access service is unreachable: actions are off until it is back", error: true)
             return false
         }
         return true

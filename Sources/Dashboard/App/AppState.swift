@@ -61,6 +61,8 @@ public struct AccessView: Sendable {
     public var token: Int64 = -1
     /// The access service can't be reached: what is shown is the last state read, and actions are off.
     public var unreachable = false
+    /// It is the service's store (a database server) that can't be reached; the service itself answers.
+    public var storeDown = false
 
     public init(
         pending: [AccessRequest] = [], grants: [Grant] = [], audit: [AuditEntry] = [], verification: AuditVerification? = nil,

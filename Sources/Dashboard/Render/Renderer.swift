@@ -257,7 +257,8 @@ public enum Renderer {
         if !badges.isEmpty { x += buf.put(" " + badges.joined(separator: " ") + " ", x: 0, y: y, style: c.style(.flash)) }
         if s.access.unreachable {
             // The service is gone: what is shown is the last state read, and actions are off until it is back.
-            x += buf.put(" ACCESS SERVICE UNREACHABLE: last state, read-only, reconnecting ", x: x, y: y, style: c.style(.error))
+            let what = s.access.storeDown ? "ACCESS STORE UNREACHABLE" : "ACCESS SERVICE UNREACHABLE"
+            x += buf.put(" \(what): last state, read-only, reconnecting ", x: x, y: y, style: c.style(.error))
         }
         x += 1
         let healthRole: Role = cols.isEmpty ? .muted : ok == cols.count ? .ok : cols.contains { $0.state == .failed } ? .critical : .warn
