@@ -257,6 +257,56 @@ struct PostgresStoreTests {
         tcp.close()
     }
 
+    @Test("four services starting at once on a new database: one schema, one store identity, all working")
+    func concurrentStart() throws {
+        let db = try TestDatabase()
+        let dir = TestTemporary.directory.appendingPathComponent("tg-start-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let key = dir.appendingPathComponent("audit.key").path
+        _ = try AuditKey.create(key)
+        let opened = Mutex<[Result<String, AccessError>]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { i in
+            do {
+                let s = try AccessStore(
+                    path: db.url, service: true, keyPath: key, anchorPath: dir.appendingPathComponent("anchor-\(i)").path)
+                _ = try s.file(
+                    subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "host \(i)", by: alice, policy: policy, now: t0)
+                opened.withLock { $0.append(.success(s.storeID)) }
+                s.close()
+            } catch let e as AccessError { opened.withLock { $0.append(.failure(e)) } } catch {}
+        }
+        let results = opened.withLock { $0 }
+        #expect(results.count == 4)
+        let ids = Set(results.compactMap { try? $0.get() })
+        #expect(ids.count == 1, "\(results)")
+        #expect(try db.psql("SELECT count(*) FROM trustgap_migrations") == "1")
+        #expect(try db.psql("SELECT count(*) FROM audit") == "4")
+    }
+
+    @Test("a statement timeout while another session holds the store's lock: a clear error, and nothing was changed")
+    func statementTimeout() async throws {
+        let s = try StoreUnderTest(.postgres)
+        let db = s.database!
+        let slow = try AccessStore(
+            path: db.url + "&statement_timeout=500", service: true, keyPath: s.keyPath,
+            anchorPath: s.dir.appendingPathComponent("slow.anchor").path)
+        defer { slow.close() }
+        // Someone holds the audit head for three seconds (a stuck session, a long manual transaction).
+        let scratch = try ScratchDirectory("tg-hold")
+        let holder = try Spawn.start(
+            [
+                "psql", "-X", "-q", "-h", db.server.folder, "-p", String(db.server.port), "-U", "postgres", "-d", db.name, "-c",
+                "BEGIN; SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE; SELECT pg_sleep(3); COMMIT;",
+            ], stdout: scratch.appending("out").path)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect {
+            try slow.file(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "late", by: alice, policy: policy, now: t0)
+        } throws: { e in "\(e)".contains("statement timeout") && "\(e)".contains("nothing was changed") }
+        _ = await Spawn.finished(holder)
+        #expect(try s.store.audit().isEmpty, "nothing was filed")
+        #expect(try s.store.requests().isEmpty)
+    }
+
     @Test("a feed disconnected while 50 decisions are made sees all 50 after it reconnects, each once, in order")
     func feedCatchesUp() async throws {
         let s = try StoreUnderTest(.postgres)
