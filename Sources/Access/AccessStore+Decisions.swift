@@ -224,6 +224,7 @@ extension AccessStore {
     ) throws(AccessError) -> AccessRequest {
         try policy.checkRequest(population: subject.population, scope: scope, ttlSeconds: ttlSeconds, reason: reason)
         try policy.checkUnapproved(subject)
+        if let t = ticket, t.unicodeScalars.contains("\0") { throw .invalid("the ticket contains a NUL character (U+0000); remove it") }
         let id = Self.newID("req")
         return try write { db in
             let r = AccessRequest(
@@ -277,7 +278,10 @@ extension AccessStore {
             return found
         }
         // Observed requests go through the same policy as any other: what it refuses is not filed.
-        let fresh = proposals.filter { !known.contains($0.key) }.compactMap { p in subjects(p.subject).map { (p, $0) } }.filter { p, s in
+        // A NUL in what a collector reported would fail the whole batch on PostgreSQL: such a proposal is not filed.
+        let fresh = proposals.filter { p in
+            !known.contains(p.key) && ![p.key, p.requester, p.reason, p.ticket ?? ""].contains { $0.unicodeScalars.contains("\0") }
+        }.compactMap { p in subjects(p.subject).map { (p, $0) } }.filter { p, s in
             (try? policy.checkRequest(population: s.population, scope: p.scope, ttlSeconds: p.ttlSeconds, reason: p.reason)) != nil
         }
         guard !fresh.isEmpty else { return 0 }

@@ -29,6 +29,8 @@ public final class AccessStore: Sendable {
     let keyedFrom: Int64
     /// Why the last head could not be anchored, if it couldn't.
     public let anchorFailure = Mutex<String?>(nil)
+    /// The furthest head this process anchored.
+    let lastAnchored = Mutex<Int64>(0)
 
     /// Whether `location` names a PostgreSQL store (`postgres://…` or `postgresql://…`) rather than a file.
     public static func isPostgres(_ location: String) -> Bool {
@@ -96,10 +98,12 @@ public final class AccessStore: Sendable {
         storeID = meta.0
         keyedFrom = meta.1
         let keyPath = self.keyPath
+        var created = false
         if FileManager.default.fileExists(atPath: keyPath) || readonly {
             key = readonly ? try? AuditKey.load(keyPath) : try AuditKey.load(keyPath)
         } else if meta.2 < meta.1 {
             key = try AuditKey.create(keyPath) // a new store, or one upgraded just now: nothing was keyed yet
+            created = true
         } else if backend is PostgresBackend {
             throw .store(
                 "\(keyPath): this host has no copy of the audit key of \(self.path), which already holds \(meta.2) entries. "
@@ -112,13 +116,23 @@ public final class AccessStore: Sendable {
         if let key, !readonly {
             let id = key.identity
             if let recorded = meta.4, recorded != id {
+                if created { unlink(keyPath) } // made just now, for nothing: don't leave it to be mistaken for the key
                 throw .store(
                     "\(keyPath) is not the audit key of \(self.path) (the store was keyed with another): "
                         + "copy the key from a host that runs the service on this store")
             }
             if meta.4 == nil {
-                try backend.write { db in
+                // Two hosts starting on a new store at once each make a key: the first recorded wins, the other is
+                // refused (and its key removed), never left writing entries nobody else can verify.
+                let recorded: String? = try backend.write { db in
                     try db.execute("INSERT INTO meta (key, value) VALUES ('key_id', ?) ON CONFLICT(key) DO NOTHING", [id])
+                    return try db.scalar("SELECT value FROM meta WHERE key = 'key_id'")
+                }
+                if recorded != id {
+                    if created { unlink(keyPath) }
+                    throw .store(
+                        "\(keyPath) is not the audit key of \(self.path): another host keyed the store first. "
+                            + "Copy the key from a host that runs the service on this store")
                 }
             }
         }
@@ -136,6 +150,9 @@ public final class AccessStore: Sendable {
     /// Anchors a head another host wrote (seen through the change feed), so this host's anchor follows the whole
     /// chain, not only its own entries.
     public func anchorObserved(_ entry: AuditEntry) {
+        // Its own heads are anchored as they commit: only what is further along is added.
+        guard lastAnchored.withLock({ entry.seq > $0 }) else { return }
+        lastAnchored.withLock { $0 = max($0, entry.seq) }
         do { try anchor.append(AuditAnchor.Head(store: storeID, seq: entry.seq, mac: entry.hash)) } catch {
             anchorFailure.withLock { $0 = error.description }
         }
@@ -183,6 +200,7 @@ public final class AccessStore: Sendable {
         // Committed: the decision stands even if the anchor can't be written, so that is not reported as its failure;
         // the running verification (the Audit panel, the service's state) says the anchor has stopped.
         if let head {
+            lastAnchored.withLock { $0 = max($0, head.seq) }
             do { try anchor.append(head) } catch { anchorFailure.withLock { $0 = error.description } }
         }
         return result

@@ -4,7 +4,8 @@ import Foundation
 /// that a row written into the store behind trustgap's back (a forged approval, a grant with no decision, an edited
 /// expiry) is found: the store's state must be what the entries explain.
 struct AuditExplanations {
-    var filed = Set<String>()
+    /// request id → the subject and scope its request entry names.
+    var filed: [String: (subject: String, scope: String)] = [:]
     /// request id → the state its last deciding entry left it in.
     var decided: [String: String] = [:]
     /// (request id, analyst) of every recorded approval.
@@ -18,7 +19,7 @@ struct AuditExplanations {
         let expiry = e.at.timeIntervalSince1970 + (e.ttlSeconds ?? 0)
         switch e.action {
         case "request":
-            filed.insert(e.target)
+            filed[e.target] = (e.subject, e.scope)
         case "approve":
             let parts = e.target.components(separatedBy: " -> ")
             approvals.insert([parts[0], e.analyst])
@@ -45,10 +46,15 @@ struct AuditExplanations {
 
     /// The first row the entries don't explain, described; nil when they all agree.
     func unexplained(_ db: any StoreConnection) throws -> String? {
-        for row in try db.rows("SELECT id, state, grant_id FROM requests") {
+        for row in try db.rows("SELECT id, state, grant_id, subject, scope FROM requests") {
             let id: String = row["id"]
             let state: String = row["state"]
-            guard filed.contains(id) else { return "request \(id) has no audit entry: it was written into the store outside trustgap" }
+            guard let entry = filed[id] else { return "request \(id) has no audit entry: it was written into the store outside trustgap" }
+            // What is asked for decides who may approve it: an edited subject or scope is a forgery too.
+            if entry.subject != row["subject"] || entry.scope != row["scope"] {
+                return "request \(id) is for \(row["subject"] as String) \(row["scope"] as String) in the store, "
+                    + "but the audit log says \(entry.subject) \(entry.scope)"
+            }
             let want = decided[id] ?? "pending"
             if state != want { return "request \(id) is \(state) in the store, but the audit log says \(want)" }
         }

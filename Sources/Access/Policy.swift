@@ -116,6 +116,8 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
     }
 
     public func checkReason(population: Population, reason: String) throws(AccessError) {
+        // Neither store could keep it as given (PostgreSQL refuses it in text), and it means nothing to a reader.
+        if reason.unicodeScalars.contains("\0") { throw .invalid("the reason contains a NUL character (U+0000); remove it") }
         if self[population].requireReason, !Self.saysSomething(reason) {
             throw .refused(
                 rule: "require_reason",

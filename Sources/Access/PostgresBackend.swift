@@ -19,6 +19,8 @@ public struct PostgresTarget: Sendable, CustomStringConvertible {
     public var port: Int
     public var socketFolder: String?
     public var tls: TLSMode
+    /// The CA the server's certificate must chain to, for verify-ca and verify-full (as libpq's `sslrootcert`).
+    public var sslRootCert: String?
     public var passfile: String?
     public var connectTimeoutSeconds: Int
     /// How long one statement may run before the server cancels it (`statement_timeout`, milliseconds).
@@ -45,16 +47,22 @@ public struct PostgresTarget: Sendable, CustomStringConvertible {
                     + "put it in a password file (passfile=PATH or PGPASSFILE)"
             )
         }
-        user = c.user.flatMap { $0.removingPercentEncoding } ?? ProcessInfo.processInfo.environment["USER"] ?? "trustgap"
+        // URLComponents hands out user and path already percent-decoded.
+        user = c.user ?? ProcessInfo.processInfo.environment["USER"] ?? "trustgap"
         let path = c.path.hasPrefix("/") ? String(c.path.dropFirst()) : c.path
-        database = path.isEmpty ? user : (path.removingPercentEncoding ?? path)
+        database = path.isEmpty ? user : path
         port = c.port ?? 5432
         var query: [String: String] = [:]
         for item in c.queryItems ?? [] {
+            if item.name == "password" {
+                throw bad(
+                    "a password in the URL would sit in the config and in process listings; "
+                        + "put it in a password file (passfile=PATH or PGPASSFILE)")
+            }
             guard let v = item.value else { throw bad("\(item.name) has no value") }
             query[item.name] = v
         }
-        let known: Set = ["host", "port", "sslmode", "passfile", "connect_timeout", "statement_timeout", "application_name"]
+        let known: Set = ["host", "port", "sslmode", "sslrootcert", "passfile", "connect_timeout", "statement_timeout"]
         if let unknown = query.keys.sorted().first(where: { !known.contains($0) }) {
             throw bad("unknown parameter \(unknown) (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -77,17 +85,24 @@ public struct PostgresTarget: Sendable, CustomStringConvertible {
             throw bad("sslmode \(query["sslmode"] ?? "") is not one of disable, allow, prefer, require, verify-ca, verify-full")
         }
         tls = mode
+        sslRootCert = query["sslrootcert"]
+        if mode == .verifyCA || mode == .verifyFull, sslRootCert == nil {
+            throw bad("sslmode \(mode.rawValue) needs sslrootcert=PATH: the CA certificate the server's must be signed by")
+        }
         passfile = query["passfile"] ?? ProcessInfo.processInfo.environment["PGPASSFILE"]
-        connectTimeoutSeconds = Int(query["connect_timeout"] ?? "10") ?? 10
+        guard let ct = Int(query["connect_timeout"] ?? "10"), ct > 0 else {
+            throw bad("connect_timeout is seconds, a whole number above 0")
+        }
+        connectTimeoutSeconds = ct
         guard let st = Int(query["statement_timeout"] ?? "30000"), st >= 0 else { throw bad("statement_timeout is milliseconds, a number") }
         statementTimeoutMS = st
     }
 
-    /// The URL with any password replaced by `***`.
+    /// The URL as messages may show it: scheme, user, host, port and database; never a password or the parameters.
     static func redacted(_ url: String) -> String {
-        guard var c = URLComponents(string: url), c.password != nil else { return url }
-        c.password = "***"
-        return c.string ?? "postgres://…"
+        guard let c = URLComponents(string: url), let scheme = c.scheme else { return "postgres://…" }
+        return "\(scheme)://\(c.user.map { "\($0)@" } ?? "")\(c.host ?? "")\(c.port.map { ":\($0)" } ?? "")\(c.path)"
+            + ((c.queryItems ?? []).isEmpty ? "" : "?…")
     }
 
     /// The password for this target from the password file, if there is one for it.
@@ -106,7 +121,7 @@ public struct PostgresTarget: Sendable, CustomStringConvertible {
             throw .store("\(file): can't read the password file")
         }
         let hostNames = host.map { [$0] } ?? ["localhost", socketFolder ?? ""]
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) where !line.hasPrefix("#") {
+        for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
             let f = Self.passfileFields(String(line))
             guard f.count == 5 else { continue }
             func match(_ field: String, _ values: [String]) -> Bool { field == "*" || values.contains(field) }
@@ -150,6 +165,8 @@ public struct PostgresTarget: Sendable, CustomStringConvertible {
                 case .verifyCA: t.certificateVerification = .noHostnameVerification
                 case .verifyFull: t.certificateVerification = .fullVerification
                 }
+                // Only the named CA, as libpq: a certificate any public CA signed does not pass.
+                if let root = sslRootCert { t.trustRoots = .file(root) }
                 let context = try NIOSSLContext(configuration: t)
                 switch tls {
                 case .disable: tlsSetting = .disable
@@ -184,7 +201,9 @@ final class PostgresBackend: StoreBackend {
     let readonly: Bool
     let group: MultiThreadedEventLoopGroup
     let logger = Logger(label: "trustgap.store.postgres")
-    private let idle = Mutex<[PostgresConnection]>([])
+    /// Idle connections and when each was last used: one idle longer than a minute is not reused (a NAT or firewall
+    /// may have dropped it silently, and a statement on it would wait for the bound before failing).
+    private let idle = Mutex<[(PostgresConnection, ContinuousClock.Instant)]>([])
     private let nextID = Atomic<Int>(1)
     var location: String { target.description }
     var insertionOrder: String { "seq" }
@@ -212,7 +231,7 @@ final class PostgresBackend: StoreBackend {
             defer { c = [] }
             return c
         }
-        for c in conns { try? c.close().wait() }
+        for (c, _) in conns { try? c.close().wait() }
         try? group.syncShutdownGracefully()
     }
 
@@ -235,15 +254,21 @@ final class PostgresBackend: StoreBackend {
 
     /// A connection from the idle ones (or a new one) for the length of `body`; returned afterwards if still open.
     func withConnection<T>(_ body: (PostgresConnection) throws(AccessError) -> T) throws(AccessError) -> T {
-        let reused = idle.withLock { $0.popLast() }
+        let now = ContinuousClock.now
+        let (fresh, old) = idle.withLock { pool -> (PostgresConnection?, [PostgresConnection]) in
+            let old = pool.filter { now - $0.1 > .seconds(60) }.map(\.0)
+            pool.removeAll { now - $0.1 > .seconds(60) }
+            return (pool.popLast()?.0, old)
+        }
+        for c in old { c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
         let conn: PostgresConnection
-        if let reused, !reused.isClosed { conn = reused } else { conn = try connect() }
+        if let fresh, !fresh.isClosed { conn = fresh } else { conn = try connect() }
         do {
             let result = try body(conn)
             if !conn.isClosed {
                 let kept = idle.withLock { pool in
                     guard pool.count < 8 else { return false }
-                    pool.append(conn)
+                    pool.append((conn, ContinuousClock.now))
                     return true
                 }
                 if !kept { conn.close().whenComplete { _ in withExtendedLifetime(conn) {} } }
@@ -285,7 +310,7 @@ final class PostgresBackend: StoreBackend {
         try withConnection { (conn) throws(AccessError) -> T in
             let c = PostgresStatementRunner(conn: conn, logger: logger, target: target)
             do {
-                try begin(c, "BEGIN")
+                try begin(c, "BEGIN ISOLATION LEVEL READ COMMITTED")
                 let before: Int64 = try c.scalar("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE") ?? 0
                 let result = try body(c)
                 if let after: Int64 = try c.scalar("SELECT seq FROM audit_head WHERE id = 1"), after > before {

@@ -97,7 +97,11 @@ public final class StoreChangeFeed: Sendable {
                     try await catchUp(conn, deliver)
                 }
             }
-            defer { group.cancelAll() }
+            defer {
+                group.cancelAll()
+                // Ends what waits on the connection (its close, a LISTEN), so the group always finishes.
+                conn.close().whenComplete { _ in withExtendedLifetime(conn) {} }
+            }
             try await group.next()
         }
     }

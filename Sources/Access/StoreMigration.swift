@@ -36,6 +36,19 @@ extension AccessStore {
         if let problem = verified.problem {
             throw .store("\(source): the source's audit chain does not verify (\(problem)); nothing was copied")
         }
+        let target = try PostgresTarget(url: url)
+        // The rows, the head and the identity in one read: a service still writing the source can't split them.
+        let (rows, head): ([String: [StoreRow]], (seq: Int64, mac: String)) = try from.read { db in
+            var all: [String: [StoreRow]] = [:]
+            for table in copiedTables {
+                all[table] = try db.rows("SELECT * FROM \(table) ORDER BY \(table == "audit" ? "seq" : "rowid")")
+            }
+            let h = try db.row("SELECT seq, hash FROM audit_head WHERE id = 1")
+            return (all, (h?["seq"] ?? 0, h?["hash"] ?? AuditEntry.genesis))
+        }
+        guard (rows["audit"]?.last.map { $0["seq"] as Int64 } ?? 0) == head.seq else {
+            throw .store("\(source): the store changed while it was read (is its service still running? stop it first); nothing was copied")
+        }
         // The destination's key is the source's: copied if absent, and another key there is refused.
         let keyBytes = key.bytes
         if let existing = FileManager.default.contents(atPath: keyPath) {
@@ -50,20 +63,14 @@ extension AccessStore {
             let written = keyBytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             fsync(fd)
             Glibc.close(fd)
-            guard written == keyBytes.count else { throw .store("\(keyPath): can't write the audit key") }
+            guard written == keyBytes.count else {
+                unlink(keyPath)
+                throw .store("\(keyPath): can't write the audit key; nothing was copied")
+            }
         }
-        let target = try PostgresTarget(url: url)
         let destination = try PostgresBackend(target: target, readonly: false)
         defer { destination.close() }
         var copied = StoreMigration()
-        let rows: [String: [StoreRow]] = try from.read { db in
-            var all: [String: [StoreRow]] = [:]
-            for table in copiedTables {
-                all[table] = try db.rows("SELECT * FROM \(table) ORDER BY \(table == "audit" ? "seq" : "rowid")")
-            }
-            return all
-        }
-        let head: (seq: Int64, mac: String) = try from.head()
         let meta: (storeID: String, keyedFrom: Int64) = (from.storeID, from.keyedFrom)
         try destination.write { db in
             let used: Int64 = try db.scalar("SELECT seq FROM audit_head WHERE id = 1") ?? 0
@@ -72,6 +79,12 @@ extension AccessStore {
                 throw AccessError.store(
                     "\(target.description) already holds \(used) audit entries and \(requests) requests: "
                         + "migrate only into a new, empty store. Nothing was copied")
+            }
+            // A service already started on it keyed it: its identity and key must not change under it.
+            if let keyed: String = try db.scalar("SELECT value FROM meta WHERE key = 'key_id'"), keyed != key.identity {
+                throw AccessError.store(
+                    "\(target.description) was already set up by a service with another audit key: "
+                        + "stop that service and migrate into a new database. Nothing was copied")
             }
             for table in copiedTables {
                 for row in rows[table] ?? [] {

@@ -83,7 +83,9 @@ public final class ServiceHost: Service, @unchecked Sendable {
         do {
             // Folders someone else could write would let them swap the socket, the store, its key or its anchor.
             try UnixSocket.checkPrivateFolder(URL(fileURLWithPath: settings.socket).deletingLastPathComponent().path, what: "the socket's")
-            for (file, what) in [(store.keyPath, "the audit key's"), (store.anchor.path, "the audit anchor's")] {
+            var files = [(store.keyPath, "the audit key's"), (store.anchor.path, "the audit anchor's")]
+            if store.postgresTarget == nil { files.append((settings.storePath, "the store's")) }
+            for (file, what) in files {
                 try UnixSocket.checkPrivateFolder(URL(fileURLWithPath: file).deletingLastPathComponent().path, what: what)
             }
             try await server.start(group: settings.group)

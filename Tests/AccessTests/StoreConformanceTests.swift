@@ -186,9 +186,18 @@ struct StoreConformanceTests {
         #expect(throws: (any Error).self) { try s.tamper("UPDATE audit SET reason = 'nothing to see' WHERE seq = 1") }
         #expect(throws: (any Error).self) { try s.tamper("DELETE FROM audit") }
         #expect(try s.store.verifyAudit().ok)
-        try s.tamper("UPDATE requests SET state = 'approved', decided_by = 'mallory' WHERE id = '\(r.id)'")
+        // A pending request edited to ask for something else (who may approve it depends on that).
+        try s.tamper("UPDATE requests SET scope = 'repo:x:admin' WHERE id = '\(r.id)'")
+        #expect(
+            try s.store.verifyAudit().problem
+                == "request \(r.id) is for \(agent.id) repo:x:admin in the store, but the audit log says \(agent.id) repo:x:write")
+        try s.tamper("UPDATE requests SET scope = 'repo:x:write', state = 'approved', decided_by = 'mallory' WHERE id = '\(r.id)'")
         let v = try s.store.verifyAudit()
         #expect(v.problem == "request \(r.id) is approved in the store, but the audit log says pending", "\(v.problem ?? "ok")")
+        // A NUL can't be kept by either store: refused before it is written, on both alike.
+        #expect(throws: AccessError.invalid("the reason contains a NUL character (U+0000); remove it")) {
+            try s.store.file(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "a\0b", by: alice, policy: policy, now: t0)
+        }
     }
 }
 
@@ -209,6 +218,13 @@ struct PostgresStoreTests {
         #expect {
             try s.reopen(key: other)
         } throws: { e in "\(e)".contains("is not the audit key of") }
+        // A second host that made a key of its own, on a store nobody has written yet, is refused too, and its key removed.
+        let t = try StoreUnderTest(.postgres)
+        let mine = t.dir.appendingPathComponent("mine.key").path
+        #expect {
+            try t.reopen(anchor: t.dir.appendingPathComponent("b.anchor").path, key: mine)
+        } throws: { e in "\(e)".contains("is not the audit key of") }
+        #expect(!FileManager.default.fileExists(atPath: mine))
         // A second host with a copy of the key joins, anchoring what it finds.
         let copy = s.dir.appendingPathComponent("copy.key").path
         try FileManager.default.copyItem(atPath: s.keyPath, toPath: copy)
@@ -228,10 +244,17 @@ struct PostgresStoreTests {
         }
         #expect(throws: AccessError.self) { try PostgresTarget(url: "postgres://tg@db/trustgap?sslmode=sometimes") }
         #expect(throws: AccessError.self) { try PostgresTarget(url: "postgres://tg@db/trustgap?color=blue") }
+        do {
+            _ = try PostgresTarget(url: "postgres://tg@db/trustgap?password=hunter2")
+            Issue.record("a password parameter was accepted")
+        } catch {
+            #expect(!error.description.contains("hunter2"), "never echoed: \(error)")
+        }
+        #expect(throws: AccessError.self) { try PostgresTarget(url: "postgres://tg@db/trustgap?sslmode=verify-full") }
         let t = try PostgresTarget(url: "postgres://tg@/trustgap?host=/run/postgresql")
         #expect(t.socketPath == "/run/postgresql/.s.PGSQL.5432")
         #expect(t.description == "postgres://tg@/trustgap?host=/run/postgresql")
-        let tcp = try PostgresTarget(url: "postgresql://tg@db.example:6432/team?sslmode=verify-full")
+        let tcp = try PostgresTarget(url: "postgresql://tg@db.example:6432/team?sslmode=verify-full&sslrootcert=/etc/trustgap/db-ca.pem")
         #expect(tcp.host == "db.example" && tcp.port == 6432 && tcp.database == "team" && tcp.tls == .verifyFull)
     }
 
@@ -296,9 +319,14 @@ struct PostgresStoreTests {
         let holder = try Spawn.start(
             [
                 "psql", "-X", "-q", "-h", db.server.folder, "-p", String(db.server.port), "-U", "postgres", "-d", db.name, "-c",
-                "BEGIN; SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE; SELECT pg_sleep(3); COMMIT;",
+                "BEGIN; SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE; SELECT pg_sleep(5); COMMIT;",
             ], stdout: scratch.appending("out").path)
-        try await Task.sleep(for: .milliseconds(500))
+        // Until that session holds the lock (it is sleeping inside its transaction).
+        try await until("the other session to hold the lock") {
+            (try? db.psql(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    + "AND state = 'active' AND query LIKE '%FOR UPDATE; SELECT pg_sleep%'")) == "1"
+        }
         #expect {
             try slow.file(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "late", by: alice, policy: policy, now: t0)
         } throws: { e in "\(e)".contains("statement timeout") && "\(e)".contains("nothing was changed") }
@@ -315,28 +343,29 @@ struct PostgresStoreTests {
         let task = Task { await feed.run { entries in seen.withLock { $0 += entries.map(\.seq) } } }
         defer { task.cancel() }
         _ = try s.store.file(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "first", by: alice, policy: policy, now: t0)
-        try await until { seen.withLock { $0 } == [1] }
+        try await until("the first entry") { seen.withLock { $0 } == [1] }
         // Cut the feed's connection; decide 50 while it waits to reconnect (no NOTIFY reaches it meanwhile).
         try s.database!.psql(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 + "WHERE application_name = 'trustgap-feed' AND datname = current_database()"
         )
-        try await until(timeout: 20) { !feed.connected.load(ordering: .relaxed) }
+        try await until("the feed to notice its connection ended") { !feed.connected.load(ordering: .relaxed) }
         for i in 0..<25 {
             let r = try s.store.file(
                 subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r\(i)", by: alice, policy: policy, now: t0)
             try s.store.deny(r.id, reason: "no", by: bob, policy: policy, now: t0)
         }
-        try await until(timeout: 20) { seen.withLock { $0.count } >= 51 }
+        try await until("all 51 entries") { seen.withLock { $0.count } >= 51 }
         #expect(seen.withLock { $0 } == Array(1...51))
         #expect(feed.connections.load(ordering: .relaxed) >= 2, "it reconnected")
     }
 
-    func until(timeout: Double = 10, _ condition: @Sendable () -> Bool) async throws {
+    /// Waits for `condition`, generously: the machine may be busy with other tests (no timing is asserted).
+    func until(_ what: String, timeout: Double = 60, _ condition: @Sendable () -> Bool) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while !condition() {
             guard Date() < deadline else {
-                Issue.record("not within \(timeout) s")
+                Issue.record("\(what): not within \(timeout) s")
                 return
             }
             try await Task.sleep(for: .milliseconds(20))

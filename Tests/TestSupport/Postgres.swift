@@ -15,7 +15,7 @@ public final class TestPostgres: Sendable {
             }
             return .success(TestPostgres(folder: dir, port: port))
         }
-        let dir = "/tmp/tg-pg-\(getpid())"
+        let dir = "/tmp/tg-pg-\(getpid())-\(UUID().uuidString.prefix(8))"
         let script = Binary.packageRoot + "/.ci/postgres"
         guard let scratch = try? ScratchDirectory("tg-pgstart") else { return .failure(Spawn.Failed(message: "no scratch folder")) }
         let out = scratch.appending("out").path
