@@ -179,6 +179,42 @@ final class PostgresServiceTests: Sendable {
         svc.stop()
     }
 
+    @Test("the database server's disk fills up: decisions that can't be stored say so and are not made; it recovers when there is room")
+    func serverDiskFull() async throws {
+        let server = try TestPostgres.dedicated(dataMB: 40)
+        let db = try TestDatabase(on: server)
+        let (a, _, alice, bob, _) = try await hosts(db)
+        let ids = try file(a, as: alice, count: 30)
+        // Fill the server's data disk.
+        try db.psql("CREATE TABLE junk (x text)")
+        var full = false
+        for _ in 0..<200 where !full {
+            do { try db.psql("INSERT INTO junk SELECT repeat(md5(g::text), 30) FROM generate_series(1, 2000) g") } catch {
+                full = "\(error)".contains("No space left on device")
+                if !full { throw error }
+            }
+        }
+        #expect(full, "the disk filled up")
+        var acknowledged: [String] = []
+        var refusal: (id: String, message: String)?
+        for id in ids where refusal == nil {
+            let r = try a.cli(["grants", "deny", id, "--reason", "disk test", "--service", a.socket], as: bob)
+            if r.status == 0 { acknowledged.append(id) } else { refusal = (id, r.stderr) }
+        }
+        let refused = try #require(refusal, "a decision failed for want of room")
+        #expect(refused.message.contains("the database server's disk is full; nothing was changed"), "\(refused.message)")
+        let denied = Set(try db.psql("SELECT id FROM requests WHERE state = 'denied'").split(separator: "\n").map(String.init))
+        #expect(Set(acknowledged).isSubset(of: denied), "every acknowledged decision is there")
+        #expect(!denied.contains(refused.id), "the refused one was not made")
+        // Room again: the same decision now goes through, and the chain verifies.
+        try db.psql("DROP TABLE junk")
+        let again = try a.cli(["grants", "deny", refused.id, "--reason", "disk test", "--service", a.socket], as: bob)
+        #expect(again.status == 0, "\(again.stderr)")
+        let v = try a.cli(["audit", "verify", "--service", a.socket])
+        #expect(v.status == 0, "\(v.stdout) \(v.stderr)")
+        a.stop()
+    }
+
     @Test("a decision through host A reaches a subscriber on host B")
     func crossHostFeed() async throws {
         let db = try TestDatabase()

@@ -41,13 +41,14 @@ public final class TestPostgres: Sendable {
     }
 
     /// A cluster for one test alone (one that stops or restarts its server must not take other tests' with it).
-    public static func dedicated() throws -> TestPostgres {
+    /// With `dataMB`, its data folder is a tmpfs that small (needs root): a server whose disk can fill up.
+    public static func dedicated(dataMB: Int? = nil) throws -> TestPostgres {
         let dir = "/tmp/tg-pg-\(getpid())-\(UUID().uuidString.prefix(6))"
         let script = Binary.packageRoot + "/.ci/postgres"
         let scratch = try ScratchDirectory("tg-pgstart")
         let out = scratch.appending("out").path
         Leftovers.register { _ = try? Spawn.run([script, "stop", dir], stdout: "/dev/null") }
-        let rc = Spawn.exitCode(try Spawn.run([script, "start", dir], stdout: out))
+        let rc = Spawn.exitCode(try Spawn.run([script, "start", dir] + (dataMB.map { [String($0)] } ?? []), stdout: out))
         guard rc == 0, let text = try? String(contentsOfFile: dir + "/port", encoding: .utf8), let port = Int(text.trimmed) else {
             throw Spawn.Failed(
                 message: "a PostgreSQL cluster could not be started (\(script) start \(dir) exited \(rc)): "
