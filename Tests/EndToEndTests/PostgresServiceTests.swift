@@ -170,6 +170,10 @@ final class PostgresServiceTests: Sendable {
         try t.keys("a")
         try await t.waitFor("its database) is unreachable")
         #expect(try t.screen().contains("PENDING"), "the last state is still shown")
+        // The inventory doesn't depend on the store: the service's collector stays ok.
+        try await Task.sleep(for: .seconds(6))
+        let during = try t.screen()
+        #expect(during.contains("collectors 1/1 ok"), "\(during)")
         try server.start()
         try await t.waitUntil("recovered", timeout: 30) { !$0.contains("UNREACHABLE") }
         try t.keys("Escape", "a")
