@@ -245,3 +245,13 @@ public enum TestTemporary {
         return url
     }()
 }
+
+/// Runs blocking work (waiting for processes, many CLI runs in a row) on a thread of its own and awaits it, so a test
+/// never holds one of the few threads of Swift's shared pool, which other tests' timers and reads need meanwhile.
+public func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+        let t = Thread { c.resume(with: Result { try body() }) }
+        t.stackSize = 1 << 20
+        t.start()
+    }
+}
