@@ -188,15 +188,8 @@ public final class AccessStore: Sendable {
     func write<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T {
         guard !readonly else { throw .readonly }
         guard key != nil else { throw .store("\(keyPath): can't read the audit key; nothing was changed") }
-        let (result, head): (T, AuditAnchor.Head?) = try backend.write { [storeID] db in
-            let before: Int64 = try db.scalar("SELECT seq FROM audit_head WHERE id = 1") ?? 0
-            let result = try body(db)
-            var head: AuditAnchor.Head?
-            if let row = try db.row("SELECT seq, hash FROM audit_head WHERE id = 1"), (row["seq"] as Int64) > before {
-                head = AuditAnchor.Head(store: storeID, seq: row["seq"], mac: row["hash"])
-            }
-            return (result, head)
-        }
+        let (result, moved) = try backend.writeMovingHead(body)
+        let head = moved.map { AuditAnchor.Head(store: storeID, seq: $0.seq, mac: $0.mac) }
         // Committed: the decision stands even if the anchor can't be written, so that is not reported as its failure;
         // the running verification (the Audit panel, the service's state) says the anchor has stopped.
         if let head {

@@ -302,26 +302,33 @@ final class PostgresBackend: StoreBackend {
 
     static let staleMarker = "\u{0}stale connection"
 
-    func write<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T {
-        try retryingStale { () throws(AccessError) -> T in try writeOnce(body) }
+    func write<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T { try writeMovingHead(body).0 }
+
+    func writeMovingHead<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> (T, (seq: Int64, mac: String)?) {
+        try retryingStale { () throws(AccessError) -> (T, (seq: Int64, mac: String)?) in try writeOnce(body) }
     }
 
-    func writeOnce<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T {
-        try withConnection { (conn) throws(AccessError) -> T in
+    func writeOnce<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> (T, (seq: Int64, mac: String)?) {
+        try withConnection { (conn) throws(AccessError) -> (T, (seq: Int64, mac: String)?) in
             let c = PostgresStatementRunner(conn: conn, logger: logger, target: target)
             do {
                 try begin(c, "BEGIN ISOLATION LEVEL READ COMMITTED")
                 let before: Int64 = try c.scalar("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE") ?? 0
                 let result = try body(c)
-                if let after: Int64 = try c.scalar("SELECT seq FROM audit_head WHERE id = 1"), after > before {
-                    try c.execute("SELECT pg_notify('\(Self.channel)', ?)", [String(after)])
+                // The new head, and the wake-up for the other hosts when it moved (sent as the transaction commits),
+                // in one statement.
+                let row = try c.row(
+                    "SELECT seq, hash, CASE WHEN seq > ? THEN (SELECT 1 FROM pg_notify('\(Self.channel)', seq::text)) END AS woke "
+                        + "FROM audit_head WHERE id = 1", [before])
+                let moved: (seq: Int64, mac: String)? = row.flatMap { r in
+                    (r["seq"] as Int64) > before ? (r["seq"], r["hash"]) : nil
                 }
                 do {
                     try c.execute("COMMIT")
                 } catch {
                     throw Self.map(error, target: target, phase: .commit)
                 }
-                return result
+                return (result, moved)
             } catch {
                 _ = try? c.execute("ROLLBACK")
                 throw Self.map(error, target: target, phase: .statement)

@@ -135,6 +135,9 @@ public protocol StoreBackend: Sendable {
     /// compare-and-set reads the latest state and audit appends from every writer form one chain. `changed` is
     /// the new head, when the transaction moved it: the other services are woken with it as the transaction commits.
     func write<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T
+    /// `write`, also saying where the audit head moved to, when the transaction moved it: the head the store
+    /// anchors once committed. (The PostgreSQL store learns both in the statements its lock and wake-up need anyway.)
+    func writeMovingHead<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> (T, (seq: Int64, mac: String)?)
     /// One consistent read.
     func read<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T
     /// Closes its connections.
@@ -145,6 +148,19 @@ extension StoreConnection {
     func stringColumn(_ sql: String, _ arguments: SQLArguments = []) throws -> [String] { try column(sql, arguments) }
     func int64Scalar(_ sql: String, _ arguments: SQLArguments = []) throws -> Int64? { try scalar(sql, arguments) }
     func stringScalar(_ sql: String, _ arguments: SQLArguments = []) throws -> String? { try scalar(sql, arguments) }
+}
+
+extension StoreBackend {
+    func writeMovingHead<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> (T, (seq: Int64, mac: String)?) {
+        try write { db in
+            let before: Int64 = try db.scalar("SELECT seq FROM audit_head WHERE id = 1") ?? 0
+            let result = try body(db)
+            guard let row = try db.row("SELECT seq, hash FROM audit_head WHERE id = 1"), (row["seq"] as Int64) > before else {
+                return (result, nil)
+            }
+            return (result, (row["seq"], row["hash"]))
+        }
+    }
 }
 
 extension SQLValue: SQLBindable {

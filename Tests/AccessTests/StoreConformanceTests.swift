@@ -335,6 +335,21 @@ struct PostgresStoreTests {
         #expect(try s.store.requests().isEmpty)
     }
 
+    @Test("a commit's NOTIFY wakes another host's feed (its timer is far off)")
+    func notifyWakes() async throws {
+        let s = try StoreUnderTest(.postgres)
+        let feed = try #require(StoreChangeFeed.forStore(s.store, after: 0, poll: .seconds(600)))
+        let seen = Mutex<[Int64]>([])
+        let task = Task { await feed.run { entries in seen.withLock { $0 += entries.map(\.seq) } } }
+        defer { task.cancel() }
+        try await until("the feed to connect") { feed.connected.load(ordering: .relaxed) }
+        try await Task.sleep(for: .milliseconds(500)) // its first read is done: only a wake-up brings what follows
+        let other = try s.reopen(anchor: s.dir.appendingPathComponent("other.anchor").path)
+        defer { other.close() }
+        _ = try other.file(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
+        try await until("the entry, through NOTIFY") { seen.withLock { $0 } == [1] }
+    }
+
     @Test("a feed disconnected while 50 decisions are made sees all 50 after it reconnects, each once, in order")
     func feedCatchesUp() async throws {
         let s = try StoreUnderTest(.postgres)
