@@ -1,3 +1,4 @@
+import AccessService
 import ArgumentParser
 import Foundation
 
@@ -13,12 +14,16 @@ struct Trustgap: AsyncParsableCommand {
             2 bad input (a config error, a bad flag); 3 refused by policy or read-only mode; 4 someone else decided \
             first; 5 no such request, grant or entity.
             """,
+        version: Trustgap.version,
         subcommands: [
             DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self, CollectorsCommand.self, RequestCommand.self,
             GrantsCommand.self, SweepCommand.self, AuditCommand.self, ServeCommand.self, McpCommand.self, StoreCommand.self,
         ],
         defaultSubcommand: DashboardCommand.self
     )
+
+    /// What `trustgap --version` prints.
+    static let version = "trustgap 0.6.0 (access service protocol \(Wire.version))"
 
     /// Like ArgumentParser's own, but a bad flag exits 2 (bad input), as the documented exit codes say.
     static func main() async {

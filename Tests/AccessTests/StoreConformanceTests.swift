@@ -314,12 +314,12 @@ struct PostgresStoreTests {
             path: db.url + "&statement_timeout=500", service: true, keyPath: s.keyPath,
             anchorPath: s.dir.appendingPathComponent("slow.anchor").path)
         defer { slow.close() }
-        // Someone holds the audit head for three seconds (a stuck session, a long manual transaction).
+        // Someone holds the audit head (a stuck session, a long manual transaction) until the test ends it.
         let scratch = try ScratchDirectory("tg-hold")
         let holder = try Spawn.start(
             [
                 "psql", "-X", "-q", "-h", db.server.folder, "-p", String(db.server.port), "-U", "postgres", "-d", db.name, "-c",
-                "BEGIN; SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE; SELECT pg_sleep(5); COMMIT;",
+                "BEGIN; SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE; SELECT pg_sleep(120); COMMIT;",
             ], stdout: scratch.appending("out").path)
         // Until that session holds the lock (it is sleeping inside its transaction).
         try await until("the other session to hold the lock") {
@@ -330,6 +330,10 @@ struct PostgresStoreTests {
         #expect {
             try slow.file(subject: agent, scope: "repo:x:write", ttlSeconds: 600, reason: "late", by: alice, policy: policy, now: t0)
         } throws: { e in "\(e)".contains("statement timeout") && "\(e)".contains("nothing was changed") }
+        // End the holder's session: its lock goes with it.
+        try db.psql(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                + "AND query LIKE '%FOR UPDATE; SELECT pg_sleep%'")
         _ = await Spawn.finished(holder)
         #expect(try s.store.audit().isEmpty, "nothing was filed")
         #expect(try s.store.requests().isEmpty)

@@ -20,6 +20,35 @@ struct ThemeTests {
         }
     }
 
+    @Test("the themes compiled into the binary are exactly those in themes/ (run .ci/bundle-themes after editing one)")
+    func compiledInMatchesFolder() throws {
+        let dir = Self.root.appendingPathComponent("themes").path
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".yaml") }
+        #expect(Set(files.map { String($0.dropLast(5)) }) == Set(ThemeLibrary.bundled.keys), "run .ci/bundle-themes")
+        for f in files {
+            let text = try String(contentsOfFile: "\(dir)/\(f)", encoding: .utf8)
+            // As the generator writes it: trailing blanks dropped, no final newline.
+            let normal = text.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.replacing(/[ \t]+$/, with: "") }.joined(separator: "\n")
+            let expected = normal.hasSuffix("\n") ? String(normal.dropLast()) : normal
+            #expect(
+                ThemeLibrary.bundled[String(f.dropLast(5))] == expected, "\(f) differs from the compiled-in copy: run .ci/bundle-themes")
+        }
+    }
+
+    @Test("with no theme folder anywhere (an installed binary), every bundled theme is listed and loads")
+    func compiledInWithoutFolders() throws {
+        let library = ThemeLibrary(directories: ["/nonexistent/trustgap-themes"])
+        let listed = library.list()
+        #expect(listed.map(\.name) == ["colorblind", "default", "high-contrast", "light", "mono"])
+        #expect(listed.allSatisfy { $0.path == "(built in)" })
+        for (name, _) in listed {
+            let theme = try library.load(name)
+            #expect(theme.name == name)
+            #expect(Set(theme.styles.keys) == Set(Role.allCases), "\(name) leaves roles unset")
+        }
+    }
+
     @Test("themes/default.yaml is the built-in default")
     func defaultMatchesBuiltin() throws {
         let file = try Self.library.load("default")

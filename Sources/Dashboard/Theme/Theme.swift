@@ -187,6 +187,8 @@ public struct ThemeLibrary: Sendable {
                 if seen.insert(name).inserted { out.append((name, "\(dir)/\(f)")) }
             }
         }
+        // The bundled themes are compiled in: a binary copied to /usr/local/bin has them without any folder.
+        for name in Self.bundled.keys.sorted() where seen.insert(name).inserted { out.append((name, "(built in)")) }
         if !seen.contains("default") { out.append(("default", "(built in)")) }
         return out.sorted { $0.0 < $1.0 }
     }
@@ -202,6 +204,7 @@ public struct ThemeLibrary: Sendable {
                 if FileManager.default.fileExists(atPath: path) { return try Self.load(file: path) }
             }
         }
+        if let text = Self.bundled[nameOrPath] { return try Theme.parse(text, file: "\(nameOrPath).yaml (built in)") }
         if nameOrPath == "default" { return Theme.builtinDefault }
         let names = list().map(\.name).joined(separator: ", ")
         throw Theme.LoadError(file: nameOrPath, message: "no such theme; available: \(names)")
