@@ -23,6 +23,9 @@ final class SQLiteBackend: StoreBackend {
         let fm = FileManager.default
         var st = stat()
         if stat(path, &st) != 0, errno == EACCES {
+            if let advice = GroupAdvice.advice(for: path) {
+                throw .store("\(path): this user can't reach the store yet: \(advice)")
+            }
             throw .store(
                 "\(path): permission denied (a folder on the way can't be searched by this user). If the access service keeps this store, "
                     + "connect through its socket instead (`service: {socket: …}` in your config, or --service SOCKET)")
@@ -42,6 +45,11 @@ final class SQLiteBackend: StoreBackend {
         }
         if !fm.fileExists(atPath: path) {
             if readonly { throw .store("\(path): no store here yet, and read-only mode won't create one") }
+            // A folder this user can see but not write is someone else's store's: a new store must not be made there.
+            let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            if fm.fileExists(atPath: dir), access(dir, W_OK) != 0, let advice = GroupAdvice.advice(for: path) {
+                throw .store("\(path): this user can't use the store's folder yet: \(advice)")
+            }
             // A store that disappeared must not be silently replaced by an empty one.
             if let head = try? anchor.latest(), head.seq > 0 {
                 throw .store(

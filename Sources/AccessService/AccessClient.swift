@@ -29,6 +29,9 @@ public final class AccessClient: @unchecked Sendable {
     static func unreachable(_ path: String, _ error: any Error) -> String {
         let text = "\(error)"
         if text.contains("Permission denied") {
+            if let advice = GroupAdvice.advice(for: path) {
+                return "\(path): not allowed to use the access service's socket: \(advice)"
+            }
             return
                 "\(path): not allowed to use the access service's socket; "
                 + "ask an admin to add \(UnixSocket.userName(getuid()) ?? "uid \(getuid())") to the service's group "
