@@ -252,107 +252,83 @@ final class PostgresBackend: StoreBackend {
         }
     }
 
-    /// A connection from the idle ones (or a new one) for the length of `body`; returned afterwards if still open.
-    func withConnection<T>(_ body: (PostgresConnection) throws(AccessError) -> T) throws(AccessError) -> T {
+    /// A connection from the idle ones (or a new one). One idle for more than a minute is closed rather than used:
+    /// a NAT or firewall may have dropped it silently, and a statement on it would wait for the bound before failing.
+    func checkout() throws(AccessError) -> PostgresConnection {
         let now = ContinuousClock.now
         let (fresh, old) = idle.withLock { pool -> (PostgresConnection?, [PostgresConnection]) in
             let old = pool.filter { now - $0.1 > .seconds(60) }.map(\.0)
             pool.removeAll { now - $0.1 > .seconds(60) }
             return (pool.popLast()?.0, old)
         }
-        for c in old { c.close().whenComplete { _ in withExtendedLifetime(c) {} } }
-        let conn: PostgresConnection
-        if let fresh, !fresh.isClosed { conn = fresh } else { conn = try connect() }
-        do {
-            let result = try body(conn)
-            if !conn.isClosed {
-                let kept = idle.withLock { pool in
-                    guard pool.count < 8 else { return false }
-                    pool.append((conn, ContinuousClock.now))
-                    return true
-                }
-                if !kept { conn.close().whenComplete { _ in withExtendedLifetime(conn) {} } }
-            }
-            return result
-        } catch {
-            conn.close().whenComplete { _ in withExtendedLifetime(conn) {} } // after a failure its state is unknown: never reuse it
-            throw error
-        }
+        for c in old { discard(c) }
+        if let fresh, !fresh.isClosed { return fresh }
+        return try connect()
     }
+
+    /// Back to the idle ones when it is open and there is room; closed otherwise.
+    func checkin(_ conn: PostgresConnection) {
+        guard !conn.isClosed else { return }
+        let kept = idle.withLock { pool in
+            guard pool.count < 8 else { return false }
+            pool.append((conn, ContinuousClock.now))
+            return true
+        }
+        if !kept { discard(conn) }
+    }
+
+    /// Closed, never reused (its state is unknown). Kept alive until the close completes, as postgres-nio asks.
+    func discard(_ conn: PostgresConnection) { conn.close().whenComplete { _ in withExtendedLifetime(conn) {} } }
 
     enum Phase { case connect, statement, commit }
 
-    /// A connection kept idle may have been closed by the server meanwhile (a restart, an idle timeout): that shows
-    /// at BEGIN, before anything was asked of the store, so the transaction is safely tried once more on a new one.
-    struct StaleConnection: Error {}
-
-    func begin(_ c: PostgresStatementRunner, _ sql: String) throws {
-        do { try c.execute(sql) } catch let e as PSQLError where e.serverInfo == nil { throw StaleConnection() }
-    }
-
-    func retryingStale<T>(_ body: () throws(AccessError) -> T) throws(AccessError) -> T {
-        do { return try body() } catch {
-            guard case .store(let m) = error, m == Self.staleMarker else { throw error }
-            do { return try body() } catch {
-                guard case .store(let m) = error, m == Self.staleMarker else { throw error }
-                throw .store("\(target.description): the database closed the connection; nothing was changed, try again")
+    /// One transaction on one connection: `begin`, the body, COMMIT; on failure ROLLBACK, and an AccessError that
+    /// says whether anything changed. A kept connection the server closed meanwhile (a restart, an idle timeout)
+    /// shows at `begin`, before anything was asked of the store, so that is tried once more on a new connection.
+    func transaction<T>(_ begin: String, _ body: (PostgresStatementRunner) throws -> T) throws(AccessError) -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let conn = try checkout()
+            let c = PostgresStatementRunner(conn: conn, logger: logger, target: target)
+            do { try c.execute(begin) } catch {
+                discard(conn)
+                if attempt == 1, let p = error as? PSQLError, p.serverInfo == nil { continue }
+                throw Self.map(error, target: target, phase: .statement)
             }
+            let result: T
+            do { result = try body(c) } catch {
+                // Rolled back cleanly (a refusal, a lost race): the connection is fine to use again.
+                if (try? c.execute("ROLLBACK")) != nil { checkin(conn) } else { discard(conn) }
+                throw Self.map(error, target: target, phase: .statement)
+            }
+            do { try c.execute("COMMIT") } catch {
+                discard(conn)
+                throw Self.map(error, target: target, phase: .commit)
+            }
+            checkin(conn)
+            return result
         }
     }
-
-    static let staleMarker = "\u{0}stale connection"
 
     func write<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T { try writeMovingHead(body).0 }
 
     func writeMovingHead<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> (T, (seq: Int64, mac: String)?) {
-        try retryingStale { () throws(AccessError) -> (T, (seq: Int64, mac: String)?) in try writeOnce(body) }
-    }
-
-    func writeOnce<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> (T, (seq: Int64, mac: String)?) {
-        try withConnection { (conn) throws(AccessError) -> (T, (seq: Int64, mac: String)?) in
-            let c = PostgresStatementRunner(conn: conn, logger: logger, target: target)
-            do {
-                try begin(c, "BEGIN ISOLATION LEVEL READ COMMITTED")
-                let before: Int64 = try c.scalar("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE") ?? 0
-                let result = try body(c)
-                // The new head, and the wake-up for the other hosts when it moved (sent as the transaction commits),
-                // in one statement.
-                let row = try c.row(
-                    "SELECT seq, hash, CASE WHEN seq > ? THEN (SELECT 1 FROM pg_notify('\(Self.channel)', seq::text)) END AS woke "
-                        + "FROM audit_head WHERE id = 1", [before])
-                let moved: (seq: Int64, mac: String)? = row.flatMap { r in
-                    (r["seq"] as Int64) > before ? (r["seq"], r["hash"]) : nil
-                }
-                do {
-                    try c.execute("COMMIT")
-                } catch {
-                    throw Self.map(error, target: target, phase: .commit)
-                }
-                return (result, moved)
-            } catch {
-                _ = try? c.execute("ROLLBACK")
-                throw Self.map(error, target: target, phase: .statement)
-            }
+        try transaction("BEGIN ISOLATION LEVEL READ COMMITTED") { c in
+            let before: Int64 = try c.scalar("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE") ?? 0
+            let result = try body(c)
+            // The new head, and the wake-up for the other hosts when it moved (sent as the transaction commits),
+            // in one statement.
+            let row = try c.row(
+                "SELECT seq, hash, CASE WHEN seq > ? THEN (SELECT 1 FROM pg_notify('\(Self.channel)', seq::text)) END AS woke "
+                    + "FROM audit_head WHERE id = 1", [before])
+            let moved: (seq: Int64, mac: String)? = row.flatMap { r in (r["seq"] as Int64) > before ? (r["seq"], r["hash"]) : nil }
+            return (result, moved)
         }
     }
 
     func read<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T {
-        try retryingStale { () throws(AccessError) -> T in try readOnce(body) }
-    }
-
-    func readOnce<T>(_ body: (any StoreConnection) throws -> T) throws(AccessError) -> T {
-        try withConnection { (conn) throws(AccessError) -> T in
-            let c = PostgresStatementRunner(conn: conn, logger: logger, target: target)
-            do {
-                try begin(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                let result = try body(c)
-                try c.execute("COMMIT")
-                return result
-            } catch {
-                _ = try? c.execute("ROLLBACK")
-                throw Self.map(error, target: target, phase: .statement)
-            }
-        }
+        try transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { c in try body(c) }
     }
 
     // MARK: Errors
@@ -360,7 +336,6 @@ final class PostgresBackend: StoreBackend {
     /// What a PostgreSQL failure means for the analyst: always whether anything was changed.
     static func map(_ error: any Error, target: PostgresTarget, phase: Phase) -> AccessError {
         if let e = error as? AccessError { return e }
-        if error is StaleConnection { return .store(staleMarker) }
         let name = target.description
         if let n = error as? PostgresStatementRunner.NoAnswer {
             return phase == .commit
@@ -448,47 +423,39 @@ final class PostgresBackend: StoreBackend {
     ]
 
     func migrate() throws(AccessError) {
-        try withConnection { (conn) throws(AccessError) in
-            let c = PostgresStatementRunner(conn: conn, logger: logger, target: target)
-            do {
-                try c.execute("BEGIN")
-                try c.execute("SELECT pg_advisory_xact_lock(7467764961)") // "tgap" + 1: trustgap's migration lock
-                try c.execute(
-                    "CREATE TABLE IF NOT EXISTS trustgap_migrations (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
-                let done = Set(try c.column("SELECT version FROM trustgap_migrations") as [Int])
-                let foreign: [String] = try c.column(
-                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() "
-                        + "AND table_name NOT IN ('requests','approvals','grants','extension_approvals','audit','audit_head','meta',"
-                        + "'trustgap_migrations')")
-                if done.isEmpty, !foreign.isEmpty {
-                    throw AccessError.store(
-                        "\(target.description): this database holds another application's tables "
-                            + "(\(foreign.prefix(5).joined(separator: ", "))); "
-                            + "give trustgap a database of its own (createdb trustgap). Nothing was changed"
-                    )
+        try transaction("BEGIN") { c in
+            try c.execute("SELECT pg_advisory_xact_lock(7467764961)") // "tgap" + 1: trustgap's migration lock
+            try c.execute(
+                "CREATE TABLE IF NOT EXISTS trustgap_migrations (version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)")
+            let done = Set(try c.column("SELECT version FROM trustgap_migrations") as [Int])
+            let foreign: [String] = try c.column(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema() "
+                    + "AND table_name NOT IN ('requests','approvals','grants','extension_approvals','audit','audit_head','meta',"
+                    + "'trustgap_migrations')")
+            if done.isEmpty, !foreign.isEmpty {
+                throw AccessError.store(
+                    "\(target.description): this database holds another application's tables "
+                        + "(\(foreign.prefix(5).joined(separator: ", "))); "
+                        + "give trustgap a database of its own (createdb trustgap). Nothing was changed"
+                )
+            }
+            if let newest = done.max(), newest > (Self.migrations.last?.0 ?? 0) {
+                throw AccessError.store(
+                    "\(target.description): the store's schema is version \(newest), newer than this trustgap knows; upgrade trustgap")
+            }
+            for (version, sql) in Self.migrations where !done.contains(version) {
+                // One statement at a time: the extended protocol takes no more (a `$$` body keeps its `;` mid-line).
+                for statement in sql.components(separatedBy: ";\n")
+                where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    try c.execute(statement)
                 }
-                if let newest = done.max(), newest > (Self.migrations.last?.0 ?? 0) {
-                    throw AccessError.store(
-                        "\(target.description): the store's schema is version \(newest), newer than this trustgap knows; upgrade trustgap")
-                }
-                for (version, sql) in Self.migrations where !done.contains(version) {
-                    // One statement at a time: the extended protocol takes no more (a `$$` body keeps its `;` mid-line).
-                    for statement in sql.components(separatedBy: ";\n")
-                    where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-                        try c.execute(statement)
-                    }
-                    if version == 1 {
-                        try c.execute(
-                            "INSERT INTO meta (key, value) VALUES ('store_id', ?), ('keyed_from', '1'), ('writer', 'service')",
-                            [AccessStore.newID("st")])
-                    }
+                if version == 1 {
                     try c.execute(
-                        "INSERT INTO trustgap_migrations (version, applied_at) VALUES (?, ?)", [version, Date().timeIntervalSince1970])
+                        "INSERT INTO meta (key, value) VALUES ('store_id', ?), ('keyed_from', '1'), ('writer', 'service')",
+                        [AccessStore.newID("st")])
                 }
-                try c.execute("COMMIT")
-            } catch {
-                _ = try? c.execute("ROLLBACK")
-                throw Self.map(error, target: target, phase: .statement)
+                try c.execute(
+                    "INSERT INTO trustgap_migrations (version, applied_at) VALUES (?, ?)", [version, Date().timeIntervalSince1970])
             }
         }
     }

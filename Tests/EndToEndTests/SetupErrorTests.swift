@@ -41,23 +41,9 @@ struct SetupErrorTests {
         chmod(TestTemporary.directory.path, 0o755)
         chmod(dir.path, 0o2770)
         chown(dir.path, 0, getgrnam(group.name).pointee.gr_gid)
-        let r = try ServiceProcessless.run(erin.run([Binary.shared, "grants", "list", "--store", dir.appending("trustgap.db").path]))
+        let r = try Binary.runAlone([Binary.shared, "grants", "list", "--store", dir.appending("trustgap.db").path], as: erin)
         #expect(r.status == 1)
         #expect(r.stderr.contains("add \(erin.name) to group \(group.name) and log in again"), "\(r.stderr)")
         #expect(!r.stderr.contains("no store here yet"), "\(r.stderr)")
-    }
-}
-
-/// Runs a program with a minimal environment, waiting for it.
-enum ServiceProcessless {
-    static func run(_ argv: [String]) throws -> Binary.Result {
-        let scratch = try ScratchDirectory("tg-setup-cli")
-        chmod(scratch.path, 0o777)
-        let out = scratch.appending("out").path
-        let env = ["HOME": scratch.path, "XDG_STATE_HOME": scratch.appending("xdg").path, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"]
-        let status = Spawn.exitCode(Spawn.wait(try Spawn.start(argv, stdout: out, environment: env, inheritEnvironment: false)))
-        return Binary.Result(
-            status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-            stderr: (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
     }
 }

@@ -173,8 +173,19 @@ public final class ServiceProcess: @unchecked Sendable {
         try run(wrap + [Binary.shared] + arguments, as: user)
     }
 
-    /// Runs any program, optionally as another user, with a minimal environment.
-    public func run(_ argv: [String], as user: TemporaryUser? = nil) throws -> Binary.Result {
+    /// Runs any program, optionally as another user, with a minimal environment (`Binary.runAlone`).
+    public func run(_ argv: [String], as user: TemporaryUser? = nil) throws -> Binary.Result { try Binary.runAlone(argv, as: user) }
+
+    deinit {
+        stop()
+        retained.removeAll()
+    }
+}
+
+extension Binary {
+    /// Runs any program, optionally as another user, with a minimal environment and an empty home of its own;
+    /// waits for it.
+    public static func runAlone(_ argv: [String], as user: TemporaryUser? = nil) throws -> Binary.Result {
         let scratch = try ScratchDirectory("tg-cli")
         chmod(scratch.path, 0o777)
         let out = scratch.appending("out").path
@@ -188,10 +199,5 @@ public final class ServiceProcess: @unchecked Sendable {
         return Binary.Result(
             status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
             stderr: (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? "")
-    }
-
-    deinit {
-        stop()
-        retained.removeAll()
     }
 }
