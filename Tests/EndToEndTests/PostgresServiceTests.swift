@@ -175,7 +175,7 @@ final class PostgresServiceTests: Sendable {
         try server.stop()
         try await t.waitFor("ACCESS STORE UNREACHABLE", timeout: 20)
         try t.keys("a")
-        try await t.waitFor("its database) is unreachable")
+        try await t.waitFor("The access store is unreachable: actions are off until it is back")
         #expect(try t.screen().contains("PENDING"), "the last state is still shown")
         // The inventory doesn't depend on the store: the service's collector stays ok.
         try await Task.sleep(for: .seconds(6))

@@ -51,7 +51,7 @@ extension App {
         if state.access.unreachable {
             flash(
                 state.access.storeDown
-                    ? "The access store (its database) is unreachable: actions are off until it is back"
+                    ? "The access store is unreachable: actions are off until it is back"
                     : "The access service is unreachable: actions are off until it is back", error: true)
             return false
         }
