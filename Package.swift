@@ -113,7 +113,7 @@ let package = Package(
 
         .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
-        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory", "TestSupport"]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory", "Access", "TestSupport"]),
         .testTarget(
             name: "AgentGatewayTests",
             dependencies: [

@@ -279,8 +279,10 @@ extension AccessStore {
         }
         // Observed requests go through the same policy as any other: what it refuses is not filed.
         // A NUL in what a collector reported would fail the whole batch on PostgreSQL: such a proposal is not filed.
+        // A proposal whose own deadline has passed is not filed: nobody is waiting for it any more.
         let fresh = proposals.filter { p in
-            !known.contains(p.key) && ![p.key, p.requester, p.reason, p.ticket ?? ""].contains { $0.unicodeScalars.contains("\0") }
+            !known.contains(p.key) && (p.lapsesAt.map { $0 > now } ?? true)
+                && ![p.key, p.requester, p.reason, p.ticket ?? ""].contains { $0.unicodeScalars.contains("\0") }
         }.compactMap { p in subjects(p.subject).map { (p, $0) } }.filter { p, s in
             (try? policy.checkRequest(population: s.population, scope: p.scope, ttlSeconds: p.ttlSeconds, reason: p.reason)) != nil
         }
@@ -293,7 +295,7 @@ extension AccessStore {
                 let r = AccessRequest(
                     id: Self.newID("req"), subject: subject.id, subjectName: subject.name, population: subject.population,
                     scope: p.scope, requester: p.requester, reason: p.reason, ticket: p.ticket, ttlSeconds: p.ttlSeconds,
-                    createdAt: p.createdAt, lapsesAt: max(p.createdAt, now).addingTimeInterval(policy.requestLapseSeconds),
+                    createdAt: p.createdAt, lapsesAt: Self.lapse(p, policy: policy, now: now),
                     state: .pending, approvals: [], sourceKey: p.key, subjectOwner: subject.owner, flags: subject.flags)
                 try Self.insert(db, r)
                 try self.appendAudit(
@@ -566,6 +568,12 @@ extension AccessStore {
     }
 
     // MARK: Sweeping
+
+    /// When an observed request lapses: the policy's time from when it is filed, or the source's own deadline if sooner.
+    static func lapse(_ p: RequestProposal, policy: AccessPolicy, now: Date) -> Date {
+        let byPolicy = max(p.createdAt, now).addingTimeInterval(policy.requestLapseSeconds)
+        return p.lapsesAt.map { min($0, byPolicy) } ?? byPolicy
+    }
 
     public struct SweepResult: Sendable, Equatable {
         public var expired: [String] = []

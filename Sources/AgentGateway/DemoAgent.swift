@@ -28,6 +28,11 @@ public final class DemoAgent: Sendable {
             self.waitFor = waitFor
             self.poll = poll
         }
+
+        /// The demo's pace (`--demo-speed`): every wait divided by `speed`.
+        public init(speed: Double) {
+            self.init(firstAfter: 20 / speed, every: 120 / speed, holdFor: 90 / speed, waitFor: 600 / speed)
+        }
     }
 
     /// What the demo's agents ask for, and why: ordinary work, each within the agent policy.
@@ -97,10 +102,15 @@ public final class DemoAgent: Sendable {
             !filed.isError, let id = AgentGateway.field(filed.text, "request_id")
         else { return }
         events.withLock { $0.append("asked \(id)") }
-        guard
-            let decided = try? await gateway.run(
-                "wait_for_decision", ["request_id": .string(id), "timeout_seconds": .int(Int(timing.waitFor))], progress: noProgress),
-            AgentGateway.field(decided.text, "decision") == "approved", let grant = AgentGateway.field(decided.text, "grant_id")
+        // It keeps waiting on the one request until someone decides or it lapses: an agent never piles up asks.
+        var decided: AgentGateway.Answer?
+        repeat {
+            decided = try? await gateway.run(
+                "wait_for_decision", ["request_id": .string(id), "timeout_seconds": .int(max(1, Int(timing.waitFor)))],
+                progress: noProgress)
+        } while !Task.isCancelled && decided.map { AgentGateway.field($0.text, "decision") == "still_pending" } == true
+        guard let decided, AgentGateway.field(decided.text, "decision") == "approved",
+            let grant = AgentGateway.field(decided.text, "grant_id")
         else {
             events.withLock { $0.append("no grant for \(id)") }
             return

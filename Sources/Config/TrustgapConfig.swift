@@ -38,10 +38,14 @@ public struct TrustgapConfig: Sendable {
     }
 
     /// The built-in demo: no config file at all.
-    public static func demo(size: Int = DemoCollector.defaultSize, seed: UInt64 = 42) -> TrustgapConfig {
-        TrustgapConfig(collectors: [
-            CollectorConfig(type: "demo", name: "demo", intervalSeconds: 5, timeoutSeconds: 60, options: .demo(size: size, seed: seed))
+    /// Its requests lapse on the demo's own clock, so the queue holds steady (see `DemoPace`).
+    public static func demo(size: Int = DemoCollector.defaultSize, seed: UInt64 = 42, speed: Double = 1) -> TrustgapConfig {
+        var config = TrustgapConfig(collectors: [
+            CollectorConfig(
+                type: "demo", name: "demo", intervalSeconds: 5, timeoutSeconds: 60, options: .demo(size: size, seed: seed, speed: speed))
         ])
+        config.policy.requestLapseSeconds = DemoPace(speed: speed).requestLapseSeconds
+        return config
     }
 }
 
@@ -61,7 +65,7 @@ public struct ServiceConfig: Sendable, Equatable {
 /// One collector as configured.
 public struct CollectorConfig: Sendable, Equatable {
     public enum Options: Sendable, Equatable {
-        case demo(size: Int, seed: UInt64)
+        case demo(size: Int, seed: UInt64, speed: Double = 1)
         case file(path: String, maxBytes: Int)
         case exec(command: [String], environment: [String: String], workingDirectory: String?, maxOutputBytes: Int)
         case awsCredentialReport(path: String)
@@ -92,7 +96,7 @@ public struct CollectorConfig: Sendable, Equatable {
     public func makeSpec() -> CollectorSpec {
         let collector: any Collector
         switch options {
-        case .demo(let size, let seed): collector = DemoCollector(seed: seed, size: size)
+        case .demo(let size, let seed, let speed): collector = DemoCollector(seed: seed, size: size, pace: DemoPace(speed: speed))
         case .file(let path, let max):
             collector = FileCollector(
                 path: path, source: name, maxBytes: max, maxRecordBytes: maxRecordBytes,
@@ -128,7 +132,7 @@ public enum ConfigLoader {
 
     /// The options each collector type takes, besides type, name, interval and timeout.
     static let collectorOptions: [String: Set<String>] = [
-        "demo": ["size", "seed"],
+        "demo": ["size", "seed", "speed"],
         "file": ["path", "max_size", "max_record_size", "max_field_size"],
         "exec": ["command", "env", "working_directory", "max_output", "max_record_size", "max_field_size"],
         "aws-credential-report": ["path"],
@@ -266,6 +270,13 @@ public enum ConfigLoader {
         return URL(fileURLWithPath: path, relativeTo: URL(fileURLWithPath: baseDir, isDirectory: true)).standardizedFileURL.path
     }
 
+    /// The demo's `speed`: a number from 0.1 to 20.
+    static func demoSpeed(_ value: YAMLValue) throws(ConfigError) -> Double {
+        let text = try value.string()
+        guard let x = Double(text), (0.1...20).contains(x) else { throw value.error("expected a number from 0.1 to 20, got '\(text)'") }
+        return x
+    }
+
     static func duration(_ value: YAMLValue) throws(ConfigError) -> Double {
         let text = try value.string()
         do {
@@ -309,7 +320,8 @@ public enum ConfigLoader {
         case "demo":
             let size = try dict["size"]?.int(8...5_000_000) ?? DemoCollector.defaultSize
             let seed = try dict["seed"]?.int(0...Int.max) ?? 42
-            options = .demo(size: size, seed: UInt64(seed))
+            let speed = try dict["speed"].map { v throws(ConfigError) in try Self.demoSpeed(v) } ?? 1
+            options = .demo(size: size, seed: UInt64(seed), speed: speed)
         case "host":
             let homeRoot = try dict["home_root"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) }
             let passwd = try dict["passwd"].map { v throws(ConfigError) in resolve(try v.string(), baseDir: baseDir) } ?? "/etc/passwd"

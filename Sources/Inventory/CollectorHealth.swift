@@ -67,10 +67,12 @@ public struct RequestProposal: Sendable, Hashable, Codable {
     public var ticket: String?
     public var ttlSeconds: Double
     public var createdAt: Date
+    /// When the requester stops waiting (the source's own deadline); the earlier of this and the policy's lapse applies.
+    public var lapsesAt: Date?
 
     public init(
         key: String, subject: String, scope: String, requester: String, reason: String, ticket: String? = nil, ttlSeconds: Double,
-        createdAt: Date
+        createdAt: Date, lapsesAt: Date? = nil
     ) {
         self.key = key
         self.subject = subject
@@ -80,9 +82,10 @@ public struct RequestProposal: Sendable, Hashable, Codable {
         self.ticket = ticket
         self.ttlSeconds = ttlSeconds
         self.createdAt = createdAt
+        self.lapsesAt = lapsesAt
     }
 
     enum CodingKeys: String, CodingKey {
-        case key, subject, scope, requester, reason, ticket, ttlSeconds = "ttl_seconds", createdAt = "created_at"
+        case key, subject, scope, requester, reason, ticket, ttlSeconds = "ttl_seconds", createdAt = "created_at", lapsesAt = "lapses_at"
     }
 }

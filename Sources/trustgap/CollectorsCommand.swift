@@ -21,7 +21,7 @@ struct CollectorsCommand: AsyncParsableCommand {
                 for c in config.collectors {
                     let what: String =
                         switch c.options {
-                        case .demo(let size, let seed): "\(size) entities, seed \(seed)"
+                        case .demo(let size, let seed, let speed): "\(size) entities, seed \(seed)" + (speed == 1 ? "" : ", speed \(speed)")
                         case .file(let path, _), .awsCredentialReport(let path), .osquery(let path, _, _): path
                         case .host(let home, let root, let passwd): "homes in \(home)\(root ? " and /root" : ""), accounts from \(passwd)"
                         case .github(let org, let a, let b, let c): "org \(org): " + [a, b, c].compactMap { $0 }.joined(separator: ", ")

@@ -101,7 +101,8 @@ struct DashboardCommand: AsyncParsableCommand {
             // The built-in demo's agents ask for access themselves, through the gateway, as a real agent would.
             var demoAgents: Task<Void, Never>?
             if config.file == nil, !readonlyMode, let controller, case .embedded(let engine, _) = controller.backend {
-                demoAgents = Task.detached { await DemoAgent(engine: engine).run() }
+                let speed = config.collectors.lazy.compactMap { if case .demo(_, _, let x) = $0.options { x } else { nil } }.first ?? 1
+                demoAgents = Task.detached { await DemoAgent(engine: engine, timing: .init(speed: speed)).run() }
             }
             let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
             let policy = config.policy

@@ -19,6 +19,11 @@ struct SourceOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Seed of the demo organisation; the same seed gives the same organisation.", valueName: "n"))
     var seed: UInt64?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp("How fast the demo organisation lives: 2 is twice as busy, 0.5 calmer (0.1 to 20; default 1).", valueName: "x"))
+    var demoSpeed: Double?
+
     @Option(name: .long, help: ArgumentHelp("Log file (default: $XDG_STATE_HOME/trustgap/trustgap.log).", valueName: "file"))
     var logFile: String?
 
@@ -26,12 +31,15 @@ struct SourceOptions: ParsableArguments {
         if let n = demoSize, !(8...5_000_000).contains(n) {
             throw ValidationError("--demo-size must be from 8 to 5000000, got \(n)")
         }
+        if let x = demoSpeed, !(0.1...20).contains(x) {
+            throw ValidationError("--demo-speed must be from 0.1 to 20, got \(x)")
+        }
     }
 
     /// Loads the config, or the demo when there is none, with the demo flags applied.
     func loadConfig() throws -> TrustgapConfig {
         guard let path = ConfigLoader.locate(explicit: config) else {
-            return .demo(size: demoSize ?? DemoCollector.defaultSize, seed: seed ?? 42)
+            return .demo(size: demoSize ?? DemoCollector.defaultSize, seed: seed ?? 42, speed: demoSpeed ?? 1)
         }
         var cfg: TrustgapConfig
         do {
@@ -39,10 +47,10 @@ struct SourceOptions: ParsableArguments {
         } catch {
             throw CLIError.badInput("config error: \(error.description)")
         }
-        if demoSize != nil || seed != nil {
+        if demoSize != nil || seed != nil || demoSpeed != nil {
             for i in cfg.collectors.indices {
-                if case .demo(let size, let s) = cfg.collectors[i].options {
-                    cfg.collectors[i].options = .demo(size: demoSize ?? size, seed: seed ?? s)
+                if case .demo(let size, let s, let x) = cfg.collectors[i].options {
+                    cfg.collectors[i].options = .demo(size: demoSize ?? size, seed: seed ?? s, speed: demoSpeed ?? x)
                 }
             }
         }

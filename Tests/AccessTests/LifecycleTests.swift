@@ -230,3 +230,26 @@ struct StoreErrorTests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "precious notes, not a database\n")
     }
 }
+
+@Suite("Observed requests' own deadline")
+struct ProposalDeadlineTests {
+    @Test("a proposal lapses at its own deadline when that is sooner than the policy's, and one already past is not filed")
+    func deadline() throws {
+        let store = try tempStore()
+        let subjects: (String) -> Subject? = { $0 == agent.id ? agent : nil }
+        let soon = RequestProposal(
+            key: "k1", subject: agent.id, scope: "repo:a:read", requester: "nina", reason: "look", ttlSeconds: 900, createdAt: t0,
+            lapsesAt: t0.plus(300))
+        let past = RequestProposal(
+            key: "k2", subject: agent.id, scope: "repo:b:read", requester: "nina", reason: "look", ttlSeconds: 900,
+            createdAt: t0.plus(-600), lapsesAt: t0.plus(-1))
+        let plain = RequestProposal(
+            key: "k3", subject: agent.id, scope: "repo:c:read", requester: "nina", reason: "look", ttlSeconds: 900, createdAt: t0)
+        #expect(try store.ingest([soon, past, plain], subjects: subjects, by: alice, policy: policy, now: t0) == 2)
+        let byScope = Dictionary(uniqueKeysWithValues: try store.requests().map { ($0.scope, $0) })
+        #expect(byScope["repo:a:read"]?.lapsesAt == t0.plus(300))
+        #expect(byScope["repo:c:read"]?.lapsesAt == t0.plus(policy.requestLapseSeconds))
+        #expect(byScope["repo:b:read"] == nil)
+        #expect(try store.sweep(by: alice, now: t0.plus(301)).lapsed.count == 1)
+    }
+}

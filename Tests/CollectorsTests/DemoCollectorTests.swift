@@ -48,31 +48,40 @@ struct DemoCollectorTests {
         #expect(Set(report.entities.map(\.id)).count == size)
     }
 
-    @Test("it keeps living, deterministically per seed and run")
+    @Test("it keeps living, deterministically per seed and moment")
     func living() async throws {
         func history(_ seed: UInt64) async throws -> [CollectorReport] {
             let demo = DemoCollector(seed: seed, size: 400)
             var out: [CollectorReport] = []
-            for run in 0...6 { out.append(try await demo.collect(CollectContext(now: t0.addingTimeInterval(Double(run) * 5), run: run))) }
+            for minute in 0...12 {
+                out.append(try await demo.collect(CollectContext(now: t0.addingTimeInterval(Double(minute) * 60), run: minute)))
+            }
             return out
         }
         let h = try await history(9)
-        // A new shadow agent each run.
-        #expect(h[1].entities.count == h[0].entities.count + 1)
+        // A new shadow agent every 90 s takes the place of the oldest one found: as many entities as before.
+        #expect(h[2].entities.count == h[0].entities.count)
         let before = Set(h[0].entities.map(\.id))
-        let shadow = try #require(h[1].entities.first { !before.contains($0.id) })
-        // Reported in id order, so the merge has nothing to sort.
-        #expect(h[1].entities.map(\.id) == h[1].entities.map(\.id).sorted())
+        let shadow = try #require(h[2].entities.first { !before.contains($0.id) })
         #expect(shadow.population == .agent)
         #expect(shadow.signals.sanctioned == false)
-        // An owner leaves on run 3: more departed owners than before.
-        func departed(_ r: CollectorReport) -> Int { r.entities.filter { $0.owner?.status == .departed }.count }
-        #expect(departed(h[3]) > departed(h[2]))
-        // A request arrives every run.
-        #expect(h[6].requests.count == h[0].requests.count + 6)
+        #expect(shadow.firstSeen == t0.addingTimeInterval(120), "found at the run that saw it")
+        #expect(Set(h[0].entities.map(\.id)).subtracting(h[2].entities.map(\.id)).count == 1, "the oldest one found is gone")
+        // Reported in id order, so the merge has nothing to sort.
+        #expect(h[2].entities.map(\.id) == h[2].entities.map(\.id).sorted())
+        // An owner leaves at 4 minutes (what they own now belongs to someone gone), and the one who left before last
+        // has handed their things over to a colleague.
+        func departed(_ r: CollectorReport) -> Set<String> { Set(r.entities.filter { $0.owner?.status == .departed }.map(\.id)) }
+        #expect(!departed(h[4]).subtracting(departed(h[3])).isEmpty)
+        #expect(!departed(h[3]).subtracting(departed(h[4])).isEmpty)
+        #expect(departed(h[3]) == departed(h[2]), "nobody left in between")
+        // A request arrives every minute, each waiting five; the same moment gives the same requests.
+        let keys = h.map { Set($0.requests.map(\.key)) }
+        #expect(keys[1].subtracting(keys[0]).count == 1)
+        #expect(h.allSatisfy { (4...5).contains($0.requests.count) })
         // Same seed, same life.
         let again = try await history(9)
-        #expect(try json(again[6]) == json(h[6]))
-        #expect(again[6].requests == h[6].requests)
+        #expect(try json(again[12]) == json(h[12]))
+        #expect(again[12].requests == h[12].requests)
     }
 }

@@ -122,7 +122,7 @@ struct ConfigTests {
                 """) == "cfg.yaml:3: theme: given twice")
         #expect(
             error("collectors:\n  - type: demo\n    path: x.jsonl\n")
-                == "cfg.yaml:3: collectors[0].path: not an option of the demo collector (its options: seed, size)")
+                == "cfg.yaml:3: collectors[0].path: not an option of the demo collector (its options: seed, size, speed)")
         #expect(
             error("collectors:\n  - type: osquery\n    path: r.log\n    queries: {pack_x: processes}\n").contains(
                 "'processes' is not a table trustgap reads"))

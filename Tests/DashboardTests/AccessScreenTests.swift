@@ -165,7 +165,7 @@ struct AccessScreenTests {
         app.press(.character("7"), on: t)
         #expect(t.row(3).contains("alice"))
         #expect(t.row(3).contains("deny"))
-        #expect(t.row(28).contains("chain ok: 5 entries verified"))
+        #expect(t.row(28).contains("chain ok: 6 entries verified"))
     }
 
     @Test("the suggested extension is an hour beyond what is left, within the cap")

@@ -20,7 +20,7 @@ struct ScreenTests {
         #expect(t.text.contains("FINDINGS"))
         #expect(t.text.contains("critical"))
         #expect(t.text.contains("RISKIEST"))
-        #expect(t.text.contains("PENDING REQUESTS (4)"))
+        #expect(t.text.contains("PENDING REQUESTS (5)"))
         #expect(t.text.contains("OK demo"))
         #expect(t.row(23).contains("collectors 1/1 ok"))
         #expect(t.row(23).contains("analyst alice@203.0.113.9"))

@@ -2,51 +2,80 @@ import Foundation
 import Inventory
 import Synchronization
 
-/// The built-in demo: a believable mid-size company ("Acme") that keeps living.
+/// How fast the demo organisation lives: every period below is divided by `speed` (`--demo-speed`).
+public struct DemoPace: Sendable, Equatable {
+    public var speed: Double
+
+    public init(speed: Double = 1) { self.speed = speed }
+
+    /// Seconds between changes at speed 1.
+    static let shadowAgentEvery = 90.0
+    static let keyAgesEvery = 60.0
+    static let ownerLeavesEvery = 240.0
+    static let requestEvery = 60.0
+    /// How long a requester waits for a decision before the request lapses.
+    static let requestWaits = 300.0
+    /// How many of each change stand at once: each new one retires the oldest (the agent is removed after review,
+    /// the key is rotated, the leaver's things are handed over), so the figures hold steady.
+    static let shadowAgentsHeld = 3
+    static let agedKeysHeld = 4
+    static let leaversHeld = 2
+
+    func seconds(_ base: Double) -> Double { base / speed }
+    /// A request lapses after this long, in every store the demo's requests reach.
+    public var requestLapseSeconds: Double { seconds(Self.requestWaits) * 3 }
+}
+
+/// The built-in demo: a believable mid-size company ("Acme") that keeps living, in a steady state.
 ///
-/// The first run builds the organisation from the seed and size, anchored at that run's time. Every later run
-/// applies one more step of its life, deterministically for the seed and the run number: a new shadow AI agent is
-/// discovered, every second run a key ages past 90 days, every third run an owner leaves, and an access request
-/// arrives.
+/// The first run builds the organisation from the seed and size, anchored at that run's time, already in its steady
+/// state. From then on its life follows the clock: a new shadow AI agent is discovered every 90 s (the oldest one
+/// found is removed after review), a key ages past 90 days every minute (the oldest such key is rotated), an owner
+/// leaves every 4 minutes (the one before last hands their things over), and an access request arrives every minute
+/// and waits 5 minutes for a decision. Each arrival is tied to wall-clock time, not to the run, so a restart on the
+/// same store files the requests of its own time, never those an earlier run filed.
 public final class DemoCollector: Collector {
     /// Synthetic and built in: nothing to cut or redact, and at a million entities the intake would cost a refresh.
     public var admittedAlready: Bool { true }
     public let seed: UInt64
     public let size: Int
+    public let pace: DemoPace
 
     struct World {
         var org: DemoOrganisation
         var entities: [Entity]
-        /// Where each shadow agent added by a step sits in `entities`.
-        var index: [String: Int]
         /// Positions in `entities`, in id order.
         var byID: [Int32]
-        var requests: [RequestProposal]
-        var applied: Int
         /// The collector's name, recorded on every entity (see `CollectContext.source`).
         var source: String
+        /// The shadow agents discovered so far that still stand, oldest first: positions in `entities`.
+        var shadows: [Int] = []
+        var shadowsFound = 0
+        /// Keys aged past the limit, oldest first.
+        var aged: [Int] = []
+        var agesApplied = 0
+        /// People who left, oldest first, with what they owned.
+        var leavers: [(person: Int, owned: [Int])] = []
+        var leavesApplied = 0
     }
     private let world = Mutex<World?>(nil)
 
     /// Default size: tens of apps, hundreds of devices and service accounts, dozens of agents.
     public static let defaultSize = 700
 
-    public init(seed: UInt64 = 42, size: Int = DemoCollector.defaultSize) {
+    public init(seed: UInt64 = 42, size: Int = DemoCollector.defaultSize, pace: DemoPace = DemoPace()) {
         self.seed = seed
         self.size = size
+        self.pace = pace
     }
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
         var w = world.withLock { $0 } ?? makeWorld(anchor: context.now, source: context.source)
-        while w.applied < context.run {
-            try Task.checkCancellation()
-            w.applied += 1
-            live(&w, step: w.applied, now: context.now)
-        }
+        live(&w, now: context.now)
         world.withLock { $0 = w }
         // In id order, so the merge has nothing to sort.
-        return CollectorReport(entities: w.byID.map { w.entities[Int($0)] }, requests: w.requests)
+        return CollectorReport(entities: w.byID.map { w.entities[Int($0)] }, requests: requests(w, now: context.now))
     }
 
     func makeWorld(anchor: Date, source: String = "") -> World {
@@ -58,19 +87,33 @@ public final class DemoCollector: Collector {
             for i in entities.indices { entities[i].sources = sources }
         }
         let byID = IDOrder.sorted(entities.map(\.id))
-        // Only the shadow agents that later steps add are indexed: their ids ("…-newK") never meet a base entity's.
-        var w = World(org: org, entities: entities, index: [:], byID: byID, requests: [], applied: 0, source: source)
-        for k in 0..<4 { addRequest(&w, number: k, now: anchor.addingTimeInterval(Double(-900 * (4 - k)))) }
+        var w = World(org: org, entities: entities, byID: byID, source: source)
+        // Already in its steady state: the last few changes happened just before the first look. The shadow agents
+        // found lately take the last agents' places, so the organisation has the size asked for.
+        w.shadows = Array(entities.indices.suffix(min(DemoPace.shadowAgentsHeld, org.agentCount)))
+        for n in 0..<DemoPace.shadowAgentsHeld {
+            discoverShadow(&w, number: n, at: anchor.addingTimeInterval(-Double(DemoPace.shadowAgentsHeld - n) * 30))
+        }
+        for n in 0..<DemoPace.agedKeysHeld { ageKey(&w, number: n, at: anchor) }
+        for n in 0..<DemoPace.leaversHeld { leave(&w, number: n) }
         return w
     }
 
-    /// One step of the organisation's life.
-    func live(_ w: inout World, step k: Int, now: Date) {
-        let org = w.org
-        var r = org.rng(.event, k)
+    /// Applies every change due by `now`, in order.
+    func live(_ w: inout World, now: Date) {
+        let elapsed = max(0, now.timeIntervalSince(w.org.anchor))
+        func due(_ every: Double) -> Int { Int((elapsed / pace.seconds(every)).rounded(.down)) }
+        while w.shadowsFound - DemoPace.shadowAgentsHeld < due(DemoPace.shadowAgentEvery) {
+            discoverShadow(&w, number: w.shadowsFound, at: now)
+        }
+        while w.agesApplied - DemoPace.agedKeysHeld < due(DemoPace.keyAgesEvery) { ageKey(&w, number: w.agesApplied, at: now) }
+        while w.leavesApplied - DemoPace.leaversHeld < due(DemoPace.ownerLeavesEvery) { leave(&w, number: w.leavesApplied) }
+    }
 
-        // A new shadow AI agent is discovered.
-        var shadow = org.agent(0, shadowRun: k)
+    /// A new shadow AI agent is discovered; past the number held, the oldest one found is removed after review.
+    func discoverShadow(_ w: inout World, number n: Int, at now: Date) {
+        w.shadowsFound = n + 1
+        var shadow = w.org.agent(0, shadowRun: n)
         shadow.firstSeen = now
         shadow.lastSeen = now
         shadow.lastUsedAt = now
@@ -79,54 +122,110 @@ public final class DemoCollector: Collector {
             shadow.credentials[j].lastUsedAt = now
         }
         if let sources = w.entities.first?.sources, !w.source.isEmpty { shadow.sources = sources }
-        if let i = w.index[shadow.id] {
-            w.entities[i] = shadow
-        } else {
-            w.index[shadow.id] = w.entities.count
+        let slot: Int
+        if w.shadows.count >= DemoPace.shadowAgentsHeld {
+            // The new agent takes the retired one's place.
+            slot = w.shadows.removeFirst()
             let entities = w.entities
-            let at = w.byID.lowerBound { entities[Int($0)].id < shadow.id }
-            w.byID.insert(Int32(w.entities.count), at: at)
+            let old = entities[slot].id
+            let at = w.byID.lowerBound { entities[Int($0)].id < old }
+            w.byID.remove(at: at)
+            w.entities[slot] = shadow
+        } else {
+            slot = w.entities.count
             w.entities.append(shadow)
         }
-
-        // A key ages past the threshold.
-        if k % 2 == 0 {
-            let sa = org.appCount + org.deviceCount + r.int(0...org.serviceAccountCount - 1)
-            if sa < w.entities.count, !w.entities[sa].credentials.isEmpty, w.entities[sa].credentials[0].kind.isStaticSecret {
-                w.entities[sa].credentials[0].createdAt = now.addingTimeInterval(-Double(91 + k % 7) * DemoOrganisation.day)
-            }
-        }
-
-        // An owner leaves: everything they owned is now owned by someone who is gone.
-        if k % 3 == 0 {
-            let leaver = org.personName(r.int(0...org.peopleCount - 1))
-            for i in w.entities.indices where w.entities[i].owner?.name == leaver {
-                w.entities[i].owner?.status = .departed
-            }
-        }
-
-        // An access request arrives.
-        addRequest(&w, number: 3 + k, now: now)
-        if w.requests.count > 200 { w.requests.removeFirst(w.requests.count - 200) }
+        let entities = w.entities
+        let at = w.byID.lowerBound { entities[Int($0)].id < shadow.id }
+        w.byID.insert(Int32(slot), at: at)
+        w.shadows.append(slot)
     }
 
-    func addRequest(_ w: inout World, number k: Int, now: Date) {
+    /// A service account's key ages past the limit; past the number held, the oldest such key is rotated.
+    func ageKey(_ w: inout World, number n: Int, at now: Date) {
+        w.agesApplied = n + 1
         let org = w.org
-        var r = org.rng(.request, k)
-        let t = DemoCatalogue.requests[k % DemoCatalogue.requests.count]
-        let base: Int
-        let count: Int
-        switch t.population {
-        case 0: (base, count) = (0, org.appCount)
-        case 1: (base, count) = (org.appCount, org.deviceCount)
-        case 2: (base, count) = (org.appCount + org.deviceCount, org.serviceAccountCount)
-        default: (base, count) = (org.appCount + org.deviceCount + org.serviceAccountCount, org.agentCount)
+        var r = org.rng(.keyAge, n)
+        let first = org.appCount + org.deviceCount
+        let limit = now.addingTimeInterval(-90 * DemoOrganisation.day)
+        for _ in 0..<16 {
+            let i = first + r.int(0...org.serviceAccountCount - 1)
+            guard let c = w.entities[i].credentials.first, c.kind.isStaticSecret, let created = c.createdAt, created > limit,
+                !w.aged.contains(i)
+            else { continue }
+            w.entities[i].credentials[0].createdAt = now.addingTimeInterval(-Double(91 + n % 7) * DemoOrganisation.day)
+            w.aged.append(i)
+            break
         }
-        let subject = w.entities[base + r.int(0...count - 1)]
+        if w.aged.count > DemoPace.agedKeysHeld {
+            let i = w.aged.removeFirst()
+            w.entities[i].credentials[0].createdAt = now
+            w.entities[i].credentials[0].fingerprint = r.fingerprint()
+        }
+    }
+
+    /// Someone leaves: everything they owned is now owned by someone who is gone. Past the number held, the one who
+    /// left longest ago has handed their things over to a colleague.
+    func leave(_ w: inout World, number n: Int) {
+        w.leavesApplied = n + 1
+        let org = w.org
+        var r = org.rng(.leaver, n)
+        for _ in 0..<16 {
+            let p = r.int(0...org.peopleCount - 1)
+            guard org.people[p].status == .active, !w.leavers.contains(where: { $0.person == p }) else { continue }
+            let name = org.people[p].name
+            let owned = w.entities.indices.filter { w.entities[$0].owner?.name == name }
+            for i in owned { w.entities[i].owner?.status = .departed }
+            w.leavers.append((p, owned))
+            break
+        }
+        if w.leavers.count > DemoPace.leaversHeld {
+            let gone = w.leavers.removeFirst()
+            var h = org.rng(.handover, n)
+            var heir = h.int(0...org.peopleCount - 1)
+            for _ in 0..<16 where org.people[heir].status != .active || w.leavers.contains(where: { $0.person == heir }) {
+                heir = h.int(0...org.peopleCount - 1)
+            }
+            for i in gone.owned where w.entities[i].owner?.name == org.people[gone.person].name {
+                w.entities[i].owner = org.people[heir]
+            }
+        }
+    }
+
+    /// The requests waiting now: one arrives every minute of wall-clock time and waits five for a decision, so
+    /// about five are pending at any moment, across restarts, whatever earlier runs filed.
+    func requests(_ w: World, now: Date) -> [RequestProposal] {
+        let every = pace.seconds(DemoPace.requestEvery)
+        let waits = pace.seconds(DemoPace.requestWaits)
+        let last = Int((now.timeIntervalSince1970 / every).rounded(.down))
+        let first = Int(((now.timeIntervalSince1970 - waits) / every).rounded(.down)) + 1
+        return (first...max(first, last)).filter { Double($0) * every <= now.timeIntervalSince1970 }.map {
+            request(w, slot: $0, every: every)
+        }
+    }
+
+    func request(_ w: World, slot: Int, every: Double) -> RequestProposal {
+        let org = w.org
+        var r = org.rng(.request, slot)
+        // Which request comes follows the run's own start, so every start opens on the same story; the key follows the
+        // clock, so a restart never files what an earlier run filed, nor misses what is due.
+        let first = Int((org.anchor.timeIntervalSince1970 / every).rounded(.down)) - Int(DemoPace.requestWaits / DemoPace.requestEvery) + 1
+        let count = DemoCatalogue.requests.count
+        let t = DemoCatalogue.requests[((slot - first) % count + count) % count]
+        let base: Int
+        let size: Int
+        switch t.population {
+        case 0: (base, size) = (0, org.appCount)
+        case 1: (base, size) = (org.appCount, org.deviceCount)
+        case 2: (base, size) = (org.appCount + org.deviceCount, org.serviceAccountCount)
+        default: (base, size) = (org.appCount + org.deviceCount + org.serviceAccountCount, org.agentCount)
+        }
+        let subject = w.entities[base + r.int(0...size - 1)]
         let requester = subject.owner?.name ?? org.personName(r.int(0...org.peopleCount - 1))
-        w.requests.append(
-            RequestProposal(
-                key: "demo-\(seed)-\(k)", subject: subject.id, scope: t.scope, requester: requester,
-                reason: t.reason, ticket: r.chance(0.6) ? "SEC-\(4000 + k)" : nil, ttlSeconds: t.ttl, createdAt: now))
+        let at = Date(timeIntervalSince1970: Double(slot) * every)
+        return RequestProposal(
+            key: "demo-\(seed)-\(Int(every * 1000))-\(slot)", subject: subject.id, scope: t.scope, requester: requester,
+            reason: t.reason, ticket: r.chance(0.6) ? "SEC-\(4000 + slot % 6000)" : nil, ttlSeconds: t.ttl, createdAt: at,
+            lapsesAt: at.addingTimeInterval(pace.seconds(DemoPace.requestWaits)))
     }
 }

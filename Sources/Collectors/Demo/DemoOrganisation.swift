@@ -46,7 +46,7 @@ struct DemoOrganisation: Sendable {
         }
     }
 
-    enum Stream: UInt64 { case person = 1, app, device, service, agent, fingerprint, event, request }
+    enum Stream: UInt64 { case person = 1, app, device, service, agent, fingerprint, event, request, keyAge, leaver, handover }
 
     func rng(_ stream: Stream, _ index: Int) -> SeededRandom {
         SeededRandom(seed: seed, stream: stream.rawValue, index: UInt64(index))
