@@ -28,8 +28,15 @@ public struct GapFigures: Sendable, Hashable, Codable {
     public var overprivileged = 0
     public var longLivedSecrets = 0
     public var stale = 0
-    /// Reported by a collector that is fresh (ran successfully within its interval).
+    /// What practitioners mean by visible: owned by someone still here, reported by a fresh collector (one that ran
+    /// successfully within its interval), and under at least one of its population's governing controls.
     public var fullyVisible = 0
+    /// Nobody approved it (`signals.sanctioned: false`): shadow IT, and for agents shadow AI.
+    public var shadow = 0
+    /// At least one credential found exposed (in plaintext, a repository, a log).
+    public var exposedSecrets = 0
+    /// Admin or wildcard access held standing, in the inventory, rather than through a time-bound grant.
+    public var standingPrivilege = 0
     public var findings: [Severity: Int] = [:]
 
     public init() {}
@@ -37,6 +44,7 @@ public struct GapFigures: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case total, unmanaged, unowned, overprivileged, longLivedSecrets = "long_lived_secrets", stale
         case fullyVisible = "fully_visible", findings
+        case shadow, exposedSecrets = "exposed_secrets", standingPrivilege = "standing_privilege"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -48,6 +56,10 @@ public struct GapFigures: Sendable, Hashable, Codable {
         longLivedSecrets = try c.decode(Int.self, forKey: .longLivedSecrets)
         stale = try c.decode(Int.self, forKey: .stale)
         fullyVisible = try c.decode(Int.self, forKey: .fullyVisible)
+        // Added later: a snapshot written before them reads as zero.
+        shadow = try c.decodeIfPresent(Int.self, forKey: .shadow) ?? 0
+        exposedSecrets = try c.decodeIfPresent(Int.self, forKey: .exposedSecrets) ?? 0
+        standingPrivilege = try c.decodeIfPresent(Int.self, forKey: .standingPrivilege) ?? 0
         let raw = try c.decode([String: Int].self, forKey: .findings)
         findings = Dictionary(uniqueKeysWithValues: raw.compactMap { k, v in Severity(rawValue: k).map { ($0, v) } })
     }
@@ -61,6 +73,9 @@ public struct GapFigures: Sendable, Hashable, Codable {
         try c.encode(longLivedSecrets, forKey: .longLivedSecrets)
         try c.encode(stale, forKey: .stale)
         try c.encode(fullyVisible, forKey: .fullyVisible)
+        try c.encode(shadow, forKey: .shadow)
+        try c.encode(exposedSecrets, forKey: .exposedSecrets)
+        try c.encode(standingPrivilege, forKey: .standingPrivilege)
         try c.encode(Dictionary(uniqueKeysWithValues: Severity.allCases.map { ($0.rawValue, findings[$0, default: 0]) }), forKey: .findings)
     }
 
@@ -141,6 +156,9 @@ public struct Snapshot: Sendable {
             sum.longLivedSecrets += g.longLivedSecrets
             sum.stale += g.stale
             sum.fullyVisible += g.fullyVisible
+            sum.shadow += g.shadow
+            sum.exposedSecrets += g.exposedSecrets
+            sum.standingPrivilege += g.standingPrivilege
             for (s, n) in g.findings { sum.findings[s, default: 0] += n }
         }
     }
@@ -178,7 +196,8 @@ public struct Snapshot: Sendable {
 
 /// The gap figures of part of a snapshot, per population (in `Population.allCases` order), in plain counters.
 struct Tally {
-    var counts = [Int](repeating: 0, count: Population.allCases.count * 7)
+    static let fields = 10
+    var counts = [Int](repeating: 0, count: Population.allCases.count * fields)
     var severities = [Int](repeating: 0, count: Population.allCases.count * Severity.allCases.count)
 
     static func count(_ part: ArraySlice<AssessedEntity>, freshSources: Set<String>, anyCollectors: Bool) -> Tally {
@@ -204,10 +223,14 @@ struct Tally {
         for a in part {
             let e = a.entity
             let p = ordinal(e.population)
-            let base = p * 7
+            let base = p * fields
             t.counts[base] += 1
             if e.unmanaged { t.counts[base + 1] += 1 }
-            if e.owner == nil || e.owner?.status == .departed { t.counts[base + 2] += 1 }
+            let unowned = e.owner == nil || e.owner?.status == .departed
+            if unowned { t.counts[base + 2] += 1 }
+            if e.signals.sanctioned == false { t.counts[base + 7] += 1 }
+            if e.credentials.contains(where: { !$0.exposures.isEmpty }) { t.counts[base + 8] += 1 }
+            if e.privileges.contains(where: { $0.level == .admin || ScopeGrammar.isAdmin($0.scope) }) { t.counts[base + 9] += 1 }
             var over = false
             var longLived = false
             var stale = false
@@ -229,7 +252,7 @@ struct Tally {
                 lastSources = sources
                 lastVisible = sources.contains(where: freshSources.contains)
             }
-            if !anyCollectors || lastVisible { t.counts[base + 6] += 1 }
+            if !anyCollectors || lastVisible, !unowned, !e.unmanaged { t.counts[base + 6] += 1 }
         }
         return t
     }
@@ -241,7 +264,8 @@ struct Tally {
 
     func figures(_ p: Int) -> GapFigures {
         var g = GapFigures()
-        let base = p * 7
+        let base = p * Self.fields
+        (g.shadow, g.exposedSecrets, g.standingPrivilege) = (counts[base + 7], counts[base + 8], counts[base + 9])
         (g.total, g.unmanaged, g.unowned, g.overprivileged) = (counts[base], counts[base + 1], counts[base + 2], counts[base + 3])
         (g.longLivedSecrets, g.stale, g.fullyVisible) = (counts[base + 4], counts[base + 5], counts[base + 6])
         for (i, s) in Severity.allCases.enumerated() where severities[p * Severity.allCases.count + i] > 0 {

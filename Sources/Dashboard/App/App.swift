@@ -63,6 +63,7 @@ public final class App {
     public func tick(now: Date) {
         state.now = now
         if let f = state.flash, f.until <= now { state.flash = nil }
+        if let a = state.announcement, a.until <= now { state.announcement = nil }
         if !state.changed.isEmpty, state.changedUntil <= now { state.changed = [:] }
     }
 
@@ -108,6 +109,7 @@ public final class App {
         }
         for (panel, hay) in prepared.haystacks { cache.haystacks[panel] = (version, hay) }
         state.changedUntil = state.now.addingTimeInterval(4)
+        if !sameVersion, state.lastRefresh != nil, let news = Self.announcement(prepared, now: state.now) { state.announcement = news }
         state.lastRefresh = snapshot.generatedAt
         let g = snapshot.totalGap
         if !sameVersion {
@@ -187,6 +189,21 @@ public final class App {
         for p in Panel.allCases where p.isTable { scrollIntoView(p) }
     }
 
+    /// The newest entity worth a line of its own: a shadow agent first, then any other shadow entity.
+    static func announcement(_ prepared: PreparedSnapshot, now: Date) -> Announcement? {
+        let new = prepared.changed.compactMap { id, isNew in isNew ? prepared.snapshot[id] : nil }
+        guard
+            let a = new.filter({ $0.entity.signals.sanctioned == false }).max(by: { a, b in
+                (a.entity.population == .agent ? 1 : 0, a.id) < (b.entity.population == .agent ? 1 : 0, b.id)
+            })
+        else { return nil }
+        let e = a.entity
+        // "Apps" → "app", "Service accounts" → "service account".
+        let what = "shadow " + e.population.title.lowercased().dropLast()
+        let host = e.attributes["host"].map { " on \($0)" } ?? ""
+        return Announcement(entityID: e.id, text: "new \(what): \(e.name)\(host)", until: now.addingTimeInterval(30))
+    }
+
     func flash(_ text: String, error: Bool = false) {
         state.flash = Flash(text: text, isError: error, until: state.now.addingTimeInterval(error ? 6 : 3))
     }
@@ -228,6 +245,7 @@ public final class App {
         let p = state.panel
         let ts = state.table(p)
         let page = max(1, bodyRows - 1)
+        if p == .overview, handleOverview(key) { return }
         switch key {
         case .character("q"): quitRequested = true
         case .character(let c) where c.isASCII && c.isNumber:
@@ -264,6 +282,48 @@ public final class App {
         case .character("n"): beginGrant()
         case .character(" "): toggleMark()
         default: break
+        }
+    }
+
+    /// The Overview's lists: j k (and arrows, g) select an item, Enter opens it, Esc clears the selection. With
+    /// nothing selected, Enter opens the entity just announced. False for keys that mean the same as elsewhere.
+    func handleOverview(_ key: Key) -> Bool {
+        let items = OverviewPanel.items(state, width: size.width, height: size.height)
+        let last = items.count - 1
+        switch key {
+        case .character("j"), .down:
+            guard !items.isEmpty else { return true }
+            state.overviewSelection = min(last, (state.overviewSelection ?? -1) + 1)
+        case .character("k"), .up:
+            guard !items.isEmpty else { return true }
+            state.overviewSelection = max(0, min(last, (state.overviewSelection ?? 1) - 1))
+        case .character("g"), .home: state.overviewSelection = items.isEmpty ? nil : 0
+        case .character("G"), .end: state.overviewSelection = items.isEmpty ? nil : last
+        case .escape:
+            if state.overviewSelection != nil { state.overviewSelection = nil } else { state.announcement = nil }
+        case .enter:
+            if let i = state.overviewSelection, i < items.count {
+                open(items[i])
+            } else if let a = state.announcement, state.snapshot[a.entityID] != nil {
+                state.announcement = nil
+                state.mode = .detail(id: a.entityID, offset: 0)
+            } else {
+                flash("j and k select an item of the lists; Enter opens it")
+            }
+        default: return false
+        }
+        return true
+    }
+
+    /// Opens what an Overview item shows: an entity's detail, or the request or grant in the Access panel.
+    func open(_ item: OverviewPanel.Item) {
+        switch item {
+        case .entity(let id):
+            if state.snapshot[id] != nil { state.mode = .detail(id: id, offset: 0) }
+        case .request(let id), .grant(let id):
+            state.tables[.access]?.selectedID = id
+            switchTo(.access)
+            recompute(.access)
         }
     }
 

@@ -92,6 +92,12 @@ public struct TableState: Sendable, Equatable {
     public init(sortColumn: Int = 0) { self.sortColumn = sortColumn }
 }
 
+public struct Announcement: Sendable, Equatable {
+    public var entityID: String
+    public var text: String
+    public var until: Date
+}
+
 public struct Flash: Sendable, Equatable {
     public var text: String
     public var isError: Bool
@@ -129,6 +135,10 @@ public struct AppState: Sendable {
     public var lastRefresh: Date?
     /// How far the help screen is scrolled.
     public var helpOffset = 0
+    /// The Overview's selected list item (riskiest, pending, expiring), if any: j and k move it, Enter opens it.
+    public var overviewSelection: Int?
+    /// A new entity worth knowing about ("new shadow agent: …"), shown on the prompt line for a while.
+    public var announcement: Announcement?
     public var access = AccessView()
     /// Rows marked with Space in the Access panel (grant ids).
     public var marked: Set<String> = []

@@ -6,11 +6,43 @@ import Terminal
 /// The gap at a glance: gauges per population, findings by severity, trends, the riskiest entities,
 /// pending requests and collector health.
 enum OverviewPanel {
-    static func render(_ buf: inout ScreenBuffer, _ c: Renderer.Context, y: Int, height: Int) {
+    /// What can be selected on the Overview with j and k, in screen order; Enter opens it.
+    enum Item: Equatable {
+        case entity(String)
+        case request(String)
+        case grant(String)
+    }
+
+    /// The items the Overview shows at this size, drawn into a scratch buffer: the keys see exactly what is drawn.
+    static func items(_ s: AppState, width: Int, height: Int) -> [Item] {
+        var buf = ScreenBuffer(width: width, height: height)
+        let c = Renderer.Context(s: s, g: .unicode, theme: s.theme)
+        return render(&buf, c, y: 2, height: height - 4)
+    }
+
+    @discardableResult
+    static func render(_ buf: inout ScreenBuffer, _ c: Renderer.Context, y: Int, height: Int) -> [Item] {
         let s = c.s
         let w = buf.width
         var row = y
         let bottom = y + height
+        var items: [Item] = []
+        /// Draws a list item, highlighted when it is the selected one.
+        func item(_ it: Item, _ text: String, x: Int, y: Int, width: Int, role: Role, label: (String, Role)? = nil) {
+            let selected = s.overviewSelection == items.count
+            items.append(it)
+            var x = x
+            var width = width
+            if selected { buf.fill(x: x - 1, y: y, width: width + 1, height: 1, style: c.style(.selection)) }
+            if let (text, role) = label {
+                let used = buf.put(text, x: x, y: y, style: c.style(selected ? .selection : role)) + 1
+                x += used
+                width -= used
+            }
+            buf.put(
+                SafeText.truncate(SafeText.sanitize(text), to: width, ellipsis: c.g.ellipsis), x: x, y: y,
+                style: c.style(selected ? .selection : role))
+        }
         func line(_ text: String, _ role: Role, x: Int = 1) {
             guard row < bottom else { return }
             buf.put(text, x: x, y: row, style: c.style(role), maxWidth: w - x - 1)
@@ -18,7 +50,7 @@ enum OverviewPanel {
         }
         if s.snapshot.version == 0 {
             line("Collecting the inventory\(c.g.ellipsis)", .muted)
-            return
+            return items
         }
 
         // The gap table: one gauge per metric.
@@ -31,7 +63,7 @@ enum OverviewPanel {
         let cellW = max(10, min(22, (w - 2 - nameW - totalW) / metrics.count - 1))
         let gaugeW = cellW - 6
         let showMetrics = max(1, min(metrics.count, (w - 2 - nameW - totalW) / (cellW + 1)))
-        guard row < bottom else { return }
+        guard row < bottom else { return items }
         buf.put("THE GAP", x: 1, y: row, style: c.style(.title))
         var x = 1 + nameW
         buf.put(SafeText.fit("TOTAL", to: totalW - 1, alignRight: true), x: x, y: row, style: c.style(.title))
@@ -60,6 +92,20 @@ enum OverviewPanel {
             }
             row += 1
         }
+        // The story's numbers beside the gauges: shadow AI, exposed secrets, standing privilege.
+        if row < bottom {
+            let all = s.snapshot.totalGap
+            let agents = s.snapshot.gap[.agent] ?? GapFigures()
+            var sx = 1
+            for (label, value, role) in [
+                ("SHADOW AI", "\(agents.shadow) of \(agents.total) agents", Role.high),
+                ("EXPOSED SECRETS", "\(all.exposedSecrets)", .critical), ("STANDING PRIVILEGE", "\(all.standingPrivilege)", .high),
+            ] where sx + SafeText.width(label) + SafeText.width(value) + 2 < w {
+                sx += buf.put(label, x: sx, y: row, style: c.style(.title)) + 1
+                sx += buf.put(value, x: sx, y: row, style: c.style(role)) + 3
+            }
+            row += 1
+        }
         row += row < bottom - 6 ? 1 : 0
 
         // Findings by severity, never by colour alone: each has its word.
@@ -77,7 +123,7 @@ enum OverviewPanel {
             row += 1
         }
         row += row < bottom - 5 ? 1 : 0
-        guard row < bottom else { return }
+        guard row < bottom else { return items }
 
         // Two columns: the riskiest on the left, requests and collectors on the right.
         let leftW = w >= 110 ? w * 3 / 5 : w / 2
@@ -91,31 +137,26 @@ enum OverviewPanel {
         for i in top {
             let a = s.snapshot.entities[i]
             let (label, role) = EntityTable.riskLabel(a)
-            var lx = 1
-            lx += buf.put(label, x: lx, y: ly, style: c.style(role)) + 1
             let rest = "\(a.entity.name)  \(a.findings.first.map { "\($0.rule) \($0.title)" } ?? "")"
-            buf.put(
-                SafeText.truncate(SafeText.sanitize(rest), to: leftW - lx - 1, ellipsis: c.g.ellipsis), x: lx, y: ly, style: c.style(.text))
+            item(.entity(a.id), rest, x: 1, y: ly, width: leftW - 2, role: .text, label: (label, role))
             ly += 1
         }
 
         var ry = listTop
         // From the access store when one is open; otherwise what the collectors observed.
         let fromStore = s.access.token >= 0
-        let requests: [(String, String, Double)] =
+        let requests: [(Item, String, String, Double)] =
             fromStore
-            ? s.access.pending.sorted { $0.createdAt < $1.createdAt }.map { ($0.subjectName, $0.scope, $0.ttlSeconds) }
+            ? s.access.pending.sorted { $0.createdAt < $1.createdAt }.map { (.request($0.id), $0.subjectName, $0.scope, $0.ttlSeconds) }
             : s.snapshot.requests.sorted { $0.createdAt < $1.createdAt }.map {
-                (s.snapshot[$0.subject]?.entity.name ?? $0.subject, $0.scope, $0.ttlSeconds)
+                (.entity($0.subject), s.snapshot[$0.subject]?.entity.name ?? $0.subject, $0.scope, $0.ttlSeconds)
             }
         buf.put("PENDING REQUESTS (\(requests.count))", x: rightX, y: ry, style: c.style(.title), maxWidth: rightW)
         ry += 1
         let expiring = s.access.grants.filter { $0.state == .active }.sorted { $0.expiresAt < $1.expiresAt }
         let reqRoom = max(1, (bottom - ry) - 3 - (expiring.isEmpty ? 0 : min(3, expiring.count) + 2))
-        for (name, scope, ttl) in requests.prefix(reqRoom) where ry < bottom {
-            let text = "\(name) \(c.g.dot) \(scope) \(c.g.dot) \(DurationText.format(ttl))"
-            buf.put(
-                SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry, style: c.style(.pending))
+        for (it, name, scope, ttl) in requests.prefix(reqRoom) where ry < bottom {
+            item(it, "\(name) \(c.g.dot) \(scope) \(c.g.dot) \(DurationText.format(ttl))", x: rightX, y: ry, width: rightW, role: .pending)
             ry += 1
         }
         if requests.isEmpty, ry < bottom {
@@ -129,9 +170,7 @@ enum OverviewPanel {
             for g in expiring.prefix(3) where ry < bottom {
                 let left = g.remaining(at: s.now)
                 let text = "\(AccessTable.countdown(left)) \(g.subjectName) \(c.g.dot) \(g.scope)"
-                buf.put(
-                    SafeText.truncate(SafeText.sanitize(text), to: rightW, ellipsis: c.g.ellipsis), x: rightX, y: ry,
-                    style: c.style(left < 600 ? .warn : .active))
+                item(.grant(g.id), text, x: rightX, y: ry, width: rightW, role: left < 600 ? .warn : .active)
                 ry += 1
             }
         }
@@ -149,6 +188,7 @@ enum OverviewPanel {
                 ry += 1
             }
         }
+        return items
     }
 
     static func sparkline(_ values: [Int], _ g: Glyphs, width: Int) -> String {

@@ -206,6 +206,12 @@ public enum Renderer {
             buf.put(" " + f.text + " ", x: 0, y: y, style: c.style(f.isError ? .error : .flash), maxWidth: w)
             return
         }
+        if case .normal = s.mode, let a = s.announcement, a.until > s.now {
+            let open = s.panel == .overview && s.overviewSelection == nil ? "  Enter opens it" : ""
+            buf.put(" " + a.text + " ", x: 0, y: y, style: c.style(.flash), maxWidth: w - SafeText.width(open) - 1)
+            if !open.isEmpty { buf.put(open, x: w - SafeText.width(open) - 1, y: y, style: c.style(.muted)) }
+            return
+        }
         var hints: [String]
         switch s.mode {
         case .help: hints = ["Esc close help", "q quit"]
@@ -213,7 +219,10 @@ public enum Renderer {
         case .dialog: hints = ["Tab next field", "Enter next / press", "Esc cancel"]
         default:
             if s.panel == .overview {
-                hints = ["1-8 panels", "Tab next", ": command", "? help", "p pause", "q quit"]
+                hints =
+                    s.overviewSelection == nil
+                    ? ["1-8 panels", "j/k select", "Tab next", ": command", "? help", "p pause", "q quit"]
+                    : ["Enter open", "j/k select", "Esc clear", "1-8 panels", "? help", "q quit"]
             } else if s.panel == .audit {
                 let v = s.access.verification
                 hints = [
