@@ -27,6 +27,9 @@ struct DashboardCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Hide and refuse every action that changes access.")
     var readonly = false
 
+    @Flag(name: .long, help: "Start on the guided tour (as `trustgap tour`).")
+    var tour = false
+
     @Option(
         name: .long,
         help: ArgumentHelp(
@@ -107,6 +110,7 @@ struct DashboardCommand: AsyncParsableCommand {
             let noColor = !(ProcessInfo.processInfo.environment["NO_COLOR"] ?? "").isEmpty
             let policy = config.policy
             let hooks = config.hooks
+            let startTour = tour
             let result: Result<Void, any Error> = await withCheckedContinuation { done in
                 let thread = Thread {
                     do {
@@ -116,6 +120,7 @@ struct DashboardCommand: AsyncParsableCommand {
                             theme: selectedTheme, colorDepth: terminal.colorDepth, unicode: terminal.unicode,
                             readonly: readonlyMode, analyst: analyst)
                         app.configureAccess(controller, policy: policy, hooks: hooks)
+                        if startTour { app.startTour() }
                         DashboardLoop(app: app, terminal: terminal, mailbox: mailbox).run()
                         done.resume(returning: .success(()))
                     } catch {
@@ -133,5 +138,22 @@ struct DashboardCommand: AsyncParsableCommand {
             let signal = mailbox.stopSignal
             if signal > 0 { throw ExitCode(128 + signal) }
         }
+    }
+}
+
+/// `trustgap tour`: the dashboard, on the guided tour of the gap. Esc leaves the tour; the dashboard stays.
+struct TourCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tour",
+        abstract: "Open the dashboard on its guided tour: the story of the gap, step by step on the live panels.",
+        usage: "trustgap tour [<dashboard options>]",
+        discussion: "Space or Right moves on, Left goes back, Esc leaves the tour. Takes the dashboard's options.")
+
+    @OptionGroup var dashboard: DashboardCommand
+
+    func run() async throws {
+        var command = dashboard
+        command.tour = true
+        try await command.run()
     }
 }

@@ -16,7 +16,7 @@ struct Trustgap: AsyncParsableCommand {
             """,
         version: Trustgap.version,
         subcommands: [
-            DashboardCommand.self, SnapshotCommand.self, ThemesCommand.self, CollectorsCommand.self, RequestCommand.self,
+            DashboardCommand.self, TourCommand.self, SnapshotCommand.self, ThemesCommand.self, CollectorsCommand.self, RequestCommand.self,
             GrantsCommand.self, SweepCommand.self, AuditCommand.self, ServeCommand.self, McpCommand.self, StoreCommand.self,
         ],
         defaultSubcommand: DashboardCommand.self

@@ -220,6 +220,7 @@ public final class App {
             return
         }
         if key == .resize { return }
+        if handleTour(key) { return }
         switch state.mode {
         case .filtering: handleFilter(key)
         case .command(let text): handleCommand(key, text: text)
@@ -241,67 +242,75 @@ public final class App {
         }
     }
 
+    /// Keys in a panel, through the one table of actions (`Actions`): what help lists and the hints show is what
+    /// happens, and read-only refuses exactly the actions that change access.
     func handleNormal(_ key: Key) {
         let p = state.panel
+        guard let action = Actions.action(for: key, on: p) else {
+            // A key that does something on another panel says where.
+            if let elsewhere = Actions.all.first(where: { $0.keys.contains(key) && !$0.label.isEmpty }),
+                case .panels(let panels) = elsewhere.scope
+            {
+                let names = Panel.allCases.filter(panels.contains).map { "\($0.title) (\($0.rawValue))" }
+                flash("\(elsewhere.label) works on \(names.joined(separator: ", ")): \(elsewhere.help)")
+            }
+            return
+        }
+        if action.changesAccess, state.readonly { return flash("Read-only mode: access actions are turned off", error: true) }
         let ts = state.table(p)
         let page = max(1, bodyRows - 1)
-        if p == .overview, handleOverview(key) { return }
-        switch key {
-        case .character("q"): quitRequested = true
-        case .character(let c) where c.isASCII && c.isNumber:
-            if let n = c.wholeNumberValue, let panel = Panel(rawValue: n) { switchTo(panel) }
-        case .tab: switchTo(Panel(rawValue: p.rawValue % Panel.allCases.count + 1)!)
-        case .backTab: switchTo(Panel(rawValue: (p.rawValue + Panel.allCases.count - 2) % Panel.allCases.count + 1)!)
-        case .character("j"), .down: moveCursor(to: ts.cursor + 1)
-        case .character("k"), .up: moveCursor(to: ts.cursor - 1)
-        case .pageDown, .control("f"): moveCursor(to: ts.cursor + page)
-        case .pageUp, .control("b"): moveCursor(to: ts.cursor - page)
-        case .character("g"), .home: moveCursor(to: 0)
-        case .character("G"), .end: moveCursor(to: Int.max / 2)
-        case .character("/"):
-            if p.isTable { state.mode = .filtering } else { flash("Nothing to filter on the Overview: pick a panel (2-8) first") }
-        case .character(":"): state.mode = .command("")
-        case .character("?"):
+        if p == .overview, [.down, .up, .first, .last, .back, .open].contains(action.id) { return overview(action.id) }
+        switch action.id {
+        case .quit: quitRequested = true
+        case .panel:
+            if case .character(let c) = key, let n = c.wholeNumberValue, let panel = Panel(rawValue: n) { switchTo(panel) }
+        case .nextPanel: switchTo(Panel(rawValue: p.rawValue % Panel.allCases.count + 1)!)
+        case .previousPanel: switchTo(Panel(rawValue: (p.rawValue + Panel.allCases.count - 2) % Panel.allCases.count + 1)!)
+        case .down: moveCursor(to: ts.cursor + 1)
+        case .up: moveCursor(to: ts.cursor - 1)
+        case .pageDown: moveCursor(to: ts.cursor + page)
+        case .pageUp: moveCursor(to: ts.cursor - page)
+        case .first: moveCursor(to: 0)
+        case .last: moveCursor(to: Int.max / 2)
+        case .filter: state.mode = .filtering
+        case .command: state.mode = .command("")
+        case .help:
             state.helpOffset = 0
             state.mode = .help
-        case .character("p"): togglePause()
-        case .character("s"): cycleSort(reverse: false)
-        case .character("S"): cycleSort(reverse: true)
-        case .enter: openDetail()
-        case .escape:
-            if p.isTable, !ts.filter.isEmpty {
+        case .pause: togglePause()
+        case .tour: startTour()
+        case .sort: cycleSort(reverse: false)
+        case .reverseSort: cycleSort(reverse: true)
+        case .open: openDetail()
+        case .back:
+            if !ts.filter.isEmpty {
                 setFilter("")
             } else if p == .access, !state.marked.isEmpty {
                 state.marked = []
                 recompute(.access)
             }
-        case .character("a"): beginApprove()
-        case .character("d"): beginDeny()
-        case .character("e"): beginExtend()
-        case .character("r"): beginRevoke()
-        case .character("n"): beginGrant()
-        case .character(" "): toggleMark()
-        default: break
+        case .approve: beginApprove()
+        case .deny: beginDeny()
+        case .extend: beginExtend()
+        case .revoke: beginRevoke()
+        case .grant: beginGrant()
+        case .mark: toggleMark()
         }
     }
 
-    /// The Overview's lists: j k (and arrows, g) select an item, Enter opens it, Esc clears the selection. With
-    /// nothing selected, Enter opens the entity just announced. False for keys that mean the same as elsewhere.
-    func handleOverview(_ key: Key) -> Bool {
+    /// The Overview's keys: j k (and arrows, g G) select an item of its lists, Enter opens it, Esc clears the
+    /// selection; with nothing selected, Enter opens the entity just announced.
+    func overview(_ id: Actions.ID) {
         let items = OverviewPanel.items(state, width: size.width, height: size.height)
         let last = items.count - 1
-        switch key {
-        case .character("j"), .down:
-            guard !items.isEmpty else { return true }
-            state.overviewSelection = min(last, (state.overviewSelection ?? -1) + 1)
-        case .character("k"), .up:
-            guard !items.isEmpty else { return true }
-            state.overviewSelection = max(0, min(last, (state.overviewSelection ?? 1) - 1))
-        case .character("g"), .home: state.overviewSelection = items.isEmpty ? nil : 0
-        case .character("G"), .end: state.overviewSelection = items.isEmpty ? nil : last
-        case .escape:
+        switch id {
+        case .down: state.overviewSelection = items.isEmpty ? nil : min(last, (state.overviewSelection ?? -1) + 1)
+        case .up: state.overviewSelection = items.isEmpty ? nil : max(0, min(last, (state.overviewSelection ?? 1) - 1))
+        case .first: state.overviewSelection = items.isEmpty ? nil : 0
+        case .last: state.overviewSelection = items.isEmpty ? nil : last
+        case .back:
             if state.overviewSelection != nil { state.overviewSelection = nil } else { state.announcement = nil }
-        case .enter:
+        case .open:
             if let i = state.overviewSelection, i < items.count {
                 open(items[i])
             } else if let a = state.announcement, state.snapshot[a.entityID] != nil {
@@ -310,9 +319,8 @@ public final class App {
             } else {
                 flash("j and k select an item of the lists; Enter opens it")
             }
-        default: return false
+        default: break
         }
-        return true
     }
 
     /// Opens what an Overview item shows: an entity's detail, or the request or grant in the Access panel.
@@ -419,6 +427,7 @@ public final class App {
         case .panel(let p): switchTo(p)
         case .quit: quitRequested = true
         case .help: state.mode = .help
+        case .tour: startTour()
         case .filter(let f):
             guard state.panel.isTable else { return flash("Nothing to filter on the Overview: pick a panel (2-8) first", error: true) }
             setFilter(f)

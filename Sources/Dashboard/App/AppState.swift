@@ -139,6 +139,8 @@ public struct AppState: Sendable {
     public var overviewSelection: Int?
     /// A new entity worth knowing about ("new shadow agent: …"), shown on the prompt line for a while.
     public var announcement: Announcement?
+    /// The guided tour, while it runs.
+    public var tour: TourState?
     public var access = AccessView()
     /// Rows marked with Space in the Access panel (grant ids).
     public var marked: Set<String> = []

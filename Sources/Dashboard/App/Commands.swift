@@ -21,6 +21,7 @@ enum Commands {
         Spec(name: "theme", argument: "NAME", help: "switch theme"),
         Spec(name: "filter", argument: "TEXT", help: "filter the table"),
         Spec(name: "export", argument: "FILE.csv|FILE.json", help: "write the table as shown"),
+        Spec(name: "tour", argument: nil, help: "the guided tour"),
         Spec(name: "help", argument: nil, help: "keys"),
         Spec(name: "quit", argument: nil, help: "quit"),
         Spec(name: "q", argument: nil, help: "quit"),
@@ -32,6 +33,7 @@ enum Commands {
         case filter(String)
         case export(String, overwrite: Bool)
         case help
+        case tour
         case quit
     }
 
@@ -63,6 +65,7 @@ enum Commands {
             }
             return .export(arg, overwrite: name == "export!")
         case "help", "?": return .help
+        case "tour": return .tour
         case "q", "quit", "q!", "exit": return .quit
         case "": throw ParseError(message: "type a command, or Esc")
         default:

@@ -2,58 +2,8 @@ import Terminal
 
 /// Every key of the current panel, with what it does.
 enum HelpView {
-    static func keys(for panel: Panel, readonly: Bool) -> [(String, String)] {
-        var keys: [(String, String)] = [
-            ("1-8", "switch panel: 1 Overview 2 Apps 3 Devices 4 Service accounts 5 Agents 6 Access 7 Audit 8 Collectors"),
-            ("Tab / Shift-Tab", "next / previous panel"),
-        ]
-        if panel.isTable {
-            keys += [
-                ("j k / Down Up", "move the cursor"),
-                ("PgDn PgUp / Ctrl-F Ctrl-B", "page down / up"),
-                ("g G / Home End", "first / last row"),
-                ("/", "filter as you type (any column, case-insensitive; start with ! to negate); Esc clears"),
-                ("s / S", "sort by the next column / reverse the order"),
-                (
-                    "Enter",
-                    panel.population != nil || panel == .access
-                        ? "open the entity's detail" : panel == .collectors ? "show the collector's last problem" : "-"
-                ),
-            ]
-        }
-        if !readonly {
-            if panel == .access {
-                keys += [
-                    ("a", "approve the selected request (TTL and reason asked, then Cancel/Approve)"),
-                    ("d", "deny the selected request"),
-                    ("e", "extend the selected grant (the new TTL counts from now)"),
-                    ("r", "revoke the selected grant, or every marked one (type the count to confirm)"),
-                    ("Space", "mark or unmark a grant"),
-                ]
-            }
-            if panel.population != nil || panel == .access {
-                keys.append(("n", "grant the selected entity time-bound access"))
-            }
-        }
-        keys += [
-            ("Esc", "back, or clear the filter"),
-            (
-                ":",
-                "command: overview apps devices sa agents access audit collectors, theme NAME, filter TEXT, "
-                    + "export FILE.csv|FILE.json (export! to replace), q (Tab completes)"
-            ),
-            ("p", "pause / resume live updates"),
-            ("Ctrl-L", "redraw the screen"),
-            ("?", "this help"),
-            ("q / Ctrl-C", "quit"),
-        ]
-        keys += [
-            ("in a dialog", "Tab moves between fields and buttons; Enter moves on, then presses; Esc cancels"),
-            ("in the detail", "j k PgDn PgUp g G scroll; Esc, h, Left or Backspace go back"),
-        ]
-        if readonly { keys.append(("", "read-only: actions that change access are hidden")) }
-        return keys
-    }
+    /// From the one table of actions, so help lists exactly what the keys do.
+    static func keys(for panel: Panel, readonly: Bool) -> [(String, String)] { Actions.help(for: panel, readonly: readonly) }
 
     static func render(_ buf: inout ScreenBuffer, _ c: Renderer.Context, y: Int, height: Int) {
         let w = buf.width

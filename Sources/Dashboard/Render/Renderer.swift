@@ -43,6 +43,12 @@ public enum Renderer {
                 renderTable(&buf, c, panel: s.panel, y: body.y, height: body.height)
             }
         }
+        if let tour = s.tour {
+            switch s.mode {
+            case .normal, .detail: TourView.render(&buf, c, tour, y: body.y, height: body.height)
+            default: break
+            }
+        }
         prompt(&buf, c, y: height - 2)
         status(&buf, c, y: height - 1)
         return buf
@@ -215,26 +221,16 @@ public enum Renderer {
         var hints: [String]
         switch s.mode {
         case .help: hints = ["Esc close help", "q quit"]
-        case .detail: hints = ["Esc back", "j/k scroll", "n grant", "q quit"]
+        case .detail: hints = Actions.detailHints(readonly: s.readonly)
         case .dialog: hints = ["Tab next field", "Enter next / press", "Esc cancel"]
         default:
-            if s.panel == .overview {
-                hints =
-                    s.overviewSelection == nil
-                    ? ["1-8 panels", "j/k select", "Tab next", ": command", "? help", "p pause", "q quit"]
-                    : ["Enter open", "j/k select", "Esc clear", "1-8 panels", "? help", "q quit"]
-            } else if s.panel == .audit {
+            // From the one table of actions: what is hinted is what the keys do here, read-only included.
+            hints = Actions.hints(s)
+            if s.panel == .audit {
                 let v = s.access.verification
-                hints = [
+                hints.insert(
                     v == nil ? "chain not checked" : v!.ok ? "chain ok: \(v!.entries) entries verified" : "CHAIN BROKEN: \(v!.problem!)",
-                    "/ filter", "? help",
-                ]
-            } else if s.panel == .access, !s.readonly {
-                hints = ["a approve", "d deny", "e extend", "r revoke", "Space mark", "/ filter", "? help"]
-            } else if s.panel.population != nil, !s.readonly {
-                hints = ["Enter detail", "n grant", "/ filter", "s sort", ": command", "? help", "q quit"]
-            } else {
-                hints = ["Enter detail", "/ filter", "s sort", ": command", "? help", "q quit"]
+                    at: 0)
             }
         }
         var text = hints.joined(separator: "  ")

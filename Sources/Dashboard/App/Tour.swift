@@ -1,0 +1,253 @@
+import Access
+import Foundation
+import Inventory
+import Terminal
+
+/// Where the guided tour is: its step. The dashboard stays live underneath and every other key works as usual.
+public struct TourState: Sendable, Equatable {
+    public var step: Int
+}
+
+/// The guided tour (`t`, `:tour`, `trustgap tour`): the seed's story told on the real, live panels, one caption per
+/// step. Each caption is worked out from what is on screen when it is drawn (the real counts, the real names), never
+/// from figures written here.
+enum Tour {
+    struct Step: Sendable {
+        let title: String
+        /// Brings the panels to what the caption talks about.
+        let show: @Sendable (App) -> Void
+        /// The caption, from the live state.
+        let caption: @Sendable (AppState, Glyphs) -> String
+        /// The box sits at the top of the body (pointing down) rather than at its foot (pointing up).
+        var atTop = false
+    }
+
+    static func percent(_ n: Int, _ of: Int) -> String { "\(GapFigures.percent(n, of: of))%" }
+
+    /// The newest shadow agent (firstSeen, then id).
+    static func newestShadowAgent(_ s: AppState) -> AssessedEntity? {
+        (s.populationIndex[.agent] ?? []).lazy.map { s.snapshot.entities[$0] }.filter { $0.entity.signals.sanctioned == false }
+            .max { ($0.entity.firstSeen ?? .distantPast, $0.id) < ($1.entity.firstSeen ?? .distantPast, $1.id) }
+    }
+
+    /// The riskiest agent whose secret sits exposed in a config file (an MCP or assistant config), else any exposed.
+    static func leakedAgent(_ s: AppState) -> (AssessedEntity, String)? {
+        var best: (AssessedEntity, String)?
+        for i in s.populationIndex[.agent] ?? [] {
+            let a = s.snapshot.entities[i]
+            guard let exposure = a.entity.credentials.lazy.flatMap(\.exposures).first else { continue }
+            if best == nil || a.risk > best!.0.risk || (a.risk == best!.0.risk && a.id < best!.0.id) { best = (a, exposure) }
+        }
+        return best
+    }
+
+    /// A pending request for an agent: one the agent asked itself first, oldest first.
+    static func agentRequest(_ s: AppState) -> AccessRequest? {
+        let agents = s.access.pending.filter { $0.population == .agent }.sorted { $0.createdAt < $1.createdAt }
+        return agents.first { $0.askedByAgent } ?? agents.first
+    }
+
+    /// The active grant that started last: the one just approved, usually.
+    static func newestGrant(_ s: AppState) -> Grant? {
+        s.access.grants.filter { $0.state == .active }.max { ($0.startsAt, $0.id) < ($1.startsAt, $1.id) }
+    }
+
+    static let steps: [Step] = [
+        Step(
+            title: "The gap",
+            show: { $0.switchTo(.overview) },
+            caption: { s, g in
+                let all = s.snapshot.totalGap
+                guard all.total > 0 else { return "Collecting the inventory\(g.ellipsis) the figures appear in a moment." }
+                let parts = Population.allCases.compactMap { p -> String? in
+                    guard let f = s.snapshot.gap[p], f.total > 0 else { return nil }
+                    return "\(percent(f.unmanaged, f.total)) of \(p.title.lowercased())"
+                }
+                return "\(g.up) THE GAP: of \(all.total) identities, \(percent(all.unmanaged, all.total)) sit outside SSO, PAM "
+                    + "or any other control: \(parts.joined(separator: ", ")). Each population needs its own rules, "
+                    + "and the ones nobody governs are where access goes unseen."
+            }),
+        Step(
+            title: "Shadow AI",
+            show: { app in
+                app.switchTo(.agents)
+                if let a = newestShadowAgent(app.state) { app.select(a.id, on: .agents) }
+            },
+            caption: { s, g in
+                let agents = s.snapshot.gap[.agent] ?? GapFigures()
+                var text =
+                    "\(agents.shadow) of \(agents.total) AI agents were never approved by anyone: shadow AI, running "
+                    + "with real credentials (APPROVED says no)."
+                if let a = newestShadowAgent(s) {
+                    let host = a.entity.attributes["host"].map { " on \($0)" } ?? ""
+                    let age = a.entity.firstSeen.map { " \(EntityTable.age($0, now: s.now)) ago" } ?? ""
+                    text += " \(g.up) The newest, \(a.entity.name)\(host), was found\(age)."
+                }
+                return text
+            }),
+        Step(
+            title: "A leaked secret",
+            show: { app in
+                guard let (a, _) = leakedAgent(app.state) else { return app.switchTo(.agents) }
+                app.switchTo(.agents)
+                app.select(a.id, on: .agents)
+                // Scrolled to the end, where the credentials are, below the caption.
+                app.state.mode = .detail(id: a.id, offset: Int.max / 2)
+            },
+            caption: { s, g in
+                let exposed = s.snapshot.totalGap.exposedSecrets
+                guard let (a, exposure) = leakedAgent(s) else {
+                    return "\(exposed) identities have a credential found exposed; none of them is an agent right now."
+                }
+                return "\(g.down) \(a.entity.name) keeps its credential \(exposure) (EXPOSED, below): whoever can read "
+                    + "that file holds its access. trustgap shows only the secret's fingerprint, never the secret. "
+                    + "\(exposed) identities have a secret exposed like this."
+            }, atTop: true),
+        Step(
+            title: "More than they use",
+            show: { $0.switchTo(.serviceAccounts) },
+            caption: { s, g in
+                let sa = s.snapshot.gap[.serviceAccount] ?? GapFigures()
+                return "\(g.up) \(percent(sa.overprivileged, sa.total)) of these \(sa.total) service accounts hold "
+                    + "privileges they never use (the industry's figure: 97% of non-human identities carry excessive "
+                    + "privileges). \(s.snapshot.totalGap.standingPrivilege) identities hold admin or wildcard access "
+                    + "standing, not time-bound."
+            }),
+        Step(
+            title: "An agent asks",
+            show: { app in
+                app.switchTo(.access)
+                if let r = agentRequest(app.state) { app.select(r.id, on: .access) }
+            },
+            caption: { s, g in
+                guard let r = agentRequest(s) else {
+                    return "No agent is asking right now: the demo's agent asks about 20 seconds after the start, "
+                        + "through the same gateway an AI client uses. Press Left then Space to look again."
+                }
+                let who = r.askedByAgent ? "asks itself, through the gateway, run by \(r.requester)" : "is asked for by \(r.requester)"
+                let trusting = r.flags.isEmpty ? "" : " What you would trust: \(r.flags.joined(separator: ", "))."
+                return "\(g.up) \(r.subjectName), an AI agent, \(who): \(r.scope) for "
+                    + "\(DurationText.format(r.ttlSeconds)), to \(r.reason).\(trusting)"
+            }),
+        Step(
+            title: "Approve it, for 15 minutes",
+            show: { app in
+                app.switchTo(.access)
+                if let r = agentRequest(app.state) { app.select(r.id, on: .access) }
+            },
+            caption: { s, _ in
+                let p = s.policy[.agent]
+                let forbidden = p.forbiddenScopes.first.map { ", and never an admin scope (\($0))" } ?? ""
+                return "Press a: the dialog shows what you are trusting. Type 15m as the TTL, a reason, then Tab to "
+                    + "Approve and Enter. The agent policy decides, not the dashboard: agents get at most "
+                    + "\(DurationText.format(p.maxTTLSeconds))\(forbidden). Then Space."
+            }),
+        Step(
+            title: "Time-bound",
+            show: { app in
+                app.switchTo(.access)
+                if let grant = newestGrant(app.state) { app.select(grant.id, on: .access) }
+            },
+            caption: { s, g in
+                guard let grant = newestGrant(s) else {
+                    return "No grant is active yet: approve a request (Left goes back a step) and watch it count down here."
+                }
+                return "\(g.up) \(grant.subjectName) holds \(grant.scope) for \(AccessTable.countdown(grant.remaining(at: s.now))) "
+                    + "more, then loses it by itself: no standing access. Press r to revoke it now."
+            }),
+        Step(
+            title: "The audit proves it",
+            show: { $0.switchTo(.audit) },
+            caption: { s, g in
+                let chain: String
+                if let v = s.access.verification {
+                    chain = v.ok ? "the chain holds: \(v.entries) entries verified" : "the chain is BROKEN: \(v.problem ?? "")"
+                } else {
+                    chain = "the chain is checked as entries arrive"
+                }
+                let newest = s.access.audit.last.map { " The newest: \($0.analyst) \($0.action) \($0.subject)." } ?? ""
+                return "\(g.up) Every decision is in a hash-chained, keyed audit log: who, what, when and why; \(chain)."
+                    + "\(newest) Editing the store breaks the chain, and trustgap audit verify says where."
+            }),
+    ]
+}
+
+extension App {
+    /// Starts the guided tour at its first step.
+    public func startTour() {
+        state.tour = TourState(step: 0)
+        state.overviewSelection = nil
+        if case .detail = state.mode { state.mode = .normal }
+        Tour.steps[0].show(self)
+    }
+
+    /// The tour's own keys (Space and Right next, Left back, Esc leaves); every other key goes to the dashboard.
+    func handleTour(_ key: Key) -> Bool {
+        guard let tour = state.tour else { return false }
+        switch state.mode {
+        case .normal, .detail: break
+        default: return false
+        }
+        switch key {
+        case .character(" "), .right: go(to: tour.step + 1)
+        case .left: go(to: max(0, tour.step - 1))
+        case .escape:
+            state.tour = nil
+            if case .detail = state.mode { state.mode = .normal }
+            flash("Left the tour: the dashboard is yours (t starts it again)")
+        default: return false
+        }
+        return true
+    }
+
+    func go(to step: Int) {
+        guard step < Tour.steps.count else {
+            state.tour = nil
+            state.mode = .normal
+            return flash("That was the tour: the dashboard is yours (t starts it again)")
+        }
+        state.tour = TourState(step: step)
+        state.mode = .normal
+        Tour.steps[step].show(self)
+    }
+
+    /// Puts a table's cursor on a row by id, near the top, so the caption below never hides it.
+    func select(_ id: String, on panel: Panel) {
+        state.tables[panel]?.selectedID = id
+        recompute(panel)
+        if let ts = state.tables[panel] { state.tables[panel]?.top = max(0, ts.cursor - 1) }
+        scrollIntoView(panel)
+    }
+}
+
+/// The caption box, at the foot of the body, over the panel it talks about.
+enum TourView {
+    static func render(_ buf: inout ScreenBuffer, _ c: Renderer.Context, _ tour: TourState, y: Int, height: Int) {
+        guard tour.step < Tour.steps.count else { return }
+        let step = Tour.steps[tour.step]
+        let w = min(buf.width, 80)
+        let x = (buf.width - w) / 2
+        let inner = w - 4
+        let lines = wrap(SafeText.sanitize(step.caption(c.s, c.g)), width: inner)
+        let footer = "Space next  \(c.s.unicode ? "←" : "<-") back  Esc leave the tour"
+        let h = min(height, lines.count + 4)
+        let top = step.atTop ? y : y + height - h
+        buf.fill(x: 0, y: top, width: buf.width, height: h, style: c.style(.background))
+        let border = c.style(.accent)
+        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: top, style: border)
+        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: top + h - 1, style: border)
+        for yy in (top + 1)..<(top + h - 1) {
+            buf.put(c.g.vertical, x: x, y: yy, style: border)
+            buf.put(c.g.vertical, x: x + w - 1, y: yy, style: border)
+        }
+        buf.put(
+            " Tour \(tour.step + 1)/\(Tour.steps.count) \(c.g.dot) \(step.title) ", x: x + 2, y: top, style: c.style(.title),
+            maxWidth: w - 4)
+        var row = top + 1
+        for line in lines where row < top + h - 2 {
+            buf.put(line, x: x + 2, y: row, style: c.style(.text), maxWidth: inner)
+            row += 1
+        }
+        buf.put(footer, x: x + w - 2 - SafeText.width(footer), y: top + h - 2, style: c.style(.muted), maxWidth: inner)
+    }
+}
