@@ -24,9 +24,9 @@ enum HelpView {
         if !readonly {
             if panel == .access {
                 keys += [
-                    ("a", "approve the selected request (TTL and reason asked, then Cancel/Approve)"),
+                    ("a", "approve the selected request (the policy's verdict first; TTL and reason asked, then Cancel/Approve)"),
                     ("d", "deny the selected request"),
-                    ("e", "extend the selected grant (the new TTL counts from now)"),
+                    ("e", "extend the selected grant (the TTL first asked for is proposed; it counts from now)"),
                     ("r", "revoke the selected grant, or every marked one (type the count to confirm)"),
                     ("Space", "mark or unmark a grant"),
                 ]
@@ -49,6 +49,7 @@ enum HelpView {
         ]
         keys += [
             ("in a dialog", "Tab moves between fields and buttons; Enter moves on, then presses; Esc cancels"),
+            ("  refused", "Close only: Enter or Esc closes; any other key closes it and acts in the panel"),
             ("in the detail", "j k PgDn PgUp g G scroll; Esc, h, Left or Backspace go back"),
         ]
         if readonly { keys.append(("", "read-only: actions that change access are hidden")) }
