@@ -311,6 +311,33 @@ struct PostgresStoreTests {
         #expect(try again.verifyAudit().ok)
     }
 
+    @Test("moving an SQLite store from before the asked TTL was kept to PostgreSQL fills it in")
+    func migrateOldStoreFillsAskedTTL() throws {
+        let source = try StoreUnderTest(.sqlite)
+        let r = try source.store.file(
+            subject: agent, scope: "repo:x:write", ttlSeconds: 1800, reason: "fix", by: alice, policy: policy, now: t0)
+        _ = try source.store.approve(r.id, ttlSeconds: 600, reason: "ok", by: bob, policy: policy, now: t0)
+        let direct = try source.store.directGrant(
+            subject: laptop, scope: "vpn:prod", ttlSeconds: 2700, reason: "travel", by: bob, policy: policy, now: t0)
+        source.store.close()
+        try source.tamper(
+            "ALTER TABLE grants DROP COLUMN asked_ttl_seconds; DELETE FROM grdb_migrations WHERE identifier = 'v8-grant-asked-ttl'")
+        let db = try TestDatabase()
+        let dir = source.dir
+        let copied = try AccessStore.migrate(
+            from: source.location, to: db.url, keyPath: dir.appendingPathComponent("pg.key").path,
+            anchorPath: dir.appendingPathComponent("pg.anchor").path)
+        #expect(copied.grants == 2)
+        #expect(copied.problem == nil)
+        let to = try AccessStore(
+            path: db.url, service: true, keyPath: dir.appendingPathComponent("pg.key").path,
+            anchorPath: dir.appendingPathComponent("pg.anchor").path)
+        defer { to.close() }
+        let grants = try to.grants()
+        #expect(grants.first { $0.requestID == r.id }?.askedTTLSeconds == 1800)
+        #expect(grants.first { $0.id == direct.id }?.askedTTLSeconds == 2700)
+    }
+
     @Test("four services starting at once on a new database: one schema, one store identity, all working")
     func concurrentStart() throws {
         let db = try TestDatabase()
