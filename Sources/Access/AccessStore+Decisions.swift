@@ -92,7 +92,7 @@ extension AccessStore {
             endedBy: row["ended_by"], endedAt: (row["ended_at"] as Double?).map(Date.init(timeIntervalSince1970:)),
             endReason: row["end_reason"], actuation: ActuationState(rawValue: row["actuation"]) ?? .notConfigured,
             actuationDetail: row["actuation_detail"], actuationAttempts: row["actuation_attempts"], actuationEvent: row["actuation_event"],
-            subjectOwner: owner(row["subject_owner"]))
+            subjectOwner: owner(row["subject_owner"]), askedTTLSeconds: row["asked_ttl_seconds"])
     }
 
     static func loadRequest(_ db: any StoreConnection, _ id: String) throws -> AccessRequest? {
@@ -324,7 +324,8 @@ extension AccessStore {
                 throw AccessError.conflict("request \(id) lapsed at \(Self.when(r.lapsesAt)): nobody decided in time")
             }
             let ttl = ttlSeconds ?? min(r.ttlSeconds, policy[r.population].maxTTLSeconds)
-            try policy.checkApproval(r, by: analyst, subjectOwner: r.subjectOwner, ttlSeconds: ttl, reason: reason)
+            // The verdict a dialog shows before confirming, then the TTL and reason.
+            try policy.checkApproval(r, by: analyst, ttlSeconds: ttl, reason: reason)
             // An approval grants what was asked or less: never longer than the requester wanted.
             if ttl > r.ttlSeconds + 0.5 {
                 throw AccessError.invalid(
@@ -335,7 +336,7 @@ extension AccessStore {
             try db.execute(
                 "INSERT INTO approvals (request_id, analyst, at, reason) VALUES (?, ?, ?, ?)",
                 [id, analyst.user, now.timeIntervalSince1970, reason])
-            let needed = policy.approvalsNeeded(r.population, scope: r.scope)
+            let needed = policy.approvalVerdict(r, by: analyst).needed
             let have = r.approvals.count + 1
             if have < needed {
                 try self.appendAudit(
@@ -356,7 +357,8 @@ extension AccessStore {
                 id: grantID, requestID: id, subject: r.subject, subjectName: r.subjectName, population: r.population, scope: r.scope,
                 approvers: r.approvals.map(\.analyst) + [analyst.user], reason: reason, startsAt: now,
                 expiresAt: now.addingTimeInterval(ttl), state: .active, actuation: hooks.actuation(for: "approve"),
-                actuationAttempts: 0, actuationEvent: hooks.configured.contains("approve") ? "approve" : nil, subjectOwner: r.subjectOwner)
+                actuationAttempts: 0, actuationEvent: hooks.configured.contains("approve") ? "approve" : nil, subjectOwner: r.subjectOwner,
+                askedTTLSeconds: r.ttlSeconds)
             try Self.insert(db, g)
             try self.appendAudit(
                 db,
@@ -367,18 +369,27 @@ extension AccessStore {
         }
     }
 
+    /// Fills in the asked TTL of grants made before it was recorded: their request's TTL, or, for a direct grant, the TTL
+    /// its `grant` audit entry recorded. One statement, in the SQL both stores understand.
+    static let backfillAskedTTL = """
+        UPDATE grants SET asked_ttl_seconds = COALESCE(
+            (SELECT r.ttl_seconds FROM requests r WHERE r.id = grants.request_id LIMIT 1),
+            (SELECT a.ttl_seconds FROM audit a WHERE a.action = 'grant' AND a.target = grants.id ORDER BY a.seq LIMIT 1))
+        WHERE asked_ttl_seconds IS NULL
+        """
+
     static func insert(_ db: any StoreConnection, _ g: Grant) throws {
         let approvers = String(decoding: try JSONEncoder().encode(g.approvers), as: UTF8.self)
         try db.execute(
             """
             INSERT INTO grants (id, request_id, subject, subject_name, population, scope, approvers, reason, starts_at, expires_at,
-                state, actuation, actuation_attempts, actuation_event, subject_owner) \
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)
+                state, actuation, actuation_attempts, actuation_event, subject_owner, asked_ttl_seconds) \
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?)
             """,
             [
                 g.id, g.requestID, g.subject, g.subjectName, g.population.rawValue, g.scope, approvers, g.reason,
                 g.startsAt.timeIntervalSince1970, g.expiresAt.timeIntervalSince1970, g.state.rawValue,
-                g.actuation.rawValue, g.actuationEvent, ownerJSON(g.subjectOwner),
+                g.actuation.rawValue, g.actuationEvent, ownerJSON(g.subjectOwner), g.askedTTLSeconds,
             ])
     }
 
@@ -447,7 +458,8 @@ extension AccessStore {
                 id: Self.newID("gr"), requestID: nil, subject: subject.id, subjectName: subject.name, population: subject.population,
                 scope: scope, approvers: [analyst.user], reason: reason, startsAt: now, expiresAt: now.addingTimeInterval(ttlSeconds),
                 state: .active, actuation: hooks.actuation(for: "approve"), actuationAttempts: 0,
-                actuationEvent: hooks.configured.contains("approve") ? "approve" : nil, subjectOwner: subject.owner)
+                actuationEvent: hooks.configured.contains("approve") ? "approve" : nil, subjectOwner: subject.owner,
+                askedTTLSeconds: ttlSeconds)
             try Self.insert(db, g)
             try self.appendAudit(
                 db,

@@ -97,6 +97,9 @@ public struct Grant: Codable, Sendable, Hashable, Identifiable {
     public var actuationEvent: String?
     /// Who owned the subject when access was granted: they can't approve its extension.
     public var subjectOwner: Owner? = nil
+    /// The TTL first asked for: the request's, or a direct grant's own. Extensions propose it again. Nil for grants made
+    /// before trustgap recorded it (a direct grant from before store migration v8).
+    public var askedTTLSeconds: Double? = nil
 
     /// Seconds left, never negative.
     public func remaining(at now: Date) -> Double { max(0, expiresAt.timeIntervalSince(now)) }
@@ -106,6 +109,7 @@ public struct Grant: Codable, Sendable, Hashable, Identifiable {
         case startsAt = "starts_at", expiresAt = "expires_at", state, endedBy = "ended_by", endedAt = "ended_at"
         case endReason = "end_reason", actuation, actuationDetail = "actuation_detail"
         case actuationAttempts = "actuation_attempts", actuationEvent = "actuation_event", subjectOwner = "subject_owner"
+        case askedTTLSeconds = "asked_ttl_seconds"
     }
 }
 

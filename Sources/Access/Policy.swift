@@ -81,15 +81,20 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
 
     /// Checks a new request or a direct grant: scope, TTL and reason.
     public func checkRequest(population: Population, scope: String, ttlSeconds: Double, reason: String) throws(AccessError) {
-        let p = self[population]
         do { try ScopeGrammar.check(scope, as: .scope) } catch { throw .invalid(error.message) }
         guard ttlSeconds > 0 else { throw .invalid("the duration must be longer than zero") }
-        if let pattern = p.forbiddenScopes.first(where: { Self.matches($0, scope) }) {
+        try checkScope(population: population, scope: scope)
+        try checkTTL(population: population, ttlSeconds: ttlSeconds)
+        try checkReason(population: population, reason: reason)
+    }
+
+    /// Checks that the population may hold the scope at all: it fits the grammar and no forbidden pattern matches it.
+    public func checkScope(population: Population, scope: String) throws(AccessError) {
+        do { try ScopeGrammar.check(scope, as: .scope) } catch { throw .invalid(error.message) }
+        if let pattern = self[population].forbiddenScopes.first(where: { Self.matches($0, scope) }) {
             throw .refused(
                 rule: "forbidden_scopes", message: "\(population.title.lowercased()) may never hold \(scope) (matches \(pattern))")
         }
-        try checkTTL(population: population, ttlSeconds: ttlSeconds)
-        try checkReason(population: population, reason: reason)
     }
 
     /// Refuses a request for a shadow subject when the population's policy says `unapproved: refuse`.
@@ -126,20 +131,43 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
         }
     }
 
-    /// Checks one analyst's approval of a pending request: never the requester, never the subject's owner, never the
-    /// same analyst twice.
-    public func checkApproval(
-        _ request: AccessRequest, by analyst: Analyst, subjectOwner: Owner? = nil, ttlSeconds: Double,
-        reason: String
-    ) throws(AccessError) {
-        if analyst.user == request.requester {
-            throw .refused(rule: "no_self_approval", message: "\(analyst.user) asked for this access and can't approve it")
-        }
-        try Self.checkNotOwner(analyst, subjectOwner, subjectName: request.subjectName)
-        if request.approvals.contains(where: { $0.analyst == analyst.user }) {
-            throw .refused(rule: "two_person", message: "\(analyst.user) already approved; another analyst must give the next approval")
-        }
+    /// Checks one analyst's approval of a pending request: first its verdict (never the requester, never the subject's
+    /// owner, never the same analyst twice, never a scope the population may not hold), then the TTL and reason.
+    public func checkApproval(_ request: AccessRequest, by analyst: Analyst, ttlSeconds: Double, reason: String) throws(AccessError) {
+        if let refusal = approvalVerdict(request, by: analyst).refusal { throw refusal }
         try checkRequest(population: request.population, scope: request.scope, ttlSeconds: ttlSeconds, reason: reason)
+    }
+
+    /// What `analyst` approving `request` comes to under this policy, before any TTL or reason is given: refused and
+    /// why, or how many approvals it needs and whether this one grants. The store's `approve` checks exactly this
+    /// (through `checkApproval`), so a dialog showing it before confirming says what the store will decide.
+    /// `subjectOwner` is the owner recorded on the request unless given.
+    public func approvalVerdict(_ request: AccessRequest, by analyst: Analyst, subjectOwner: Owner?? = nil) -> ApprovalVerdict {
+        let owner = subjectOwner ?? request.subjectOwner
+        var excluded = [ApprovalVerdict.Excluded(user: request.requester, why: .requester)]
+        if let owner, !excluded.contains(where: { owner.isAnalyst($0.user) }) {
+            excluded.append(.init(user: owner.name, why: .owner))
+        }
+        for a in request.approvals where !excluded.contains(where: { $0.user == a.analyst }) {
+            excluded.append(.init(user: a.analyst, why: .approved))
+        }
+        var refusal: AccessError?
+        do throws(AccessError) {
+            if analyst.user == request.requester {
+                throw .refused(rule: "no_self_approval", message: "\(analyst.user) asked for this access and can't approve it")
+            }
+            try Self.checkNotOwner(analyst, owner, subjectName: request.subjectName)
+            if request.approvals.contains(where: { $0.analyst == analyst.user }) {
+                throw .refused(
+                    rule: "two_person", message: "\(analyst.user) already approved; another analyst must give the next approval")
+            }
+            try checkScope(population: request.population, scope: request.scope)
+        } catch {
+            refusal = error
+        }
+        return ApprovalVerdict(
+            needed: approvalsNeeded(request.population, scope: request.scope), approvedBy: request.approvals.map(\.analyst),
+            refusal: refusal, excluded: excluded)
     }
 
     /// The owner of a subject can't be the one who approves its access.
@@ -157,5 +185,41 @@ extension Owner {
         if name.lowercased() == u { return true }
         if let email, let at = email.firstIndex(of: "@"), email[..<at].lowercased() == u { return true }
         return false
+    }
+}
+
+/// What an analyst's approval of a request comes to, by the policy alone (`AccessPolicy.approvalVerdict`).
+public struct ApprovalVerdict: Sendable, Equatable {
+    /// Someone whose approval the policy won't take for this request, and why.
+    public struct Excluded: Sendable, Equatable {
+        public enum Why: String, Sendable, Equatable {
+            /// Asked for the access (`no_self_approval`).
+            case requester
+            /// Owns the subject (`no_owner_approval`).
+            case owner
+            /// Gave an approval already (`two_person`).
+            case approved
+        }
+        public var user: String
+        public var why: Why
+    }
+
+    /// Approvals the request needs in all.
+    public var needed: Int
+    /// Who approved it so far, in order.
+    public var approvedBy: [String]
+    /// Why this analyst's approval would be refused whatever the TTL and reason; nil when it may be given.
+    public var refusal: AccessError?
+    /// Whose approval is never taken: the requester, the subject's owner, those who approved already.
+    public var excluded: [Excluded]
+
+    /// Approvals still needed before this one.
+    public var approvalsLeft: Int { max(0, needed - approvedBy.count) }
+    /// Whether this analyst's approval, once given, grants the access: it may be given and is the last one needed.
+    public var grants: Bool { refusal == nil && approvalsLeft <= 1 }
+    /// The policy rule that refuses it, if any (`no_self_approval`, `no_owner_approval`, `two_person`, `forbidden_scopes`).
+    public var rule: String? {
+        if case .refused(let rule, _)? = refusal { return rule }
+        return nil
     }
 }

@@ -419,7 +419,15 @@ final class PostgresBackend: StoreBackend {
             CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
                 FOR EACH STATEMENT EXECUTE FUNCTION trustgap_audit_append_only();
             """
-        )
+        ),
+        // The TTL first asked for, which an extension proposes again (SQLite's v8).
+        (
+            2,
+            """
+            ALTER TABLE grants ADD COLUMN asked_ttl_seconds DOUBLE PRECISION;
+            \(AccessStore.backfillAskedTTL);
+            """
+        ),
     ]
 
     func migrate() throws(AccessError) {

@@ -240,6 +240,12 @@ final class SQLiteBackend: StoreBackend {
         m.registerMigration("v7-request-flags") { db in
             try db.execute(sql: "ALTER TABLE requests ADD COLUMN flags TEXT")
         }
+        // The TTL first asked for, which an extension proposes again: for grants already made, their request's, or the
+        // direct grant's own as its audit entry recorded it.
+        m.registerMigration("v8-grant-asked-ttl") { db in
+            try db.execute(sql: "ALTER TABLE grants ADD COLUMN asked_ttl_seconds REAL")
+            try db.execute(sql: AccessStore.backfillAskedTTL)
+        }
         return m
     }
 

@@ -92,6 +92,9 @@ extension AccessStore {
                     try db.execute("INSERT INTO \(table) (\(row.names.joined(separator: ", "))) VALUES (\(marks))", row.values)
                 }
             }
+            // A source from before v8-grant-asked-ttl (read-only here, so not migrated) has no asked TTLs: fill them in
+            // as that migration does.
+            try db.execute(Self.backfillAskedTTL)
             try db.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", [head.seq, head.mac])
             for (k, v) in [
                 ("store_id", meta.storeID), ("keyed_from", String(meta.keyedFrom)), ("key_id", key.identity), ("writer", "service"),

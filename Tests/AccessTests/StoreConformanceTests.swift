@@ -280,6 +280,64 @@ struct PostgresStoreTests {
         tcp.close()
     }
 
+    @Test(
+        "a grant keeps the TTL first asked for; grants made before it was kept get it when the store is migrated",
+        arguments: StoreKind.allCases)
+    func askedTTL(_ kind: StoreKind) throws {
+        let s = try StoreUnderTest(kind)
+        let r = try s.store.file(subject: agent, scope: "repo:x:write", ttlSeconds: 1800, reason: "fix", by: alice, policy: policy, now: t0)
+        guard case .granted(let approved) = try s.store.approve(r.id, ttlSeconds: 1200, reason: "ok", by: bob, policy: policy, now: t0)
+        else {
+            Issue.record("not granted")
+            return
+        }
+        let direct = try s.store.directGrant(
+            subject: laptop, scope: "vpn:prod", ttlSeconds: 2700, reason: "travel", by: bob, policy: policy, now: t0)
+        #expect(approved.askedTTLSeconds == 1800, "the request's TTL, not the 20m approved")
+        #expect(try s.store.grant(id: approved.id)?.askedTTLSeconds == 1800)
+        #expect(try s.store.grant(id: direct.id)?.askedTTLSeconds == 2700)
+        _ = try s.store.extend(approved.id, ttlSeconds: 3000, reason: "more", by: carol, policy: policy, now: t0.plus(60))
+        #expect(try s.store.grant(id: approved.id)?.askedTTLSeconds == 1800, "an extension doesn't change what was asked")
+        s.store.close()
+        // The store as an older trustgap left it: no column, and the migration not applied yet.
+        try s.tamper(
+            kind == .sqlite
+                ? "ALTER TABLE grants DROP COLUMN asked_ttl_seconds; DELETE FROM grdb_migrations WHERE identifier = 'v8-grant-asked-ttl'"
+                : "ALTER TABLE grants DROP COLUMN asked_ttl_seconds; DELETE FROM trustgap_migrations WHERE version = 2")
+        let again = try s.reopen()
+        defer { again.close() }
+        #expect(try again.grant(id: approved.id)?.askedTTLSeconds == 1800, "from its request")
+        #expect(try again.grant(id: direct.id)?.askedTTLSeconds == 2700, "from the direct grant's audit entry")
+        #expect(try again.verifyAudit().ok)
+    }
+
+    @Test("moving an SQLite store from before the asked TTL was kept to PostgreSQL fills it in")
+    func migrateOldStoreFillsAskedTTL() throws {
+        let source = try StoreUnderTest(.sqlite)
+        let r = try source.store.file(
+            subject: agent, scope: "repo:x:write", ttlSeconds: 1800, reason: "fix", by: alice, policy: policy, now: t0)
+        _ = try source.store.approve(r.id, ttlSeconds: 600, reason: "ok", by: bob, policy: policy, now: t0)
+        let direct = try source.store.directGrant(
+            subject: laptop, scope: "vpn:prod", ttlSeconds: 2700, reason: "travel", by: bob, policy: policy, now: t0)
+        source.store.close()
+        try source.tamper(
+            "ALTER TABLE grants DROP COLUMN asked_ttl_seconds; DELETE FROM grdb_migrations WHERE identifier = 'v8-grant-asked-ttl'")
+        let db = try TestDatabase()
+        let dir = source.dir
+        let copied = try AccessStore.migrate(
+            from: source.location, to: db.url, keyPath: dir.appendingPathComponent("pg.key").path,
+            anchorPath: dir.appendingPathComponent("pg.anchor").path)
+        #expect(copied.grants == 2)
+        #expect(copied.problem == nil)
+        let to = try AccessStore(
+            path: db.url, service: true, keyPath: dir.appendingPathComponent("pg.key").path,
+            anchorPath: dir.appendingPathComponent("pg.anchor").path)
+        defer { to.close() }
+        let grants = try to.grants()
+        #expect(grants.first { $0.requestID == r.id }?.askedTTLSeconds == 1800)
+        #expect(grants.first { $0.id == direct.id }?.askedTTLSeconds == 2700)
+    }
+
     @Test("four services starting at once on a new database: one schema, one store identity, all working")
     func concurrentStart() throws {
         let db = try TestDatabase()
@@ -302,7 +360,7 @@ struct PostgresStoreTests {
         #expect(results.count == 4)
         let ids = Set(results.compactMap { try? $0.get() })
         #expect(ids.count == 1, "\(results)")
-        #expect(try db.psql("SELECT count(*) FROM trustgap_migrations") == "1")
+        #expect(try db.psql("SELECT count(*) FROM trustgap_migrations") == String(PostgresBackend.migrations.count))
         #expect(try db.psql("SELECT count(*) FROM audit") == "4")
     }
 

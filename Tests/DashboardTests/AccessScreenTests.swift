@@ -65,11 +65,11 @@ struct AccessScreenTests {
         #expect(grants.count == 1)
         #expect(grants[0].approvers == ["alice"])
         #expect(t.row(28).contains("Approved: \(grants[0].subjectName) \(grants[0].scope) for "))
-        #expect(t.text.contains("ACTIVE"))
+        #expect(t.row(3).hasPrefix("+ APPROVED"), "the grant just approved is on top: \(t.row(3))")
         #expect(t.text.contains(AccessTable.countdown(grants[0].expiresAt.timeIntervalSince(now))))
     }
 
-    @Test("a refusal keeps the dialog open and says which rule refused")
+    @Test("a refusal keeps the dialog open, says which rule refused, and puts the focus on the TTL to fix")
     func refusal() async throws {
         let (app, t, store) = try await setUp()
         app.press(.character("6"), on: t)
@@ -93,6 +93,11 @@ struct AccessScreenTests {
         }
         #expect(t.text.contains("refused by policy (max_ttl): agents may hold access for at most 1h; asked for 3h"))
         #expect(try store.grants().isEmpty)
+        guard case .dialog(let d) = app.state.mode else { return }
+        #expect(d.focus == 0, "the TTL field has the focus, not the button")
+        app.type("1", on: t)
+        guard case .dialog(let typed) = app.state.mode else { return }
+        #expect(typed.value("TTL") == "1", "the first key replaced the refused value")
     }
 
     @Test("Space marks grants and one r revokes them all after typing the count")
@@ -168,7 +173,7 @@ struct AccessScreenTests {
         #expect(t.row(28).contains("chain ok: 6 entries verified"))
     }
 
-    @Test("the suggested extension is an hour beyond what is left, within the cap")
+    @Test("without the TTL asked (a grant from before it was kept), the suggested extension is an hour beyond what is left")
     func extendDefault() {
         #expect(App.extendDefault(left: 2 * 3600, max: 8 * 3600) == 3 * 3600)
         #expect(App.extendDefault(left: 1799.5, max: 3600) == 3600)

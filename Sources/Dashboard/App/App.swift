@@ -62,6 +62,7 @@ public final class App {
     /// Moves the clock; expires flash messages and change marks.
     public func tick(now: Date) {
         state.now = now
+        updateRecentGrants()
         if let f = state.flash, f.until <= now { state.flash = nil }
         if let a = state.announcement, a.until <= now { state.announcement = nil }
         if !state.changed.isEmpty, state.changedUntil <= now { state.changed = [:] }
@@ -120,7 +121,9 @@ public final class App {
             state.trendRisk.removeFirst()
             state.trendUnmanaged.removeFirst()
         }
-        refreshTables([.apps, .devices, .serviceAccounts, .agents, .collectors])
+        // The Access table's RISK column reads the inventory.
+        state.accessRevision += 1
+        refreshTables([.apps, .devices, .serviceAccounts, .agents, .access, .collectors])
     }
 
     /// Recomputes the visible table now and the others when they are shown, so a refresh costs one table.
@@ -133,7 +136,8 @@ public final class App {
     /// The version of the data behind a table: it changes when its rows could.
     func dataVersion(_ p: Panel) -> Int64 {
         switch p {
-        case .access, .audit: state.access.token &* 1_000_003 &+ Int64(state.marked.count)
+        case .access: state.accessRevision
+        case .audit: state.access.token
         default: Int64(state.snapshot.version)
         }
     }

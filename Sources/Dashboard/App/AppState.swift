@@ -141,9 +141,15 @@ public struct AppState: Sendable {
     public var announcement: Announcement?
     /// The guided tour, while it runs.
     public var tour: TourState?
-    public var access = AccessView()
+    public var access = AccessView() { didSet { accessRevision += 1 } }
     /// Rows marked with Space in the Access panel (grant ids).
-    public var marked: Set<String> = []
+    public var marked: Set<String> = [] { didSet { accessRevision += 1 } }
+    /// Active grants this analyst approved (or granted) in the last `App.recentWindow` seconds: kept on top of the
+    /// Access panel, so a decision just made is not buried below every pending request.
+    public var recentGrants: Set<String> = [] { didSet { accessRevision += 1 } }
+    /// Counts every change to what the Access table shows (the store's view, marks, recent grants, the inventory
+    /// behind its RISK column), so its cached order is never one of older rows.
+    public var accessRevision: Int64 = 0
     public var policy = AccessPolicy()
     public var hooks = HookConfig()
 

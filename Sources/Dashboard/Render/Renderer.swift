@@ -167,6 +167,9 @@ public enum Renderer {
             if selected { buf.fill(x: 0, y: yy, width: w, height: 1, style: c.style(.selection)) }
             if let isNew = c.s.changed[rowID] {
                 buf.put(isNew ? c.g.new : c.g.changed, x: 0, y: yy, style: selected ? c.style(.selection) : c.style(.changed))
+            } else if panel == .access, c.s.recentGrants.contains(rowID) {
+                // A grant this analyst just approved, kept on top.
+                buf.put(c.g.new, x: 0, y: yy, style: selected ? c.style(.selection) : c.style(.changed))
             }
             var cx = 2
             for (i, col) in layout {
@@ -222,7 +225,7 @@ public enum Renderer {
         switch s.mode {
         case .help: hints = ["Esc close help", "q quit"]
         case .detail: hints = Actions.detailHints(readonly: s.readonly)
-        case .dialog: hints = ["Tab next field", "Enter next / press", "Esc cancel"]
+        case .dialog(let d): hints = d.closed ? ["Enter close", "Esc close"] : ["Tab next field", "Enter next / press", "Esc cancel"]
         default:
             // From the one table of actions: what is hinted is what the keys do here, read-only included.
             hints = Actions.hints(s)

@@ -8,7 +8,8 @@ enum TableModels {
             return EntityTable(snapshot: s.snapshot, population: p, base: s.populationIndex[p] ?? [])
         }
         switch panel {
-        case .access: return AccessTable(view: s.access, marked: s.marked, policy: s.policy)
+        case .access:
+            return AccessTable(view: s.access, marked: s.marked, policy: s.policy, snapshot: s.snapshot, recent: s.recentGrants)
         case .audit: return AuditTable(view: s.access)
         default: return CollectorTable(health: s.snapshot.collectors)
         }
