@@ -81,11 +81,13 @@ enum Actions {
             hinted: { $0.overviewSelection != nil }),
         // Access decisions.
         Action(
-            .approve, [.character("a")], "a", "approve the selected request (the policy's verdict first; TTL and reason asked, then Cancel/Approve)", on(.access),
+            .approve, [.character("a")], "a",
+            "approve the selected request (the policy's verdict first; TTL and reason asked, then Cancel/Approve)", on(.access),
             changesAccess: true, hint: "a approve"),
         Action(.deny, [.character("d")], "d", "deny the selected request", on(.access), changesAccess: true, hint: "d deny"),
         Action(
-            .extend, [.character("e")], "e", "extend the selected grant (the TTL first asked for is proposed; it counts from now)", on(.access), changesAccess: true,
+            .extend, [.character("e")], "e", "extend the selected grant (the TTL first asked for is proposed; it counts from now)",
+            on(.access), changesAccess: true,
             hint: "e extend"),
         Action(
             .revoke, [.character("r")], "r", "revoke the selected grant, or every marked one (type the count to confirm)", on(.access),

@@ -17,6 +17,8 @@ public final class App {
     var staleTables: Set<Panel> = []
     /// False while the shown snapshot came from the quick first preparation (see `PreparedSnapshot.overview`).
     var preparedComplete = true
+    /// The tour's step is waiting for what it shows (see `tourDataArrived`).
+    var tourWaiting = false
     /// Sort-order jobs already handed to the background, by panel and data version.
     var ordersRequested: Set<String> = []
 
@@ -124,6 +126,7 @@ public final class App {
         // The Access table's RISK column reads the inventory.
         state.accessRevision += 1
         refreshTables([.apps, .devices, .serviceAccounts, .agents, .access, .collectors])
+        tourDataArrived()
     }
 
     /// Recomputes the visible table now and the others when they are shown, so a refresh costs one table.

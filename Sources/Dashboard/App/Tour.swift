@@ -14,8 +14,9 @@ public struct TourState: Sendable, Equatable {
 enum Tour {
     struct Step: Sendable {
         let title: String
-        /// Brings the panels to what the caption talks about.
-        let show: @Sendable (App) -> Void
+        /// Brings the panels to what the caption talks about; false when that isn't there yet (the inventory or the
+        /// store still arriving), so it is tried again when new data comes.
+        let show: @Sendable (App) -> Bool
         /// The caption, from the live state.
         let caption: @Sendable (AppState, Glyphs) -> String
         /// The box sits at the top of the body (pointing down) rather than at its foot (pointing up).
@@ -24,17 +25,22 @@ enum Tour {
 
     static func percent(_ n: Int, _ of: Int) -> String { "\(GapFigures.percent(n, of: of))%" }
 
+    /// The agents, from the population index (or, while the first quick preparation lacks it, the whole snapshot).
+    static func agents(_ s: AppState) -> [AssessedEntity] {
+        if let index = s.populationIndex[.agent], !index.isEmpty { return index.map { s.snapshot.entities[$0] } }
+        return s.snapshot.entities.filter { $0.entity.population == .agent }
+    }
+
     /// The newest shadow agent (firstSeen, then id).
     static func newestShadowAgent(_ s: AppState) -> AssessedEntity? {
-        (s.populationIndex[.agent] ?? []).lazy.map { s.snapshot.entities[$0] }.filter { $0.entity.signals.sanctioned == false }
+        agents(s).lazy.filter { $0.entity.signals.sanctioned == false }
             .max { ($0.entity.firstSeen ?? .distantPast, $0.id) < ($1.entity.firstSeen ?? .distantPast, $1.id) }
     }
 
     /// The riskiest agent whose secret sits exposed in a config file (an MCP or assistant config), else any exposed.
     static func leakedAgent(_ s: AppState) -> (AssessedEntity, String)? {
         var best: (AssessedEntity, String)?
-        for i in s.populationIndex[.agent] ?? [] {
-            let a = s.snapshot.entities[i]
+        for a in agents(s) {
             guard let exposure = a.entity.credentials.lazy.flatMap(\.exposures).first else { continue }
             if best == nil || a.risk > best!.0.risk || (a.risk == best!.0.risk && a.id < best!.0.id) { best = (a, exposure) }
         }
@@ -55,7 +61,10 @@ enum Tour {
     static let steps: [Step] = [
         Step(
             title: "The gap",
-            show: { $0.switchTo(.overview) },
+            show: { app in
+                app.switchTo(.overview)
+                return app.state.snapshot.version > 0
+            },
             caption: { s, g in
                 let all = s.snapshot.totalGap
                 guard all.total > 0 else { return "Collecting the inventory\(g.ellipsis) the figures appear in a moment." }
@@ -71,7 +80,9 @@ enum Tour {
             title: "Shadow AI",
             show: { app in
                 app.switchTo(.agents)
-                if let a = newestShadowAgent(app.state) { app.select(a.id, on: .agents) }
+                guard let a = newestShadowAgent(app.state) else { return false }
+                app.select(a.id, on: .agents)
+                return true
             },
             caption: { s, g in
                 let agents = s.snapshot.gap[.agent] ?? GapFigures()
@@ -88,11 +99,12 @@ enum Tour {
         Step(
             title: "A leaked secret",
             show: { app in
-                guard let (a, _) = leakedAgent(app.state) else { return app.switchTo(.agents) }
                 app.switchTo(.agents)
+                guard let (a, _) = leakedAgent(app.state) else { return false }
                 app.select(a.id, on: .agents)
                 // Scrolled to the end, where the credentials are, below the caption.
                 app.state.mode = .detail(id: a.id, offset: Int.max / 2)
+                return true
             },
             caption: { s, g in
                 let exposed = s.snapshot.totalGap.exposedSecrets
@@ -105,7 +117,10 @@ enum Tour {
             }, atTop: true),
         Step(
             title: "More than they use",
-            show: { $0.switchTo(.serviceAccounts) },
+            show: { app in
+                app.switchTo(.serviceAccounts)
+                return app.state.snapshot.version > 0
+            },
             caption: { s, g in
                 let sa = s.snapshot.gap[.serviceAccount] ?? GapFigures()
                 return "\(g.up) \(percent(sa.overprivileged, sa.total)) of these \(sa.total) service accounts hold "
@@ -117,7 +132,9 @@ enum Tour {
             title: "An agent asks",
             show: { app in
                 app.switchTo(.access)
-                if let r = agentRequest(app.state) { app.select(r.id, on: .access) }
+                guard let r = agentRequest(app.state) else { return false }
+                app.select(r.id, on: .access)
+                return true
             },
             caption: { s, g in
                 guard let r = agentRequest(s) else {
@@ -133,7 +150,9 @@ enum Tour {
             title: "Approve it, for 15 minutes",
             show: { app in
                 app.switchTo(.access)
-                if let r = agentRequest(app.state) { app.select(r.id, on: .access) }
+                guard let r = agentRequest(app.state) else { return false }
+                app.select(r.id, on: .access)
+                return true
             },
             caption: { s, _ in
                 let p = s.policy[.agent]
@@ -146,7 +165,9 @@ enum Tour {
             title: "Time-bound",
             show: { app in
                 app.switchTo(.access)
-                if let grant = newestGrant(app.state) { app.select(grant.id, on: .access) }
+                guard let grant = newestGrant(app.state) else { return false }
+                app.select(grant.id, on: .access)
+                return true
             },
             caption: { s, g in
                 guard let grant = newestGrant(s) else {
@@ -157,7 +178,10 @@ enum Tour {
             }),
         Step(
             title: "The audit proves it",
-            show: { $0.switchTo(.audit) },
+            show: { app in
+                app.switchTo(.audit)
+                return true
+            },
             caption: { s, g in
                 let chain: String
                 if let v = s.access.verification {
@@ -178,7 +202,13 @@ extension App {
         state.tour = TourState(step: 0)
         state.overviewSelection = nil
         if case .detail = state.mode { state.mode = .normal }
-        Tour.steps[0].show(self)
+        tourWaiting = !Tour.steps[0].show(self)
+    }
+
+    /// New data while a step waits for what it shows: shows it now, once, without moving the analyst afterwards.
+    func tourDataArrived() {
+        guard tourWaiting, let tour = state.tour, state.mode == .normal, tour.step < Tour.steps.count else { return }
+        tourWaiting = !Tour.steps[tour.step].show(self)
     }
 
     /// The tour's own keys (Space and Right next, Left back, Esc leaves); every other key goes to the dashboard.
@@ -208,7 +238,7 @@ extension App {
         }
         state.tour = TourState(step: step)
         state.mode = .normal
-        Tour.steps[step].show(self)
+        tourWaiting = !Tour.steps[step].show(self)
     }
 
     /// Puts a table's cursor on a row by id, near the top, so the caption below never hides it.
