@@ -67,6 +67,8 @@ public struct RequestProposal: Sendable, Hashable, Codable {
     public var ticket: String?
     public var ttlSeconds: Double
     public var createdAt: Date
+    /// The collector that reported it, as its runner names it (never what the collector says of itself).
+    public var source: String? = nil
 
     public init(
         key: String, subject: String, scope: String, requester: String, reason: String, ticket: String? = nil, ttlSeconds: Double,
@@ -83,6 +85,6 @@ public struct RequestProposal: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case key, subject, scope, requester, reason, ticket, ttlSeconds = "ttl_seconds", createdAt = "created_at"
+        case key, subject, scope, requester, reason, ticket, ttlSeconds = "ttl_seconds", createdAt = "created_at", source
     }
 }

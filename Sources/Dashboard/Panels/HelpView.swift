@@ -17,7 +17,9 @@ enum HelpView {
                 (
                     "Enter",
                     panel.population != nil || panel == .access
-                        ? "open the entity's detail" : panel == .collectors ? "show the collector's last problem" : "-"
+                        ? "open the entity's detail"
+                        : panel == .collectors
+                            ? "show the collector's last problem" : panel == .audit ? "open the entry in full (every field, wrapped)" : "-"
                 ),
             ]
         }

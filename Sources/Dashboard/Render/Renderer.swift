@@ -29,6 +29,7 @@ public enum Renderer {
         switch s.mode {
         case .help: HelpView.render(&buf, c, y: body.y, height: body.height)
         case .detail(let id, let offset): DetailView.render(&buf, c, id: id, offset: offset, y: body.y, height: body.height)
+        case .auditEntry(let seq, let offset): AuditDetailView.render(&buf, c, seq: seq, offset: offset, y: body.y, height: body.height)
         case .dialog(let d):
             if s.panel == .overview {
                 OverviewPanel.render(&buf, c, y: body.y, height: body.height)
@@ -210,6 +211,7 @@ public enum Renderer {
         switch s.mode {
         case .help: hints = ["Esc close help", "q quit"]
         case .detail: hints = ["Esc back", "j/k scroll", "n grant", "q quit"]
+        case .auditEntry: hints = ["Esc back", "j/k scroll", "q quit"]
         case .dialog: hints = ["Tab next field", "Enter next / press", "Esc cancel"]
         default:
             if s.panel == .overview {
@@ -218,7 +220,7 @@ public enum Renderer {
                 let v = s.access.verification
                 hints = [
                     v == nil ? "chain not checked" : v!.ok ? "chain ok: \(v!.entries) entries verified" : "CHAIN BROKEN: \(v!.problem!)",
-                    "/ filter", "? help",
+                    "Enter entry", "/ filter", "? help",
                 ]
             } else if s.panel == .access, !s.readonly {
                 hints = ["a approve", "d deny", "e extend", "r revoke", "Space mark", "/ filter", "? help"]
