@@ -6,6 +6,36 @@ import Testing
 
 @Suite("Demo collector")
 struct DemoCollectorTests {
+    @Test("with a life file, another process's demo starts at the steps the first one lived, and doesn't set them back")
+    func sharedLife() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-demo-life-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let life = dir.appendingPathComponent("trustgap/demo-7-120.life").path
+        // Real time: the file's age is told from its modification time.
+        let now = Date()
+        let dashboard = DemoCollector(seed: 7, size: 120, lifeFile: life)
+        var shown = try await dashboard.collect(CollectContext(now: now, run: 0))
+        #expect(!FileManager.default.fileExists(atPath: life), "nothing lived yet, nothing written")
+        for run in 1...3 { shown = try await dashboard.collect(CollectContext(now: now, run: run)) }
+        #expect(try String(contentsOfFile: life, encoding: .utf8) == "3\n")
+        // A CLI command collects once: it starts where the dashboard is, and knows its discovered agents.
+        let once = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 0))
+        #expect(once.entities.map(\.id) == shown.entities.map(\.id))
+        #expect(once.entities.filter { $0.id.hasSuffix("-new3") }.count == 1)
+        #expect(once.entities.map(\.owner?.status) == shown.entities.map(\.owner?.status), "the same owners have left")
+        #expect(try String(contentsOfFile: life, encoding: .utf8) == "3\n", "collecting once records nothing")
+        // Without the file, each process is alone: what the CLI saw before.
+        let alone = try await DemoCollector(seed: 7, size: 120).collect(CollectContext(now: now, run: 0))
+        #expect(alone.entities.count == shown.entities.count - 3)
+        // A second dashboard carries on from there; an older life than the horizon is a demo nobody watches.
+        _ = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 1))
+        #expect(try String(contentsOfFile: life, encoding: .utf8) == "4\n")
+        try FileManager.default.setAttributes(
+            [.modificationDate: now.addingTimeInterval(-DemoCollector.lifeHorizon - 60)], ofItemAtPath: life)
+        let afresh = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 0))
+        #expect(afresh.entities.map(\.id) == alone.entities.map(\.id))
+    }
+
     func json(_ report: CollectorReport) throws -> Data {
         try SnapshotDocument.encoder(pretty: false).encode(report.entities)
     }

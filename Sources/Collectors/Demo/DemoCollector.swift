@@ -5,9 +5,12 @@ import Synchronization
 /// The built-in demo: a believable mid-size company ("Acme") that keeps living.
 ///
 /// The first run builds the organisation from the seed and size, anchored at that run's time. Every later run
-/// applies one more step of its life, deterministically for the seed and the run number: a new shadow AI agent is
-/// discovered, every second run a key ages past 90 days, every third run an owner leaves, and an access request
+/// applies one more step of its life, deterministically for the seed and the step number: a new shadow AI agent is
+/// discovered, every second step a key ages past 90 days, every third step an owner leaves, and an access request
 /// arrives.
+///
+/// With a `lifeFile`, the steps lived are shared between processes: the dashboard records them there, and another
+/// process (a CLI command collecting once, a second dashboard) starts from them, so both know the same entities.
 public final class DemoCollector: Collector {
     /// Synthetic and built in: nothing to cut or redact, and at a million entities the intake would cost a refresh.
     public var admittedAlready: Bool { true }
@@ -25,28 +28,65 @@ public final class DemoCollector: Collector {
         var applied: Int
         /// The collector's name, recorded on every entity (see `CollectContext.source`).
         var source: String
+        /// The steps lived before this process's first run (read from the life file).
+        var lived = 0
     }
     private let world = Mutex<World?>(nil)
+    /// Where the steps lived are kept between processes (`$XDG_STATE_HOME/trustgap/demo-SEED-SIZE.life`); nil keeps
+    /// them to this process.
+    public let lifeFile: String?
+    /// A life file not written for this long belongs to a demo nobody is watching: the next one starts afresh.
+    public static let lifeHorizon: TimeInterval = 3600
 
     /// Default size: tens of apps, hundreds of devices and service accounts, dozens of agents.
     public static let defaultSize = 700
 
-    public init(seed: UInt64 = 42, size: Int = DemoCollector.defaultSize) {
+    public init(seed: UInt64 = 42, size: Int = DemoCollector.defaultSize, lifeFile: String? = nil) {
         self.seed = seed
         self.size = size
+        self.lifeFile = lifeFile
     }
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
-        var w = world.withLock { $0 } ?? makeWorld(anchor: context.now, source: context.source)
-        while w.applied < context.run {
+        var w =
+            world.withLock { $0 }
+            ?? {
+                var fresh = makeWorld(anchor: context.now, source: context.source)
+                fresh.lived = readLife(now: context.now)
+                return fresh
+            }()
+        let before = w.applied
+        while w.applied < w.lived + context.run {
             try Task.checkCancellation()
             w.applied += 1
             live(&w, step: w.applied, now: context.now)
         }
         world.withLock { $0 = w }
+        if w.applied > before, w.applied > readLife(now: context.now) { writeLife(w.applied) }
         // In id order, so the merge has nothing to sort.
         return CollectorReport(entities: w.byID.map { w.entities[Int($0)] }, requests: w.requests)
+    }
+
+    /// The steps the demo has lived, as the life file records them: 0 without one, or when it is unreadable or
+    /// older than `lifeHorizon`.
+    func readLife(now: Date) -> Int {
+        guard let lifeFile, let attributes = try? FileManager.default.attributesOfItem(atPath: lifeFile),
+            let modified = attributes[.modificationDate] as? Date, now.timeIntervalSince(modified) < Self.lifeHorizon,
+            let data = FileManager.default.contents(atPath: lifeFile),
+            let steps = Int(String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)), steps >= 0
+        else { return 0 }
+        // A number no demo could have reached (hours of steps at the shortest interval) is not trusted.
+        return min(steps, 100_000)
+    }
+
+    /// Records the steps lived, replacing the file whole (a reader never sees half a number). A demo that can't
+    /// record them still works; it is only alone in its world.
+    func writeLife(_ steps: Int) {
+        guard let lifeFile else { return }
+        let folder = URL(fileURLWithPath: lifeFile).deletingLastPathComponent()
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try? Data("\(steps)\n".utf8).write(to: URL(fileURLWithPath: lifeFile), options: .atomic)
     }
 
     func makeWorld(anchor: Date, source: String = "") -> World {
