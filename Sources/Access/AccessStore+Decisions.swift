@@ -174,6 +174,15 @@ extension AccessStore {
         }
     }
 
+    /// A reported name (a collector's requester, a demo agent's owner) may ask for access and give it back, but
+    /// deciding needs someone the kernel vouched for.
+    static func checkDecider(_ analyst: Analyst) throws(AccessError) {
+        guard analyst.reportedBy == nil else {
+            throw .refused(
+                rule: "reported_identity", message: "\(analyst.recordedName) is a name a source reported, not a login; it can't decide")
+        }
+    }
+
     static func notActive(_ g: Grant) -> AccessError {
         switch g.state {
         case .active: .conflict("grant \(g.id) is active")
@@ -298,12 +307,16 @@ extension AccessStore {
                     createdAt: p.createdAt, lapsesAt: Self.lapse(p, policy: policy, now: now),
                     state: .pending, approvals: [], sourceKey: p.key, subjectOwner: subject.owner, flags: subject.flags)
                 try Self.insert(db, r)
+                // Asked by the requester the collector names, not by whoever's process filed it: that one is in the detail.
+                let asker = Analyst.reported(
+                    p.requester, by: "\(p.source.map { "collector \($0)" } ?? "a collector"), ingested by \(analyst)")
                 try self.appendAudit(
                     db,
                     AuditFields(
                         action: "request", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
                         reason: r.reason, result: "pending", target: r.id,
-                        detail: "filed from a collector for \(p.requester)"), by: analyst, at: now)
+                        detail: ([p.ticket.map { "ticket \($0)" }, "for \(subject.name)"] as [String?]).compactMap { $0 }
+                            .joined(separator: "; ")), by: asker, at: now)
                 added += 1
             }
             return added
@@ -317,7 +330,8 @@ extension AccessStore {
         _ id: String, ttlSeconds: Double? = nil, reason: String, by analyst: Analyst, policy: AccessPolicy,
         hooks: HookEvents = HookEvents(), now: Date
     ) throws(AccessError) -> ApprovalOutcome {
-        try write { db in
+        try Self.checkDecider(analyst)
+        return try write { db in
             guard let r = try Self.loadRequest(db, id) else { throw AccessError.notFound("no request \(id)") }
             guard r.state == .pending else { throw Self.alreadyDecided(r) }
             guard now < r.lapsesAt else {
@@ -414,7 +428,8 @@ extension AccessStore {
         _ id: String, to state: RequestState, reason: String, by analyst: Analyst, policy: AccessPolicy,
         now: Date
     ) throws(AccessError) -> AccessRequest {
-        try write { db in
+        if state != .cancelled { try Self.checkDecider(analyst) }
+        return try write { db in
             guard let r = try Self.loadRequest(db, id) else { throw AccessError.notFound("no request \(id)") }
             guard r.state == .pending else { throw Self.alreadyDecided(r) }
             guard now < r.lapsesAt else {
@@ -445,6 +460,7 @@ extension AccessStore {
         subject: Subject, scope: String, ttlSeconds: Double, reason: String, by analyst: Analyst,
         policy: AccessPolicy, hooks: HookEvents = HookEvents(), now: Date
     ) throws(AccessError) -> Grant {
+        try Self.checkDecider(analyst)
         try policy.checkRequest(population: subject.population, scope: scope, ttlSeconds: ttlSeconds, reason: reason)
         try AccessPolicy.checkNotOwner(analyst, subject.owner, subjectName: subject.name)
         let needed = policy.approvalsNeeded(subject.population, scope: scope)
@@ -479,7 +495,8 @@ extension AccessStore {
         _ id: String, ttlSeconds: Double, reason: String, by analyst: Analyst, policy: AccessPolicy,
         hooks: HookEvents = HookEvents(), now: Date
     ) throws(AccessError) -> ExtensionOutcome {
-        try write { db in
+        try Self.checkDecider(analyst)
+        return try write { db in
             guard let g = try Self.loadGrant(db, id) else { throw AccessError.notFound("no grant \(id)") }
             guard g.state == .active, g.expiresAt > now else {
                 throw g.state == .active
@@ -593,8 +610,10 @@ extension AccessStore {
     }
 
     /// Expires grants whose time has passed and lapses requests nobody decided. Safe to run from several processes
-    /// at once: each change is a compare-and-set, so each grant expires exactly once.
+    /// at once: each change is a compare-and-set, so each grant expires exactly once. Expiry and lapses are the
+    /// system's (`Analyst.system`), not the sweeper's: who swept is named in the entry's detail.
     public func sweep(by analyst: Analyst, hooks: HookEvents = HookEvents(), now: Date) throws(AccessError) -> SweepResult {
+        let swept = analyst == .system ? "" : "swept by \(analyst)"
         let due: (grants: [String], requests: [String]) = try read { db in
             (
                 try db.stringColumn("SELECT id FROM grants WHERE state = 'active' AND expires_at <= ?", [now.timeIntervalSince1970]),
@@ -614,14 +633,15 @@ extension AccessStore {
                     WHERE id = ? AND state = 'active'
                     """,
                     [
-                        analyst.user, g.expiresAt.timeIntervalSince1970, actuation.rawValue, actuation == .pending ? "expire" : nil, id,
+                        Analyst.system.user, g.expiresAt.timeIntervalSince1970, actuation.rawValue,
+                        actuation == .pending ? "expire" : nil, id,
                     ])
                 guard changed == 1 else { continue }
                 try self.appendAudit(
                     db,
                     AuditFields(
                         action: "expire", subject: g.subject, scope: g.scope, ttlSeconds: nil,
-                        reason: "time is up", result: "expired", target: id), by: analyst, at: now)
+                        reason: "time is up", result: "expired", target: id, detail: swept), by: .system, at: now)
                 result.expired.append(id)
             }
             for id in due.requests {
@@ -634,7 +654,7 @@ extension AccessStore {
                     db,
                     AuditFields(
                         action: "lapse", subject: r.subject, scope: r.scope, ttlSeconds: r.ttlSeconds,
-                        reason: "nobody decided in time", result: "lapsed", target: id), by: analyst, at: now)
+                        reason: "nobody decided in time", result: "lapsed", target: id, detail: swept), by: .system, at: now)
                 result.lapsed.append(id)
             }
             return result

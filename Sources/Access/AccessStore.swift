@@ -224,10 +224,12 @@ public final class AccessStore: Sendable {
         let head = try db.row("SELECT seq, hash FROM audit_head WHERE id = 1")!
         let prevSeq: Int64 = head["seq"]
         let prevHash: String = head["hash"]
+        // A reported name says so twice: marked in `analyst`, and who reported it in `detail`.
+        let detail = analyst.reportedBy.map { by in f.detail.isEmpty ? "reported by \(by)" : "\(f.detail); reported by \(by)" } ?? f.detail
         var e = AuditEntry(
             seq: prevSeq + 1, at: Date(timeIntervalSince1970: (now.timeIntervalSince1970 * 1000).rounded() / 1000),
-            analyst: analyst.user, sshClient: analyst.sshClient, action: f.action, subject: f.subject, scope: f.scope,
-            ttlSeconds: f.ttlSeconds, reason: f.reason, result: f.result, target: f.target, detail: f.detail,
+            analyst: analyst.recordedName, sshClient: analyst.sshClient, action: f.action, subject: f.subject, scope: f.scope,
+            ttlSeconds: f.ttlSeconds, reason: f.reason, result: f.result, target: f.target, detail: detail,
             prevHash: prevHash, hash: "")
         e.hash = e.seq >= keyedFrom ? key!.mac(prev: prevHash, entry: e) : AuditEntry.chainHash(prev: prevHash, canonical: e.canonical)
         try db.execute(

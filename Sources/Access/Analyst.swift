@@ -6,11 +6,30 @@ public struct Analyst: Sendable, Hashable, Codable, CustomStringConvertible {
     public var user: String
     /// The SSH client address, when the session came in over SSH.
     public var sshClient: String?
+    /// Set when `user` is only a name something reported (a collector's requester, the owner a demo agent says runs
+    /// it), not a login the kernel vouched for: who reported it and who recorded it, for the audit entry's detail.
+    public var reportedBy: String? = nil
+
+    enum CodingKeys: String, CodingKey { case user, sshClient }
 
     public init(user: String, sshClient: String? = nil) {
         self.user = user
         self.sshClient = sshClient
     }
+
+    /// A name as `source` reported it (`collector demo; ingested by alice`): recorded as `NAME (reported)`.
+    public static func reported(_ name: String, by source: String) -> Analyst {
+        var a = Analyst(user: name)
+        a.reportedBy = source
+        return a
+    }
+
+    /// Who acts when nobody does: expiry, lapses, the access service's own hook retries and intake. The space and
+    /// the parentheses make it a name no OS user can have, so it never reads as someone's login.
+    public static let system = Analyst(user: "trustgap (system)")
+
+    /// The name the audit log records: a reported name is marked, so it never reads as a login.
+    public var recordedName: String { reportedBy == nil ? user : "\(user) (reported)" }
 
     public var description: String { sshClient.map { "\(user)@\($0)" } ?? user }
 

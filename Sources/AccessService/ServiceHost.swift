@@ -53,10 +53,8 @@ public final class ServiceHost: Service, @unchecked Sendable {
     public let verification: AuditVerification
     let runner: CollectorRunner
     let logger: Logger
-    /// Observed requests are filed under this name, through the same policy as any other.
-    static let collectorAnalyst = Analyst(user: "collector")
-    /// Expiry and retried hooks are the system's, not an analyst's.
-    static let serviceAnalyst = Analyst(user: "trustgap-service")
+    /// Expiry, retried hooks and filing what collectors observed are the system's, not an analyst's.
+    static let serviceAnalyst = Analyst.system
 
     public init(_ settings: Settings, runner: CollectorRunner, logger: Logger) throws(AccessError) {
         self.settings = settings
@@ -110,7 +108,7 @@ public final class ServiceHost: Service, @unchecked Sendable {
                         s.requests,
                         subjects: { id in
                             s[id].map { Subject($0) }
-                        }, by: Self.collectorAnalyst, policy: settings.policy, now: Date())) ?? 0
+                        }, by: Self.serviceAnalyst, policy: settings.policy, now: Date())) ?? 0
                 if filed > 0 { server.changed() }
             }
         }

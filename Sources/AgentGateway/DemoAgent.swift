@@ -5,8 +5,9 @@ import Inventory
 import MCP
 
 /// The demo's agents asking for access themselves, through the same gateway an AI client uses: a simulated agent
-/// files a request (as its owner, who runs it), waits for a person to decide, holds the grant for a while, then gives
-/// it back. A walkthrough shows an agent asking, someone deciding, and the agent receiving and releasing access.
+/// files a request (as its owner, who runs it: a reported name, not a login), waits for a person to decide, holds the
+/// grant for a while, then gives it back. A walkthrough shows an agent asking, someone deciding, and the agent
+/// receiving and releasing access.
 ///
 /// Only the built-in demo runs it, on the analyst's personal store: the owners it acts as are the demo's people.
 public final class DemoAgent: Sendable {
@@ -45,12 +46,15 @@ public final class DemoAgent: Sendable {
 
     let engine: AccessEngine
     let timing: Timing
+    /// Who really runs the demo's agents (the dashboard's user): named in every audit entry they cause.
+    let host: Analyst
     /// Every step, for tests and the log: "asked req-…", "approved gr-…", "released gr-…".
     public let events = Locked<[String]>([])
 
-    public init(engine: AccessEngine, timing: Timing = Timing()) {
+    public init(engine: AccessEngine, timing: Timing = Timing(), host: Analyst = .current()) {
         self.engine = engine
         self.timing = timing
+        self.host = host
     }
 
     /// Runs until cancelled.
@@ -86,7 +90,8 @@ public final class DemoAgent: Sendable {
         let agents = Self.candidates(snapshot)
         guard !agents.isEmpty, let owner = agents[n % agents.count].entity.owner else { return }
         let agent = agents[n % agents.count].entity
-        let runBy = Analyst(user: owner.name)
+        // The owner's name is the demo's, not a login: the audit log marks it and names who ran the agent.
+        let runBy = Analyst.reported(owner.name, by: "the demo's simulated agent, run by \(host)")
         let engine = self.engine
         let gateway = AgentGateway(agent: agent.id, pollSeconds: timing.poll) { request throws(AgentGateway.GatewayError) in
             switch await engine.perform(request, by: runBy) {

@@ -118,6 +118,7 @@ public actor CollectorRunner {
                     report.entities[i].sources.append(name)
                 }
             }
+            for i in report.requests.indices { report.requests[i].source = name }
             slices[name] = report
             h.state = .ok
             h.lastSuccess = finished

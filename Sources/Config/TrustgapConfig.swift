@@ -92,11 +92,15 @@ public struct CollectorConfig: Sendable, Equatable {
         self.options = options
     }
 
-    /// Builds the collector it describes.
-    public func makeSpec() -> CollectorSpec {
+    /// Builds the collector it describes. With a `stateDirectory`, a demo keeps its life there
+    /// (`demo-SEED-SIZE.life`), so every process of this user that runs it knows the same entities.
+    public func makeSpec(stateDirectory: String? = nil) -> CollectorSpec {
         let collector: any Collector
         switch options {
-        case .demo(let size, let seed, let speed): collector = DemoCollector(seed: seed, size: size, pace: DemoPace(speed: speed))
+        case .demo(let size, let seed, let speed):
+            collector = DemoCollector(
+                seed: seed, size: size, pace: DemoPace(speed: speed),
+                lifeFile: stateDirectory.map { "\($0)/demo-\(seed)-\(size).life" })
         case .file(let path, let max):
             collector = FileCollector(
                 path: path, source: name, maxBytes: max, maxRecordBytes: maxRecordBytes,

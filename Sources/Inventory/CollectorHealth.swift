@@ -69,6 +69,8 @@ public struct RequestProposal: Sendable, Hashable, Codable {
     public var createdAt: Date
     /// When the requester stops waiting (the source's own deadline); the earlier of this and the policy's lapse applies.
     public var lapsesAt: Date?
+    /// The collector that reported it, as its runner names it (never what the collector says of itself).
+    public var source: String? = nil
 
     public init(
         key: String, subject: String, scope: String, requester: String, reason: String, ticket: String? = nil, ttlSeconds: Double,
@@ -87,5 +89,6 @@ public struct RequestProposal: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case key, subject, scope, requester, reason, ticket, ttlSeconds = "ttl_seconds", createdAt = "created_at", lapsesAt = "lapses_at"
+        case source
     }
 }

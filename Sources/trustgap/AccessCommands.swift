@@ -428,13 +428,14 @@ struct AuditCommand: AsyncParsableCommand {
             try await options.read { ctx in
                 let entries = try await ctx.call(WireRequest(op: "audit")).audit ?? []
                 if format == .json { return try printJSON(entries) }
+                // Every field whole (ids and names are never cut), each sanitised on its own so none can end the line.
                 for e in entries {
+                    let who = e.analyst + (e.sshClient.map { "@\($0)" } ?? "")
                     say(
-                        "\(String(e.seq).padded(6)) \(AccessStore.when(e.at)) "
-                            + "\((e.analyst + (e.sshClient.map { "@\($0)" } ?? "")).padded(30)) "
-                            + "\(e.action.padded(8)) \(e.target.padded(32)) \(e.subject) \(e.scope) "
-                            + "\(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result) "
-                            + "\"\(e.reason)\"\(e.detail.isEmpty ? "" : " (\(e.detail))")"
+                        "\(String(e.seq).whole(6)) \(AccessStore.when(e.at)) \(who.whole(30)) \(e.action.whole(8)) "
+                            + "\(e.target.whole(32)) \(e.subject.whole(0)) \(e.scope.whole(0)) "
+                            + "\(e.ttlSeconds.map { DurationText.format($0) } ?? "") \(e.result.whole(0)) "
+                            + "\"\(e.reason.whole(0))\"\(e.detail.isEmpty ? "" : " (\(e.detail.whole(0)))")"
                     )
                 }
             }
@@ -471,4 +472,9 @@ struct PartialApproval: Encodable {
 
 extension String {
     func padded(_ n: Int) -> String { SafeText.fit(SafeText.sanitize(self), to: n) }
+    /// Sanitised and padded to at least `n` columns, never cut: for ids and names a reader must see whole.
+    func whole(_ n: Int) -> String {
+        let t = SafeText.sanitize(self)
+        return t + String(repeating: " ", count: max(0, n - SafeText.width(t)))
+    }
 }

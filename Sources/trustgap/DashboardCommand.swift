@@ -85,7 +85,8 @@ struct DashboardCommand: AsyncParsableCommand {
                 controller = AccessController(service: socket, policy: config.policy, hooks: config.hooks, analyst: analyst)
             } else {
                 specs = config.collectors.map { c in
-                    var spec = c.makeSpec()
+                    // The demo's life is kept in the state folder, so the CLI knows the entities this dashboard shows.
+                    var spec = c.makeSpec(stateDirectory: SourceOptions.stateDirectory())
                     if let r = config.refreshSeconds { spec.intervalSeconds = r }
                     return spec
                 }

@@ -69,7 +69,7 @@ struct SnapshotCommand: AsyncParsableCommand {
                         collector: ServiceInventoryCollector(socket: $0.socket))
                 ]
             }
-            ?? config.collectors.map { $0.makeSpec() }
+            ?? config.collectors.map { $0.makeSpec(stateDirectory: SourceOptions.stateDirectory()) }
         let runner = CollectorRunner(specs: specs, rules: RiskRules(thresholds: config.thresholds))
         await runner.runAllOnce()
         return await runner.snapshot

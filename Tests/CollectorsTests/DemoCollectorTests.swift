@@ -6,6 +6,41 @@ import Testing
 
 @Suite("Demo collector")
 struct DemoCollectorTests {
+    @Test("with a life file, another process's demo starts at the steps the first one lived, and doesn't set them back")
+    func sharedLife() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tg-demo-life-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let life = dir.appendingPathComponent("trustgap/demo-7-120.life").path
+        // Real time: the file's age is told from its modification time.
+        let now = Date()
+        let start = now.addingTimeInterval(-610)
+        let dashboard = DemoCollector(seed: 7, size: 120, lifeFile: life)
+        _ = try await dashboard.collect(CollectContext(now: start, run: 0))
+        #expect(!FileManager.default.fileExists(atPath: life), "collecting once writes nothing")
+        // Ten minutes on: shadow agents found, keys aged, people gone. The dashboard records when its demo started.
+        let shown = try await dashboard.collect(CollectContext(now: now, run: 1))
+        let recorded = try String(contentsOfFile: life, encoding: .utf8).split(whereSeparator: \.isWhitespace)
+        #expect(recorded.count == 2 && Double(recorded[0]) == start.timeIntervalSince1970 && recorded[1] == "1.0")
+        // A CLI command collects once: it builds the organisation from that start and lives it up to now.
+        let once = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 0))
+        #expect(once.entities.map(\.id) == shown.entities.map(\.id))
+        #expect(once.entities.map(\.owner?.status) == shown.entities.map(\.owner?.status), "the same owners have left")
+        #expect(once.requests.map(\.key) == shown.requests.map(\.key))
+        // Without the file, each process is alone: what the CLI saw before, an organisation that has not lived.
+        let alone = try await DemoCollector(seed: 7, size: 120).collect(CollectContext(now: now, run: 0))
+        #expect(alone.entities.map(\.id) != shown.entities.map(\.id))
+        #expect(!alone.entities.contains { $0.id.hasSuffix("-new6") } && shown.entities.contains { $0.id.hasSuffix("-new6") })
+        // A start older than the horizon's refresh is a demo nobody watches: the next one starts afresh.
+        try FileManager.default.setAttributes(
+            [.modificationDate: now.addingTimeInterval(-DemoCollector.lifeHorizon - 60)], ofItemAtPath: life)
+        let afresh = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 0))
+        #expect(afresh.entities.map(\.id) == alone.entities.map(\.id))
+        // Garbage in the file is ignored.
+        try "not a time\n".write(toFile: life, atomically: true, encoding: .utf8)
+        let garbage = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 0))
+        #expect(garbage.entities.map(\.id) == alone.entities.map(\.id))
+    }
+
     func json(_ report: CollectorReport) throws -> Data {
         try SnapshotDocument.encoder(pretty: false).encode(report.entities)
     }

@@ -142,4 +142,35 @@ final class StoreProcessTests {
         #expect(audit?.map { $0["action"] as? String } == ["request", "grant", "extend", "revoke"])
         #expect(try Binary.run(["sweep"] + s).status == 0)
     }
+
+    @Test("trustgap audit prints every id and name whole, each field sanitised")
+    func auditTable() throws {
+        let s = ["--store", storePath]
+        let subject = "host:agent/cursor/github/hana-0"
+        // An IPv6 SSH client makes the analyst longer than the analyst column: it must still be printed whole.
+        let ssh = ["SSH_CLIENT": "2001:db8:85a3::8a2e:370:7334 51234 22"]
+        var r = try Binary.run(
+            ["request", "--subject", subject, "--scope", "repo:acme/api:read", "--ttl", "30m", "--reason", "line one\nline two\u{1b}[31m"]
+                + s, environment: ssh)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try Binary.run(["grants", "grant", "--subject", subject, "--scope", "repo:acme/web:read", "--ttl", "10m", "--reason", "r"] + s)
+        #expect(r.status == 0, "\(r.stderr)")
+        r = try Binary.run(["audit", "--format", "json"] + s)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        let grant = try #require(json.last?["target"] as? String)
+        r = try Binary.run(["audit"] + s)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 2, "one line per entry, whatever the reason holds:\n\(r.stdout)")
+        let me = Analyst.current().user
+        #expect(lines[0].contains(" \(me)@2001:db8:85a3::8a2e:370:7334 "), "\(lines[0])")
+        #expect(lines[0].contains(" \(subject) repo:acme/api:read "))
+        #expect(lines[0].contains("\"line one line two\u{FFFD}[31m\""), "newline as a space, the escape made visible")
+        #expect(!r.stdout.contains("\u{1b}") && !r.stdout.contains("…"), "nothing raw, nothing cut")
+        #expect(
+            lines[1].contains(
+                " grant    \(grant.padding(toLength: 32, withPad: " ", startingAt: 0)) \(subject) repo:acme/web:read 10m granted until "),
+            "\(lines[1])")
+        #expect(try Binary.run(["audit", "verify"] + s).status == 0)
+    }
 }

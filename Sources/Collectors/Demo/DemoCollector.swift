@@ -34,6 +34,10 @@ public struct DemoPace: Sendable, Equatable {
 /// leaves every 4 minutes (the one before last hands their things over), and an access request arrives every minute
 /// and waits 5 minutes for a decision. Each arrival is tied to wall-clock time, not to the run, so a restart on the
 /// same store files the requests of its own time, never those an earlier run filed.
+///
+/// With a `lifeFile`, processes share one life: the dashboard records there when its organisation started, and
+/// another process (a CLI command collecting once, a second dashboard) builds the organisation from that moment and
+/// lives it up to now, so all of them know the same entities.
 public final class DemoCollector: Collector {
     /// Synthetic and built in: nothing to cut or redact, and at a million entities the intake would cost a refresh.
     public var admittedAlready: Bool { true }
@@ -57,25 +61,76 @@ public final class DemoCollector: Collector {
         /// People who left, oldest first, with what they owned.
         var leavers: [(person: Int, owned: [Int])] = []
         var leavesApplied = 0
+        /// The pace it lives at: this collector's, or the shared demo's (see `lifeFile`).
+        var pace = DemoPace()
     }
     private let world = Mutex<World?>(nil)
+    /// Where the demo's start is kept between processes (`$XDG_STATE_HOME/trustgap/demo-SEED-SIZE.life`); nil keeps
+    /// it to this process.
+    public let lifeFile: String?
+    /// A life file not refreshed for this long belongs to a demo nobody is watching: the next one starts afresh.
+    public static let lifeHorizon: TimeInterval = 3600
+    /// When this process last refreshed the life file.
+    private let lifeWritten = Mutex<Date?>(nil)
 
     /// Default size: tens of apps, hundreds of devices and service accounts, dozens of agents.
     public static let defaultSize = 700
 
-    public init(seed: UInt64 = 42, size: Int = DemoCollector.defaultSize, pace: DemoPace = DemoPace()) {
+    public init(seed: UInt64 = 42, size: Int = DemoCollector.defaultSize, pace: DemoPace = DemoPace(), lifeFile: String? = nil) {
         self.seed = seed
         self.size = size
         self.pace = pace
+        self.lifeFile = lifeFile
     }
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
-        var w = world.withLock { $0 } ?? makeWorld(anchor: context.now, source: context.source)
+        var w =
+            world.withLock { $0 }
+            ?? {
+                let shared = readLife(now: context.now)
+                var fresh = makeWorld(anchor: shared?.anchor ?? context.now, source: context.source)
+                fresh.pace = shared?.pace ?? pace
+                return fresh
+            }()
         live(&w, now: context.now)
         world.withLock { $0 = w }
+        // A demo that keeps running records its start (and keeps the record fresh); collecting once writes nothing.
+        if context.run > 0 { writeLife(w.org.anchor, pace: w.pace, now: context.now) }
         // In id order, so the merge has nothing to sort.
         return CollectorReport(entities: w.byID.map { w.entities[Int($0)] }, requests: requests(w, now: context.now))
+    }
+
+    /// When the shared demo started and at what pace, as the life file records them (`START SPEED`): nil without
+    /// one, when it is unreadable, starts in the future or over a day ago, or was not refreshed for `lifeHorizon`.
+    func readLife(now: Date) -> (anchor: Date, pace: DemoPace)? {
+        guard let lifeFile, let attributes = try? FileManager.default.attributesOfItem(atPath: lifeFile),
+            let modified = attributes[.modificationDate] as? Date, now.timeIntervalSince(modified) < Self.lifeHorizon,
+            let data = FileManager.default.contents(atPath: lifeFile), data.count < 128
+        else { return nil }
+        let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        guard fields.count == 2, let seconds = Double(fields[0]), let speed = Double(fields[1]), (0.1...20).contains(speed) else {
+            return nil
+        }
+        let anchor = Date(timeIntervalSince1970: seconds)
+        guard anchor <= now, now.timeIntervalSince(anchor) < 86_400 else { return nil }
+        return (anchor, DemoPace(speed: speed))
+    }
+
+    /// Records the demo's start, replacing the file whole (a reader never sees half a number), at most once a minute.
+    /// A demo that can't record it still works; it is only alone in its world.
+    func writeLife(_ anchor: Date, pace: DemoPace, now: Date) {
+        guard let lifeFile else { return }
+        let due = lifeWritten.withLock { last in
+            guard last.map({ now.timeIntervalSince($0) >= 60 }) ?? true else { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let folder = URL(fileURLWithPath: lifeFile).deletingLastPathComponent()
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // The exact number (Double's description reads back the same), so every process counts the same changes.
+        try? Data("\(anchor.timeIntervalSince1970) \(pace.speed)\n".utf8).write(to: URL(fileURLWithPath: lifeFile), options: .atomic)
     }
 
     func makeWorld(anchor: Date, source: String = "") -> World {
@@ -88,6 +143,7 @@ public final class DemoCollector: Collector {
         }
         let byID = IDOrder.sorted(entities.map(\.id))
         var w = World(org: org, entities: entities, byID: byID, source: source)
+        w.pace = pace
         // Already in its steady state: the last few changes happened just before the first look. The shadow agents
         // found lately take the last agents' places, so the organisation has the size asked for.
         w.shadows = Array(entities.indices.suffix(min(DemoPace.shadowAgentsHeld, org.agentCount)))
@@ -102,7 +158,7 @@ public final class DemoCollector: Collector {
     /// Applies every change due by `now`, in order.
     func live(_ w: inout World, now: Date) {
         let elapsed = max(0, now.timeIntervalSince(w.org.anchor))
-        func due(_ every: Double) -> Int { Int((elapsed / pace.seconds(every)).rounded(.down)) }
+        func due(_ every: Double) -> Int { Int((elapsed / w.pace.seconds(every)).rounded(.down)) }
         while w.shadowsFound - DemoPace.shadowAgentsHeld < due(DemoPace.shadowAgentEvery) {
             discoverShadow(&w, number: w.shadowsFound, at: now)
         }
@@ -195,8 +251,8 @@ public final class DemoCollector: Collector {
     /// The requests waiting now: one arrives every minute of wall-clock time and waits five for a decision, so
     /// about five are pending at any moment, across restarts, whatever earlier runs filed.
     func requests(_ w: World, now: Date) -> [RequestProposal] {
-        let every = pace.seconds(DemoPace.requestEvery)
-        let waits = pace.seconds(DemoPace.requestWaits)
+        let every = w.pace.seconds(DemoPace.requestEvery)
+        let waits = w.pace.seconds(DemoPace.requestWaits)
         let last = Int((now.timeIntervalSince1970 / every).rounded(.down))
         let first = Int(((now.timeIntervalSince1970 - waits) / every).rounded(.down)) + 1
         return (first...max(first, last)).filter { Double($0) * every <= now.timeIntervalSince1970 }.map {
@@ -226,6 +282,6 @@ public final class DemoCollector: Collector {
         return RequestProposal(
             key: "demo-\(seed)-\(Int(every * 1000))-\(slot)", subject: subject.id, scope: t.scope, requester: requester,
             reason: t.reason, ticket: r.chance(0.6) ? "SEC-\(4000 + slot % 6000)" : nil, ttlSeconds: t.ttl, createdAt: at,
-            lapsesAt: at.addingTimeInterval(pace.seconds(DemoPace.requestWaits)))
+            lapsesAt: at.addingTimeInterval(w.pace.seconds(DemoPace.requestWaits)))
     }
 }

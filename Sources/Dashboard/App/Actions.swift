@@ -98,6 +98,7 @@ enum Actions {
             .open, [.enter], "Enter", "open the entity's detail", .panels(subjects), hint: "Enter detail",
             hinted: { $0.panel != .access || $0.readonly }),
         Action(.open, [.enter], "Enter", "show the collector's last problem", on(.collectors), hint: "Enter detail"),
+        Action(.open, [.enter], "Enter", "open the entry in full (every field, wrapped)", on(.audit), hint: "Enter entry"),
         Action(
             .grant, [.character("n")], "n", "grant the selected entity time-bound access", .panels(subjects), changesAccess: true,
             hint: "n grant", hinted: { $0.panel != .access }),

@@ -244,6 +244,7 @@ public final class App {
                 handleNormal(key)
             }
         case .detail(let id, let offset): handleDetail(key, id: id, offset: offset)
+        case .auditEntry(let seq, let offset): handleAuditEntry(key, seq: seq, offset: offset)
         case .dialog(let d): handleDialog(key, d)
         case .normal: handleNormal(key)
         }
@@ -470,7 +471,8 @@ public final class App {
         case .collectors:
             let h = state.snapshot.collectors[row]
             flash(h.lastError ?? h.warnings.first ?? "\(h.name): \(h.entityCount) entities, no problems", error: h.lastError != nil)
-        case .audit: break
+        case .audit:
+            if let table = model(.audit) as? AuditTable { state.mode = .auditEntry(seq: table.entries[row].seq, offset: 0) }
         default: state.mode = .detail(id: model(p).id(row), offset: 0)
         }
     }

@@ -46,6 +46,8 @@ public enum Mode: Sendable, Equatable {
     case help
     /// The detail view of one entity, scrolled by `offset` lines.
     case detail(id: String, offset: Int)
+    /// One audit entry in full (`seq`), scrolled by `offset` lines.
+    case auditEntry(seq: Int64, offset: Int)
     /// A form asking for what an access action needs, then confirmation.
     case dialog(Dialog)
 }

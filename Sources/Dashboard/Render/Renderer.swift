@@ -29,6 +29,7 @@ public enum Renderer {
         switch s.mode {
         case .help: HelpView.render(&buf, c, y: body.y, height: body.height)
         case .detail(let id, let offset): DetailView.render(&buf, c, id: id, offset: offset, y: body.y, height: body.height)
+        case .auditEntry(let seq, let offset): AuditDetailView.render(&buf, c, seq: seq, offset: offset, y: body.y, height: body.height)
         case .dialog(let d):
             if s.panel == .overview {
                 OverviewPanel.render(&buf, c, y: body.y, height: body.height)
@@ -225,6 +226,7 @@ public enum Renderer {
         switch s.mode {
         case .help: hints = ["Esc close help", "q quit"]
         case .detail: hints = Actions.detailHints(readonly: s.readonly)
+        case .auditEntry: hints = ["Esc back", "j/k scroll", "q quit"]
         case .dialog(let d): hints = d.closed ? ["Enter close", "Esc close"] : ["Tab next field", "Enter next / press", "Esc cancel"]
         default:
             // From the one table of actions: what is hinted is what the keys do here, read-only included.

@@ -196,7 +196,7 @@ struct AuditTable: TableModel {
         case 1:
             let age = now.timeIntervalSince(e.at)
             return (age < 86_400 ? EntityTable.age(e.at, now: now) + " ago" : AccessStore.when(e.at), .muted)
-        case 2: return (e.analyst + (e.sshClient.map { "@\($0)" } ?? ""), .text)
+        case 2: return Self.who(e)
         case 3:
             let role: Role =
                 switch e.action {
@@ -218,4 +218,13 @@ struct AuditTable: TableModel {
     }
 
     func descendingByDefault(_ column: Int) -> Bool { column <= 1 }
+
+    /// Who acted, with the mark first so a narrow column never cuts it off: `(rep) nina.vega` for a name a source
+    /// reported, `(system)` for expiry and lapses, `alice@203.0.113.9` for a login. Enter shows the entry whole.
+    static func who(_ e: AuditEntry) -> (String, Role) {
+        if e.analyst == Analyst.system.user { return ("(system)", .muted) }
+        let reported = " (reported)"
+        if e.analyst.hasSuffix(reported) { return ("(rep) " + e.analyst.dropLast(reported.count), .muted) }
+        return (e.analyst + (e.sshClient.map { "@\($0)" } ?? ""), .text)
+    }
 }
