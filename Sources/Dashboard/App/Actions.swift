@@ -7,7 +7,7 @@ enum Actions {
     enum ID: Equatable, Sendable {
         case quit, panel, nextPanel, previousPanel
         case down, up, pageDown, pageUp, first, last
-        case open, back, filter, sort, reverseSort, command, pause, help, tour
+        case open, back, filter, sort, pickSort, command, pause, help, tour
         case approve, deny, extend, revoke, mark, grant
     }
 
@@ -112,9 +112,11 @@ enum Actions {
             .filter, [.character("/")], "/", "filter as you type (any column, case-insensitive; start with ! to negate); Esc clears",
             .panels(tables), hint: "/ filter"),
         Action(
-            .sort, [.character("s")], "s / S", "sort by the next column / reverse the order", .panels(tables), hint: "s sort",
-            hinted: { $0.panel != .access && $0.panel != .audit }),
-        Action(.reverseSort, [.character("S")], "", "", .panels(tables)),
+            .sort, [.character("s")], "s", "sort by the next column on screen (the cursor goes to the top, unless you put it on a row)",
+            .panels(tables), hint: "s sort", hinted: { $0.panel != .access && $0.panel != .audit }),
+        Action(
+            .pickSort, [.character("S")], "S", "sort by a column you name (:sort COLUMN [asc|desc]; the same column again reverses)",
+            .panels(tables)),
         Action(.back, [.escape], "Esc", "clear the filter (on Access, the marks)", .panels(tables)),
         // Everywhere.
         Action(
@@ -130,7 +132,7 @@ enum Actions {
         Action(
             .command, [.character(":")], ":",
             "command: overview apps devices sa agents access audit collectors, theme NAME, filter TEXT, "
-                + "export FILE.csv|FILE.json (export! to replace), tour, q (Tab completes)",
+                + "sort COLUMN [asc|desc], export FILE.csv|FILE.json (export! to replace), tour, q (Tab completes)",
             hint: ": command", hinted: { $0.panel != .access && $0.panel != .audit && $0.overviewSelection == nil }),
         Action(.help, [.character("?")], "?", "this help", hint: "? help"),
         Action(

@@ -183,6 +183,7 @@ public final class App {
     func moveCursor(to position: Int) {
         let p = state.panel
         guard p.isTable, var ts = state.tables[p] else { return }
+        ts.chosen = true
         let rows = state.rows[p] ?? []
         guard !rows.isEmpty else { return }
         ts.cursor = max(0, min(rows.count - 1, position))
@@ -288,7 +289,7 @@ public final class App {
         case .pause: togglePause()
         case .tour: startTour()
         case .sort: cycleSort(reverse: false)
-        case .reverseSort: cycleSort(reverse: true)
+        case .pickSort: state.mode = .command("sort ")
         case .open: openDetail()
         case .back:
             if !ts.filter.isEmpty {
@@ -366,27 +367,70 @@ public final class App {
         return out
     }
 
+    /// `s`: sorts by the next column on screen (a column left out at this width is skipped); `S` reverses.
     func cycleSort(reverse: Bool) {
+        let p = state.panel
+        guard p.isTable, let ts = state.tables[p] else { return }
+        let m = model(p)
+        if reverse { return sort(by: ts.sortColumn, reversed: !ts.reversed) }
+        let visible = layoutColumns(m.columns, width: size.width - 2).map(\.index).sorted()
+        let next = visible.first { $0 > ts.sortColumn } ?? visible.first ?? 0
+        sort(by: next, reversed: false)
+    }
+
+    /// Sorts a table by a column. The cursor goes to the top of the new order, unless the analyst had put it on a
+    /// row themselves: then it stays on that row.
+    func sort(by column: Int, reversed: Bool) {
         let p = state.panel
         guard p.isTable, var ts = state.tables[p] else { return }
         let m = model(p)
-        if reverse {
-            ts.reversed.toggle()
-        } else {
-            ts.sortColumn = (ts.sortColumn + 1) % max(1, m.columns.count)
-            ts.reversed = false
+        ts.sortColumn = column
+        ts.reversed = reversed
+        if !ts.chosen {
+            ts.selectedID = nil
+            ts.cursor = 0
+            ts.top = 0
         }
         state.tables[p] = ts
-        recompute(p)
-        let title = m.columns[ts.sortColumn].title
-        let desc = m.descendingByDefault(ts.sortColumn) != ts.reversed
-        flash("Sorted by \(title), \(desc ? "descending" : "ascending")")
+        recompute(p, fromTop: !ts.chosen)
+        let title = m.columns[column].title
+        let desc = m.descendingByDefault(column) != reversed
+        flash("Sorted by \(title), \(desc ? "descending" : "ascending")" + (ts.chosen ? " (the cursor stays on your row)" : ""))
+    }
+
+    /// `:sort COLUMN [asc|desc]`: a column by its title (any unambiguous prefix, case-insensitive). The same column
+    /// again, without a direction, reverses it.
+    func sort(named text: String) {
+        let p = state.panel
+        guard p.isTable, let ts = state.tables[p] else { return flash("Pick a table panel (2-8) to sort", error: true) }
+        let m = model(p)
+        var words = text.lowercased().split(separator: " ").map(String.init)
+        let direction = words.last.flatMap { ["asc", "desc"].contains($0) ? $0 : nil }
+        if direction != nil { words.removeLast() }
+        let name = words.joined(separator: " ")
+        let titles = m.columns.map { $0.title.lowercased() }
+        let matches =
+            titles.indices.filter { titles[$0] == name } + titles.indices.filter { titles[$0] != name && titles[$0].hasPrefix(name) }
+        guard !name.isEmpty, let column = matches.first, matches.count == 1 || titles[column] == name else {
+            return flash(
+                (name.isEmpty
+                    ? ":sort needs a column" : matches.isEmpty ? "no column \"\(name)\" here" : "\"\(name)\" is more than one column")
+                    + "; this panel's: \(m.columns.map { $0.title.lowercased() }.joined(separator: ", "))", error: true)
+        }
+        let reversed: Bool
+        switch direction {
+        case "asc": reversed = m.descendingByDefault(column)
+        case "desc": reversed = !m.descendingByDefault(column)
+        default: reversed = column == ts.sortColumn ? !ts.reversed : false
+        }
+        sort(by: column, reversed: reversed)
     }
 
     func setFilter(_ text: String) {
         let p = state.panel
         guard p.isTable else { return }
         state.tables[p]?.filter = text
+        state.tables[p]?.chosen = false
         recompute(p, fromTop: true)
     }
 
@@ -436,6 +480,7 @@ public final class App {
         case .quit: quitRequested = true
         case .help: state.mode = .help
         case .tour: startTour()
+        case .sort(let column): sort(named: column)
         case .filter(let f):
             guard state.panel.isTable else { return flash("Nothing to filter on the Overview: pick a panel (2-8) first", error: true) }
             setFilter(f)
@@ -478,8 +523,10 @@ public final class App {
     }
 
     func handleDetail(_ key: Key, id: String, offset: Int) {
-        let count = state.snapshot[id].map { DetailView.lines($0, now: state.now, g: .unicode, access: state.access).count } ?? 0
-        let maxOffset = max(0, count - (size.height - 4))
+        let maxOffset =
+            state.snapshot[id].map {
+                DetailView.maxOffset($0, now: state.now, access: state.access, width: size.width, height: size.height - 4)
+            } ?? 0
         let page = max(1, size.height - 5)
         func scroll(_ o: Int) { state.mode = .detail(id: id, offset: max(0, min(maxOffset, o))) }
         switch key {

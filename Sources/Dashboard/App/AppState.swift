@@ -90,6 +90,8 @@ public struct TableState: Sendable, Equatable {
     public var selectedID: String?
     public var cursor = 0
     public var top = 0
+    /// The analyst moved the cursor onto this row themselves: a sort keeps it there rather than going to the top.
+    public var chosen = false
 
     public init(sortColumn: Int = 0) { self.sortColumn = sortColumn }
 }

@@ -20,6 +20,7 @@ enum Commands {
         Spec(name: "collectors", argument: nil, help: "collector health"),
         Spec(name: "theme", argument: "NAME", help: "switch theme"),
         Spec(name: "filter", argument: "TEXT", help: "filter the table"),
+        Spec(name: "sort", argument: "COLUMN [asc|desc]", help: "sort the table by a column (again: reverse)"),
         Spec(name: "export", argument: "FILE.csv|FILE.json", help: "write the table as shown"),
         Spec(name: "tour", argument: nil, help: "the guided tour"),
         Spec(name: "help", argument: nil, help: "keys"),
@@ -31,6 +32,7 @@ enum Commands {
         case panel(Panel)
         case theme(String)
         case filter(String)
+        case sort(String)
         case export(String, overwrite: Bool)
         case help
         case tour
@@ -58,6 +60,9 @@ enum Commands {
             guard !arg.isEmpty else { throw ParseError(message: ":theme needs a name, like :theme light") }
             return .theme(arg)
         case "filter", "f": return .filter(arg)
+        case "sort":
+            guard !arg.isEmpty else { throw ParseError(message: ":sort needs a column, like :sort risk or :sort name asc") }
+            return .sort(arg)
         case "export", "export!":
             guard !arg.isEmpty else { throw ParseError(message: ":export needs a file name ending in .csv or .json") }
             guard arg.hasSuffix(".csv") || arg.hasSuffix(".json") else {

@@ -101,22 +101,42 @@ enum DetailView {
         fp.count > 19 ? String(fp.prefix(19)) + g.ellipsis : fp
     }
 
+    /// The detail's lines below its title, wrapped to `width` columns: a long line (a finding's fix, a reason)
+    /// continues on the next, indented two more, rather than being cut. A word longer than a line (an id) is cut.
+    static func body(_ a: AssessedEntity, now: Date, g: Glyphs, access: AccessView, width: Int) -> [(Int, String, Role)] {
+        lines(a, now: now, g: g, access: access).dropFirst().flatMap { indent, text, role in
+            let room = max(10, width - indent - 4)
+            return wrap(SafeText.sanitize(text), width: room).enumerated().map { i, part in
+                (i == 0 ? indent : indent + 2, SafeText.truncate(part, to: room, ellipsis: g.ellipsis), role)
+            }
+        }
+    }
+
+    /// How far the detail can scroll at this size.
+    static func maxOffset(_ a: AssessedEntity, now: Date, access: AccessView, width: Int, height: Int) -> Int {
+        max(0, body(a, now: now, g: .unicode, access: access, width: width).count - (height - 1))
+    }
+
+    /// The entity's name on the first row, with the scroll position at its right (never over content); the rest
+    /// below it, wrapped, scrolled by `offset`.
     static func render(_ buf: inout ScreenBuffer, _ c: Renderer.Context, id: String, offset: Int, y: Int, height: Int) {
         guard let a = c.s.snapshot[id] else {
             buf.put("This entity is no longer in the inventory (Esc to go back).", x: 2, y: y + 1, style: c.style(.warn))
             return
         }
-        let all = lines(a, now: c.s.now, g: c.g, access: c.s.access)
         let w = buf.width
-        let start = max(0, min(offset, max(0, all.count - height)))
-        for (i, (indent, text, role)) in all.dropFirst(start).prefix(height).enumerated() {
-            buf.put(
-                SafeText.truncate(SafeText.sanitize(text), to: w - indent - 2, ellipsis: c.g.ellipsis), x: 1 + indent, y: y + i,
-                style: c.style(role))
-        }
-        if all.count > height {
-            let label = " \(start + 1)-\(min(all.count, start + height))/\(all.count) "
-            buf.put(label, x: w - SafeText.width(label), y: y, style: c.style(.muted))
+        let all = body(a, now: c.s.now, g: c.g, access: c.s.access, width: w)
+        let room = height - 1
+        let start = max(0, min(offset, max(0, all.count - room)))
+        var label = ""
+        if all.count > room { label = " \(start + 1)-\(min(all.count, start + room))/\(all.count) " }
+        let labelW = SafeText.width(label)
+        buf.put(
+            SafeText.truncate(SafeText.sanitize(a.entity.name), to: w - 2 - labelW - 1, ellipsis: c.g.ellipsis), x: 1, y: y,
+            style: c.style(.accent))
+        if labelW > 0 { buf.put(label, x: w - labelW, y: y, style: c.style(.muted)) }
+        for (i, (indent, text, role)) in all.dropFirst(start).prefix(room).enumerated() {
+            buf.put(text, x: 1 + indent, y: y + 1 + i, style: c.style(role), maxWidth: w - indent - 2)
         }
     }
 }
