@@ -238,7 +238,7 @@ extension AccessStore {
         return try write { db in
             let r = AccessRequest(
                 id: id, subject: subject.id, subjectName: subject.name, population: subject.population, scope: scope,
-                requester: analyst.user, reason: reason, ticket: ticket, ttlSeconds: ttlSeconds, createdAt: now,
+                requester: analyst.recordedName, reason: reason, ticket: ticket, ttlSeconds: ttlSeconds, createdAt: now,
                 lapsesAt: now.addingTimeInterval(policy.requestLapseSeconds), state: .pending, approvals: [], subjectOwner: subject.owner,
                 via: via, flags: subject.flags)
             try Self.insert(db, r)
@@ -303,7 +303,8 @@ extension AccessStore {
                 if exists { continue }
                 let r = AccessRequest(
                     id: Self.newID("req"), subject: subject.id, subjectName: subject.name, population: subject.population,
-                    scope: p.scope, requester: p.requester, reason: p.reason, ticket: p.ticket, ttlSeconds: p.ttlSeconds,
+                    scope: p.scope, requester: p.requester + Analyst.reportedMark, reason: p.reason, ticket: p.ticket,
+                    ttlSeconds: p.ttlSeconds,
                     createdAt: p.createdAt, lapsesAt: Self.lapse(p, policy: policy, now: now),
                     state: .pending, approvals: [], sourceKey: p.key, subjectOwner: subject.owner, flags: subject.flags)
                 try Self.insert(db, r)
@@ -435,13 +436,13 @@ extension AccessStore {
             guard now < r.lapsesAt else {
                 throw AccessError.conflict("request \(id) lapsed at \(Self.when(r.lapsesAt)): nobody decided in time")
             }
-            if state == .cancelled, r.requester != analyst.user {
+            if state == .cancelled, r.requester != analyst.recordedName {
                 throw AccessError.refused(rule: "requester_only", message: "only \(r.requester), who asked, can cancel request \(id)")
             }
             try policy.checkReason(population: r.population, reason: reason)
             let changed = try db.execute(
                 "UPDATE requests SET state = ?, decided_by = ?, decided_at = ?, decision_reason = ? WHERE id = ? AND state = 'pending'",
-                [state.rawValue, analyst.user, now.timeIntervalSince1970, reason, id])
+                [state.rawValue, analyst.recordedName, now.timeIntervalSince1970, reason, id])
             guard changed == 1 else { throw Self.alreadyDecided(try Self.loadRequest(db, id)!) }
             let action = state == .denied ? "deny" : "cancel"
             try self.appendAudit(
@@ -505,7 +506,7 @@ extension AccessStore {
             }
             try policy.checkTTL(population: g.population, ttlSeconds: ttlSeconds)
             try policy.checkReason(population: g.population, reason: reason)
-            if let requestID = g.requestID, let r = try Self.loadRequest(db, requestID), r.requester == analyst.user {
+            if let requestID = g.requestID, let r = try Self.loadRequest(db, requestID), r.requesterClaim == analyst.user {
                 throw AccessError.refused(
                     rule: "no_self_approval", message: "\(analyst.user) asked for this access and can't extend it; another analyst must")
             }
@@ -582,7 +583,7 @@ extension AccessStore {
                     actuation_attempts = 0, actuation_detail = NULL, actuation_next = NULL WHERE id = ? AND state = 'active'
                 """,
                 [
-                    analyst.user, now.timeIntervalSince1970, reason, actuation.rawValue,
+                    analyst.recordedName, now.timeIntervalSince1970, reason, actuation.rawValue,
                     actuation == .pending ? "revoke" : nil, id,
                 ])
             guard changed == 1 else { throw Self.notActive(try Self.loadGrant(db, id)!) }

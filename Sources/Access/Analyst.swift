@@ -28,8 +28,15 @@ public struct Analyst: Sendable, Hashable, Codable, CustomStringConvertible {
     /// the parentheses make it a name no OS user can have, so it never reads as someone's login.
     public static let system = Analyst(user: "trustgap (system)")
 
-    /// The name the audit log records: a reported name is marked, so it never reads as a login.
-    public var recordedName: String { reportedBy == nil ? user : "\(user) (reported)" }
+    /// The name the audit log and the store record: a reported name is marked, so it never reads as a login.
+    public var recordedName: String { reportedBy == nil ? user : user + Self.reportedMark }
+
+    /// What marks a reported name.
+    public static let reportedMark = " (reported)"
+
+    /// Whether a name the password database gives could be confused with a reported or the system's name: the
+    /// access service refuses such a peer, so a mark always means what it says.
+    public static func isReservedShape(_ name: String) -> Bool { name.contains("(") || name.contains(")") || name.contains(" ") }
 
     public var description: String { sshClient.map { "\(user)@\($0)" } ?? user }
 

@@ -38,6 +38,8 @@ public struct AccessRequest: Codable, Sendable, Hashable, Identifiable {
     public var subjectName: String
     public var population: Population
     public var scope: String
+    /// Who asked: a login the kernel named, or a name a source reported, marked `NAME (reported)` (a collector's
+    /// requester, the owner a demo agent says runs it).
     public var requester: String
     public var reason: String
     public var ticket: String?
@@ -145,5 +147,16 @@ public enum AccessError: Error, CustomStringConvertible, Equatable {
         case .conflict: 4
         case .notFound: 5
         }
+    }
+}
+
+extension AccessRequest {
+    /// Whether the requester is only a name a source reported, not a login.
+    public var requesterReported: Bool { requester.hasSuffix(Analyst.reportedMark) }
+    /// The person the requester names: the login, or the reported name without its mark. Used only to restrict (that
+    /// person may not approve or extend it), never to allow (cancelling, collecting a credential need the exact
+    /// requester, which no login can be).
+    public var requesterClaim: String {
+        requesterReported ? String(requester.dropLast(Analyst.reportedMark.count)) : requester
     }
 }

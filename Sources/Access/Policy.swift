@@ -144,7 +144,7 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
     /// `subjectOwner` is the owner recorded on the request unless given.
     public func approvalVerdict(_ request: AccessRequest, by analyst: Analyst, subjectOwner: Owner?? = nil) -> ApprovalVerdict {
         let owner = subjectOwner ?? request.subjectOwner
-        var excluded = [ApprovalVerdict.Excluded(user: request.requester, why: .requester)]
+        var excluded = [ApprovalVerdict.Excluded(user: request.requesterClaim, why: .requester)]
         if let owner, !excluded.contains(where: { owner.isAnalyst($0.user) }) {
             excluded.append(.init(user: owner.name, why: .owner))
         }
@@ -153,7 +153,7 @@ public struct AccessPolicy: Sendable, Equatable, Codable {
         }
         var refusal: AccessError?
         do throws(AccessError) {
-            if analyst.user == request.requester {
+            if analyst.user == request.requesterClaim {
                 throw .refused(rule: "no_self_approval", message: "\(analyst.user) asked for this access and can't approve it")
             }
             try Self.checkNotOwner(analyst, owner, subjectName: request.subjectName)

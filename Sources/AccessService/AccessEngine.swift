@@ -258,7 +258,7 @@ public final class AccessEngine: Sendable {
             let now = clock()
             out.credential = handoffs.withLock { h -> String? in
                 h = h.filter { $0.value.until > now }
-                guard let found = h[id], found.requester == analyst.user else { return nil }
+                guard let found = h[id], found.requester == analyst.recordedName else { return nil }
                 h[id] = nil
                 return found.value
             }

@@ -1,3 +1,4 @@
+import Access
 import Foundation
 
 #if canImport(Glibc)
@@ -86,7 +87,12 @@ enum UnixSocket {
                 size *= 4
                 continue
             }
-            if rc == 0, result != nil, let name = pw.pw_name { return String(cString: name) }
+            if rc == 0, result != nil, let name = pw.pw_name {
+                // A name shaped like a reported or the system's name ("x (reported)", "trustgap (system)") is refused:
+                // those marks must always mean what they say.
+                let user = String(cString: name)
+                return Analyst.isReservedShape(user) ? nil : user
+            }
             return nil
         }
         return nil

@@ -23,9 +23,14 @@ struct HonestTrailTests {
         #expect(e.sshClient == nil, "alice's address is not the requester's")
         #expect(e.detail == "ticket SEC-4001; for cursor-mcp-github-x; reported by collector demo, ingested by alice@203.0.113.5")
         let r = try #require(try s.store.requests(state: .pending).first)
-        #expect(r.requester == "nina.vega", "the request is still nina.vega's: she can't approve it")
+        #expect(r.requester == "nina.vega (reported)", "marked wherever the request is shown")
+        #expect(r.requesterReported && r.requesterClaim == "nina.vega")
+        // A claim only restricts: the login nina.vega may not approve it, nor cancel it (she did not file it).
         #expect(throws: AccessError.self) {
             try s.store.approve(r.id, reason: "mine", by: Analyst(user: "nina.vega"), policy: policy, now: t0.plus(1))
+        }
+        #expect(throws: AccessError.self) {
+            try s.store.cancel(r.id, reason: "mine", by: Analyst(user: "nina.vega"), policy: policy, now: t0.plus(1))
         }
         let v = try s.store.verifyAudit()
         #expect(v.ok, "\(v.problem ?? "")")
@@ -62,7 +67,7 @@ struct HonestTrailTests {
         let e = try #require(try store.audit().last)
         #expect(e.analyst == "nina.vega (reported)")
         #expect(e.detail == "reported by the demo's simulated agent, run by alice")
-        #expect(r.requester == "nina.vega")
+        #expect(r.requester == "nina.vega (reported)")
         let other = try store.file(subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, now: t0)
         #expect(throws: AccessError.self) { try store.approve(other.id, reason: "ok", by: demoOwner, policy: policy, now: t0) }
         #expect(throws: AccessError.self) { try store.deny(other.id, reason: "no", by: demoOwner, policy: policy, now: t0) }

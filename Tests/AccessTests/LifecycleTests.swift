@@ -187,7 +187,7 @@ struct LifecycleTests {
         let lookup: (String) -> Subject? = { $0 == agent.id ? agent : nil }
         #expect(try store.ingest([p], subjects: lookup, by: alice, policy: policy, now: t0) == 1)
         #expect(try store.ingest([p], subjects: lookup, by: bob, policy: policy, now: t0) == 0)
-        #expect(try store.requests(state: .pending).first?.requester == "priya")
+        #expect(try store.requests(state: .pending).first?.requester == "priya (reported)", "a collector's word, marked")
     }
 
     @Test("the store's files are group-writable in a group-shared folder")

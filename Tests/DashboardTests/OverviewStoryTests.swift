@@ -65,7 +65,7 @@ struct OverviewStoryTests {
         let (app, t) = makeApp(snap, width: size.0, height: size.1)
         let first = snap.entities[app.state.riskiest[0]]
         app.press(.character("j"), on: t)
-        #expect(app.state.overviewSelection == 0)
+        #expect(app.state.overviewSelection == .entity(first.id))
         #expect(t.row(size.1 - 2).contains("Enter open"))
         app.press(.enter, on: t)
         #expect(app.state.mode == .detail(id: first.id, offset: 0))
@@ -97,7 +97,7 @@ struct OverviewStoryTests {
         // The second request, to show the cursor lands on the one chosen, not the first row.
         app.press(.end, on: t)
         for _ in 0..<(items.count - 1 - position - 1) { app.press(.character("k"), on: t) }
-        let chosen = items[try #require(app.state.overviewSelection)]
+        let chosen = try #require(app.state.overviewSelection)
         guard case .request(let chosenID) = chosen else {
             Issue.record("not on a request: \(chosen)")
             return
@@ -109,6 +109,39 @@ struct OverviewStoryTests {
         let rows = try #require(app.state.rows[.access])
         #expect(app.model(.access).id(rows[ts.cursor]) == chosenID, "the cursor is on the request chosen")
         #expect(ts.cursor > 0)
+    }
+
+    @Test("the selection is the item, not its place: a request decided above it leaves it on the same one")
+    func selectionFollowsItem() async throws {
+        let snap = try await demoSnapshot()
+        let dir = TestTemporary.directory.appendingPathComponent("tg-ov-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let store = try AccessStore(path: dir.appendingPathComponent("t.db").path)
+        let me = Analyst(user: "alice")
+        _ = try store.ingest(
+            snap.requests, subjects: { id in snap[id].map { Subject(id: $0.id, name: $0.entity.name, population: $0.entity.population) } },
+            by: me, policy: AccessPolicy(), now: now)
+        let (app, t) = makeApp(snap, width: 80, height: 24)
+        let controller = AccessController(store: store, policy: AccessPolicy(), hooks: HookConfig(), analyst: me, clock: { now })
+        app.configureAccess(controller, policy: AccessPolicy(), hooks: HookConfig())
+        app.receive(await controller.view())
+        t.draw(app.render())
+        let items = OverviewPanel.items(app.state, width: 80, height: 24)
+        let requests = items.compactMap { if case .request(let id) = $0 { id } else { nil } }
+        #expect(requests.count >= 2)
+        app.press(.end, on: t)
+        while app.state.overviewSelection != .request(requests[1]) { app.press(.character("k"), on: t) }
+        // The first request is denied elsewhere: the list moves up, the selection stays on the second.
+        _ = try store.deny(requests[0], reason: "no", by: Analyst(user: "bob"), policy: AccessPolicy(), now: now)
+        app.receive(await controller.view())
+        t.draw(app.render())
+        #expect(app.state.overviewSelection == .request(requests[1]))
+        // Then the selected one is decided too: nothing is selected, and the hints say so.
+        _ = try store.deny(requests[1], reason: "no", by: Analyst(user: "bob"), policy: AccessPolicy(), now: now)
+        app.receive(await controller.view())
+        t.draw(app.render())
+        #expect(app.state.overviewSelection == nil)
+        #expect(t.row(22).contains("1-8 panels"))
     }
 
     @Test("a newly found shadow agent is announced; Enter on the Overview opens it", arguments: [(80, 24), (200, 50)])

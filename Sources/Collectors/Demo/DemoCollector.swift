@@ -104,17 +104,32 @@ public final class DemoCollector: Collector {
     /// When the shared demo started and at what pace, as the life file records them (`START SPEED`): nil without
     /// one, when it is unreadable, starts in the future or over a day ago, or was not refreshed for `lifeHorizon`.
     func readLife(now: Date) -> (anchor: Date, pace: DemoPace)? {
-        guard let lifeFile, let attributes = try? FileManager.default.attributesOfItem(atPath: lifeFile),
-            let modified = attributes[.modificationDate] as? Date, now.timeIntervalSince(modified) < Self.lifeHorizon,
-            let data = FileManager.default.contents(atPath: lifeFile), data.count < 128
-        else { return nil }
-        let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace)
+        guard let lifeFile, let text = Self.readSmallPrivateFile(lifeFile, modifiedWithin: Self.lifeHorizon, now: now) else {
+            return nil
+        }
+        let fields = text.split(whereSeparator: \.isWhitespace)
         guard fields.count == 2, let seconds = Double(fields[0]), let speed = Double(fields[1]), (0.1...20).contains(speed) else {
             return nil
         }
         let anchor = Date(timeIntervalSince1970: seconds)
         guard anchor <= now, now.timeIntervalSince(anchor) < 86_400 else { return nil }
         return (anchor, DemoPace(speed: speed))
+    }
+
+    /// A small regular file of this user's, read without following a symlink or waiting on a FIFO, at most 128
+    /// bytes: anything else (a planted symlink, a huge or sparse file, another user's file) is nobody's demo.
+    static func readSmallPrivateFile(_ path: String, modifiedWithin horizon: TimeInterval, now: Date) -> String? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_uid == geteuid(), st.st_size <= 128 else { return nil }
+        let modified = Date(timeIntervalSince1970: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9)
+        guard now.timeIntervalSince(modified) < horizon else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 129)
+        let n = read(fd, &buffer, 128)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[..<n], as: UTF8.self)
     }
 
     /// Records the demo's start, replacing the file whole (a reader never sees half a number), at most once a minute.
@@ -237,12 +252,13 @@ public final class DemoCollector: Collector {
         }
         if w.leavers.count > DemoPace.leaversHeld {
             let gone = w.leavers.removeFirst()
+            // Each thing to a colleague of its own, so ownership never piles up on a few over a long run.
             var h = org.rng(.handover, n)
-            var heir = h.int(0...org.peopleCount - 1)
-            for _ in 0..<16 where org.people[heir].status != .active || w.leavers.contains(where: { $0.person == heir }) {
-                heir = h.int(0...org.peopleCount - 1)
-            }
             for i in gone.owned where w.entities[i].owner?.name == org.people[gone.person].name {
+                var heir = h.int(0...org.peopleCount - 1)
+                for _ in 0..<16 where org.people[heir].status != .active || w.leavers.contains(where: { $0.person == heir }) {
+                    heir = h.int(0...org.peopleCount - 1)
+                }
                 w.entities[i].owner = org.people[heir]
             }
         }

@@ -25,7 +25,10 @@ extension App {
     }
 
     public func receive(_ view: AccessView) {
-        defer { tourDataArrived() }
+        defer {
+            tourDataArrived()
+            dropGoneOverviewSelection()
+        }
         // The rows after the selected one: when a decision takes the selected request away, the cursor goes on to the
         // next request, as it did before the grant it became was put on top.
         var following: [String] = []

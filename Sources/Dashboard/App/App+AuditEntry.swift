@@ -7,9 +7,10 @@ extension App {
     func handleAuditEntry(_ key: Key, seq: Int64, offset: Int) {
         let count =
             AuditDetailView.entry(seq, in: state.access).map {
-                AuditDetailView.lines($0, snapshot: state.snapshot, now: state.now, width: size.width).count
+                AuditDetailView.lines($0, snapshot: state.snapshot, now: state.now, width: size.width).count - 1
             } ?? 0
-        let maxOffset = max(0, count - (size.height - 4))
+        // Below the title row, which stays.
+        let maxOffset = max(0, count - (size.height - 4 - 1))
         let page = max(1, size.height - 5)
         func scroll(_ o: Int) { state.mode = .auditEntry(seq: seq, offset: max(0, min(maxOffset, o))) }
         switch key {

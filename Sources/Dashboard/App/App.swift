@@ -19,6 +19,8 @@ public final class App {
     var preparedComplete = true
     /// The tour's step is waiting for what it shows (see `tourDataArrived`).
     var tourWaiting = false
+    /// The panel the tour's step put the analyst on.
+    var tourPanel: Panel = .overview
     /// Sort-order jobs already handed to the background, by panel and data version.
     var ordersRequested: Set<String> = []
 
@@ -127,6 +129,7 @@ public final class App {
         state.accessRevision += 1
         refreshTables([.apps, .devices, .serviceAccounts, .agents, .access, .collectors])
         tourDataArrived()
+        dropGoneOverviewSelection()
     }
 
     /// Recomputes the visible table now and the others when they are shown, so a refresh costs one table.
@@ -257,7 +260,10 @@ public final class App {
         let p = state.panel
         guard let action = Actions.action(for: key, on: p) else {
             // A key that does something on another panel says where.
-            if let elsewhere = Actions.all.first(where: { $0.keys.contains(key) && !$0.label.isEmpty }),
+            // Read-only never advertises what it hides.
+            if let elsewhere = Actions.all.first(where: {
+                $0.keys.contains(key) && !$0.label.isEmpty && !(state.readonly && $0.changesAccess)
+            }),
                 case .panels(let panels) = elsewhere.scope
             {
                 let names = Panel.allCases.filter(panels.contains).map { "\($0.title) (\($0.rawValue))" }
@@ -312,15 +318,17 @@ public final class App {
     func overview(_ id: Actions.ID) {
         let items = OverviewPanel.items(state, width: size.width, height: size.height)
         let last = items.count - 1
+        let at = state.overviewSelection.flatMap { items.firstIndex(of: $0) }
+        func select(_ i: Int?) { state.overviewSelection = i.flatMap { items.indices.contains($0) ? items[$0] : nil } }
         switch id {
-        case .down: state.overviewSelection = items.isEmpty ? nil : min(last, (state.overviewSelection ?? -1) + 1)
-        case .up: state.overviewSelection = items.isEmpty ? nil : max(0, min(last, (state.overviewSelection ?? 1) - 1))
-        case .first: state.overviewSelection = items.isEmpty ? nil : 0
-        case .last: state.overviewSelection = items.isEmpty ? nil : last
+        case .down: select(items.isEmpty ? nil : min(last, (at ?? -1) + 1))
+        case .up: select(items.isEmpty ? nil : max(0, min(last, (at ?? 1) - 1)))
+        case .first: select(0)
+        case .last: select(last)
         case .back:
             if state.overviewSelection != nil { state.overviewSelection = nil } else { state.announcement = nil }
         case .open:
-            if let i = state.overviewSelection, i < items.count {
+            if let i = at {
                 open(items[i])
             } else if let a = state.announcement, state.snapshot[a.entityID] != nil {
                 state.announcement = nil
@@ -330,6 +338,12 @@ public final class App {
             }
         default: break
         }
+    }
+
+    /// After new data: an Overview item no longer drawn (a request decided, an entity gone) is no longer selected.
+    func dropGoneOverviewSelection() {
+        guard let selected = state.overviewSelection else { return }
+        if !OverviewPanel.items(state, width: size.width, height: size.height).contains(selected) { state.overviewSelection = nil }
     }
 
     /// Opens what an Overview item shows: an entity's detail, or the request or grant in the Access panel.

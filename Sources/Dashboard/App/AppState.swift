@@ -140,7 +140,8 @@ public struct AppState: Sendable {
     /// How far the help screen is scrolled.
     public var helpOffset = 0
     /// The Overview's selected list item (riskiest, pending, expiring), if any: j and k move it, Enter opens it.
-    public var overviewSelection: Int?
+    /// Held as the item itself, not its position, so a list changing under it never moves it to another.
+    var overviewSelection: OverviewPanel.Item?
     /// A new entity worth knowing about ("new shadow agent: …"), shown on the prompt line for a while.
     public var announcement: Announcement?
     /// The guided tour, while it runs.

@@ -157,6 +157,11 @@ enum Tour {
             caption: { s, _ in
                 let p = s.policy[.agent]
                 let forbidden = p.forbiddenScopes.first.map { ", and never an admin scope (\($0))" } ?? ""
+                if s.readonly {
+                    return "This dashboard is read-only, so it can't approve: an analyst who can presses a, sets 15m and a "
+                        + "reason. The agent policy decides, not the dashboard: agents get at most "
+                        + "\(DurationText.format(p.maxTTLSeconds))\(forbidden)."
+                }
                 return "Press a: the dialog shows what you are trusting. Type 15m as the TTL, a reason, then Tab to "
                     + "Approve and Enter. The agent policy decides, not the dashboard: agents get at most "
                     + "\(DurationText.format(p.maxTTLSeconds))\(forbidden). Then Space."
@@ -174,7 +179,8 @@ enum Tour {
                     return "No grant is active yet: approve a request (Left goes back a step) and watch it count down here."
                 }
                 return "\(g.up) \(grant.subjectName) holds \(grant.scope) for \(AccessTable.countdown(grant.remaining(at: s.now))) "
-                    + "more, then loses it by itself: no standing access. Press r to revoke it now."
+                    + "more, then loses it by itself: no standing access."
+                    + (s.readonly ? " An analyst who can may revoke it now (r)." : " Press r to revoke it now.")
             }),
         Step(
             title: "The audit proves it",
@@ -202,13 +208,24 @@ extension App {
         state.tour = TourState(step: 0)
         state.overviewSelection = nil
         if case .detail = state.mode { state.mode = .normal }
-        tourWaiting = !Tour.steps[0].show(self)
+        show(step: 0)
     }
 
-    /// New data while a step waits for what it shows: shows it now, once, without moving the analyst afterwards.
+    /// Shows a step; when what it shows isn't there yet, it waits for it on the panel it went to.
+    func show(step: Int) {
+        tourWaiting = !Tour.steps[step].show(self)
+        tourPanel = state.panel
+    }
+
+    /// New data while a step waits for what it shows: shows it now, once, and only while the analyst is still where
+    /// the step left them; an analyst who went elsewhere is never pulled back.
     func tourDataArrived() {
-        guard tourWaiting, let tour = state.tour, state.mode == .normal, tour.step < Tour.steps.count else { return }
-        tourWaiting = !Tour.steps[tour.step].show(self)
+        guard tourWaiting, let tour = state.tour, tour.step < Tour.steps.count else { return }
+        guard state.mode == .normal, state.panel == tourPanel else {
+            if state.panel != tourPanel { tourWaiting = false }
+            return
+        }
+        show(step: tour.step)
     }
 
     /// The tour's own keys (Space and Right next, Left back, Esc leaves); every other key goes to the dashboard.
@@ -238,7 +255,7 @@ extension App {
         }
         state.tour = TourState(step: step)
         state.mode = .normal
-        tourWaiting = !Tour.steps[step].show(self)
+        show(step: step)
     }
 
     /// Puts a table's cursor on a row by id, near the top, so the caption below never hides it.

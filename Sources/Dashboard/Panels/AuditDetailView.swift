@@ -76,15 +76,16 @@ enum AuditDetailView {
             buf.put("Audit entry \(seq) is no longer loaded (Esc to go back).", x: 2, y: y + 1, style: c.style(.warn))
             return
         }
+        // The title ("Audit entry N") stays on the first row with the scroll position beside it, never over a line.
         let w = buf.width
-        let all = lines(e, snapshot: c.s.snapshot, now: c.s.now, width: w)
-        let start = max(0, min(offset, max(0, all.count - height)))
-        for (i, (indent, text, role)) in all.dropFirst(start).prefix(height).enumerated() {
-            buf.put(text, x: 1 + indent, y: y + i, style: c.style(role), maxWidth: w - indent - 2)
-        }
-        if all.count > height {
-            let label = " \(start + 1)-\(min(all.count, start + height))/\(all.count) "
-            buf.put(label, x: w - SafeText.width(label), y: y, style: c.style(.muted))
+        let all = lines(e, snapshot: c.s.snapshot, now: c.s.now, width: w).dropFirst()
+        let room = height - 1
+        let start = max(0, min(offset, max(0, all.count - room)))
+        let label = all.count > room ? " \(start + 1)-\(min(all.count, start + room))/\(all.count) " : ""
+        buf.put("Audit entry \(e.seq)", x: 1, y: y, style: c.style(.accent), maxWidth: w - SafeText.width(label) - 2)
+        if !label.isEmpty { buf.put(label, x: w - SafeText.width(label), y: y, style: c.style(.muted)) }
+        for (i, (indent, text, role)) in all.dropFirst(start).prefix(room).enumerated() {
+            buf.put(text, x: 1 + indent, y: y + 1 + i, style: c.style(role), maxWidth: w - indent - 2)
         }
     }
 }

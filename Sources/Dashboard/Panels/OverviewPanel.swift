@@ -29,7 +29,7 @@ enum OverviewPanel {
         var items: [Item] = []
         /// Draws a list item, highlighted when it is the selected one.
         func item(_ it: Item, _ text: String, x: Int, y: Int, width: Int, role: Role, label: (String, Role)? = nil) {
-            let selected = s.overviewSelection == items.count
+            let selected = s.overviewSelection == it
             items.append(it)
             var x = x
             var width = width
