@@ -35,6 +35,18 @@ struct DemoCollectorTests {
             [.modificationDate: now.addingTimeInterval(-DemoCollector.lifeHorizon - 60)], ofItemAtPath: life)
         let afresh = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 0))
         #expect(afresh.entities.map(\.id) == alone.entities.map(\.id))
+        // A symlink to a good record is not followed, and a big file is not read.
+        let real = dir.appendingPathComponent("real.life").path
+        try "\(start.timeIntervalSince1970) 1.0\n".write(toFile: real, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: life)
+        try FileManager.default.createSymbolicLink(atPath: life, withDestinationPath: real)
+        let linked = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 0))
+        #expect(linked.entities.map(\.id) == alone.entities.map(\.id), "a symlinked life file is nobody's demo")
+        try FileManager.default.removeItem(atPath: life)
+        try ("\(start.timeIntervalSince1970) 1.0" + String(repeating: " ", count: 200) + "\n").write(
+            toFile: life, atomically: true, encoding: .utf8)
+        let big = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 0))
+        #expect(big.entities.map(\.id) == alone.entities.map(\.id), "a life file over 128 bytes is not read")
         // Garbage in the file is ignored.
         try "not a time\n".write(toFile: life, atomically: true, encoding: .utf8)
         let garbage = try await DemoCollector(seed: 7, size: 120, lifeFile: life).collect(CollectContext(now: now, run: 0))

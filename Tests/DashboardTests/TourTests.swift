@@ -128,6 +128,36 @@ struct TourTests {
         }
     }
 
+    @Test("a step waiting for its subject never pulls back an analyst who went elsewhere")
+    func waitingStepStaysPut() async throws {
+        let (app, t, store) = try await setUp(width: 80, height: 24)
+        let controller = try #require(app.access)
+        app.press(.character("t"), on: t)
+        for _ in 0..<6 { app.press(.character(" "), on: t) }
+        #expect(app.state.tour?.step == 6)
+        #expect(t.text.contains("No grant is active yet"))
+        app.press(.character("2"), on: t)
+        // New data: a grant now exists, and a refresh comes; the analyst stays on Apps.
+        let r = try #require(try store.requests(state: .pending).first { !AccessPolicy.isAdmin($0.scope) })
+        _ = try store.approve(r.id, reason: "ok", by: Analyst(user: "bob"), policy: AccessPolicy(), now: now)
+        app.receive(await controller.view())
+        app.receive(app.state.snapshot)
+        t.draw(app.render())
+        #expect(app.state.panel == .apps)
+        // Going back to the step shows the grant that is there now.
+        app.press(.left, .right, on: t)
+        #expect(app.state.panel == .access)
+        let words = t.text.replacingOccurrences(of: "│", with: " ").split(whereSeparator: { $0 == " " || $0 == "\n" })
+        #expect(words.joined(separator: " ").contains("then loses it by itself"))
+    }
+
+    @Test("read-only never says where a hidden action works")
+    func readonlyElsewhere() async throws {
+        let (app, t, _) = try await setUp(width: 80, height: 24, readonly: true)
+        app.press(.character("2"), .character("a"), on: t)
+        #expect(!t.row(22).contains("works on"))
+    }
+
     @Test("a key of another panel says where it works")
     func elsewhere() async throws {
         let (app, t, _) = try await setUp(width: 80, height: 24)
