@@ -141,10 +141,23 @@ enum Actions {
         Action(.quit, [.character("q")], "q / Ctrl-C", "quit", hint: "q quit", hinted: { $0.panel != .access && $0.panel != .audit }),
         // The detail view.
         Action(.back, [.escape, .backspace, .left, .character("h")], "Esc h Left Backspace", "back", .detail, hint: "Esc back"),
-        Action(.down, [.character("j"), .down], "j k PgDn PgUp g G", "scroll", .detail, hint: "j/k scroll"),
+        Action(.down, [.character("j"), .down], "j k", "scroll a line", .detail, hint: "j/k scroll"),
+        Action(.up, [.character("k"), .up], "", "", .detail),
+        Action(.pageDown, [.pageDown, .control("f"), .character(" ")], "Space PgDn PgUp", "scroll a page", .detail),
+        Action(.pageUp, [.pageUp, .control("b")], "", "", .detail),
+        Action(.first, [.character("g"), .home], "g G", "top / bottom", .detail),
+        Action(.last, [.character("G"), .end], "", "", .detail),
         Action(.grant, [.character("n")], "n", "grant this entity time-bound access", .detail, changesAccess: true, hint: "n grant"),
+        Action(.panel, digits, "1-8", "switch panel", .detail),
+        Action(.command, [.character(":")], ":", "command", .detail),
+        Action(.help, [.character("?")], "?", "help", .detail),
         Action(.quit, [.character("q")], "q", "quit", .detail, hint: "q quit"),
     ]
+
+    /// The action a key does in the detail view, if any.
+    static func detailAction(for key: Key) -> Action? {
+        all.first { if case .detail = $0.scope { $0.keys.contains(key) } else { false } }
+    }
 
     /// The action a key does on a panel, if any.
     static func action(for key: Key, on panel: Panel) -> Action? {
@@ -161,7 +174,7 @@ enum Actions {
             ("  refused", "Close only: Enter or Esc closes; any other key closes it and acts in the panel"),
             (
                 "in the detail",
-                all.filter { if case .detail = $0.scope { !(readonly && $0.changesAccess) } else { false } }
+                all.filter { if case .detail = $0.scope { !(readonly && $0.changesAccess) && !$0.label.isEmpty } else { false } }
                     .map { "\($0.label) \($0.help)" }.joined(separator: "; ")
             ),
         ]
@@ -173,6 +186,8 @@ enum Actions {
     static func hints(_ s: AppState) -> [String] {
         all.filter { a in
             a.hint != nil && a.applies(to: s.panel) && !(s.readonly && a.changesAccess) && a.hinted(s)
+                // During the tour, Space, Left, Right and Esc are the tour's: not hinted for anything else.
+                && !(s.tour != nil && a.keys.contains { Tour.keys.contains($0) })
         }.compactMap(\.hint)
     }
 

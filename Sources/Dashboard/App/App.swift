@@ -536,27 +536,30 @@ public final class App {
         }
     }
 
+    /// Keys in an entity's detail, through the same table of actions as the panels.
     func handleDetail(_ key: Key, id: String, offset: Int) {
+        guard let action = Actions.detailAction(for: key) else { return }
+        if action.changesAccess, state.readonly { return flash("Read-only mode: access actions are turned off", error: true) }
         let maxOffset =
             state.snapshot[id].map {
                 DetailView.maxOffset($0, now: state.now, access: state.access, width: size.width, height: size.height - 4)
             } ?? 0
         let page = max(1, size.height - 5)
         func scroll(_ o: Int) { state.mode = .detail(id: id, offset: max(0, min(maxOffset, o))) }
-        switch key {
-        case .escape, .backspace, .left, .character("h"): state.mode = .normal
-        case .character("q"): quitRequested = true
-        case .character("j"), .down: scroll(offset + 1)
-        case .character("k"), .up: scroll(offset - 1)
-        case .pageDown, .control("f"), .character(" "): scroll(offset + page)
-        case .pageUp, .control("b"): scroll(offset - page)
-        case .character("g"), .home: scroll(0)
-        case .character("G"), .end: scroll(maxOffset)
-        case .character("?"): state.mode = .help
-        case .character(":"): state.mode = .command("")
-        case .character("n"): beginGrant()
-        case .character(let c) where c.isASCII && c.isNumber:
-            if let n = c.wholeNumberValue, let panel = Panel(rawValue: n) { switchTo(panel) }
+        switch action.id {
+        case .back: state.mode = .normal
+        case .quit: quitRequested = true
+        case .down: scroll(offset + 1)
+        case .up: scroll(offset - 1)
+        case .pageDown: scroll(offset + page)
+        case .pageUp: scroll(offset - page)
+        case .first: scroll(0)
+        case .last: scroll(maxOffset)
+        case .help: state.mode = .help
+        case .command: state.mode = .command("")
+        case .grant: beginGrant()
+        case .panel:
+            if case .character(let c) = key, let n = c.wholeNumberValue, let panel = Panel(rawValue: n) { switchTo(panel) }
         default: break
         }
     }

@@ -23,6 +23,9 @@ enum Tour {
         var atTop = false
     }
 
+    /// The tour's own keys; every other key goes to the dashboard underneath.
+    static let keys: [Key] = [.character(" "), .right, .left, .escape]
+
     static func percent(_ n: Int, _ of: Int) -> String { "\(GapFigures.percent(n, of: of))%" }
 
     /// The agents, from the population index (or, while the first quick preparation lacks it, the whole snapshot).
