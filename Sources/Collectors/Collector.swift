@@ -9,6 +9,8 @@ import Inventory
 ///   collectors at the same time.
 /// - It honours cancellation: when its task is cancelled (a timeout, shutdown) it stops promptly and throws
 ///   `CancellationError`. One that doesn't is abandoned by the runner, which moves on regardless.
+/// - It never blocks the cooperative pool: file reads, folder walks and `concurrentPerform` run on a `BlockingLane`,
+///   checking its `BlockingStop` between files and records, and keeping nothing once it says stop.
 /// - It reports failure by throwing. Problems with single records (a bad line in a file) are skipped and
 ///   reported as `warnings` naming where they are, so one bad record does not lose the rest.
 /// - It never returns or logs a secret: credentials carry fingerprints only.

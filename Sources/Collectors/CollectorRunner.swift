@@ -136,7 +136,7 @@ public actor CollectorRunner {
             logger.error("collector failed", metadata: ["collector": "\(name)", "error": "\(h.lastError!)"])
         }
         health[name] = h
-        publish(now: finished)
+        await publish(now: finished)
     }
 
     static func describe(_ error: any Error) -> String {
@@ -145,15 +145,34 @@ public actor CollectorRunner {
         return String(describing: error)
     }
 
-    private func publish(now: Date) {
+    /// Builds the snapshot on a thread of its own (the merge, the rules and the gap run on every core with
+    /// `concurrentPerform`, which would otherwise hold this actor's pool thread while it waits), one build at a time,
+    /// in version order.
+    private func publish(now: Date) async {
         version += 1
+        let version = version
         let ordered = specs.compactMap { s in slices[s.name].map { Merge.Slice(source: s.name, entities: $0.entities) } }
         var seen = Set<String>()
         let requests = specs.flatMap { slices[$0.name]?.requests ?? [] }.filter { seen.insert($0.key).inserted }
-        let started = DispatchTime.now()
-        snapshot = Snapshot.build(
-            version: version, now: now, slices: ordered, rules: rules, collectors: collectorHealth, requests: requests)
-        let ms = Double(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1e6
+        let (rules, collectors) = (rules, collectorHealth)
+        let previous = building
+        let next = Task {
+            await previous?.value
+            let started = DispatchTime.now()
+            let built = await BlockingWork.perform("trustgap-snap") {
+                Snapshot.build(version: version, now: now, slices: ordered, rules: rules, collectors: collectors, requests: requests)
+            }
+            self.apply(built, buildNanoseconds: DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds)
+        }
+        building = next
+        await next.value
+    }
+    private var building: Task<Void, Never>?
+
+    private func apply(_ built: Snapshot, buildNanoseconds: UInt64) {
+        guard built.version > snapshot.version else { return }
+        snapshot = built
+        let ms = Double(buildNanoseconds) / 1e6
         // The first inventory is what the analyst waits for at launch: say what it took.
         if !loggedFirst, !snapshot.entities.isEmpty {
             loggedFirst = true

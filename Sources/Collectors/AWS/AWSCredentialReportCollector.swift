@@ -18,12 +18,21 @@ public final class AWSCredentialReportCollector: Collector {
         self.source = source
     }
 
+    /// The thread its files are read on: a hung mount holds it, never a pool thread.
+    let lane = BlockingLane("trustgap-aws")
+
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
+        return try await lane.run("reading \(path)") { stop in try self.read(context, stop: stop) }
+    }
+
+    /// The run itself, on the lane's thread; it stops at the next file once the run is over.
+    func read(_ context: CollectContext, stop: BlockingStop) throws -> CollectorReport {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw CollectorError.failed(
                 "\(path): cannot read the file" + (FileManager.default.fileExists(atPath: path) ? "" : " (no such file)"))
         }
+        try stop.check()
         return try Self.parse([UInt8](data), path: path, source: source, now: context.now)
     }
 

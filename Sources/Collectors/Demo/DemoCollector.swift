@@ -83,8 +83,17 @@ public final class DemoCollector: Collector {
         self.lifeFile = lifeFile
     }
 
+    /// The thread the organisation is built and lived on (a million entities is seconds on every core, with
+    /// `concurrentPerform`): never a pool thread.
+    let lane = BlockingLane("trustgap-demo")
+
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
+        return try await lane.run("building the demo organisation") { stop in try self.run(context, stop: stop) }
+    }
+
+    /// A run: the world built or brought up to `context.now`, kept only when the run is still on.
+    func run(_ context: CollectContext, stop: BlockingStop) throws -> CollectorReport {
         var w =
             world.withLock { $0 }
             ?? {
@@ -94,6 +103,7 @@ public final class DemoCollector: Collector {
                 return fresh
             }()
         live(&w, now: context.now)
+        try stop.check()
         world.withLock { $0 = w }
         // A demo that keeps running records its start (and keeps the record fresh); collecting once writes nothing.
         if context.run > 0 { writeLife(w.org.anchor, pace: w.pace, now: context.now) }

@@ -16,6 +16,7 @@ public final class ExecCollector: Collector {
     /// A single record larger than this is skipped with a warning (`max_record_size`).
     public let maxRecordBytes: Int
     let name: String
+    let lane = BlockingLane("trustgap-exec")
 
     public init(
         command: [String], environment: [String: String] = [:], workingDirectory: String? = nil,
@@ -62,7 +63,11 @@ public final class ExecCollector: Collector {
             let cap = maxOutputBytes >= 1 << 20 ? "\(maxOutputBytes >> 20) MiB" : "\(maxOutputBytes) bytes"
             warnings.append("\(command[0]): output cut at \(cap); the program was stopped and the rest ignored")
         }
-        var report = try FileCollector.parse(data, path: "\(command[0]) stdout", source: name, maxRecordBytes: maxRecordBytes)
+        let (output, origin, source, maxRecordBytes) = (data, "\(command[0]) stdout", name, maxRecordBytes)
+        // Parsed on a thread of its own (64 MiB of output is seconds of work), stopping at the next record on a timeout.
+        var report = try await lane.run("parsing \(origin)") { stop in
+            try FileCollector.parse(output, path: origin, source: source, maxRecordBytes: maxRecordBytes, stop: stop)
+        }
         report.warnings = warnings + report.warnings
         if !tail.isEmpty { report.warnings.append("\(command[0]) stderr: \(tail)") }
         return report

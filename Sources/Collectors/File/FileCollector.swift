@@ -2,6 +2,10 @@ import Foundation
 import Inventory
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Reads entities in the snapshot's own JSON shape from a file: a JSON array, or JSON Lines (one entity per line).
 /// Any exporter can feed trustgap this way. A bad record is skipped and reported with its file and line; the rest
 /// are kept. The file is re-read only when its size or modification time changes.
@@ -17,6 +21,8 @@ public final class FileCollector: Collector {
         var report: CollectorReport
     }
     private let cache = Mutex<Cache?>(nil)
+    /// The size and modification time of the file the cached report came from.
+    var cacheStamp: [String]? { cache.withLock { $0?.stamp } }
 
     /// - Parameters:
     ///   - path: the file to read.
@@ -33,10 +39,20 @@ public final class FileCollector: Collector {
         self.source = source
         self.maxBytes = maxBytes
         self.maxRecordBytes = maxRecordBytes
+        lane = BlockingLane("trustgap-file")
     }
+
+    /// The thread the file is read on: a hung NFS mount or a FIFO nobody writes holds it, never a pool thread.
+    let lane: BlockingLane
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
+        return try await lane.run("reading \(path)") { stop in try self.read(stop) }
+    }
+
+    /// Reads, parses and admits the file (or returns the cached report), stopping at the next chunk or record once the
+    /// run is over; a stopped read caches nothing.
+    func read(_ stop: BlockingStop) throws -> CollectorReport {
         let attrs: [FileAttributeKey: Any]
         do {
             attrs = try FileManager.default.attributesOfItem(atPath: path)
@@ -45,21 +61,45 @@ public final class FileCollector: Collector {
         }
         let stamp = ["\(attrs[.size] ?? "")", "\((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"]
         if let cached = cache.withLock({ $0 }), cached.stamp == stamp { return cached.report }
-        if let size = attrs[.size] as? Int, size > maxBytes {
-            throw CollectorError.failed(
-                "\(path): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB is over this collector's "
-                    + "\(String(format: "%.1f", Double(maxBytes) / 1_048_576)) MiB limit (max_size); split the export, or raise max_size"
-            )
-        }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CollectorError.failed("\(path): cannot read the file")
-        }
-        var report = try Self.parse([UInt8](data), path: path, source: source, maxRecordBytes: maxRecordBytes)
+        if let size = attrs[.size] as? Int, size > maxBytes { throw tooLarge(size) }
+        guard let data = try Self.contents(path, max: maxBytes, stop: stop) else { throw tooLarge(maxBytes + 1) }
+        var report = try Self.parse(data, path: path, source: source, maxRecordBytes: maxRecordBytes, stop: stop)
         // Admitted here, once per change of the file: a refresh of an unchanged export costs nothing.
         try Intake.admit(&report, source: source, limits: limits)
         report.admitted = true
+        try stop.check()
         cache.withLock { $0 = Cache(stamp: stamp, report: report) }
         return report
+    }
+
+    func tooLarge(_ size: Int) -> CollectorError {
+        .failed(
+            "\(path): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB is over this collector's "
+                + "\(String(format: "%.1f", Double(maxBytes) / 1_048_576)) MiB limit (max_size); split the export, or raise max_size")
+    }
+
+    /// The file's bytes, read a MiB at a time with a check for `stop` between reads; nil when it holds more than `max`
+    /// (it grew after it was measured).
+    static func contents(_ path: String, max: Int, stop: BlockingStop) throws -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CollectorError.failed("\(path): cannot read the file (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        let chunk = 1 << 20
+        while true {
+            try stop.check()
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: chunk))
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + start, chunk) }
+            if n < 0, errno == EINTR {
+                out.removeLast(chunk)
+                continue
+            }
+            guard n >= 0 else { throw CollectorError.failed("\(path): cannot read the file (\(String(cString: strerror(errno))))") }
+            out.removeLast(chunk - n)
+            if n == 0 { return out }
+            if out.count > max { return nil }
+        }
     }
 
     static func size(_ n: Int) -> String {
@@ -88,7 +128,7 @@ public final class FileCollector: Collector {
     /// Parses a whole file. Throws only when the file as a whole is unreadable; bad records become warnings.
     public static func parse(
         _ data: [UInt8], path: String, source: String,
-        maxRecordBytes: Int = Intake.defaultMaxRecordBytes
+        maxRecordBytes: Int = Intake.defaultMaxRecordBytes, stop: BlockingStop? = nil
     ) throws -> CollectorReport {
         let records: [RecordSplitter.Record]
         let lower = path.lowercased()
@@ -109,7 +149,8 @@ public final class FileCollector: Collector {
         var entities: [Entity] = []
         var warnings: [String] = []
         entities.reserveCapacity(records.count)
-        for record in records {
+        for (n, record) in records.enumerated() {
+            if n % 1024 == 0 { try stop?.check() }
             if record.bytes.count > maxRecordBytes {
                 warnings.append(
                     "\(path):\(record.line): the record is \(Self.size(record.bytes.count)), over the \(Self.size(maxRecordBytes)) "

@@ -63,8 +63,16 @@ public final class GitHubCollector: Collector {
         var installations: [Installation]
     }
 
+    /// The thread its files are read on: a hung mount holds it, never a pool thread.
+    let lane = BlockingLane("trustgap-github")
+
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
+        return try await lane.run("reading the GitHub exports of \(org)") { stop in try self.read(context, stop: stop) }
+    }
+
+    /// The run itself, on the lane's thread; it stops at the next file once the run is over.
+    func read(_ context: CollectContext, stop: BlockingStop) throws -> CollectorReport {
         guard personalAccessTokens != nil || deployKeys != nil || installations != nil else {
             throw CollectorError.failed(
                 "the github collector has no export to read: give personal_access_tokens, deploy_keys or installations")
@@ -72,6 +80,7 @@ public final class GitHubCollector: Collector {
         var entities: [Entity] = []
         let now = context.now
         func load<T: Decodable>(_ path: String, as: T.Type) throws -> T {
+            try stop.check()
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw CollectorError.failed("\(path): cannot read the file")
             }

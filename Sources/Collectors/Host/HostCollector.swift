@@ -18,16 +18,28 @@ public final class HostCollector: Collector {
     public let passwd: String
     public let hostName: String
     let source: String
+    /// The thread the homes are walked on: a hung NFS home holds it, never a pool thread.
+    let lane = BlockingLane("trustgap-host")
+    /// Called with each file's path before it is read (tests stand a read that hangs in here, and count the reads).
+    let beforeRead: @Sendable (String) -> Void
 
-    public init(
+    public convenience init(
         homeRoot: String = "/home", includeRootHome: Bool = true, passwd: String = "/etc/passwd", hostName: String? = nil,
         source: String = "host"
+    ) {
+        self.init(homeRoot: homeRoot, includeRootHome: includeRootHome, passwd: passwd, hostName: hostName, source: source) { _ in }
+    }
+
+    init(
+        homeRoot: String, includeRootHome: Bool, passwd: String, hostName: String?, source: String,
+        beforeRead: @escaping @Sendable (String) -> Void
     ) {
         self.homeRoot = homeRoot
         self.includeRootHome = includeRootHome
         self.passwd = passwd
         self.hostName = hostName ?? Self.localHostName()
         self.source = source
+        self.beforeRead = beforeRead
     }
 
     static func localHostName() -> String {
@@ -59,10 +71,16 @@ public final class HostCollector: Collector {
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
+        return try await lane.run("walking the homes in \(homeRoot)") { stop in try self.walk(now: context.now, stop: stop) }
+    }
+
+    /// Every home, file by file, stopping at the next file once the run is over.
+    func walk(now: Date, stop: BlockingStop) throws -> CollectorReport {
         let fm = FileManager.default
         var homes: [(user: String, path: String)] = []
         if let users = try? fm.contentsOfDirectory(atPath: homeRoot) {
             for u in users.sorted() where !u.hasPrefix(".") {
+                try stop.check()
                 var dir: ObjCBool = false
                 if fm.fileExists(atPath: "\(homeRoot)/\(u)", isDirectory: &dir), dir.boolValue { homes.append((u, "\(homeRoot)/\(u)")) }
             }
@@ -73,13 +91,19 @@ public final class HostCollector: Collector {
         var entities: [Entity] = []
         var warnings: [String] = []
         for home in homes {
-            try Task.checkCancellation()
-            entities += mcpServers(home.user, home.path, now: context.now, warnings: &warnings)
-            entities += aiKeys(home.user, home.path, now: context.now, warnings: &warnings)
-            entities += sshKeys(home.user, home.path, now: context.now, warnings: &warnings)
+            entities += try mcpServers(home.user, home.path, now: now, warnings: &warnings, stop: stop)
+            entities += try aiKeys(home.user, home.path, now: now, warnings: &warnings, stop: stop)
+            entities += try sshKeys(home.user, home.path, now: now, warnings: &warnings, stop: stop)
         }
-        entities += localAccounts(now: context.now, warnings: &warnings)
+        entities += try localAccounts(now: now, warnings: &warnings, stop: stop)
         return CollectorReport(entities: entities, warnings: warnings)
+    }
+
+    /// `read`, after a check that the run is still on.
+    func readFile(_ path: String, max: Int = maxFileBytes, warnings: inout [String], stop: BlockingStop) throws -> Data? {
+        try stop.check()
+        beforeRead(path)
+        return Self.read(path, max: max, warnings: &warnings)
     }
 
     /// The most read of any one file in a home: a user's 3 GB `.bashrc` costs only that file's entries.
@@ -128,12 +152,12 @@ public final class HostCollector: Collector {
 
     // MARK: MCP servers
 
-    func mcpServers(_ user: String, _ home: String, now: Date, warnings: inout [String]) -> [Entity] {
+    func mcpServers(_ user: String, _ home: String, now: Date, warnings: inout [String], stop: BlockingStop) throws -> [Entity] {
         var out: [Entity] = []
         var seenProjects = Set<String>()
         for config in Self.mcpConfigs {
             let path = "\(home)/\(config.path)"
-            guard let data = Self.read(path, warnings: &warnings) else { continue }
+            guard let data = try readFile(path, warnings: &warnings, stop: stop) else { continue }
             guard let obj = try? JSONSerialization.jsonObject(with: Self.stripComments(data)) as? [String: Any] else {
                 warnings.append("\(path): not valid JSON; its MCP servers are not listed")
                 continue
@@ -148,7 +172,7 @@ public final class HostCollector: Collector {
                         project: projectPath, now: now)
                     // A project's own .mcp.json, when the project is on this host.
                     let mcp = "\(projectPath)/.mcp.json"
-                    if seenProjects.insert(mcp).inserted, let d = Self.read(mcp, warnings: &warnings),
+                    if seenProjects.insert(mcp).inserted, let d = try readFile(mcp, warnings: &warnings, stop: stop),
                         let o = try? JSONSerialization.jsonObject(with: d) as? [String: Any]
                     {
                         out += servers(o["mcpServers"], tool: "claude-code", user: user, configPath: mcp, project: projectPath, now: now)
@@ -245,11 +269,11 @@ public final class HostCollector: Collector {
 
     // MARK: AI provider keys
 
-    func aiKeys(_ user: String, _ home: String, now: Date, warnings: inout [String]) -> [Entity] {
+    func aiKeys(_ user: String, _ home: String, now: Date, warnings: inout [String], stop: BlockingStop) throws -> [Entity] {
         var out: [Entity] = []
         for file in Self.rcFiles {
             let path = "\(home)/\(file)"
-            guard let data = Self.read(path, warnings: &warnings) else { continue }
+            guard let data = try readFile(path, warnings: &warnings, stop: stop) else { continue }
             let text = String(decoding: data, as: UTF8.self)
             for (n, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 var line = raw.trimmingCharacters(in: .whitespaces)
@@ -284,9 +308,9 @@ public final class HostCollector: Collector {
 
     // MARK: SSH
 
-    func sshKeys(_ user: String, _ home: String, now: Date, warnings: inout [String]) -> [Entity] {
+    func sshKeys(_ user: String, _ home: String, now: Date, warnings: inout [String], stop: BlockingStop) throws -> [Entity] {
         let path = "\(home)/.ssh/authorized_keys"
-        guard let data = Self.read(path, warnings: &warnings) else { return [] }
+        guard let data = try readFile(path, warnings: &warnings, stop: stop) else { return [] }
         var out: [Entity] = []
         for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -345,8 +369,8 @@ public final class HostCollector: Collector {
         "/usr/sbin/nologin", "/sbin/nologin", "/bin/false", "/usr/bin/false", "/bin/sync", "/sbin/shutdown", "/sbin/halt", "",
     ]
 
-    func localAccounts(now: Date, warnings: inout [String]) -> [Entity] {
-        guard let data = Self.read(passwd, max: 16 << 20, warnings: &warnings) else { return [] }
+    func localAccounts(now: Date, warnings: inout [String], stop: BlockingStop) throws -> [Entity] {
+        guard let data = try readFile(passwd, max: 16 << 20, warnings: &warnings, stop: stop) else { return [] }
         var out: [Entity] = []
         for (n, raw) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated() {
             let f = raw.split(separator: ":", omittingEmptySubsequences: false).map(String.init)

@@ -17,6 +17,7 @@ public final class KubernetesCollector: Collector {
     public let cluster: String
     let source: String
     let timeoutSeconds: Double
+    let lane = BlockingLane("trustgap-k8s")
 
     public init(input: Source, cluster: String = "default", source: String = "kubernetes", timeoutSeconds: Double = 30) {
         self.input = input
@@ -31,8 +32,15 @@ public final class KubernetesCollector: Collector {
         let origin: String
         switch input {
         case .file(let path):
-            guard let d = FileManager.default.contents(atPath: path) else { throw CollectorError.failed("\(path): cannot read the file") }
-            (data, origin) = (d, path)
+            // Read and parsed on a thread of its own: a hung mount holds it, never a pool thread.
+            let now = context.now
+            return try await lane.run("reading \(path)") { stop in
+                guard let d = FileManager.default.contents(atPath: path) else {
+                    throw CollectorError.failed("\(path): cannot read the file")
+                }
+                try stop.check()
+                return try self.parse(d, origin: path, now: now)
+            }
         case .kubectl(let argv):
             let outcome: ChildProcess.Outcome
             do { outcome = try await ChildProcess.run(argv, timeoutSeconds: ChildProcess.timeout(within: timeoutSeconds)) } catch {

@@ -31,8 +31,16 @@ public final class OsqueryCollector: Collector {
         var lastCheckIn: Date?
     }
 
+    /// The thread its files are read on: a hung mount holds it, never a pool thread.
+    let lane = BlockingLane("trustgap-osquery")
+
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
+        return try await lane.run("reading \(path)") { stop in try self.read(context, stop: stop) }
+    }
+
+    /// The run itself, on the lane's thread; it stops at the next file once the run is over.
+    func read(_ context: CollectContext, stop: BlockingStop) throws -> CollectorReport {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
             throw CollectorError.failed("\(path): no such file or folder")
@@ -40,10 +48,11 @@ public final class OsqueryCollector: Collector {
         var hosts: [String: Host] = [:]
         var warnings: [String] = []
         if isDir.boolValue {
-            try readDirectory(&hosts, &warnings)
+            try readDirectory(&hosts, &warnings, stop: stop)
         } else {
             try readResultsLog(&hosts, &warnings)
         }
+        try stop.check()
         let entities = hosts.keys.sorted().map { entity($0, hosts[$0]!, now: context.now) }
         return CollectorReport(entities: entities, warnings: warnings)
     }
@@ -108,10 +117,11 @@ public final class OsqueryCollector: Collector {
         }
     }
 
-    func readDirectory(_ hosts: inout [String: Host], _ warnings: inout [String]) throws {
+    func readDirectory(_ hosts: inout [String: Host], _ warnings: inout [String], stop: BlockingStop) throws {
         let fm = FileManager.default
         let entries = (try? fm.contentsOfDirectory(atPath: path)) ?? []
-        func readTable(_ file: String, host: String) {
+        func readTable(_ file: String, host: String) throws {
+            try stop.check()
             let table = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
             guard Self.tables.contains(table) else { return }
             guard let data = fm.contents(atPath: file),
@@ -132,10 +142,10 @@ public final class OsqueryCollector: Collector {
             _ = fm.fileExists(atPath: full, isDirectory: &dir)
             if dir.boolValue {
                 for f in ((try? fm.contentsOfDirectory(atPath: full)) ?? []).sorted() where f.hasSuffix(".json") {
-                    readTable("\(full)/\(f)", host: e)
+                    try readTable("\(full)/\(f)", host: e)
                 }
             } else if e.hasSuffix(".json") {
-                readTable(full, host: "localhost")
+                try readTable(full, host: "localhost")
             }
         }
     }

@@ -1,4 +1,5 @@
 import Access
+import Collectors
 import Foundation
 import Inventory
 import Synchronization
@@ -93,7 +94,7 @@ public final class DashboardLoop {
             for o in mailbox.takeOrders() { app.receive(o) }
             if let job = app.sortOrdersJob() {
                 let mailbox = self.mailbox
-                Task.detached(priority: .utility) { mailbox.post(job()) }
+                BlockingWork.start("trustgap-sort") { mailbox.post(job()) }
             }
             let now = clock()
             app.tick(now: now)

@@ -33,12 +33,16 @@ public final class DashboardSession: Sendable {
         let mailbox = mailbox
         let quick = quickOverviewAt
         // Snapshots are prepared for the UI here, off its thread: indexes, change marks, default orders, filter text.
+        // On a thread of their own, since `concurrentPerform` would hold a pool thread while it waits.
         let feed = Task {
             var previous: Snapshot?
             for await s in stream {
-                // The first one is shown on the Overview at once; its tables follow from the full preparation.
-                if previous == nil, s.entities.count >= quick { mailbox.post(PreparedSnapshot.overview(s)) }
-                mailbox.post(PreparedSnapshot.prepare(s, previous: previous, now: Date(), sorts: mailbox.sorts))
+                let (last, sorts) = (previous, mailbox.sorts)
+                await BlockingWork.perform("trustgap-prepare") {
+                    // The first one is shown on the Overview at once; its tables follow from the full preparation.
+                    if last == nil, s.entities.count >= quick { mailbox.post(PreparedSnapshot.overview(s)) }
+                    mailbox.post(PreparedSnapshot.prepare(s, previous: last, now: Date(), sorts: sorts))
+                }
                 previous = s
             }
         }
