@@ -4,7 +4,9 @@ import Synchronization
 
 /// Reads entities in the snapshot's own JSON shape from a file: a JSON array, or JSON Lines (one entity per line).
 /// Any exporter can feed trustgap this way. A bad record is skipped and reported with its file and line; the rest
-/// are kept. The file is re-read only when its size or modification time changes.
+/// are kept. The file is re-read only when its size, modification time or identity (device and inode: a file
+/// replaced by a rename) changes; until then each run answers `unchanged` (or the cached report, to a runner that
+/// doesn't hold it), so an unchanged export costs no rebuild.
 public final class FileCollector: Collector {
     public let path: String
     /// Files larger than this are refused with a clear error rather than read into memory.
@@ -16,6 +18,8 @@ public final class FileCollector: Collector {
         var stamp: [String]
         var report: CollectorReport
     }
+    /// Numbers each report read (`CollectorReport.revision`).
+    private let reads = Atomic<UInt64>(0)
     private let cache = Mutex<Cache?>(nil)
 
     /// - Parameters:
@@ -43,8 +47,14 @@ public final class FileCollector: Collector {
         } catch {
             throw CollectorError.failed("\(path): cannot read the file (\(Self.reason(error)))")
         }
-        let stamp = ["\(attrs[.size] ?? "")", "\((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"]
-        if let cached = cache.withLock({ $0 }), cached.stamp == stamp { return cached.report }
+        let stamp = [
+            "\(attrs[.size] ?? "")", "\((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)",
+            "\(attrs[.systemNumber] ?? "")", "\(attrs[.systemFileNumber] ?? "")",
+        ]
+        if let cached = cache.withLock({ $0 }), cached.stamp == stamp {
+            if let revision = cached.report.revision, context.heldRevision == revision { return .unchanged(revision: revision) }
+            return cached.report
+        }
         if let size = attrs[.size] as? Int, size > maxBytes {
             throw CollectorError.failed(
                 "\(path): \(String(format: "%.1f", Double(size) / 1_048_576)) MiB is over this collector's "
@@ -58,6 +68,7 @@ public final class FileCollector: Collector {
         // Admitted here, once per change of the file: a refresh of an unchanged export costs nothing.
         try Intake.admit(&report, source: source, limits: limits)
         report.admitted = true
+        report.revision = reads.add(1, ordering: .relaxed).newValue
         cache.withLock { $0 = Cache(stamp: stamp, report: report) }
         return report
     }
