@@ -38,7 +38,10 @@ public final class ServiceInventoryCollector: Collector, @unchecked Sendable {
                     entities = fresh
                     version = r.version
                 }
-                return CollectorReport(entities: entities)
+                // The service's inventory version numbers the slice: the same one again rebuilds nothing here.
+                let revision = version.map { UInt64(bitPattern: Int64($0)) }
+                if let revision, context.heldRevision == revision { return .unchanged(revision: revision) }
+                return CollectorReport(entities: entities, revision: revision)
             }
         }
     }

@@ -5,6 +5,9 @@ import Inventory
 ///
 /// Requirements of every conformer (checked by the shared conformance test):
 /// - `collect(_:)` returns the collector's **whole** slice each time; the runner replaces the previous slice with it.
+///   A collector that knows nothing changed since the report the runner holds (`CollectContext.heldRevision` is its
+///   current `CollectorReport.revision`) may return `CollectorReport.unchanged(revision:)` instead: the runner keeps
+///   the slice, updates only the collector's health and publishes no new snapshot.
 /// - It is `Sendable`. The runner never runs one collector concurrently with itself, but runs different
 ///   collectors at the same time.
 /// - It honours cancellation: when its task is cancelled (a timeout, shutdown) it stops promptly and throws
@@ -35,11 +38,15 @@ public struct CollectContext: Sendable {
     /// The collector's name in the config: the source the merge records on each entity. A collector that keeps
     /// its entities between runs may record it itself, so the runner and the merge never copy them to add it.
     public var source: String
+    /// The `revision` of the report the runner holds for this collector (nil: none held, or the collector doesn't
+    /// number its reports). A collector may answer `.unchanged(revision:)` only when its slice is still this one.
+    public var heldRevision: UInt64?
 
-    public init(now: Date, run: Int, source: String = "") {
+    public init(now: Date, run: Int, source: String = "", heldRevision: UInt64? = nil) {
         self.now = now
         self.run = run
         self.source = source
+        self.heldRevision = heldRevision
     }
 }
 
@@ -52,11 +59,24 @@ public struct CollectorReport: Sendable {
     public var warnings: [String]
     /// Already through `Intake` (a file collector's cached report is admitted once, not on every run).
     public var admitted = false
+    /// The collector's own number for this slice, bumped whenever its entities or requests change (nil: not numbered).
+    /// The runner hands it back as `CollectContext.heldRevision`.
+    public var revision: UInt64?
+    /// True for `unchanged(revision:)`: the slice the runner holds still stands; `entities` and `requests` are empty.
+    public private(set) var isUnchanged = false
 
-    public init(entities: [Entity], requests: [RequestProposal] = [], warnings: [String] = []) {
+    public init(entities: [Entity], requests: [RequestProposal] = [], warnings: [String] = [], revision: UInt64? = nil) {
         self.entities = entities
         self.requests = requests
         self.warnings = warnings
+        self.revision = revision
+    }
+
+    /// "Nothing changed since the report numbered `revision`": the runner keeps that slice and rebuilds nothing.
+    public static func unchanged(revision: UInt64) -> CollectorReport {
+        var r = CollectorReport(entities: [], revision: revision)
+        r.isUnchanged = true
+        return r
     }
 }
 

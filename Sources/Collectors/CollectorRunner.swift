@@ -23,10 +23,13 @@ public struct CollectorSpec: Sendable {
 }
 
 /// Runs each collector on its own interval with its own timeout, keeps each one's last good slice and its
-/// health, and publishes a new `Snapshot` whenever any of them finishes.
+/// health, and publishes a new `Snapshot` whenever any of them finishes with a new slice.
 ///
 /// A collector that throws, hangs past its timeout or returns an invalid report keeps its last good slice,
-/// marked stale; the others are never delayed by it.
+/// marked stale; the others are never delayed by it. One that reports `unchanged` costs no rebuild: only its health
+/// moves, in a snapshot of the same version (see `snapshots(health:)`), unless the snapshot is older than
+/// `rebuildAfter` (the rules read the clock: a key ages past its limit while nothing is reported) or the collector
+/// was not ok before (freshness counts in the gap figures).
 public actor CollectorRunner {
     private let specs: [CollectorSpec]
     private let clock: any RunnerClock
@@ -38,17 +41,20 @@ public actor CollectorRunner {
     private var running: Set<String> = []
     private var version = 0
     private var loops: [Task<Void, Never>] = []
-    private var listeners: [UUID: AsyncStream<Snapshot>.Continuation] = [:]
+    private var listeners: [UUID: (continuation: AsyncStream<Snapshot>.Continuation, health: Bool)] = [:]
     public private(set) var snapshot: Snapshot = .empty
+    /// An unchanged report still rebuilds a snapshot older than this, so findings that depend on the time are redone.
+    public let rebuildAfter: TimeInterval
 
     public init(
         specs: [CollectorSpec], clock: any RunnerClock = SystemRunnerClock(), rules: RiskRules = RiskRules(),
-        logger: Logger = Logger(label: "trustgap.collectors")
+        logger: Logger = Logger(label: "trustgap.collectors"), rebuildAfter: TimeInterval = 600
     ) {
         self.specs = specs
         self.clock = clock
         self.rules = rules
         self.logger = logger
+        self.rebuildAfter = rebuildAfter
         for s in specs {
             health[s.name] = CollectorHealth(name: s.name, type: s.type, intervalSeconds: s.intervalSeconds)
         }
@@ -57,11 +63,13 @@ public actor CollectorRunner {
     /// The health of every collector, in config order.
     public var collectorHealth: [CollectorHealth] { specs.compactMap { health[$0.name] } }
 
-    /// A stream of every snapshot published from now on.
-    public func snapshots() -> AsyncStream<Snapshot> {
+    /// A stream of every snapshot published from now on. With `health`, also the health-only updates: the same
+    /// version again, with newer `collectors` (a collector ran and reported no change). The newest is kept, and it
+    /// always holds everything published before it.
+    public func snapshots(health: Bool = false) -> AsyncStream<Snapshot> {
         let (stream, continuation) = AsyncStream.makeStream(of: Snapshot.self, bufferingPolicy: .bufferingNewest(1))
         let id = UUID()
-        listeners[id] = continuation
+        listeners[id] = (continuation, health)
         continuation.onTermination = { [weak self] _ in
             Task { await self?.removeListener(id) }
         }
@@ -86,7 +94,7 @@ public actor CollectorRunner {
         running.insert(name)
         defer { running.remove(name) }
         let started = clock.now()
-        let context = CollectContext(now: started, run: runs[name, default: 0], source: name)
+        let context = CollectContext(now: started, run: runs[name, default: 0], source: name, heldRevision: slices[name]?.revision)
         runs[name, default: 0] += 1
         let collector = spec.collector
         let result: Result<CollectorReport, any Error>
@@ -94,7 +102,12 @@ public actor CollectorRunner {
             var report = try await withTimeout(spec.timeoutSeconds, clock: clock) {
                 try await collector.collect(context)
             }
-            if collector.admittedAlready {
+            if report.isUnchanged {
+                guard let held = slices[name]?.revision, held == report.revision else {
+                    throw CollectorError.invalidReport(
+                        "it reported no change, but the slice held is not the one it numbered \(report.revision ?? 0)")
+                }
+            } else if collector.admittedAlready {
                 try report.validate()
             } else if !report.admitted {
                 try Intake.admit(&report, source: name, limits: spec.limits)
@@ -105,9 +118,20 @@ public actor CollectorRunner {
         }
         let finished = clock.now()
         var h = health[name]!
+        let wasOK = h.state == .ok
         h.lastRun = started
         h.duration = finished.timeIntervalSince(started)
         switch result {
+        case .success(let report) where report.isUnchanged:
+            // The slice held stands: only the health moves, and nothing is rebuilt unless it must be.
+            h.state = .ok
+            h.lastSuccess = finished
+            h.lastError = nil
+            health[name] = h
+            if wasOK, finished.timeIntervalSince(snapshot.generatedAt) < rebuildAfter {
+                publishHealth()
+                return
+            }
         case .success(var report):
             // The source is recorded here, once per run, so the merge doesn't copy every entity to add it.
             let alone = [name] // one array shared by every entity only this collector reports
@@ -143,6 +167,12 @@ public actor CollectorRunner {
         if let e = error as? CollectorError { return e.description }
         if error is CancellationError { return "cancelled" }
         return String(describing: error)
+    }
+
+    /// The snapshot as it was, with the collectors' newest health, to the listeners that asked for it.
+    private func publishHealth() {
+        snapshot = snapshot.replacingCollectors(collectorHealth)
+        for l in listeners.values where l.health { l.continuation.yield(snapshot) }
     }
 
     /// Builds the snapshot on a thread of its own (the merge, the rules and the gap run on every core with
@@ -183,7 +213,7 @@ public actor CollectorRunner {
                     "collect_ms": "\(collectorHealth.map { "\($0.name)=\(Int(($0.duration ?? 0) * 1000))" }.joined(separator: ","))",
                 ])
         }
-        for l in listeners.values { l.yield(snapshot) }
+        for l in listeners.values { l.continuation.yield(snapshot) }
     }
     private var loggedFirst = false
 
@@ -207,7 +237,7 @@ public actor CollectorRunner {
     public func stop() {
         for l in loops { l.cancel() }
         loops.removeAll()
-        for l in listeners.values { l.finish() }
+        for l in listeners.values { l.continuation.finish() }
         listeners.removeAll()
     }
 }

@@ -131,6 +131,20 @@ public struct Snapshot: Sendable {
         }
     }
 
+    private init(_ s: Snapshot, collectors: [CollectorHealth]) {
+        version = s.version
+        generatedAt = s.generatedAt
+        entities = s.entities
+        gap = s.gap
+        self.collectors = collectors
+        requests = s.requests
+        index = s.index
+    }
+
+    /// The same snapshot (version, entities, findings, figures) with newer collector health: what a run that changed
+    /// nothing publishes. Costs nothing at any size.
+    public func replacingCollectors(_ collectors: [CollectorHealth]) -> Snapshot { Snapshot(self, collectors: collectors) }
+
     public static let empty = Snapshot(
         version: 0, generatedAt: Date(timeIntervalSince1970: 0), entities: [], gap: [:], collectors: [], requests: [])
 

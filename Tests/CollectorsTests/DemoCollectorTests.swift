@@ -53,6 +53,54 @@ struct DemoCollectorTests {
         #expect(garbage.entities.map(\.id) == alone.entities.map(\.id))
     }
 
+    @Test("between two changes the demo answers 'unchanged'; at a change, and to a runner without its slice, the whole slice")
+    func unchangedBetweenEvents() async throws {
+        let demo = DemoCollector(seed: 5, size: 300)
+        // t0 is on a minute: a request arrived then; the next change (a key ages, a request arrives) is at t0 + 60 s.
+        let first = try await demo.collect(CollectContext(now: t0, run: 0, source: "demo"))
+        let revision = try #require(first.revision)
+        #expect(!first.isUnchanged && first.entities.count >= 300)
+        for (run, seconds) in [5.0, 30, 59].enumerated() {
+            let quiet = try await demo.collect(CollectContext(now: t0 + seconds, run: run + 1, source: "demo", heldRevision: revision))
+            #expect(quiet.isUnchanged && quiet.revision == revision && quiet.entities.isEmpty, "at +\(seconds)s")
+        }
+        // Asked without the slice (a runner that lost it, or another revision), it sends the whole slice again.
+        let whole = try await demo.collect(CollectContext(now: t0 + 59, run: 4, source: "demo"))
+        #expect(!whole.isUnchanged && whole.revision == revision && whole.entities.map(\.id) == first.entities.map(\.id))
+        // A minute on, a request arrived (and a key aged, when one was found to age): a new revision, in full.
+        let changed = try await demo.collect(CollectContext(now: t0 + 61, run: 5, source: "demo", heldRevision: revision))
+        let next = try #require(changed.revision)
+        #expect(!changed.isUnchanged && next > revision)
+        #expect(changed.requests != first.requests, "a request arrived")
+        let after = try await demo.collect(CollectContext(now: t0 + 70, run: 6, source: "demo", heldRevision: next))
+        #expect(after.isUnchanged)
+        // A shadow agent at 90 s is a change too.
+        let shadow = try await demo.collect(CollectContext(now: t0 + 91, run: 7, source: "demo", heldRevision: next))
+        #expect(!shadow.isUnchanged && shadow.entities.contains { $0.id.hasSuffix("-new3") })
+    }
+
+    @Test("through the runner, the demo's quiet runs publish no new version")
+    func demoThroughRunner() async throws {
+        let clock = ManualClock(start: t0)
+        let r = CollectorRunner(
+            specs: [
+                CollectorSpec(
+                    name: "demo", type: "demo", intervalSeconds: 5, timeoutSeconds: 60, collector: DemoCollector(seed: 5, size: 300))
+            ],
+            clock: clock)
+        await r.runOnce("demo")
+        #expect(await r.snapshot.version == 1)
+        for _ in 0..<11 {
+            clock.advance(by: 5)
+            await r.runOnce("demo")
+        }
+        #expect(await r.snapshot.version == 1, "55 s: nothing happened")
+        #expect(await r.snapshot.collectors[0].lastRun == t0 + 55)
+        clock.advance(by: 6)
+        await r.runOnce("demo")
+        #expect(await r.snapshot.version == 2, "61 s: a key aged, a request arrived")
+    }
+
     func json(_ report: CollectorReport) throws -> Data {
         try SnapshotDocument.encoder(pretty: false).encode(report.entities)
     }

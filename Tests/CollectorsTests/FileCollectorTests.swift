@@ -43,6 +43,26 @@ struct FileCollectorTests {
         #expect(report.entities[0].sources == ["file"])
     }
 
+    @Test("an unchanged file answers 'unchanged' to the runner holding it; a file replaced by a rename is read again")
+    func unchangedFile() async throws {
+        let path = try write("u.jsonl", #"{"id":"a:1","population":"agent","name":"one"}"# + "\n")
+        let c = FileCollector(path: path)
+        let first = try await c.collect(CollectContext(now: t0, run: 0))
+        let revision = try #require(first.revision)
+        let quiet = try await c.collect(CollectContext(now: t0, run: 1, heldRevision: revision))
+        #expect(quiet.isUnchanged && quiet.revision == revision)
+        let whole = try await c.collect(CollectContext(now: t0, run: 2))
+        #expect(!whole.isUnchanged && whole.entities.map(\.id) == ["a:1"], "a runner without it gets it whole")
+        // Same size, same modification time, another file (an atomic replace): read again.
+        let mtime = try #require(try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+        let other = try write("u.tmp", #"{"id":"a:2","population":"agent","name":"two"}"# + "\n")
+        try FileManager.default.setAttributes([.modificationDate: mtime], ofItemAtPath: other)
+        #expect(rename(other, path) == 0)
+        let replaced = try await c.collect(CollectContext(now: t0, run: 3, heldRevision: revision))
+        #expect(!replaced.isUnchanged && replaced.entities.map(\.id) == ["a:2"])
+        #expect((replaced.revision ?? 0) > revision)
+    }
+
     @Test("a JSON array: records are found with their line numbers, strings with brackets don't confuse it")
     func jsonArray() async throws {
         let path = try write(

@@ -123,4 +123,69 @@ struct RunnerTests {
         await r.runOnce("a")
         #expect(await r.snapshot.version == 2)
     }
+
+    @Test("an unchanged report publishes no new snapshot version, only newer health; a changed one does")
+    func unchanged() async throws {
+        let clock = ManualClock(start: t0)
+        let c = RevisionCollector([entity("u:1"), entity("u:2")])
+        let r = CollectorRunner(
+            specs: [CollectorSpec(name: "u", type: "t", intervalSeconds: 5, timeoutSeconds: 5, collector: c)], clock: clock,
+            rebuildAfter: 600)
+        let health = await r.snapshots(health: true)
+        var updates = health.makeAsyncIterator()
+        await r.runOnce("u")
+        let first = await r.snapshot
+        #expect(first.version == 1)
+        #expect(await updates.next()?.version == 1)
+        clock.advance(by: 5)
+        await r.runOnce("u")
+        let same = await r.snapshot
+        #expect(same.version == 1, "nothing changed: nothing rebuilt")
+        #expect(same.generatedAt == t0)
+        #expect(same.entities.count == 2 && same.entities[0] === first.entities[0], "the very same assessed entities")
+        #expect(same.collectors[0].lastRun == t0.addingTimeInterval(5), "but its health moved")
+        #expect(same.collectors[0].state == .ok)
+        let update = await updates.next()
+        #expect(update?.version == 1 && update?.collectors[0].lastSuccess == t0.addingTimeInterval(5))
+        // A change is published as a new version.
+        c.change([entity("u:1"), entity("u:2"), entity("u:3")])
+        clock.advance(by: 5)
+        await r.runOnce("u")
+        #expect(await r.snapshot.version == 2)
+        #expect(await r.snapshot.entities.count == 3)
+        #expect(await updates.next()?.version == 2)
+        // A failure marks it stale (a rebuild, as before); the next unchanged run is ok again, and rebuilt, since
+        // freshness counts in the gap figures.
+        c.fail(true)
+        await r.runOnce("u")
+        #expect(await r.snapshot.version == 3)
+        #expect(await r.snapshot.collectors[0].state == .stale)
+        c.fail(false)
+        await r.runOnce("u")
+        #expect(await r.snapshot.version == 4)
+        #expect(await r.snapshot.collectors[0].state == .ok)
+        #expect(await r.snapshot.entities.count == 3)
+        // Unchanged for longer than `rebuildAfter`: rebuilt, as the rules read the clock.
+        clock.advance(by: 300)
+        await r.runOnce("u")
+        #expect(await r.snapshot.version == 4)
+        clock.advance(by: 301)
+        await r.runOnce("u")
+        #expect(await r.snapshot.version == 5)
+        #expect(await r.snapshot.generatedAt == clock.now())
+    }
+
+    @Test("'unchanged' about a slice the runner doesn't hold is refused, and the collector asked again in full")
+    func unchangedWithoutSlice() async throws {
+        final class Liar: Collector {
+            func collect(_ context: CollectContext) async throws -> CollectorReport { .unchanged(revision: 7) }
+        }
+        let r = CollectorRunner(
+            specs: [CollectorSpec(name: "l", type: "t", intervalSeconds: 5, timeoutSeconds: 5, collector: Liar())],
+            clock: ManualClock(start: t0))
+        await r.runOnce("l")
+        let h = await r.collectorHealth[0]
+        #expect(h.state == .failed)
+        #expect(h.lastError?.contains("reported no change") == true)
+    }
 }

@@ -42,3 +42,31 @@ final class ScriptedCollector: Collector {
         }
     }
 }
+
+/// Numbers its reports, as the demo and file collectors do: answers `unchanged` while its slice stays the one the
+/// runner holds, until `change()` or `fail()`.
+final class RevisionCollector: Collector {
+    private struct State {
+        var revision: UInt64 = 1
+        var entities: [Entity]
+        var failing = false
+    }
+    private let state: Mutex<State>
+    init(_ entities: [Entity]) { state = Mutex(State(entities: entities)) }
+
+    func change(_ entities: [Entity]) {
+        state.withLock {
+            $0.entities = entities
+            $0.revision += 1
+        }
+    }
+
+    func fail(_ on: Bool) { state.withLock { $0.failing = on } }
+
+    func collect(_ context: CollectContext) async throws -> CollectorReport {
+        let s = state.withLock { $0 }
+        if s.failing { throw CollectorError.failed("down") }
+        if context.heldRevision == s.revision { return .unchanged(revision: s.revision) }
+        return CollectorReport(entities: s.entities, revision: s.revision)
+    }
+}

@@ -63,6 +63,11 @@ public final class DemoCollector: Collector {
         var leavesApplied = 0
         /// The pace it lives at: this collector's, or the shared demo's (see `lifeFile`).
         var pace = DemoPace()
+        /// The report's number (`CollectorReport.revision`): bumped whenever a change is applied or the requests waiting
+        /// change, so a run between two changes answers `unchanged`.
+        var revision: UInt64 = 0
+        /// The requests of the last report (nil before the first).
+        var requests: [RequestProposal]?
     }
     private let world = Mutex<World?>(nil)
     /// Where the demo's start is kept between processes (`$XDG_STATE_HOME/trustgap/demo-SEED-SIZE.life`); nil keeps
@@ -87,6 +92,8 @@ public final class DemoCollector: Collector {
     /// `concurrentPerform`): never a pool thread.
     let lane = BlockingLane("trustgap-demo")
 
+    /// Between two changes (every 60–240 s at speed 1) a run costs next to nothing: when the runner holds the current
+    /// revision, the answer is `unchanged`, and nothing is copied or rebuilt.
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
         return try await lane.run("building the demo organisation") { stop in try self.run(context, stop: stop) }
@@ -102,13 +109,20 @@ public final class DemoCollector: Collector {
                 fresh.pace = shared?.pace ?? pace
                 return fresh
             }()
+        let before = (w.shadowsFound, w.agesApplied, w.leavesApplied)
         live(&w, now: context.now)
+        let waiting = requests(w, now: context.now)
+        if before != (w.shadowsFound, w.agesApplied, w.leavesApplied) || waiting != w.requests {
+            w.revision += 1
+            w.requests = waiting
+        }
         try stop.check()
         world.withLock { $0 = w }
         // A demo that keeps running records its start (and keeps the record fresh); collecting once writes nothing.
         if context.run > 0 { writeLife(w.org.anchor, pace: w.pace, now: context.now) }
+        if context.heldRevision == w.revision { return .unchanged(revision: w.revision) }
         // In id order, so the merge has nothing to sort.
-        return CollectorReport(entities: w.byID.map { w.entities[Int($0)] }, requests: requests(w, now: context.now))
+        return CollectorReport(entities: w.byID.map { w.entities[Int($0)] }, requests: waiting, revision: w.revision)
     }
 
     /// When the shared demo started and at what pace, as the life file records them (`START SPEED`): nil without

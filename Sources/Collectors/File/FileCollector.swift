@@ -8,7 +8,9 @@ import Glibc
 
 /// Reads entities in the snapshot's own JSON shape from a file: a JSON array, or JSON Lines (one entity per line).
 /// Any exporter can feed trustgap this way. A bad record is skipped and reported with its file and line; the rest
-/// are kept. The file is re-read only when its size or modification time changes.
+/// are kept. The file is re-read only when its size, modification time or identity (device and inode: a file
+/// replaced by a rename) changes; until then each run answers `unchanged` (or the cached report, to a runner that
+/// doesn't hold it), so an unchanged export costs no rebuild.
 public final class FileCollector: Collector {
     public let path: String
     /// Files larger than this are refused with a clear error rather than read into memory.
@@ -20,6 +22,8 @@ public final class FileCollector: Collector {
         var stamp: [String]
         var report: CollectorReport
     }
+    /// Numbers each report read (`CollectorReport.revision`).
+    private let reads = Atomic<UInt64>(0)
     private let cache = Mutex<Cache?>(nil)
     /// The size and modification time of the file the cached report came from.
     var cacheStamp: [String]? { cache.withLock { $0?.stamp } }
@@ -47,20 +51,28 @@ public final class FileCollector: Collector {
 
     public func collect(_ context: CollectContext) async throws -> CollectorReport {
         try Task.checkCancellation()
-        return try await lane.run("reading \(path)") { stop in try self.read(stop) }
+        let held = context.heldRevision
+        return try await lane.run("reading \(path)") { stop in try self.read(stop, heldRevision: held) }
     }
 
     /// Reads, parses and admits the file (or returns the cached report), stopping at the next chunk or record once the
     /// run is over; a stopped read caches nothing.
-    func read(_ stop: BlockingStop) throws -> CollectorReport {
+    func read(_ stop: BlockingStop, heldRevision: UInt64? = nil) throws -> CollectorReport {
         let attrs: [FileAttributeKey: Any]
         do {
             attrs = try FileManager.default.attributesOfItem(atPath: path)
         } catch {
             throw CollectorError.failed("\(path): cannot read the file (\(Self.reason(error)))")
         }
-        let stamp = ["\(attrs[.size] ?? "")", "\((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"]
-        if let cached = cache.withLock({ $0 }), cached.stamp == stamp { return cached.report }
+        // The device and inode too: a file replaced by a rename with the same size and time is another file.
+        let stamp = [
+            "\(attrs[.size] ?? "")", "\((attrs[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)",
+            "\(attrs[.systemNumber] ?? "")", "\(attrs[.systemFileNumber] ?? "")",
+        ]
+        if let cached = cache.withLock({ $0 }), cached.stamp == stamp {
+            if let revision = cached.report.revision, heldRevision == revision { return .unchanged(revision: revision) }
+            return cached.report
+        }
         if let size = attrs[.size] as? Int, size > maxBytes { throw tooLarge(size) }
         guard let data = try Self.contents(path, max: maxBytes, stop: stop) else { throw tooLarge(maxBytes + 1) }
         var report = try Self.parse(data, path: path, source: source, maxRecordBytes: maxRecordBytes, stop: stop)
@@ -68,6 +80,7 @@ public final class FileCollector: Collector {
         try Intake.admit(&report, source: source, limits: limits)
         report.admitted = true
         try stop.check()
+        report.revision = reads.add(1, ordering: .relaxed).newValue
         cache.withLock { $0 = Cache(stamp: stamp, report: report) }
         return report
     }

@@ -63,9 +63,11 @@ public final class App {
 
     // MARK: Time and data
 
-    /// Moves the clock; expires flash messages and change marks.
+    /// Moves the clock; expires flash messages and change marks. Paused, what the screen shows stays at the moment
+    /// of the pause (`state.now`); only the status line's clock moves.
     public func tick(now: Date) {
-        state.now = now
+        state.clock = now
+        if !state.paused { state.now = now }
         updateRecentGrants()
         if let f = state.flash, f.until <= now { state.flash = nil }
         if let a = state.announcement, a.until <= now { state.announcement = nil }
@@ -85,9 +87,30 @@ public final class App {
         guard prepared.snapshot.version != state.snapshot.version || (prepared.complete && !preparedComplete) else { return }
         if state.paused {
             state.held = prepared
+            state.heldHealth = nil // the snapshot carries newer health
             return
         }
         apply(prepared)
+    }
+
+    /// Newer collector health, from a run that reported no change: shown without preparing anything again. Held
+    /// while paused.
+    public func receive(health: [CollectorHealth]) {
+        if state.paused {
+            state.heldHealth = health
+            return
+        }
+        applyHealth(health)
+    }
+
+    func applyHealth(_ health: [CollectorHealth]) {
+        state.showHealth(health)
+        state.collectorsRevision += 1
+        // The data was confirmed at its collectors' newest success, though nothing in it changed.
+        if let confirmed = health.compactMap(\.lastSuccess).max(), confirmed > (state.lastRefresh ?? .distantPast) {
+            state.lastRefresh = confirmed
+        }
+        refreshTables([.collectors])
     }
 
     func apply(_ prepared: PreparedSnapshot) {
@@ -113,8 +136,8 @@ public final class App {
             cache.filtered[panel] = nil
         }
         for (panel, hay) in prepared.haystacks { cache.haystacks[panel] = (version, hay) }
-        state.changedUntil = state.now.addingTimeInterval(4)
-        if !sameVersion, state.lastRefresh != nil, let news = Self.announcement(prepared, now: state.now) { state.announcement = news }
+        state.changedUntil = state.clock.addingTimeInterval(4)
+        if !sameVersion, state.lastRefresh != nil, let news = Self.announcement(prepared, now: state.clock) { state.announcement = news }
         state.lastRefresh = snapshot.generatedAt
         let g = snapshot.totalGap
         if !sameVersion {
@@ -127,6 +150,7 @@ public final class App {
         }
         // The Access table's RISK column reads the inventory.
         state.accessRevision += 1
+        state.collectorsRevision += 1
         refreshTables([.apps, .devices, .serviceAccounts, .agents, .access, .collectors])
         tourDataArrived()
         dropGoneOverviewSelection()
@@ -144,6 +168,7 @@ public final class App {
         switch p {
         case .access: state.accessRevision
         case .audit: state.access.token
+        case .collectors: state.collectorsRevision
         default: Int64(state.snapshot.version)
         }
     }
@@ -216,7 +241,7 @@ public final class App {
     }
 
     func flash(_ text: String, error: Bool = false) {
-        state.flash = Flash(text: text, isError: error, until: state.now.addingTimeInterval(error ? 6 : 3))
+        state.flash = Flash(text: text, isError: error, until: state.clock.addingTimeInterval(error ? 6 : 3))
     }
 
     // MARK: Keys
@@ -366,10 +391,15 @@ public final class App {
 
     func togglePause() {
         state.paused.toggle()
+        state.now = state.clock
+        let health = state.heldHealth
+        state.heldHealth = nil
         if !state.paused, let held = state.held {
             apply(held)
+            if let health { applyHealth(health) }
             flash("Resumed: showing the latest data")
         } else {
+            if !state.paused, let health { applyHealth(health) }
             flash(state.paused ? "Paused: live updates are held until you press p again" : "Resumed")
         }
     }

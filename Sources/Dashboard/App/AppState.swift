@@ -126,9 +126,15 @@ public struct AppState: Sendable {
     public var paused = false
     /// A snapshot that arrived while paused.
     public var held: PreparedSnapshot?
+    /// Collector health that arrived while paused (a run that changed nothing).
+    public var heldHealth: [CollectorHealth]?
     public var readonly = false
     public var analyst = Analyst(user: "analyst")
+    /// The moment the screen shows: ages, countdowns, "refreshed … ago". It stands still while paused, so a paused
+    /// screen changes only its clock.
     public var now = Date()
+    /// The wall-clock time, for the status line's clock (and nothing else).
+    public var clock = Date()
     public var flash: Flash?
     /// Entities added or changed by the last refresh, until when they stay marked.
     public var changed: [String: Bool] = [:]
@@ -155,6 +161,9 @@ public struct AppState: Sendable {
     /// Counts every change to what the Access table shows (the store's view, marks, recent grants, the inventory
     /// behind its RISK column), so its cached order is never one of older rows.
     public var accessRevision: Int64 = 0
+    /// Counts every change to the collectors' health (a snapshot, or a run that changed nothing), for the Collectors
+    /// table's cached order.
+    public var collectorsRevision: Int64 = 0
     public var policy = AccessPolicy()
     public var hooks = HookConfig()
 
@@ -163,6 +172,11 @@ public struct AppState: Sendable {
     }
 
     func table(_ p: Panel) -> TableState { tables[p] ?? TableState() }
+
+    /// Newer collector health for the snapshot shown: nothing else in it changed, so nothing is prepared again.
+    mutating func showHealth(_ health: [CollectorHealth]) {
+        snapshot = snapshot.replacingCollectors(health)
+    }
 
     mutating func show(_ prepared: PreparedSnapshot) {
         snapshot = prepared.snapshot

@@ -10,6 +10,7 @@ public final class Mailbox: Sendable {
     private let latest = Mutex<PreparedSnapshot?>(nil)
     private let latestAccess = Mutex<AccessView?>(nil)
     private let latestOrders = Mutex<[SortOrders]>([])
+    private let latestHealth = Mutex<[CollectorHealth]?>(nil)
 
     func post(_ orders: SortOrders) { latestOrders.withLock { $0.append(orders) } }
 
@@ -30,8 +31,22 @@ public final class Mailbox: Sendable {
 
     public init() {}
 
-    /// Keeps only the newest snapshot: the UI never falls behind.
-    public func post(_ snapshot: PreparedSnapshot) { latest.withLock { $0 = snapshot } }
+    /// Keeps only the newest snapshot: the UI never falls behind. It carries the newest health, so older health
+    /// waiting is dropped.
+    public func post(_ snapshot: PreparedSnapshot) {
+        latestHealth.withLock { $0 = nil }
+        latest.withLock { $0 = snapshot }
+    }
+
+    /// Newer collector health for the snapshot already posted (a run that reported no change).
+    public func post(health: [CollectorHealth]) { latestHealth.withLock { $0 = health } }
+
+    func takeHealth() -> [CollectorHealth]? {
+        latestHealth.withLock { h in
+            defer { h = nil }
+            return h
+        }
+    }
 
     func take() -> PreparedSnapshot? {
         latest.withLock { s in
@@ -84,6 +99,10 @@ public final class DashboardLoop {
         while mailbox.stopSignal == 0, !app.quitRequested {
             if let s = mailbox.take() {
                 app.receive(s)
+                dirty = true
+            }
+            if let h = mailbox.takeHealth() {
+                app.receive(health: h)
                 dirty = true
             }
             if let a = mailbox.takeAccess() {

@@ -28,7 +28,7 @@ public final class DashboardSession: Sendable {
     /// Starts the feeds and the collectors; with `watchSignals`, SIGTERM, SIGHUP and SIGINT become a stop request in
     /// the mailbox, so the UI thread restores the terminal before the process ends.
     public func start(watchSignals: Bool = true) async {
-        let stream = await runner.snapshots()
+        let stream = await runner.snapshots(health: true)
         let accessStream = await runner.snapshots()
         let mailbox = mailbox
         let quick = quickOverviewAt
@@ -37,6 +37,11 @@ public final class DashboardSession: Sendable {
         let feed = Task {
             var previous: Snapshot?
             for await s in stream {
+                // The same version again: a collector ran and changed nothing. Only its health moves.
+                if let previous, s.version == previous.version {
+                    mailbox.post(health: s.collectors)
+                    continue
+                }
                 let (last, sorts) = (previous, mailbox.sorts)
                 await BlockingWork.perform("trustgap-prepare") {
                     // The first one is shown on the Overview at once; its tables follow from the full preparation.

@@ -212,11 +212,11 @@ public enum Renderer {
             return
         default: break
         }
-        if let f = s.flash, f.until > s.now {
+        if let f = s.flash, f.until > s.clock {
             buf.put(" " + f.text + " ", x: 0, y: y, style: c.style(f.isError ? .error : .flash), maxWidth: w)
             return
         }
-        if case .normal = s.mode, let a = s.announcement, a.until > s.now {
+        if case .normal = s.mode, let a = s.announcement, a.until > s.clock {
             let open = s.panel == .overview && s.overviewSelection == nil ? "  Enter opens it" : ""
             buf.put(" " + a.text + " ", x: 0, y: y, style: c.style(.flash), maxWidth: w - SafeText.width(open) - 1)
             if !open.isEmpty { buf.put(open, x: w - SafeText.width(open) - 1, y: y, style: c.style(.muted)) }
@@ -278,7 +278,7 @@ public enum Renderer {
             x += buf.put("  refreshed \(EntityTable.age(last, now: s.now)) ago", x: x, y: y, style: c.style(.muted))
         }
         let clock =
-            s.now.formatted(
+            s.clock.formatted(
                 Date.VerbatimFormatStyle(
                     format:
                         "\(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits):\(second: .twoDigits)",
