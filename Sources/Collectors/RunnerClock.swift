@@ -82,8 +82,9 @@ public final class ManualClock: RunnerClock {
         for s in due { s.continuation.resume() }
     }
 
-    /// Waits (yielding, not sleeping) until at least `count` tasks sleep on this clock.
+    /// Waits until at least `count` tasks sleep on this clock, looking every millisecond of real time (a loop of
+    /// `Task.yield()` would spin a thread of the cooperative pool, starving everything else in the process).
     public func waitForSleepers(_ count: Int) async {
-        while sleeperCount < count { await Task.yield() }
+        while sleeperCount < count { try? await Task.sleep(for: .milliseconds(1)) }
     }
 }

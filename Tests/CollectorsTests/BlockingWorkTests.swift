@@ -93,8 +93,8 @@ struct BlockingWorkTests {
         defer { watchdog.cancel() }
 
         let all = Task { await runner.runAllOnce() }
-        while clock.sleeperCount < pipes.count, !watchdog.fired { await Task.yield() }
-        while collectors.contains(where: { $0.lane.outstanding == 0 }), !watchdog.fired { await Task.yield() }
+        while clock.sleeperCount < pipes.count, !watchdog.fired { try await Task.sleep(for: .milliseconds(5)) }
+        while collectors.contains(where: { $0.lane.outstanding == 0 }), !watchdog.fired { try await Task.sleep(for: .milliseconds(5)) }
         // Every reader is blocked (or about to be); tasks, many more than the pool has threads, still all run.
         let ran = await withTaskGroup(of: Int.self) { group in
             for _ in 0..<(width * 8) {
@@ -173,7 +173,7 @@ struct BlockingWorkTests {
         walked.paths.withLock { $0.removeAll() }
         let run = Task { await runner.runOnce("host") }
         await clock.waitForSleepers(1)
-        while !walked.list.contains(where: { $0.contains("/home/bob/") }) { await Task.yield() }
+        while !walked.list.contains(where: { $0.contains("/home/bob/") }) { try await Task.sleep(for: .milliseconds(5)) }
         clock.advance(by: 10)
         await run.value
         let h = try #require(await runner.collectorHealth.first)
@@ -206,12 +206,12 @@ struct BlockingWorkTests {
             }
         }
         let task = Task { try await collector.collect(CollectContext(now: t0, run: 0)) }
-        while !slow.reached.load(ordering: .acquiring) { await Task.yield() }
+        while !slow.reached.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         await #expect(throws: CancellationError.self) { try await task.value }
         #expect(collector.lane.outstanding == 1, "the caller heard before the thread returned")
         slow.hold.signal()
-        while collector.lane.outstanding > 0 { await Task.yield() }
+        while collector.lane.outstanding > 0 { try await Task.sleep(for: .milliseconds(5)) }
         #expect(slow.reads.load(ordering: .acquiring) == 3)
     }
 

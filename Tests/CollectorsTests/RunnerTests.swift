@@ -47,7 +47,7 @@ struct RunnerTests {
         await r.runOnce("hang")
         let running = Task { await r.runAllOnce() }
         // The fast collector finishes and publishes while the other hangs.
-        while await r.snapshot.collectors[1].lastRun == nil { await Task.yield() } // published, not only run
+        while await r.snapshot.collectors[1].lastRun == nil { try await Task.sleep(for: .milliseconds(2)) } // published, not only run
         #expect(await r.snapshot.entities.map(\.id).contains("f:1"))
         #expect(await r.collectorHealth[0].state == .ok)
         // The hang's timer plus the fast one's finished: wait for the hang's timeout sleeper and pass it.
