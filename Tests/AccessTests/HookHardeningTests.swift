@@ -29,7 +29,7 @@ struct HookHardeningTests {
         let dir = try folder()
         let marker = dir + "/ran"
         let hook = try script(in: dir, "touch \(marker)", mode: mode)
-        let config = HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10)
+        let config = HookConfig(commands: ["approve": [hook]], timeoutSeconds: 120)
         let r = await HookRunner.run(config, event: "approve", payload: Data("{}".utf8))
         #expect(!r.succeeded)
         #expect(r.detail.contains(hook), "\(r.detail)")
@@ -44,16 +44,16 @@ struct HookHardeningTests {
         try FileManager.default.createDirectory(atPath: inner, withIntermediateDirectories: true)
         let hook = try script(in: inner, "exit 0")
         chmod(inner, 0o777)
-        let r = await HookRunner.run(HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10), event: "approve", payload: Data())
+        let r = await HookRunner.run(HookConfig(commands: ["approve": [hook]], timeoutSeconds: 120), event: "approve", payload: Data())
         #expect(!r.succeeded)
         #expect(r.detail == "\(inner) is writable by everyone (mode 777): refused to run the hook; chmod go-w it", "\(r.detail)")
         // The program is /bin/sh, which is fine; the script it is given is not.
         let viaShell = await HookRunner.run(
-            HookConfig(commands: ["approve": ["/bin/sh", hook]], timeoutSeconds: 10), event: "approve", payload: Data())
+            HookConfig(commands: ["approve": ["/bin/sh", hook]], timeoutSeconds: 120), event: "approve", payload: Data())
         #expect(!viaShell.succeeded)
         #expect(viaShell.detail.contains("writable by everyone"), "\(viaShell.detail)")
         chmod(inner, 0o755)
-        let fixed = await HookRunner.run(HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10), event: "approve", payload: Data())
+        let fixed = await HookRunner.run(HookConfig(commands: ["approve": [hook]], timeoutSeconds: 120), event: "approve", payload: Data())
         #expect(fixed.succeeded, "\(fixed.detail)")
     }
 
@@ -69,7 +69,7 @@ struct HookHardeningTests {
         let out = dir + "/env"
         let hook = try script(in: dir, "env > \(out)")
         let r = await HookRunner.run(
-            HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10, environment: ["VAULT_ADDR": "https://vault"]),
+            HookConfig(commands: ["approve": [hook]], timeoutSeconds: 120, environment: ["VAULT_ADDR": "https://vault"]),
             event: "approve", payload: Data())
         #expect(r.succeeded, "\(r.detail)")
         let env = try String(contentsOfFile: out, encoding: .utf8)

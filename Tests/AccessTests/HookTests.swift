@@ -19,7 +19,7 @@ struct HookTests {
     func succeeds() async throws {
         let out = TestTemporary.directory.appendingPathComponent("tg-hook-out-\(UUID())").path
         let hook = try script("cat > \"$2\"; echo \"granted $1\"")
-        let config = HookConfig(commands: ["approve": [hook, "--mode approve; rm -rf /", out]], timeoutSeconds: 10)
+        let config = HookConfig(commands: ["approve": [hook, "--mode approve; rm -rf /", out]], timeoutSeconds: 120)
         let store = try tempStore()
         let g = try store.directGrant(
             subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: t0)
@@ -40,7 +40,7 @@ struct HookTests {
     @Test("a failing hook marks the grant, is audited with its output, and is retried later")
     func fails() async throws {
         let hook = try script("echo 'vault: permission denied' >&2; exit 3")
-        let config = HookConfig(commands: ["revoke": [hook]], timeoutSeconds: 10)
+        let config = HookConfig(commands: ["revoke": [hook]], timeoutSeconds: 120)
         let store = try tempStore()
         let g = try store.directGrant(
             subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: t0)
@@ -85,7 +85,7 @@ struct HookTests {
         let out = TestTemporary.directory.appendingPathComponent("tg-hook-env-\(UUID())").path
         let hook = try script("env > \"$1\"")
         let config = HookConfig(
-            commands: ["approve": [hook, out]], timeoutSeconds: 10, environment: ["VAULT_ADDR": "https://vault.example"])
+            commands: ["approve": [hook, out]], timeoutSeconds: 120, environment: ["VAULT_ADDR": "https://vault.example"])
         let result = await HookRunner.run(config, event: "approve", payload: Data("{}".utf8))
         #expect(result.succeeded, "\(result.detail)")
         let names = Set(
@@ -105,7 +105,7 @@ struct HookTests {
         let m = "tg-hook-left-\(UUID().uuidString.prefix(8))"
         let hook = try script("setsid sh -c 'sleep 300; : \(m)' </dev/null >/dev/null 2>&1 &\necho minted")
         let result = await HookRunner.run(
-            HookConfig(commands: ["approve": [hook]], timeoutSeconds: 10), event: "approve", payload: Data("{}".utf8))
+            HookConfig(commands: ["approve": [hook]], timeoutSeconds: 120), event: "approve", payload: Data("{}".utf8))
         #expect(result.succeeded)
         #expect(await Processes.waitUntilGone(m).isEmpty, "the hook's daemon outlived it")
     }
@@ -115,7 +115,7 @@ struct HookTests {
         let log = TestTemporary.directory.appendingPathComponent("tg-hook-order-\(UUID())").path
         let approve = try script("sleep 1; echo approved >> \"$1\"")
         let revoke = try script("echo revoked >> \"$1\"")
-        let config = HookConfig(commands: ["approve": [approve, log], "revoke": [revoke, log]], timeoutSeconds: 10)
+        let config = HookConfig(commands: ["approve": [approve, log], "revoke": [revoke, log]], timeoutSeconds: 120)
         let store = try tempStore()
         let g = try store.directGrant(
             subject: laptop, scope: "vpn:prod", ttlSeconds: 600, reason: "r", by: alice, policy: policy, hooks: config.events, now: Date())

@@ -24,7 +24,7 @@ struct ChildProcessTests {
     func backgroundChild() async throws {
         let m = marker()
         let p = try script("sh -c 'sleep 300; : \(m)' & echo started")
-        let out = try await ChildProcess.run([p], timeoutSeconds: 10)
+        let out = try await ChildProcess.run([p], timeoutSeconds: 120)
         #expect(out.ending == .exited(0))
         #expect(await Processes.waitUntilGone(m).isEmpty, "a background child outlived the program")
     }
@@ -34,7 +34,7 @@ struct ChildProcessTests {
         let m = marker()
         // `sleep` can't take the marker as an argument it ignores, so a shell carries it.
         let p = try script("setsid sh -c 'sleep 300; : \(m)' </dev/null >/dev/null 2>&1 & sleep 0.2; echo started")
-        let out = try await ChildProcess.run([p], timeoutSeconds: 10)
+        let out = try await ChildProcess.run([p], timeoutSeconds: 120)
         #expect(out.ending == .exited(0))
         #expect(await Processes.waitUntilGone(m).isEmpty, "a setsid child outlived the program")
     }

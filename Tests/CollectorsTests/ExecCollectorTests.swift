@@ -19,8 +19,8 @@ struct ExecCollectorTests {
     @Test("it conforms, reading JSON Lines from the program's stdout with argv (no shell)")
     func conforms() async throws {
         let p = try script("echo '\(good)'; echo \"$1\" >&2")
-        try await checkConformance { ExecCollector(command: [p, "a; rm -rf /"], timeoutSeconds: 10) }
-        let r = try await ExecCollector(command: [p, "a; rm -rf /"], timeoutSeconds: 10).collect(CollectContext(now: t0, run: 0))
+        try await checkConformance { ExecCollector(command: [p, "a; rm -rf /"], timeoutSeconds: 120) }
+        let r = try await ExecCollector(command: [p, "a; rm -rf /"], timeoutSeconds: 120).collect(CollectContext(now: t0, run: 0))
         #expect(r.entities.map(\.id) == ["vault:role/ci"])
         #expect(r.warnings.last?.hasSuffix("stderr: a; rm -rf /") == true, "the argument arrived whole")
     }
@@ -29,7 +29,7 @@ struct ExecCollectorTests {
     func leavesNothing() async throws {
         let m = "tg-exec-left-\(UUID().uuidString.prefix(8))"
         let p = try script("sh -c 'sleep 300; : \(m)' &\nsetsid sh -c 'sleep 300; : \(m)' </dev/null >/dev/null 2>&1 &\necho '\(good)'")
-        let r = try await ExecCollector(command: [p], timeoutSeconds: 10).collect(CollectContext(now: t0, run: 0))
+        let r = try await ExecCollector(command: [p], timeoutSeconds: 120).collect(CollectContext(now: t0, run: 0))
         #expect(r.entities.count == 1)
         #expect(await Processes.waitUntilGone(m).isEmpty, "the collector's children outlived it")
     }
@@ -39,7 +39,7 @@ struct ExecCollectorTests {
         let p = try script(#"printf '{"id":"x:%s","population":"agent","name":"%s"}\n' "$TG_NAME" "$(basename "$PWD")""#)
         let dir = TestTemporary.directory.appendingPathComponent("tg-wd-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let r = try await ExecCollector(command: [p], environment: ["TG_NAME": "hello"], workingDirectory: dir.path, timeoutSeconds: 10)
+        let r = try await ExecCollector(command: [p], environment: ["TG_NAME": "hello"], workingDirectory: dir.path, timeoutSeconds: 120)
             .collect(CollectContext(now: t0, run: 0))
         #expect(r.entities.first?.id == "x:hello")
         #expect(r.entities.first?.name == dir.lastPathComponent)
@@ -49,7 +49,7 @@ struct ExecCollectorTests {
     func nonZero() async throws {
         let p = try script("echo '\(good)'; echo 'token expired' >&2; exit 3")
         await #expect(throws: CollectorError.failed("\(p) exited with status 3; stderr: token expired")) {
-            try await ExecCollector(command: [p], timeoutSeconds: 10).collect(CollectContext(now: t0, run: 0))
+            try await ExecCollector(command: [p], timeoutSeconds: 120).collect(CollectContext(now: t0, run: 0))
         }
     }
 

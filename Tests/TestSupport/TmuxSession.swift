@@ -100,7 +100,7 @@ public final class TmuxSession: @unchecked Sendable {
 
     /// Polls the screen until it contains `text` (no fixed sleeps). Returns the last screen read.
     @discardableResult
-    public func waitFor(_ text: String, timeout: TimeInterval = 20) async throws -> String {
+    public func waitFor(_ text: String, timeout: TimeInterval = 45) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
@@ -114,7 +114,7 @@ public final class TmuxSession: @unchecked Sendable {
 
     /// Polls until `predicate` holds for the screen.
     @discardableResult
-    public func waitUntil(_ what: String, timeout: TimeInterval = 20, _ predicate: (String) -> Bool) async throws -> String {
+    public func waitUntil(_ what: String, timeout: TimeInterval = 45, _ predicate: (String) -> Bool) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
