@@ -27,10 +27,13 @@ struct DemoAgreementTests {
         var shown = Set<String>()
         var discovered: [String] = []
         for attempt in 0..<100 where discovered.isEmpty {
+            try? FileManager.default.removeItem(atPath: exported)
             try t.keys(":")
             try t.type("export! \(exported)")
             try t.keys("Enter")
-            try await t.waitFor("Exported ")
+            // The file itself, not the 3-second flash, which a loaded machine may not show in time.
+            let deadline = Date().addingTimeInterval(45)
+            while !FileManager.default.fileExists(atPath: exported), Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
             let csv = try String(contentsOfFile: exported, encoding: .utf8)
             let rows = csv.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").dropFirst() // CSV ends lines with CRLF
             shown = Set(rows.compactMap { $0.split(separator: ",").first.map(String.init) })

@@ -45,7 +45,8 @@ struct TourEndToEndTests {
         try t.keys("Right")
         try await t.waitFor("[ Approve ]")
         try t.keys("Enter")
-        _ = try await t.waitFor("Approved")
+        // The grant on top of the Access panel, not the 3-second flash (a loaded machine may not show it in time).
+        _ = try await t.waitUntil("the approved grant on top") { $0.contains("+ APPROVED") }
         try t.keys("Space")
         screen = try await t.waitFor("Tour 7/8")
         #expect(flat(screen).contains("then loses it by itself"), "\(screen)")
@@ -57,7 +58,7 @@ struct TourEndToEndTests {
         try await t.waitFor("[ Cancel ]")
         try t.keys("Right")
         try t.keys("Enter")
-        _ = try await t.waitFor("Revoked")
+        _ = try await t.waitUntil("the grant gone") { !$0.contains("APPROVED") && !$0.contains("Revoke grant") }
         try t.keys("Space")
         _ = try await t.waitFor("Tour 8/8")
         // The chain is verified as entries arrive: the caption says so once the revoke's entry is checked.
