@@ -54,10 +54,9 @@ struct DemoSteadyStateTests {
     @Test("over an hour the figures stay within a few points of their opening values and 3 to 8 requests wait")
     func anHour() async throws {
         try await offThePool {
-            let dir = TestTemporary.directory.appendingPathComponent("tg-steady-\(UUID())")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: dir) }
-            let store = try AccessStore(path: dir.appendingPathComponent("trustgap.db").path)
+            let dir = try ScratchDirectory("tg-steady")
+            defer { withExtendedLifetime(dir) {} } // the store's folder stays until the test ends
+            let store = try AccessStore(path: dir.appending("trustgap.db").path)
             let policy = TestDemoPolicy.policy
             let start = Date(timeIntervalSince1970: 1_800_000_000)
             var opening: Figures?
@@ -101,10 +100,9 @@ struct DemoSteadyStateTests {
     @Test("a restart on the same store brings new requests within a minute, and the queue stays 3 to 8")
     func restart() async throws {
         try await offThePool {
-            let dir = TestTemporary.directory.appendingPathComponent("tg-steady-\(UUID())")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: dir) }
-            let store = try AccessStore(path: dir.appendingPathComponent("trustgap.db").path)
+            let dir = try ScratchDirectory("tg-steady")
+            defer { withExtendedLifetime(dir) {} } // the store's folder stays until the test ends
+            let store = try AccessStore(path: dir.appending("trustgap.db").path)
             let policy = TestDemoPolicy.policy
             let start = Date(timeIntervalSince1970: 1_800_000_000)
             var pending: [Int] = []

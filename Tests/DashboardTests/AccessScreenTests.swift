@@ -10,21 +10,7 @@ import Testing
 @Suite("Access from the keyboard (in-memory terminal, real store)")
 struct AccessScreenTests {
     func setUp(readonly: Bool = false, hooks: HookConfig = HookConfig()) async throws -> (App, MemoryTerminal, AccessStore) {
-        let snap = try await demoSnapshot()
-        let dir = TestTemporary.directory.appendingPathComponent("tg-dash-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try AccessStore(path: dir.appendingPathComponent("t.db").path)
-        let me = Analyst(user: "alice")
-        _ = try store.ingest(
-            snap.requests, subjects: { id in snap[id].map { Subject(id: $0.id, name: $0.entity.name, population: $0.entity.population) } },
-            by: me, policy: AccessPolicy(), now: now)
-        let (app, t) = makeApp(snap, width: 100, height: 30)
-        app.configure(theme: .builtinDefault, colorDepth: .indexed256, unicode: true, readonly: readonly, analyst: me)
-        let controller = AccessController(store: store, policy: AccessPolicy(), hooks: hooks, analyst: me, clock: { now })
-        app.configureAccess(controller, policy: AccessPolicy(), hooks: hooks)
-        app.receive(await controller.view())
-        t.draw(app.render())
-        return (app, t, store)
+        try await demoDesk(width: 100, height: 30, readonly: readonly, hooks: hooks)
     }
 
     @Test("a opens a confirmation naming subject, scope and TTL with Cancel focused; Enter there cancels")

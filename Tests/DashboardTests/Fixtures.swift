@@ -63,3 +63,24 @@ extension App {
         t.draw(render())
     }
 }
+
+/// The demo's snapshot with its observed requests filed in a fresh personal store, and a dashboard on it acting as
+/// `analyst`, as a dashboard on a personal store starts. `prepare` runs on the store before the first view is read.
+func demoDesk(
+    width: Int = 80, height: Int = 24, unicode: Bool = true, readonly: Bool = false, hooks: HookConfig = HookConfig(),
+    analyst: Analyst = Analyst(user: "alice"), prepare: (Snapshot, AccessStore) throws -> Void = { _, _ in }
+) async throws -> (App, MemoryTerminal, AccessStore) {
+    let snap = try await demoSnapshot()
+    let dir = TestTemporary.directory.appendingPathComponent("tg-desk-\(UUID())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let store = try AccessStore(path: dir.appendingPathComponent("t.db").path)
+    _ = try store.ingest(snap.requests, subjects: { id in snap[id].map { Subject($0) } }, by: analyst, policy: AccessPolicy(), now: now)
+    try prepare(snap, store)
+    let (app, t) = makeApp(snap, width: width, height: height, unicode: unicode)
+    app.configure(theme: .builtinDefault, colorDepth: .indexed256, unicode: unicode, readonly: readonly, analyst: analyst)
+    let controller = AccessController(store: store, policy: AccessPolicy(), hooks: hooks, analyst: analyst, clock: { now })
+    app.configureAccess(controller, policy: AccessPolicy(), hooks: hooks)
+    app.receive(await controller.view())
+    t.draw(app.render())
+    return (app, t, store)
+}

@@ -12,23 +12,12 @@ import Testing
 struct IdleTests {
     /// A dashboard on a personal store holding one grant that counts down and the demo's pending requests.
     func pausedApp() async throws -> (App, MemoryTerminal) {
-        let snap = try await demoSnapshot()
-        let dir = TestTemporary.directory.appendingPathComponent("tg-idle-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try AccessStore(path: dir.appendingPathComponent("t.db").path)
-        let me = Analyst(user: "alice")
-        _ = try store.ingest(
-            snap.requests, subjects: { id in snap[id].map { Subject(id: $0.id, name: $0.entity.name, population: $0.entity.population) } },
-            by: me, policy: AccessPolicy(), now: now)
-        let e = snap.entities[0].entity
-        _ = try store.directGrant(
-            subject: Subject(id: e.id, name: e.name, population: e.population), scope: "vpn:prod", ttlSeconds: 900, reason: "r",
-            by: Analyst(user: "bob"), policy: AccessPolicy(), now: now)
-        let (app, t) = makeApp(snap, width: 120, height: 40)
-        let controller = AccessController(store: store, policy: AccessPolicy(), hooks: HookConfig(), analyst: me, clock: { now })
-        app.configureAccess(controller, policy: AccessPolicy(), hooks: HookConfig())
-        app.receive(await controller.view())
-        t.draw(app.render())
+        let (app, t, _) = try await demoDesk(width: 120, height: 40) { snap, store in
+            let e = snap.entities[0].entity
+            _ = try store.directGrant(
+                subject: Subject(id: e.id, name: e.name, population: e.population), scope: "vpn:prod", ttlSeconds: 900, reason: "r",
+                by: Analyst(user: "bob"), policy: AccessPolicy(), now: now)
+        }
         return (app, t)
     }
 

@@ -78,19 +78,7 @@ struct OverviewStoryTests {
 
     @Test("a pending request on the Overview opens in the Access panel with the cursor on it")
     func requestOpens() async throws {
-        let snap = try await demoSnapshot()
-        let dir = TestTemporary.directory.appendingPathComponent("tg-ov-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try AccessStore(path: dir.appendingPathComponent("t.db").path)
-        let me = Analyst(user: "alice")
-        _ = try store.ingest(
-            snap.requests, subjects: { id in snap[id].map { Subject(id: $0.id, name: $0.entity.name, population: $0.entity.population) } },
-            by: me, policy: AccessPolicy(), now: now)
-        let (app, t) = makeApp(snap, width: 80, height: 24)
-        let controller = AccessController(store: store, policy: AccessPolicy(), hooks: HookConfig(), analyst: me, clock: { now })
-        app.configureAccess(controller, policy: AccessPolicy(), hooks: HookConfig())
-        app.receive(await controller.view())
-        t.draw(app.render())
+        let (app, t, _) = try await demoDesk(width: 80, height: 24)
         let items = OverviewPanel.items(app.state, width: 80, height: 24)
         let position = try #require(items.firstIndex { if case .request = $0 { true } else { false } })
         guard case .request(let id) = items[position] else { return }
@@ -113,19 +101,7 @@ struct OverviewStoryTests {
 
     @Test("the selection is the item, not its place: a request decided above it leaves it on the same one")
     func selectionFollowsItem() async throws {
-        let snap = try await demoSnapshot()
-        let dir = TestTemporary.directory.appendingPathComponent("tg-ov-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try AccessStore(path: dir.appendingPathComponent("t.db").path)
-        let me = Analyst(user: "alice")
-        _ = try store.ingest(
-            snap.requests, subjects: { id in snap[id].map { Subject(id: $0.id, name: $0.entity.name, population: $0.entity.population) } },
-            by: me, policy: AccessPolicy(), now: now)
-        let (app, t) = makeApp(snap, width: 80, height: 24)
-        let controller = AccessController(store: store, policy: AccessPolicy(), hooks: HookConfig(), analyst: me, clock: { now })
-        app.configureAccess(controller, policy: AccessPolicy(), hooks: HookConfig())
-        app.receive(await controller.view())
-        t.draw(app.render())
+        let (app, t, store) = try await demoDesk(width: 80, height: 24)
         let items = OverviewPanel.items(app.state, width: 80, height: 24)
         let requests = items.compactMap { if case .request(let id) = $0 { id } else { nil } }
         #expect(requests.count >= 2)
@@ -133,12 +109,12 @@ struct OverviewStoryTests {
         while app.state.overviewSelection != .request(requests[1]) { app.press(.character("k"), on: t) }
         // The first request is denied elsewhere: the list moves up, the selection stays on the second.
         _ = try store.deny(requests[0], reason: "no", by: Analyst(user: "bob"), policy: AccessPolicy(), now: now)
-        app.receive(await controller.view())
+        app.receive(await app.access!.view())
         t.draw(app.render())
         #expect(app.state.overviewSelection == .request(requests[1]))
         // Then the selected one is decided too: nothing is selected, and the hints say so.
         _ = try store.deny(requests[1], reason: "no", by: Analyst(user: "bob"), policy: AccessPolicy(), now: now)
-        app.receive(await controller.view())
+        app.receive(await app.access!.view())
         t.draw(app.render())
         #expect(app.state.overviewSelection == nil)
         #expect(t.row(22).contains("1-8 panels"))

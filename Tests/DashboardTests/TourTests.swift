@@ -13,21 +13,7 @@ import Testing
 struct TourTests {
     /// An app on the demo with a real store holding the demo's requests, as `trustgap tour` starts.
     func setUp(width: Int, height: Int, unicode: Bool = true, readonly: Bool = false) async throws -> (App, MemoryTerminal, AccessStore) {
-        let snap = try await demoSnapshot()
-        let dir = TestTemporary.directory.appendingPathComponent("tg-tour-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let store = try AccessStore(path: dir.appendingPathComponent("t.db").path)
-        let me = Analyst(user: "alice")
-        _ = try store.ingest(
-            snap.requests, subjects: { id in snap[id].map { Subject(id: $0.id, name: $0.entity.name, population: $0.entity.population) } },
-            by: me, policy: AccessPolicy(), now: now)
-        let (app, t) = makeApp(snap, width: width, height: height, unicode: unicode)
-        app.configure(theme: .builtinDefault, colorDepth: .indexed256, unicode: unicode, readonly: readonly, analyst: me)
-        let controller = AccessController(store: store, policy: AccessPolicy(), hooks: HookConfig(), analyst: me, clock: { now })
-        app.configureAccess(controller, policy: AccessPolicy(), hooks: HookConfig())
-        app.receive(await controller.view())
-        t.draw(app.render())
-        return (app, t, store)
+        try await demoDesk(width: width, height: height, unicode: unicode, readonly: readonly)
     }
 
     @Test(

@@ -56,6 +56,14 @@ enum Tour {
         return agents.first { $0.askedByAgent } ?? agents.first
     }
 
+    /// The Access panel with the agent's request selected (steps 5 and 6).
+    @Sendable static func showAgentRequest(_ app: App) -> Bool {
+        app.switchTo(.access)
+        guard let r = agentRequest(app.state) else { return false }
+        app.select(r.id, on: .access)
+        return true
+    }
+
     /// The active grant that started last: the one just approved, usually.
     static func newestGrant(_ s: AppState) -> Grant? {
         s.access.grants.filter { $0.state == .active }.max { ($0.startsAt, $0.id) < ($1.startsAt, $1.id) }
@@ -133,12 +141,7 @@ enum Tour {
             }),
         Step(
             title: "An agent asks",
-            show: { app in
-                app.switchTo(.access)
-                guard let r = agentRequest(app.state) else { return false }
-                app.select(r.id, on: .access)
-                return true
-            },
+            show: showAgentRequest,
             caption: { s, g in
                 guard let r = agentRequest(s) else {
                     return "No agent is asking right now: the demo's agent asks about 20 seconds after the start, "
@@ -151,12 +154,7 @@ enum Tour {
             }),
         Step(
             title: "Approve it, for 15 minutes",
-            show: { app in
-                app.switchTo(.access)
-                guard let r = agentRequest(app.state) else { return false }
-                app.select(r.id, on: .access)
-                return true
-            },
+            show: showAgentRequest,
             caption: { s, _ in
                 let p = s.policy[.agent]
                 let forbidden = p.forbiddenScopes.first.map { ", and never an admin scope (\($0))" } ?? ""
@@ -282,17 +280,10 @@ enum TourView {
         let footer = "Space next  \(c.s.unicode ? "←" : "<-") back  Esc leave the tour"
         let h = min(height, lines.count + 4)
         let top = step.atTop ? y : y + height - h
+        // The whole width of its rows is cleared, so nothing of the panel shows beside a box narrower than the screen.
         buf.fill(x: 0, y: top, width: buf.width, height: h, style: c.style(.background))
-        let border = c.style(.accent)
-        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: top, style: border)
-        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: top + h - 1, style: border)
-        for yy in (top + 1)..<(top + h - 1) {
-            buf.put(c.g.vertical, x: x, y: yy, style: border)
-            buf.put(c.g.vertical, x: x + w - 1, y: yy, style: border)
-        }
-        buf.put(
-            " Tour \(tour.step + 1)/\(Tour.steps.count) \(c.g.dot) \(step.title) ", x: x + 2, y: top, style: c.style(.title),
-            maxWidth: w - 4)
+        DialogView.box(
+            &buf, c, x: x, y: top, width: w, height: h, title: "Tour \(tour.step + 1)/\(Tour.steps.count) \(c.g.dot) \(step.title)")
         var row = top + 1
         for line in lines where row < top + h - 2 {
             buf.put(line, x: x + 2, y: row, style: c.style(.text), maxWidth: inner)

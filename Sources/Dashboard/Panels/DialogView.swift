@@ -3,6 +3,19 @@ import Terminal
 /// A centred box: title, what the action concerns, the fields, then [ Cancel ] [ Action ]; or, closed, why it can't
 /// go on and [ Close ].
 enum DialogView {
+    /// A bordered box with its title in the top edge, its inside cleared: the dialogs' and the tour's captions.
+    static func box(_ buf: inout ScreenBuffer, _ c: Renderer.Context, x: Int, y: Int, width w: Int, height h: Int, title: String) {
+        buf.fill(x: x, y: y, width: w, height: h, style: c.style(.background))
+        let border = c.style(.accent)
+        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: y, style: border)
+        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: y + h - 1, style: border)
+        for yy in (y + 1)..<max(y + 1, y + h - 1) {
+            buf.put(c.g.vertical, x: x, y: yy, style: border)
+            buf.put(c.g.vertical, x: x + w - 1, y: yy, style: border)
+        }
+        buf.put(" \(title) ", x: x + 2, y: y, style: c.style(.title), maxWidth: w - 4)
+    }
+
     static func role(_ tone: Dialog.Line.Tone) -> Role {
         switch tone {
         case .plain: .text
@@ -46,16 +59,7 @@ enum DialogView {
         lines += tail
         let h = min(height, frame + lines.count)
         let top = y + max(0, (height - h) / 2)
-        let box = c.style(.background)
-        buf.fill(x: x, y: top, width: w, height: h, style: box)
-        let border = c.style(.accent)
-        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: top, style: border)
-        buf.put(String(repeating: c.g.horizontal, count: w), x: x, y: top + h - 1, style: border)
-        for yy in (top + 1)..<(top + h - 1) {
-            buf.put(c.g.vertical, x: x, y: yy, style: border)
-            buf.put(c.g.vertical, x: x + w - 1, y: yy, style: border)
-        }
-        buf.put(" \(d.title) ", x: x + 2, y: top, style: c.style(.title), maxWidth: w - 4)
+        box(&buf, c, x: x, y: top, width: w, height: h, title: d.title)
         var row = top + 1
         for (text, role) in lines where row < top + h - 3 {
             buf.put(text, x: x + 2, y: row, style: c.style(role), maxWidth: inner)
