@@ -278,7 +278,6 @@ struct Measure {
         }
         keys["filter (6 chars)"] = Latency(filter)
         keys["sort (s)"] = Latency((0..<1000).map { _ in press([.character("s")]) })
-        _ = press([.character("S")])
         keys["switch panel"] = Latency((0..<1000).map { i in press([.character(Character("\(i % 8 + 1)"))]) })
 
         // Bytes: a cursor move, a page down, an idle frame, and a refresh in which 1% of rows changed.

@@ -85,3 +85,13 @@ struct HonestTrailTests {
         #expect(name != Analyst.current().user)
     }
 }
+
+@Suite("Reserved name shapes")
+struct ReservedNameTests {
+    @Test("a name shaped like a reported or the system's name is one the access service refuses as a peer")
+    func shapes() {
+        for name in ["nina.vega (reported)", Analyst.system.user, "a b", "x(y", "z)"] { #expect(Analyst.isReservedShape(name), "\(name)") }
+        for name in ["alice", "nina.vega", "svc_deploy-1", "uid1000"] { #expect(!Analyst.isReservedShape(name), "\(name)") }
+        #expect(Analyst.reported("bob", by: "collector x").recordedName == "bob" + Analyst.reportedMark)
+    }
+}
