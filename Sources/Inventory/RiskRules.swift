@@ -11,11 +11,13 @@ public struct RiskRules: Sendable {
 
     /// Facts that span entities: which fingerprints are shared, and in which environments.
     public struct CrossIndex: Sendable {
-        struct Use {
+        struct Use: Equatable {
             var entityIDs: [String]
             var environments: Set<String>
         }
         var byFingerprint: [String: Use] = [:]
+        /// Fingerprint hash → how many entities hold it (see `init`).
+        var census: [Int: Int32] = [:]
         struct Seen: Sendable {
             var hash: Int
             var entity: Int32
@@ -37,17 +39,19 @@ public struct RiskRules: Sendable {
                 }
                 return out
             }
-            var first: [Int: Int32] = [:]
-            first.reserveCapacity(seen.count)
+            // How many entities hold each fingerprint's hash (an entity once, however many of its credentials hold
+            // it): kept, so an incremental update knows whether a fingerprint it sees is held elsewhere.
+            census.reserveCapacity(seen.count)
             var shared = Set<Int>()
+            var last: (entity: Int32, hashes: [Int]) = (-1, [])
             for s in seen {
-                if let holder = first[s.hash] {
-                    if holder != s.entity { shared.insert(s.hash) }
-                } else {
-                    first[s.hash] = s.entity
-                }
+                if s.entity != last.entity { last = (s.entity, []) }
+                guard !last.hashes.contains(s.hash) else { continue }
+                last.hashes.append(s.hash)
+                let n = census[s.hash, default: 0] + 1
+                census[s.hash] = n
+                if n == 2 { shared.insert(s.hash) }
             }
-            first = [:]
             guard !shared.isEmpty else { return }
             for s in seen where shared.contains(s.hash) {
                 let e = all[Int(s.entity)]

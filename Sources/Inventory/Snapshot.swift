@@ -96,6 +96,20 @@ public struct Snapshot: Sendable {
     /// Lookup by id: a binary search when `entities` is sorted by id (as `build` makes it) and every id is ASCII;
     /// a dictionary otherwise. A dictionary of 100,000 ids costs ~7 MB and ~20 ms to build.
     let index: [String: Int]?
+    /// What this snapshot changed from the one it was updated from (`update`); nil for a full build.
+    public let change: SnapshotChange?
+    /// When the entities that were not re-assessed since were assessed: a full build's time, kept by every update
+    /// (the rules read the clock, so the runner rebuilds in full once this is old).
+    public let assessedAt: Date
+    /// What an update needs to work by difference, kept by `build` and `update` (nil for a snapshot made otherwise).
+    let basis: Basis?
+
+    struct Basis: Sendable {
+        var tally: Tally
+        var cross: RiskRules.CrossIndex
+        var freshSources: Set<String>
+        var anyCollectors: Bool
+    }
 
     public init(
         version: Int, generatedAt: Date, entities: [AssessedEntity], gap: [Population: GapFigures],
@@ -109,7 +123,8 @@ public struct Snapshot: Sendable {
     /// `sortedByID`: the caller guarantees `entities` is in id order (the merge's output), so it isn't checked.
     init(
         version: Int, generatedAt: Date, entities: [AssessedEntity], gap: [Population: GapFigures],
-        collectors: [CollectorHealth], requests: [RequestProposal], sortedByID: Bool
+        collectors: [CollectorHealth], requests: [RequestProposal], sortedByID: Bool, asciiKnown: Bool = false,
+        change: SnapshotChange? = nil, assessedAt: Date? = nil, basis: Basis? = nil
     ) {
         self.version = version
         self.generatedAt = generatedAt
@@ -117,9 +132,12 @@ public struct Snapshot: Sendable {
         self.gap = gap
         self.collectors = collectors
         self.requests = requests
+        self.change = change
+        self.assessedAt = assessedAt ?? generatedAt
+        self.basis = basis
         // Binary search needs an order `String.<` keeps consistently, which it does for ASCII ids; ids with other
         // characters (decomposed accents, say) are looked up in a dictionary instead.
-        let ascii = entities.allSatisfy { $0.entity.id.utf8.allSatisfy { $0 < 0x80 } }
+        let ascii = asciiKnown || entities.allSatisfy { $0.entity.id.utf8.allSatisfy { $0 < 0x80 } }
         let sorted = ascii && (sortedByID || zip(entities, entities.dropFirst()).allSatisfy { $0.id < $1.id })
         if sorted {
             self.index = nil
@@ -139,6 +157,9 @@ public struct Snapshot: Sendable {
         self.collectors = collectors
         requests = s.requests
         index = s.index
+        change = s.change
+        assessedAt = s.assessedAt
+        basis = s.basis
     }
 
     /// The same snapshot (version, entities, findings, figures) with newer collector health: what a run that changed
@@ -200,11 +221,10 @@ public struct Snapshot: Sendable {
         }
         var total = Tally()
         for t in tallies { total.add(t) }
-        var gap: [Population: GapFigures] = [:]
-        for (i, p) in Population.allCases.enumerated() { gap[p] = total.figures(i) }
         return Snapshot(
-            version: version, generatedAt: now, entities: assessed, gap: gap, collectors: collectors, requests: requests,
-            sortedByID: true)
+            version: version, generatedAt: now, entities: assessed, gap: total.gap, collectors: collectors, requests: requests,
+            sortedByID: true,
+            basis: Basis(tally: total, cross: cross, freshSources: freshSources, anyCollectors: !collectors.isEmpty))
     }
 }
 
@@ -214,7 +234,7 @@ struct Tally {
     var counts = [Int](repeating: 0, count: Population.allCases.count * fields)
     var severities = [Int](repeating: 0, count: Population.allCases.count * Severity.allCases.count)
 
-    static func count(_ part: ArraySlice<AssessedEntity>, freshSources: Set<String>, anyCollectors: Bool) -> Tally {
+    static func count(_ part: some Sequence<AssessedEntity>, freshSources: Set<String>, anyCollectors: Bool) -> Tally {
         var t = Tally()
         func ordinal(_ s: Severity) -> Int {
             switch s {
@@ -271,9 +291,15 @@ struct Tally {
         return t
     }
 
-    mutating func add(_ other: Tally) {
-        for i in counts.indices { counts[i] += other.counts[i] }
-        for i in severities.indices { severities[i] += other.severities[i] }
+    mutating func add(_ other: Tally, times sign: Int = 1) {
+        for i in counts.indices { counts[i] += sign * other.counts[i] }
+        for i in severities.indices { severities[i] += sign * other.severities[i] }
+    }
+
+    var gap: [Population: GapFigures] {
+        var gap: [Population: GapFigures] = [:]
+        for (i, p) in Population.allCases.enumerated() { gap[p] = figures(i) }
+        return gap
     }
 
     func figures(_ p: Int) -> GapFigures {

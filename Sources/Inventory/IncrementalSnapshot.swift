@@ -1,0 +1,266 @@
+import Foundation
+
+/// What a snapshot changed from the one it was updated from: ids in ascending order.
+public struct SnapshotChange: Sendable, Equatable {
+    /// The version of the snapshot this one was updated from.
+    public let base: Int
+    /// In both, and different: the entity, its findings or its score.
+    public let updated: [String]
+    /// Only in this one.
+    public let added: [String]
+    /// Only in the base.
+    public let removed: [String]
+
+    public init(base: Int, updated: [String], added: [String], removed: [String]) {
+        self.base = base
+        self.updated = updated
+        self.added = added
+        self.removed = removed
+    }
+
+    public var count: Int { updated.count + added.count + removed.count }
+}
+
+/// One collector's slice as the runner holds it between runs: in id order, each id once, its source recorded on every
+/// entity. What `Snapshot.update` looks ids up in, and what a collector's delta is applied to.
+public struct HeldSlice: Sendable {
+    public let source: String
+    public private(set) var entities: [Entity]
+
+    /// The slice a collector reported, put in id order. An id reported twice is folded as the merge folds two
+    /// collectors' reports of it (`Merge.merge`, the earlier report first); a slice already in order costs one pass.
+    public init(source: String, entities reported: [Entity]) {
+        self.source = source
+        var es = reported
+        for i in es.indices where !es[i].sources.contains(source) { es[i].sources.append(source) }
+        if !es.indices.dropFirst().allSatisfy({ es[$0 - 1].id < es[$0].id }) {
+            // Stable: equal ids keep the order they were reported in, so folding them is the merge's fold.
+            var order = Array(es.indices)
+            parallelSort(&order) { [es] a, b in es[a].id != es[b].id ? es[a].id < es[b].id : a < b }
+            var folded: [Entity] = []
+            folded.reserveCapacity(es.count)
+            for i in order {
+                if let last = folded.last, last.id == es[i].id {
+                    folded[folded.count - 1] = Merge.merge(last, es[i])
+                } else {
+                    folded.append(es[i])
+                }
+            }
+            es = folded
+        }
+        entities = es
+    }
+
+    /// The entity with this id, by binary search.
+    public func entity(_ id: String) -> Entity? {
+        let i = entities.lowerBound { $0.id < id }
+        return i < entities.count && entities[i].id == id ? entities[i] : nil
+    }
+
+    /// Applies a collector's delta: `upserts` replace or add entities, `removed` ids go. Returns the ids whose entity
+    /// changed, in order. O(n) to copy the slice, O(k log k) for the change.
+    public mutating func apply(upserts reported: [Entity], removed: [String]) -> [String] {
+        let change = HeldSlice(source: source, entities: reported).entities
+        let gone = Set(removed).subtracting(change.map(\.id)).sorted()
+        var out: [Entity] = []
+        out.reserveCapacity(entities.count + change.count)
+        var ids: [String] = []
+        var (i, j, g) = (0, 0, 0)
+        while i < entities.count || j < change.count {
+            if j < change.count, i == entities.count || change[j].id < entities[i].id {
+                out.append(change[j])
+                ids.append(change[j].id)
+                j += 1
+                continue
+            }
+            let e = entities[i]
+            i += 1
+            while g < gone.count, gone[g] < e.id { g += 1 }
+            if j < change.count, change[j].id == e.id {
+                if change[j] != e { ids.append(e.id) }
+                out.append(change[j])
+                j += 1
+            } else if g < gone.count, gone[g] == e.id {
+                ids.append(e.id)
+            } else {
+                out.append(e)
+            }
+        }
+        entities = out
+        return ids
+    }
+
+    /// The ids whose entity differs between this slice and `other` (added, removed or changed), in order: a walk of
+    /// both, comparing entities that are in both.
+    public func changedIDs(to other: HeldSlice) -> [String] {
+        let (a, b) = (entities, other.entities)
+        var ids: [String] = []
+        var (i, j) = (0, 0)
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i].id < b[j].id) {
+                ids.append(a[i].id)
+                i += 1
+            } else if i == a.count || b[j].id < a[i].id {
+                ids.append(b[j].id)
+                j += 1
+            } else {
+                if a[i] != b[j] { ids.append(a[i].id) }
+                i += 1
+                j += 1
+            }
+        }
+        return ids
+    }
+}
+
+extension Snapshot {
+    /// The snapshot `build` would make from `slices` at `now`, worked out from `previous` by difference: only the
+    /// entities with an id in `changed` (ascending, each once) are merged again, and they and those sharing a
+    /// credential fingerprint with them are assessed again; every other entity, its findings and its score are
+    /// `previous`'s, and the gap figures move by difference. `slices` are the collectors' slices as they stand now,
+    /// in order of precedence, `previous` having been built from them as they were before.
+    ///
+    /// Nil when it can't be done by difference (`previous` wasn't built or updated; ids that aren't ASCII; a changed
+    /// entity now shares a fingerprint held by an entity that did not change and whose holders were not kept): the
+    /// caller builds in full. The unchanged entities keep the findings they were assessed with at
+    /// `previous.assessedAt`.
+    public static func update(
+        _ previous: Snapshot, version: Int, now: Date, changed: [String], slices: [HeldSlice], rules: RiskRules = RiskRules(),
+        collectors: [CollectorHealth] = [], requests: [RequestProposal] = []
+    ) -> Snapshot? {
+        guard var basis = previous.basis, previous.isSortedByID, changed.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else {
+            return nil
+        }
+        // 1. The changed ids merged again, as `Merge.entities` would: each slice's report of the id, in order.
+        let merged: [Entity?] = changed.map { id in
+            var out: Entity?
+            for slice in slices {
+                guard let e = slice.entity(id) else { continue }
+                out = out.map { Merge.merge($0, e) } ?? e
+            }
+            return out
+        }
+        let before: [AssessedEntity?] = changed.map { previous[$0] }
+        // 2. The shared fingerprints they touch, and who else must be assessed again because of them.
+        guard
+            let touched = basis.cross.update(
+                removing: before.compactMap { $0?.entity }, adding: merged.compactMap { $0 }, unchanged: { previous[$0]?.entity })
+        else { return nil }
+        var again = Dictionary(uniqueKeysWithValues: zip(changed, merged))
+        for id in touched where again[id] == nil {
+            if let a = previous[id] { again[id] = a.entity }
+        }
+        // 3. The rules, on those only.
+        let ids = again.keys.sorted()
+        let fresh = Set(collectors.filter { $0.isFresh(at: now) }.map(\.name))
+        let cross = basis.cross
+        let assessed: [AssessedEntity?] = ids.map { id in
+            guard let e = again[id]! else { return nil }
+            let findings = rules.findings(for: e, now: now, cross: cross)
+            return AssessedEntity(entity: e, findings: findings, risk: RiskRules.score(findings, unmanaged: e.unmanaged))
+        }
+        // 4. The entities: the previous ones with these replaced, added or removed; identical ones stay as they were.
+        var updated: [String] = []
+        var added: [String] = []
+        var removed: [String] = []
+        var replace: [(id: String, old: AssessedEntity?, new: AssessedEntity?)] = []
+        for (id, new) in zip(ids, assessed) {
+            let old = previous[id]
+            switch (old, new) {
+            case (nil, nil): continue
+            case (nil, _?): added.append(id)
+            case (_?, nil): removed.append(id)
+            case (let o?, let n?):
+                if o.entity == n.entity, o.risk == n.risk, o.findings == n.findings { continue }
+                updated.append(id)
+            }
+            replace.append((id, old, new))
+        }
+        let entities: [AssessedEntity]
+        if added.isEmpty, removed.isEmpty {
+            var out = previous.entities
+            for r in replace { out[previous.position(of: r.id)!] = r.new! }
+            entities = replace.isEmpty ? previous.entities : out
+        } else {
+            var out: [AssessedEntity] = []
+            out.reserveCapacity(previous.entities.count + added.count)
+            var i = 0
+            let old = previous.entities
+            for r in replace {
+                let at = old[i...].lowerBound { $0.id < r.id }
+                out.append(contentsOf: old[i..<at])
+                i = at
+                if r.old != nil { i += 1 }
+                if let n = r.new { out.append(n) }
+            }
+            out.append(contentsOf: old[i...])
+            entities = out
+        }
+        // 5. The figures by difference, or counted again when which collectors are fresh has changed.
+        let anyCollectors = !collectors.isEmpty
+        if fresh == basis.freshSources, anyCollectors == basis.anyCollectors {
+            basis.tally.add(Tally.count(replace.compactMap(\.old), freshSources: fresh, anyCollectors: anyCollectors), times: -1)
+            basis.tally.add(Tally.count(replace.compactMap(\.new), freshSources: fresh, anyCollectors: anyCollectors))
+        } else {
+            var total = Tally()
+            for t in parallelChunks(entities.count, { [entities] range in
+                [Tally.count(entities[range], freshSources: fresh, anyCollectors: anyCollectors)]
+            }) { total.add(t) }
+            basis.tally = total
+        }
+        (basis.freshSources, basis.anyCollectors) = (fresh, anyCollectors)
+        return Snapshot(
+            version: version, generatedAt: now, entities: entities, gap: basis.tally.gap, collectors: collectors, requests: requests,
+            sortedByID: true, asciiKnown: true,
+            change: SnapshotChange(base: previous.version, updated: updated, added: added, removed: removed),
+            assessedAt: min(previous.assessedAt, now), basis: basis)
+    }
+}
+
+extension RiskRules.CrossIndex {
+    /// Moves the index from entities as they were (`removing`) to what they are now (`adding`; an entity in both is
+    /// one that changed); `unchanged` finds the entities that did not. Returns the ids of the unchanged entities whose
+    /// shared fingerprints changed, whose findings must be worked out again; nil when a changed entity now holds a
+    /// fingerprint that an unchanged one held alone (the index keeps only shared ones): only a full build finds it.
+    mutating func update(removing old: [Entity], adding new: [Entity], unchanged: (String) -> Entity?) -> Set<String>? {
+        func fingerprints(_ e: Entity) -> [String] {
+            var out: [String] = []
+            for c in e.credentials {
+                if let fp = c.fingerprint, !fp.isEmpty, !out.contains(fp) { out.append(fp) }
+            }
+            return out
+        }
+        let changedIDs = Set(old.map(\.id)).union(new.map(\.id))
+        var touched: [String] = []
+        // The census, by hash: each entity once per hash.
+        for (entities, step) in [(old, Int32(-1)), (new, Int32(1))] {
+            for e in entities {
+                var hashes: [Int] = []
+                for fp in fingerprints(e) {
+                    if !touched.contains(fp) { touched.append(fp) }
+                    let h = fp.hashValue
+                    guard !hashes.contains(h) else { continue }
+                    hashes.append(h)
+                    let n = census[h, default: 0] + step
+                    census[h] = n > 0 ? n : nil
+                }
+            }
+        }
+        var others = Set<String>()
+        for fp in touched {
+            let holding = new.filter { fingerprints($0).contains(fp) }
+            let kept = (byFingerprint[fp]?.entityIDs ?? []).filter { !changedIDs.contains($0) }
+            if byFingerprint[fp] == nil, !holding.isEmpty, Int(census[fp.hashValue, default: 0]) > holding.count {
+                return nil
+            }
+            let ids = (kept + holding.map(\.id)).sorted()
+            let environments = Set((holding + kept.compactMap(unchanged)).compactMap { $0.environment?.lowercased() })
+            let use = ids.count > 1 ? Use(entityIDs: ids, environments: environments) : nil
+            if use != byFingerprint[fp] {
+                for id in (byFingerprint[fp]?.entityIDs ?? []) + ids where !changedIDs.contains(id) { others.insert(id) }
+                byFingerprint[fp] = use
+            }
+        }
+        return others
+    }
+}
