@@ -4,10 +4,14 @@ import Inventory
 /// A source of entities: the demo organisation, a file, a program, a cloud export.
 ///
 /// Requirements of every conformer (checked by the shared conformance test):
-/// - `collect(_:)` returns the collector's **whole** slice each time; the runner replaces the previous slice with it.
+/// - `collect(_:)` returns the collector's **whole** slice; the runner replaces the previous slice with it, and works
+///   out what changed by comparing the two (the cost of a refresh follows what changed, not the size).
 ///   A collector that knows nothing changed since the report the runner holds (`CollectContext.heldRevision` is its
 ///   current `CollectorReport.revision`) may return `CollectorReport.unchanged(revision:)` instead: the runner keeps
-///   the slice, updates only the collector's health and publishes no new snapshot.
+///   the slice, updates only the collector's health and publishes no new snapshot. One that knows what changed since
+///   that report may return `CollectorReport.delta(...)`: the entities added or changed and the ids removed.
+/// - A large first slice may come in parts (`CollectorReport.loading`): the runner publishes each part and asks for the
+///   next at once, so the first entities are on screen while the rest are made.
 /// - It is `Sendable`. The runner never runs one collector concurrently with itself, but runs different
 ///   collectors at the same time.
 /// - It honours cancellation: when its task is cancelled (a timeout, shutdown) it stops promptly and throws
@@ -64,6 +68,24 @@ public struct CollectorReport: Sendable {
     public var revision: UInt64?
     /// True for `unchanged(revision:)`: the slice the runner holds still stands; `entities` and `requests` are empty.
     public private(set) var isUnchanged = false
+    /// For `delta(...)`: the revision of the slice it applies to (the runner's `heldRevision`). `entities` are then the
+    /// entities added or changed, `removed` the ids that are gone, and `requests` all of the source's requests.
+    public private(set) var deltaBase: UInt64?
+    public private(set) var removed: [String] = []
+    /// More of the slice is still to come: what is reported so far and how much there will be. The runner asks for
+    /// the rest at once instead of after the interval.
+    public var loading: Loading?
+
+    public struct Loading: Sendable, Equatable {
+        public var done: Int
+        public var total: Int
+        public init(done: Int, total: Int) {
+            self.done = done
+            self.total = total
+        }
+    }
+
+    public var isDelta: Bool { deltaBase != nil }
 
     public init(entities: [Entity], requests: [RequestProposal] = [], warnings: [String] = [], revision: UInt64? = nil) {
         self.entities = entities
@@ -76,6 +98,17 @@ public struct CollectorReport: Sendable {
     public static func unchanged(revision: UInt64) -> CollectorReport {
         var r = CollectorReport(entities: [], revision: revision)
         r.isUnchanged = true
+        return r
+    }
+
+    /// "Since the report numbered `base`, these entities were added or changed and these ids removed."
+    public static func delta(
+        since base: UInt64, revision: UInt64, upserts: [Entity], removed: [String], requests: [RequestProposal] = [],
+        warnings: [String] = []
+    ) -> CollectorReport {
+        var r = CollectorReport(entities: upserts, requests: requests, warnings: warnings, revision: revision)
+        r.deltaBase = base
+        r.removed = removed
         return r
     }
 }

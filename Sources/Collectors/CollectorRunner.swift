@@ -35,7 +35,11 @@ public actor CollectorRunner {
     private let clock: any RunnerClock
     private let rules: RiskRules
     private let logger: Logger
-    private var slices: [String: CollectorReport] = [:]
+    /// Per collector that has reported: its revision and requests. Its entities are the builder's (`SnapshotBuilder`).
+    private var held: [String: (revision: UInt64?, requests: [RequestProposal])] = [:]
+    private let builder = SnapshotBuilder()
+    /// Collectors whose last report said more is to come: run again at once.
+    private var loading: Set<String> = []
     private var health: [String: CollectorHealth] = [:]
     private var runs: [String: Int] = [:]
     private var running: Set<String> = []
@@ -94,7 +98,7 @@ public actor CollectorRunner {
         running.insert(name)
         defer { running.remove(name) }
         let started = clock.now()
-        let context = CollectContext(now: started, run: runs[name, default: 0], source: name, heldRevision: slices[name]?.revision)
+        let context = CollectContext(now: started, run: runs[name, default: 0], source: name, heldRevision: held[name]?.revision)
         runs[name, default: 0] += 1
         let collector = spec.collector
         let result: Result<CollectorReport, any Error>
@@ -103,10 +107,14 @@ public actor CollectorRunner {
                 try await collector.collect(context)
             }
             if report.isUnchanged {
-                guard let held = slices[name]?.revision, held == report.revision else {
+                guard let held = held[name]?.revision, held == report.revision else {
                     throw CollectorError.invalidReport(
                         "it reported no change, but the slice held is not the one it numbered \(report.revision ?? 0)")
                 }
+            } else if let base = report.deltaBase, held[name]?.revision != base {
+                let holding = held[name]?.revision.map { "the one numbered \($0)" } ?? "none"
+                throw CollectorError.invalidReport(
+                    "it reported changes since its report numbered \(base), but the slice held is \(holding)")
             } else if collector.admittedAlready {
                 try report.validate()
             } else if !report.admitted {
@@ -117,6 +125,7 @@ public actor CollectorRunner {
             result = .failure(error)
         }
         let finished = clock.now()
+        var update: SliceUpdate?
         var h = health[name]!
         let wasOK = h.state == .ok
         h.lastRun = started
@@ -128,7 +137,8 @@ public actor CollectorRunner {
             h.lastSuccess = finished
             h.lastError = nil
             health[name] = h
-            if wasOK, finished.timeIntervalSince(snapshot.generatedAt) < rebuildAfter {
+            loading.remove(name)
+            if wasOK, finished.timeIntervalSince(snapshot.assessedAt) < rebuildAfter {
                 publishHealth()
                 return
             }
@@ -143,10 +153,12 @@ public actor CollectorRunner {
                 }
             }
             for i in report.requests.indices { report.requests[i].source = name }
-            slices[name] = report
+            held[name] = (report.revision, report.requests)
+            if report.loading != nil { loading.insert(name) } else { loading.remove(name) }
+            update = SliceUpdate(source: name, entities: report.entities, removed: report.isDelta ? report.removed : nil)
             h.state = .ok
             h.lastSuccess = finished
-            h.entityCount = report.entities.count
+            h.loading = report.loading.map { CollectorHealth.Loading(done: $0.done, total: $0.total) }
             h.lastError = nil
             h.warnings = Array(report.warnings.prefix(100))
             if !report.warnings.isEmpty {
@@ -155,13 +167,17 @@ public actor CollectorRunner {
                     metadata: ["collector": "\(name)", "count": "\(report.warnings.count)", "first": "\(report.warnings[0])"])
             }
         case .failure(let error):
-            h.state = slices[name] == nil ? .failed : .stale
+            h.state = held[name] == nil ? .failed : .stale
+            loading.remove(name)
             h.lastError = Self.describe(error)
             logger.error("collector failed", metadata: ["collector": "\(name)", "error": "\(h.lastError!)"])
         }
         health[name] = h
-        await publish(now: finished)
+        await publish(now: finished, update: update)
     }
+
+    /// Whether the collector's last report said more of its slice is to come.
+    func isLoading(_ name: String) -> Bool { loading.contains(name) }
 
     static func describe(_ error: any Error) -> String {
         if let e = error as? CollectorError { return e.description }
@@ -177,31 +193,33 @@ public actor CollectorRunner {
 
     /// Builds the snapshot on a thread of its own (the merge, the rules and the gap run on every core with
     /// `concurrentPerform`, which would otherwise hold this actor's pool thread while it waits), one build at a time,
-    /// in version order.
-    private func publish(now: Date) async {
+    /// in version order: by difference from the last one where it can (`SnapshotBuilder`).
+    private func publish(now: Date, update: SliceUpdate? = nil) async {
         version += 1
         let version = version
-        let ordered = specs.compactMap { s in slices[s.name].map { Merge.Slice(source: s.name, entities: $0.entities) } }
         var seen = Set<String>()
-        let requests = specs.flatMap { slices[$0.name]?.requests ?? [] }.filter { seen.insert($0.key).inserted }
-        let (rules, collectors) = (rules, collectorHealth)
+        let requests = specs.flatMap { held[$0.name]?.requests ?? [] }.filter { seen.insert($0.key).inserted }
+        let (rules, collectors, order, builder, rebuildAfter) = (rules, collectorHealth, specs.map(\.name), builder, rebuildAfter)
         let previous = building
         let next = Task {
             await previous?.value
             let started = DispatchTime.now()
-            let built = await BlockingWork.perform("trustgap-snap") {
-                Snapshot.build(version: version, now: now, slices: ordered, rules: rules, collectors: collectors, requests: requests)
+            let (built, counts) = await BlockingWork.perform("trustgap-snap") {
+                builder.build(
+                    version: version, now: now, update: update, order: order, rules: rules, collectors: collectors, requests: requests,
+                    rebuildAfter: rebuildAfter)
             }
-            self.apply(built, buildNanoseconds: DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds)
+            self.apply(built, counts: counts, buildNanoseconds: DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds)
         }
         building = next
         await next.value
     }
     private var building: Task<Void, Never>?
 
-    private func apply(_ built: Snapshot, buildNanoseconds: UInt64) {
+    private func apply(_ built: Snapshot, counts: [String: Int], buildNanoseconds: UInt64) {
         guard built.version > snapshot.version else { return }
-        snapshot = built
+        for (name, n) in counts where health[name]?.entityCount != n { health[name]?.entityCount = n }
+        snapshot = built.collectors == collectorHealth ? built : built.replacingCollectors(collectorHealth)
         let ms = Double(buildNanoseconds) / 1e6
         // The first inventory is what the analyst waits for at launch: say what it took.
         if !loggedFirst, !snapshot.entities.isEmpty {
@@ -228,6 +246,7 @@ public actor CollectorRunner {
                 Task {
                     while !Task.isCancelled {
                         await self.runOnce(name)
+                        if await self.isLoading(name) { continue } // the rest of a slice that comes in parts
                         do { try await clock.sleep(for: interval) } catch { return }
                     }
                 })
@@ -305,5 +324,61 @@ final class TimeoutRace<T: Sendable>: Sendable {
         }
         for t in tasks { t.cancel() }
         c?.resume(with: result)
+    }
+}
+
+/// One collector's new slice, or its change.
+struct SliceUpdate: Sendable {
+    var source: String
+    var entities: [Entity]
+    /// Nil for a whole slice; the ids removed for a delta (whose `entities` are the added and changed).
+    var removed: [String]?
+}
+
+/// The collectors' slices and the last snapshot built from them, touched only by the runner's builds, one at a time,
+/// in version order (on the snapshot thread). Each build works by difference from the last where it can: it knows
+/// which ids a delta touched, or finds them by comparing a whole slice with the one it replaces.
+final class SnapshotBuilder: Sendable {
+    private struct State {
+        var slices: [String: HeldSlice] = [:]
+        var last: Snapshot = .empty
+    }
+    private let state = Mutex(State())
+    /// Past this share of the inventory changed, a full build costs less than the difference.
+    static let fullBuildShare = 0.25
+
+    func build(
+        version: Int, now: Date, update: SliceUpdate?, order: [String], rules: RiskRules, collectors: [CollectorHealth],
+        requests: [RequestProposal], rebuildAfter: TimeInterval
+    ) -> (Snapshot, [String: Int]) {
+        state.withLock { s in
+            var changed: [String] = []
+            if let update {
+                if let removed = update.removed, var slice = s.slices[update.source] {
+                    changed = slice.apply(upserts: update.entities, removed: removed)
+                    s.slices[update.source] = slice
+                } else {
+                    let slice = HeldSlice(source: update.source, entities: update.entities)
+                    changed = s.slices[update.source]?.changedIDs(to: slice) ?? slice.entities.map(\.id)
+                    s.slices[update.source] = slice
+                }
+            }
+            let slices = order.compactMap { s.slices[$0] }
+            let total = slices.reduce(0) { $0 + $1.entities.count }
+            let snapshot: Snapshot
+            if now.timeIntervalSince(s.last.assessedAt) < rebuildAfter, Double(changed.count) <= Double(total) * Self.fullBuildShare,
+                let updated = Snapshot.update(
+                    s.last, version: version, now: now, changed: changed, slices: slices, rules: rules, collectors: collectors,
+                    requests: requests)
+            {
+                snapshot = updated
+            } else {
+                snapshot = Snapshot.build(
+                    version: version, now: now, slices: slices.map { Merge.Slice(source: $0.source, entities: $0.entities) }, rules: rules,
+                    collectors: collectors, requests: requests)
+            }
+            s.last = snapshot
+            return (snapshot, s.slices.mapValues(\.entities.count))
+        }
     }
 }

@@ -25,6 +25,17 @@ public struct CollectorHealth: Sendable, Hashable, Codable {
     /// Problems that did not fail the run (bad records skipped, with file and line).
     public var warnings: [String]
     public var intervalSeconds: Double
+    /// A slice that comes in parts, still arriving: how many entities are in and how many there will be.
+    public var loading: Loading?
+
+    public struct Loading: Sendable, Hashable, Codable {
+        public var done: Int
+        public var total: Int
+        public init(done: Int, total: Int) {
+            self.done = done
+            self.total = total
+        }
+    }
 
     public init(
         name: String, type: String, state: State = .pending, lastRun: Date? = nil, lastSuccess: Date? = nil,
@@ -51,7 +62,7 @@ public struct CollectorHealth: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case name, type, state, lastRun = "last_run", lastSuccess = "last_success", duration
-        case entityCount = "entity_count", lastError = "last_error", warnings, intervalSeconds = "interval_seconds"
+        case entityCount = "entity_count", lastError = "last_error", warnings, intervalSeconds = "interval_seconds", loading
     }
 }
 

@@ -142,10 +142,36 @@ extension Snapshot {
         }
         let before: [AssessedEntity?] = changed.map { previous[$0] }
         // 2. The shared fingerprints they touch, and who else must be assessed again because of them.
-        guard
-            let touched = basis.cross.update(
-                removing: before.compactMap { $0?.entity }, adding: merged.compactMap { $0 }, unchanged: { previous[$0]?.entity })
-        else { return nil }
+        let (leaving, arriving) = (before.compactMap { $0?.entity }, merged.compactMap { $0 })
+        var cross = basis.cross
+        var touched: Set<String>
+        switch cross.update(removing: leaving, adding: arriving, unchanged: { previous[$0]?.entity }) {
+        case .done(let others): touched = others
+        case .holdersUnknown(let fingerprints):
+            // A fingerprint a changed entity now holds was held alone by one that didn't change: the index keeps only
+            // shared ones, so look for it once, by the fingerprints' hashes on every core, then by the strings.
+            let hashes = Set(fingerprints.map(\.hashValue))
+            let wanted = Set(fingerprints)
+            let changedIDs = Set(changed)
+            let found: [(String, String)] = parallelChunks(previous.entities.count) { [entities = previous.entities] range in
+                var out: [(String, String)] = []
+                for i in range {
+                    for c in entities[i].entity.credentials {
+                        if let fp = c.fingerprint, hashes.contains(fp.hashValue), wanted.contains(fp) { out.append((fp, entities[i].id)) }
+                    }
+                }
+                return out
+            }
+            var alone: [String: [String]] = [:]
+            for (fp, id) in found where !changedIDs.contains(id) && alone[fp]?.last != id { alone[fp, default: []].append(id) }
+            cross = basis.cross
+            guard
+                case .done(let others) = cross.update(
+                    removing: leaving, adding: arriving, unchanged: { previous[$0]?.entity }, alone: alone)
+            else { return nil }
+            touched = others
+        }
+        basis.cross = cross
         var again = Dictionary(uniqueKeysWithValues: zip(changed, merged))
         for id in touched where again[id] == nil {
             if let a = previous[id] { again[id] = a.entity }
@@ -153,7 +179,6 @@ extension Snapshot {
         // 3. The rules, on those only.
         let ids = again.keys.sorted()
         let fresh = Set(collectors.filter { $0.isFresh(at: now) }.map(\.name))
-        let cross = basis.cross
         let assessed: [AssessedEntity?] = ids.map { id in
             guard let e = again[id]! else { return nil }
             let findings = rules.findings(for: e, now: now, cross: cross)
@@ -203,9 +228,12 @@ extension Snapshot {
             basis.tally.add(Tally.count(replace.compactMap(\.new), freshSources: fresh, anyCollectors: anyCollectors))
         } else {
             var total = Tally()
-            for t in parallelChunks(entities.count, { [entities] range in
-                [Tally.count(entities[range], freshSources: fresh, anyCollectors: anyCollectors)]
-            }) { total.add(t) }
+            for t in parallelChunks(
+                entities.count,
+                { [entities] range in
+                    [Tally.count(entities[range], freshSources: fresh, anyCollectors: anyCollectors)]
+                })
+            { total.add(t) }
             basis.tally = total
         }
         (basis.freshSources, basis.anyCollectors) = (fresh, anyCollectors)
@@ -222,7 +250,18 @@ extension RiskRules.CrossIndex {
     /// one that changed); `unchanged` finds the entities that did not. Returns the ids of the unchanged entities whose
     /// shared fingerprints changed, whose findings must be worked out again; nil when a changed entity now holds a
     /// fingerprint that an unchanged one held alone (the index keeps only shared ones): only a full build finds it.
-    mutating func update(removing old: [Entity], adding new: [Entity], unchanged: (String) -> Entity?) -> Set<String>? {
+    enum Outcome {
+        /// The index is moved; these unchanged entities must be assessed again.
+        case done(Set<String>)
+        /// These fingerprints, now held by a changed entity, were held alone by unchanged ones the index didn't keep.
+        case holdersUnknown([String])
+    }
+
+    /// `alone`: the unchanged holders of fingerprints the index didn't keep, found by the caller after
+    /// `.holdersUnknown`.
+    mutating func update(
+        removing old: [Entity], adding new: [Entity], unchanged: (String) -> Entity?, alone: [String: [String]] = [:]
+    ) -> Outcome {
         func fingerprints(_ e: Entity) -> [String] {
             var out: [String] = []
             for c in e.credentials {
@@ -247,11 +286,16 @@ extension RiskRules.CrossIndex {
             }
         }
         var others = Set<String>()
+        var unknown: [String] = []
         for fp in touched {
             let holding = new.filter { fingerprints($0).contains(fp) }
-            let kept = (byFingerprint[fp]?.entityIDs ?? []).filter { !changedIDs.contains($0) }
+            var kept = (byFingerprint[fp]?.entityIDs ?? []).filter { !changedIDs.contains($0) }
             if byFingerprint[fp] == nil, !holding.isEmpty, Int(census[fp.hashValue, default: 0]) > holding.count {
-                return nil
+                guard let found = alone[fp] else {
+                    unknown.append(fp)
+                    continue
+                }
+                kept = found
             }
             let ids = (kept + holding.map(\.id)).sorted()
             let environments = Set((holding + kept.compactMap(unchanged)).compactMap { $0.environment?.lowercased() })
@@ -261,6 +305,6 @@ extension RiskRules.CrossIndex {
                 byFingerprint[fp] = use
             }
         }
-        return others
+        return unknown.isEmpty ? .done(others) : .holdersUnknown(unknown)
     }
 }

@@ -68,6 +68,11 @@ public final class DemoCollector: Collector {
         var revision: UInt64 = 0
         /// The requests of the last report (nil before the first).
         var requests: [RequestProposal]?
+        /// What changed since the report numbered `reported`: positions changed or added, ids removed. The next run
+        /// sends just these (`CollectorReport.delta`) when the runner holds that report.
+        var dirty = Set<Int>()
+        var removed: [String] = []
+        var reported: UInt64?
     }
     private let world = Mutex<World?>(nil)
     /// Where the demo's start is kept between processes (`$XDG_STATE_HOME/trustgap/demo-SEED-SIZE.life`); nil keeps
@@ -117,12 +122,22 @@ public final class DemoCollector: Collector {
             w.requests = waiting
         }
         try stop.check()
+        let report: CollectorReport
+        if context.heldRevision == w.revision {
+            report = .unchanged(revision: w.revision)
+        } else if let held = context.heldRevision, held == w.reported {
+            // The runner holds the last report: only what changed since.
+            let upserts = w.dirty.sorted().map { w.entities[$0] }
+            report = .delta(since: held, revision: w.revision, upserts: upserts, removed: w.removed, requests: waiting)
+        } else {
+            // In id order, so the merge has nothing to sort.
+            report = CollectorReport(entities: w.byID.map { w.entities[Int($0)] }, requests: waiting, revision: w.revision)
+        }
+        if !report.isUnchanged { (w.dirty, w.removed, w.reported) = ([], [], w.revision) }
         world.withLock { $0 = w }
         // A demo that keeps running records its start (and keeps the record fresh); collecting once writes nothing.
         if context.run > 0 { writeLife(w.org.anchor, pace: w.pace, now: context.now) }
-        if context.heldRevision == w.revision { return .unchanged(revision: w.revision) }
-        // In id order, so the merge has nothing to sort.
-        return CollectorReport(entities: w.byID.map { w.entities[Int($0)] }, requests: waiting, revision: w.revision)
+        return report
     }
 
     /// When the shared demo started and at what pace, as the life file records them (`START SPEED`): nil without
@@ -223,6 +238,7 @@ public final class DemoCollector: Collector {
             slot = w.shadows.removeFirst()
             let entities = w.entities
             let old = entities[slot].id
+            w.removed.append(old)
             let at = w.byID.lowerBound { entities[Int($0)].id < old }
             w.byID.remove(at: at)
             w.entities[slot] = shadow
@@ -234,6 +250,7 @@ public final class DemoCollector: Collector {
         let at = w.byID.lowerBound { entities[Int($0)].id < shadow.id }
         w.byID.insert(Int32(slot), at: at)
         w.shadows.append(slot)
+        w.dirty.insert(slot)
     }
 
     /// A service account's key ages past the limit; past the number held, the oldest such key is rotated.
@@ -250,12 +267,14 @@ public final class DemoCollector: Collector {
             else { continue }
             w.entities[i].credentials[0].createdAt = now.addingTimeInterval(-Double(91 + n % 7) * DemoOrganisation.day)
             w.aged.append(i)
+            w.dirty.insert(i)
             break
         }
         if w.aged.count > DemoPace.agedKeysHeld {
             let i = w.aged.removeFirst()
             w.entities[i].credentials[0].createdAt = now
             w.entities[i].credentials[0].fingerprint = r.fingerprint()
+            w.dirty.insert(i)
         }
     }
 
@@ -271,6 +290,7 @@ public final class DemoCollector: Collector {
             let name = org.people[p].name
             let owned = w.entities.indices.filter { w.entities[$0].owner?.name == name }
             for i in owned { w.entities[i].owner?.status = .departed }
+            w.dirty.formUnion(owned)
             w.leavers.append((p, owned))
             break
         }
@@ -284,6 +304,7 @@ public final class DemoCollector: Collector {
                     heir = h.int(0...org.peopleCount - 1)
                 }
                 w.entities[i].owner = org.people[heir]
+                w.dirty.insert(i)
             }
         }
     }

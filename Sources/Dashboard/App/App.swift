@@ -34,8 +34,18 @@ public final class App {
         let snapshot = state.snapshot
         let base = state.populationIndex[population] ?? []
         let now = state.now
+        // The previous data's orders carried across by difference, when the refresh was one.
+        if let (orders, rebase) = rebaseOrders[panel], version == Int64(snapshot.version) {
+            rebaseOrders[panel] = nil
+            return {
+                orders.rebased(
+                    rebase, version: version, model: EntityTable(snapshot: snapshot, population: population, base: base), now: now)
+            }
+        }
         return { SortOrders.compute(panel: panel, version: version, snapshot: snapshot, population: population, base: base, now: now) }
     }
+    /// Each table's sort orders of the data before the last refresh, with how its rows moved (see `sortOrdersJob`).
+    var rebaseOrders: [Panel: (SortOrders, TableRebase)] = [:]
 
     public func receive(_ orders: SortOrders) {
         guard orders.version == dataVersion(orders.panel) else { return }
@@ -123,6 +133,11 @@ public final class App {
             state.snapshot, state.held as Any, cache.haystacks, cache.sorted, cache.orders, cache.filtered, state.populationIndex,
         ])
         defer { DispatchQueue.global(qos: .utility).async { garbage.drop() } }
+        // Orders of the data shown until now are carried across by difference in the background (`sortOrdersJob`).
+        rebaseOrders = [:]
+        for (panel, rebase) in prepared.rebases {
+            if let o = cache.orders[panel], o.version == Int64(rebase.fromVersion) { rebaseOrders[panel] = (o, rebase) }
+        }
         cache.orders = [:]
         ordersRequested = []
         let snapshot = prepared.snapshot

@@ -35,20 +35,24 @@ public final class DashboardSession: Sendable {
         // Snapshots are prepared for the UI here, off its thread: indexes, change marks, default orders, filter text.
         // On a thread of their own, since `concurrentPerform` would hold a pool thread while it waits.
         let feed = Task {
-            var previous: Snapshot?
+            var previous: PreparedSnapshot?
             for await s in stream {
                 // The same version again: a collector ran and changed nothing. Only its health moves.
-                if let previous, s.version == previous.version {
+                if let previous, s.version == previous.snapshot.version {
                     mailbox.post(health: s.collectors)
                     continue
                 }
                 let (last, sorts) = (previous, mailbox.sorts)
-                await BlockingWork.perform("trustgap-prepare") {
+                previous = await BlockingWork.perform("trustgap-prepare") {
                     // The first one is shown on the Overview at once; its tables follow from the full preparation.
                     if last == nil, s.entities.count >= quick { mailbox.post(PreparedSnapshot.overview(s)) }
-                    mailbox.post(PreparedSnapshot.prepare(s, previous: last, now: Date(), sorts: sorts))
+                    // By difference from the last when the snapshot was updated from it; else in full.
+                    let prepared =
+                        last.flatMap { PreparedSnapshot.update($0, to: s, now: Date(), sorts: sorts) }
+                        ?? PreparedSnapshot.prepare(s, previous: last?.snapshot, now: Date(), sorts: sorts)
+                    mailbox.post(prepared)
+                    return prepared
                 }
-                previous = s
             }
         }
         let access = access

@@ -1,0 +1,121 @@
+import Collectors
+import Foundation
+import Testing
+
+@testable import Dashboard
+@testable import Inventory
+
+/// A refresh worked out by difference shows exactly what a full preparation of the same data would: the population
+/// index, the riskiest, every table's order in the analyst's sort, every column's order, the filter text and what a
+/// filter finds. Random changes (seeded), at one injected time, so nothing sleeps and every failure reproduces.
+@Suite struct IncrementalPrepareTests {
+    struct Rng {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
+        mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
+    }
+
+    /// One random change to an entity: what collectors report moving (an owner leaving, a key used, a new exposure,
+    /// coverage gained, a rename that moves it in a NAME sort, a change of population).
+    func mutate(_ e: Entity, _ r: inout Rng, serial: Int) -> Entity {
+        var e = e
+        switch r.int(7) {
+        case 0:
+            e.owner = e.owner.map { Owner(name: $0.name, status: $0.status == .active ? .departed : .active) } ?? Owner(name: "new.owner")
+        case 1: e.lastUsedAt = now.addingTimeInterval(-Double(r.int(400)) * 86_400)
+        case 2:
+            if !e.credentials.isEmpty { e.credentials[0].exposures.append("committed to acme/repo-\(serial)") }
+        case 3: e.coverage = e.coverage.isEmpty ? [.vault, .sso, .mdm] : []
+        case 4: e.name = "renamed-\(r.int(1000))"
+        case 5: e.population = Population.allCases[r.int(4)]
+        default: e.signals.sanctioned = e.signals.sanctioned == false ? true : false
+        }
+        return e
+    }
+
+    func expectSame(_ a: PreparedSnapshot, _ b: PreparedSnapshot, sorts: [Panel: SortChoice], _ note: String) {
+        #expect(a.populationIndex == b.populationIndex, "\(note): population index")
+        #expect(a.riskiest == b.riskiest, "\(note): riskiest")
+        for panel in Panel.allCases where panel.population != nil {
+            #expect(a.sortedRows[panel]?.rows == b.sortedRows[panel]?.rows, "\(note): \(panel) order \(sorts[panel] ?? SortChoice())")
+            #expect(a.haystacks[panel]?.bytes == b.haystacks[panel]?.bytes, "\(note): \(panel) filter text")
+            #expect(a.haystacks[panel]?.ends == b.haystacks[panel]?.ends, "\(note): \(panel) filter text rows")
+        }
+    }
+
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func randomRefreshesEqualAFullPreparation(seed: UInt64) async throws {
+        var r = Rng(state: seed)
+        let report = try await DemoCollector(seed: seed, size: 600).collect(CollectContext(now: now, run: 0, source: "demo"))
+        var slice = HeldSlice(source: "demo", entities: report.entities)
+        var snapshot = Snapshot.build(version: 1, now: now, slices: [.init(source: "demo", entities: slice.entities)])
+        var sorts: [Panel: SortChoice] = [:]
+        var prepared = PreparedSnapshot.prepare(snapshot, previous: nil, now: now, sorts: sorts)
+        // Every column's order of the Service accounts table, carried along as the dashboard does in the background.
+        let panel = Panel.serviceAccounts
+        func orders(_ p: PreparedSnapshot) -> SortOrders {
+            SortOrders.compute(
+                panel: panel, version: Int64(p.snapshot.version), snapshot: p.snapshot, population: .serviceAccount,
+                base: p.populationIndex[.serviceAccount] ?? [], now: now)
+        }
+        var carried = orders(prepared)
+        var byDifference = 0
+        for step in 0..<30 {
+            // Now and then the analyst picks another sort on some table.
+            if r.chance(0.3) {
+                let p = [Panel.apps, .devices, .serviceAccounts, .agents][r.int(4)]
+                sorts[p] = SortChoice(column: r.int(8), reversed: r.chance(0.5))
+            }
+            let ids = slice.entities.map(\.id)
+            var upserts: [Entity] = []
+            var removed: [String] = []
+            for k in 0..<(1 + r.int(25)) {
+                switch r.int(5) {
+                case 0: removed.append(ids[r.int(ids.count)])
+                case 1:
+                    var fresh = slice.entities[r.int(ids.count)]
+                    fresh.id = "zz-new-\(step)-\(k)-\(fresh.id)"
+                    upserts.append(fresh)
+                default: upserts.append(mutate(slice.entities[r.int(ids.count)], &r, serial: step * 100 + k))
+                }
+            }
+            let changed = slice.apply(upserts: upserts, removed: removed)
+            let version = step + 2
+            let full = Snapshot.build(version: version, now: now, slices: [.init(source: "demo", entities: slice.entities)])
+            let expected = PreparedSnapshot.prepare(full, previous: snapshot, now: now, sorts: sorts)
+            guard let next = Snapshot.update(snapshot, version: version, now: now, changed: changed, slices: [slice]),
+                let updated = PreparedSnapshot.update(prepared, to: next, now: now, sorts: sorts)
+            else {
+                (snapshot, prepared, carried) = (full, expected, orders(expected))
+                continue
+            }
+            byDifference += 1
+            expectSame(updated, expected, sorts: sorts, "seed \(seed) step \(step)")
+            // The change marks: what the full preparation marks, from the change itself.
+            #expect(updated.changed == expected.changed, "seed \(seed) step \(step): change marks")
+            let rebase = try #require(updated.rebases[panel])
+            let model = EntityTable(snapshot: next, population: .serviceAccount, base: updated.populationIndex[.serviceAccount] ?? [])
+            carried = carried.rebased(rebase, version: Int64(version), model: model, now: now)
+            #expect(carried.byColumn == orders(expected).byColumn, "seed \(seed) step \(step): every column's order")
+            // And what a filter finds, through the cache the UI uses.
+            for needle in ["prod", "left", "!ok", "renamed"] {
+                let a = TableCache()
+                a.haystacks[panel] = (Int64(version), updated.haystacks[panel]!)
+                let b = TableCache()
+                #expect(
+                    a.rows(model, panel: panel, version: Int64(version), filter: needle, column: 1, reversed: false, now: now)
+                        == b.rows(model, panel: panel, version: Int64(version), filter: needle, column: 1, reversed: false, now: now),
+                    "seed \(seed) step \(step): filter \(needle)")
+            }
+            (snapshot, prepared) = (next, updated)
+        }
+        #expect(byDifference >= 28, "only \(byDifference) of 30 refreshes were worked out by difference")
+    }
+}
