@@ -354,7 +354,8 @@ final class SnapshotBuilder: Sendable {
         state.withLock { s in
             var changed: [String] = []
             if let update {
-                if let removed = update.removed, var slice = s.slices[update.source] {
+                // Taken out while it changes, so it is changed in place rather than copied.
+                if let removed = update.removed, var slice = s.slices.removeValue(forKey: update.source) {
                     changed = slice.apply(upserts: update.entities, removed: removed)
                     s.slices[update.source] = slice
                 } else {

@@ -58,34 +58,65 @@ public struct HeldSlice: Sendable {
     }
 
     /// Applies a collector's delta: `upserts` replace or add entities, `removed` ids go. Returns the ids whose entity
-    /// changed, in order. O(n) to copy the slice, O(k log k) for the change.
+    /// changed, in order. O(k log n) to find them; a delta that adds or removes also moves the rest of the slice
+    /// (one copy of references), and one that only replaces changes it in place.
     public mutating func apply(upserts reported: [Entity], removed: [String]) -> [String] {
         let change = HeldSlice(source: source, entities: reported).entities
         let gone = Set(removed).subtracting(change.map(\.id)).sorted()
-        var out: [Entity] = []
-        out.reserveCapacity(entities.count + change.count)
-        var ids: [String] = []
-        var (i, j, g) = (0, 0, 0)
-        while i < entities.count || j < change.count {
-            if j < change.count, i == entities.count || change[j].id < entities[i].id {
-                out.append(change[j])
-                ids.append(change[j].id)
+        // Every id the delta names, with where it sits now (or would go).
+        var named: [(id: String, new: Entity?)] = []
+        named.reserveCapacity(change.count + gone.count)
+        var (j, g) = (0, 0)
+        while j < change.count || g < gone.count {
+            if g == gone.count || (j < change.count && change[j].id < gone[g]) {
+                named.append((change[j].id, change[j]))
                 j += 1
-                continue
-            }
-            let e = entities[i]
-            i += 1
-            while g < gone.count, gone[g] < e.id { g += 1 }
-            if j < change.count, change[j].id == e.id {
-                if change[j] != e { ids.append(e.id) }
-                out.append(change[j])
-                j += 1
-            } else if g < gone.count, gone[g] == e.id {
-                ids.append(e.id)
             } else {
-                out.append(e)
+                named.append((gone[g], nil))
+                g += 1
             }
         }
+        // A binary search each, on every core when there are many. (The slice's own copy is let go before it is
+        // changed, so a delta that only replaces changes it in place.)
+        func locate(_ held: [Entity], _ named: [(id: String, new: Entity?)]) -> [(id: String, at: Int, found: Bool, new: Entity?)] {
+            parallelChunks(named.count, serialBelow: 2_000) { range in
+                range.compactMap { k in
+                    let (id, new) = named[k]
+                    let at = held.lowerBound { $0.id < id }
+                    let found = at < held.count && held[at].id == id
+                    return found || new != nil ? (id, at, found, new) : nil
+                }
+            }
+        }
+        let edits = locate(entities, named)
+        var ids: [String] = []
+        if edits.allSatisfy({ $0.found && $0.new != nil }) {
+            for e in edits where entities[e.at] != e.new! {
+                ids.append(e.id)
+                entities[e.at] = e.new!
+            }
+            return ids
+        }
+        var out: [Entity] = []
+        out.reserveCapacity(entities.count + change.count)
+        var i = 0
+        for e in edits {
+            out.append(contentsOf: entities[i..<e.at])
+            i = e.at
+            if e.found {
+                if let n = e.new, n == entities[i] {
+                    out.append(n)
+                } else {
+                    ids.append(e.id)
+                    if let n = e.new { out.append(n) }
+                }
+                i += 1
+            } else {
+                ids.append(e.id)
+                out.append(e.new!)
+            }
+        }
+        out.append(contentsOf: entities[i...])
         entities = out
         return ids
     }
@@ -131,16 +162,24 @@ extension Snapshot {
         guard var basis = previous.basis, previous.isSortedByID, changed.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else {
             return nil
         }
-        // 1. The changed ids merged again, as `Merge.entities` would: each slice's report of the id, in order.
-        let merged: [Entity?] = changed.map { id in
-            var out: Entity?
-            for slice in slices {
-                guard let e = slice.entity(id) else { continue }
-                out = out.map { Merge.merge($0, e) } ?? e
+        // 1. The changed ids merged again, as `Merge.entities` would: each slice's report of the id, in order; and
+        // where each was (a binary search each, on every core: at a million entities each probe misses the cache).
+        let found: [(merged: Entity?, at: Int?)] = parallelChunks(changed.count, serialBelow: 2_000) { range in
+            range.map { k in
+                let id = changed[k]
+                var out: Entity?
+                for slice in slices {
+                    guard let e = slice.entity(id) else { continue }
+                    out = out.map { Merge.merge($0, e) } ?? e
+                }
+                return (out, previous.position(of: id))
             }
-            return out
         }
-        let before: [AssessedEntity?] = changed.map { previous[$0] }
+        let merged = found.map(\.merged)
+        var positions: [String: Int] = [:]
+        positions.reserveCapacity(changed.count)
+        for (id, f) in zip(changed, found) { if let at = f.at { positions[id] = at } }
+        let before: [AssessedEntity?] = found.map { $0.at.map { previous.entities[$0] } }
         // 2. The shared fingerprints they touch, and who else must be assessed again because of them.
         let (leaving, arriving) = (before.compactMap { $0?.entity }, merged.compactMap { $0 })
         var cross = basis.cross
@@ -174,23 +213,30 @@ extension Snapshot {
         basis.cross = cross
         var again = Dictionary(uniqueKeysWithValues: zip(changed, merged))
         for id in touched where again[id] == nil {
-            if let a = previous[id] { again[id] = a.entity }
+            if let at = previous.position(of: id) {
+                again[id] = previous.entities[at].entity
+                positions[id] = at
+            }
         }
-        // 3. The rules, on those only.
+        // 3. The rules, on those only (on every core when there are many).
         let ids = again.keys.sorted()
         let fresh = Set(collectors.filter { $0.isFresh(at: now) }.map(\.name))
-        let assessed: [AssessedEntity?] = ids.map { id in
-            guard let e = again[id]! else { return nil }
-            let findings = rules.findings(for: e, now: now, cross: cross)
-            return AssessedEntity(entity: e, findings: findings, risk: RiskRules.score(findings, unmanaged: e.unmanaged))
+        let assessed: [AssessedEntity?] = parallelChunks(ids.count, serialBelow: 2_000) { [again, cross] range in
+            var scratch: [Finding] = []
+            return range.map { k in
+                guard let e = again[ids[k]]! else { return nil }
+                let findings = rules.findings(for: e, now: now, cross: cross, scratch: &scratch)
+                return AssessedEntity(entity: e, findings: findings, risk: RiskRules.score(findings, unmanaged: e.unmanaged))
+            }
         }
         // 4. The entities: the previous ones with these replaced, added or removed; identical ones stay as they were.
         var updated: [String] = []
         var added: [String] = []
         var removed: [String] = []
-        var replace: [(id: String, old: AssessedEntity?, new: AssessedEntity?)] = []
+        var replace: [(id: String, at: Int?, old: AssessedEntity?, new: AssessedEntity?)] = []
         for (id, new) in zip(ids, assessed) {
-            let old = previous[id]
+            let at = positions[id]
+            let old = at.map { previous.entities[$0] }
             switch (old, new) {
             case (nil, nil): continue
             case (nil, _?): added.append(id)
@@ -199,33 +245,32 @@ extension Snapshot {
                 if o.entity == n.entity, o.risk == n.risk, o.findings == n.findings { continue }
                 updated.append(id)
             }
-            replace.append((id, old, new))
+            replace.append((id, at, old, new))
         }
-        let entities: [AssessedEntity]
-        if added.isEmpty, removed.isEmpty {
-            var out = previous.entities
-            for r in replace { out[previous.position(of: r.id)!] = r.new! }
-            entities = replace.isEmpty ? previous.entities : out
-        } else {
-            var out: [AssessedEntity] = []
-            out.reserveCapacity(previous.entities.count + added.count)
-            var i = 0
-            let old = previous.entities
-            for r in replace {
-                let at = old[i...].lowerBound { $0.id < r.id }
-                out.append(contentsOf: old[i..<at])
-                i = at
-                if r.old != nil { i += 1 }
-                if let n = r.new { out.append(n) }
-            }
-            out.append(contentsOf: old[i...])
-            entities = out
-        }
+        let entities =
+            replace.isEmpty
+            ? previous.entities
+            : parallelSplice(
+                previous.entities,
+                edits: replace.map { r in
+                    (at: r.at ?? previous.entities.lowerBound { $0.id < r.id }, replacing: r.old != nil, new: r.new)
+                })
         // 5. The figures by difference, or counted again when which collectors are fresh has changed.
         let anyCollectors = !collectors.isEmpty
         if fresh == basis.freshSources, anyCollectors == basis.anyCollectors {
-            basis.tally.add(Tally.count(replace.compactMap(\.old), freshSources: fresh, anyCollectors: anyCollectors), times: -1)
-            basis.tally.add(Tally.count(replace.compactMap(\.new), freshSources: fresh, anyCollectors: anyCollectors))
+            let (gone, came) = (replace.compactMap(\.old), replace.compactMap(\.new))
+            for t in parallelChunks(
+                gone.count, serialBelow: 2_000,
+                { range in
+                    [Tally.count(gone[range], freshSources: fresh, anyCollectors: anyCollectors)]
+                })
+            { basis.tally.add(t, times: -1) }
+            for t in parallelChunks(
+                came.count, serialBelow: 2_000,
+                { range in
+                    [Tally.count(came[range], freshSources: fresh, anyCollectors: anyCollectors)]
+                })
+            { basis.tally.add(t) }
         } else {
             var total = Tally()
             for t in parallelChunks(
@@ -271,12 +316,16 @@ extension RiskRules.CrossIndex {
         }
         let changedIDs = Set(old.map(\.id)).union(new.map(\.id))
         var touched: [String] = []
+        var seen = Set<String>()
+        // Which changed entities hold each fingerprint now.
+        var holdingNow: [String: [Entity]] = [:]
+        for e in new { for fp in fingerprints(e) { holdingNow[fp, default: []].append(e) } }
         // The census, by hash: each entity once per hash.
         for (entities, step) in [(old, Int32(-1)), (new, Int32(1))] {
             for e in entities {
                 var hashes: [Int] = []
                 for fp in fingerprints(e) {
-                    if !touched.contains(fp) { touched.append(fp) }
+                    if seen.insert(fp).inserted { touched.append(fp) }
                     let h = fp.hashValue
                     guard !hashes.contains(h) else { continue }
                     hashes.append(h)
@@ -288,7 +337,7 @@ extension RiskRules.CrossIndex {
         var others = Set<String>()
         var unknown: [String] = []
         for fp in touched {
-            let holding = new.filter { fingerprints($0).contains(fp) }
+            let holding = holdingNow[fp] ?? []
             var kept = (byFingerprint[fp]?.entityIDs ?? []).filter { !changedIDs.contains($0) }
             if byFingerprint[fp] == nil, !holding.isEmpty, Int(census[fp.hashValue, default: 0]) > holding.count {
                 guard let found = alone[fp] else {

@@ -146,3 +146,51 @@ extension RandomAccessCollection {
         return lo
     }
 }
+
+/// `old` with the elements at `edits`' positions replaced, removed or preceded by new ones, copied on every core.
+/// Each edit is at an index of `old` (ascending; equal indices keep their order): `replacing` drops `old[at]`,
+/// and `new` (if any) goes in its place. Copying a million class references costs a retain each, and each retain
+/// touches its object: split over the cores, it takes a fraction of the time.
+public func parallelSplice<T: Sendable>(_ old: [T], edits: [(at: Int, replacing: Bool, new: T?)], serialBelow: Int = 100_000) -> [T] {
+    // The runs of `old` kept, each with where it goes; and where each new element goes.
+    var runs: [(from: Int, to: Int, count: Int)] = []
+    var singles: [(to: Int, value: T)] = []
+    var (i, out) = (0, 0)
+    for e in edits {
+        if e.at > i { runs.append((i, out, e.at - i)) }
+        out += max(0, e.at - i)
+        i = max(i, e.at)
+        if e.replacing { i += 1 }
+        if let v = e.new {
+            singles.append((out, v))
+            out += 1
+        }
+    }
+    if i < old.count { runs.append((i, out, old.count - i)) }
+    out += max(0, old.count - i)
+    let total = out
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    return [T](unsafeUninitializedCapacity: total) { buffer, initialized in
+        let dst = SendableBuffer(buffer)
+        old.withUnsafeBufferPointer { src in
+            let source = SendableBuffer(UnsafeMutableBufferPointer(mutating: src))
+            let groups = total >= serialBelow && cores > 1 ? cores * 2 : 1
+            // Group the runs so each group copies about as much.
+            var bounds = [0]
+            var acc = 0
+            for (k, r) in runs.enumerated() {
+                acc += r.count
+                if acc >= total * bounds.count / groups, bounds.count < groups { bounds.append(k + 1) }
+            }
+            bounds.append(runs.count)
+            let (groupRuns, groupBounds) = (runs, bounds)
+            DispatchQueue.concurrentPerform(iterations: groupBounds.count - 1) { g in
+                for r in groupRuns[groupBounds[g]..<groupBounds[g + 1]] {
+                    (dst.buffer.baseAddress! + r.to).initialize(from: source.buffer.baseAddress! + r.from, count: r.count)
+                }
+            }
+        }
+        for s in singles { (buffer.baseAddress! + s.to).initialize(to: s.value) }
+        initialized = total
+    }
+}

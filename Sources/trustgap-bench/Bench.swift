@@ -128,11 +128,20 @@ struct Result: Codable {
     /// Every column's order for the shown table, in the background.
     var sortOrdersMs: Double
     var keys: [String: Latency]
+    /// Preparing a refresh in which 1% of entities changed, by difference (background).
     var refreshPrepareMs: Double
-    /// Building the snapshot after a refresh in which 1% of entities changed (today a full rebuild).
+    /// The 1% refresh's snapshot: the delta applied to the slice held and the snapshot updated by difference.
     var refreshBuildMs: Double = 0
     /// Applying a prepared refresh and drawing, on the UI thread: how long input waits during a merge.
     var refreshApplyMs: Double
+    /// Finding the 1% by comparing a whole slice with the one held (a collector that reports whole slices).
+    var refreshCompareMs: Double = 0
+    /// For comparison: what a 1% refresh cost before, a full build and a full preparation.
+    var refreshFullBuildMs: Double = 0
+    var refreshFullPrepareMs: Double = 0
+    /// The shown table's every-column orders carried across (background).
+    var refreshOrdersMs: Double = 0
+    var refreshChanged: Int = 0
     var peakRSSMB: Double
     var bytes: [String: Int]
 
@@ -140,6 +149,10 @@ struct Result: Codable {
         var lines = [
             "entities   generate     build  1st frame from snapshot  data on screen   prepare  1st frame (UI)  "
                 + "sort orders (bg)  1% refresh: build  prepare  apply (UI)   peak RSS"
+        ]
+        var refresh = [
+            "1% refresh   changed   by difference: build   compare whole slice   prepare   all orders (bg)   "
+                + "full: build   prepare   build by difference vs full"
         ]
         for r in rs {
             // Data on screen, in process: generating the inventory, building the snapshot, the quick Overview frame.
@@ -149,7 +162,15 @@ struct Result: Codable {
                     format: "%8d %9.0fms %8.0fms %22.1fms %13.0fms %8.0fms %13.1fms %15.0fms %18.0fms %7.0fms %10.1fms %8.0fMB",
                     r.size, r.generateMs, r.buildMs, r.firstFrameFromSnapshotMs, onScreen, r.prepareMs, r.firstFrameMs, r.sortOrdersMs,
                     r.refreshBuildMs, r.refreshPrepareMs, r.refreshApplyMs, r.peakRSSMB))
+            refresh.append(
+                String(
+                    format: "%10d %9d %20.1fms %19.1fms %8.1fms %15.1fms %11.0fms %8.0fms %26.1f%%",
+                    r.size, r.refreshChanged, r.refreshBuildMs, r.refreshCompareMs, r.refreshPrepareMs, r.refreshOrdersMs,
+                    r.refreshFullBuildMs, r.refreshFullPrepareMs,
+                    r.refreshFullBuildMs > 0 ? 100 * r.refreshBuildMs / r.refreshFullBuildMs : 0))
         }
+        lines.append("")
+        lines.append(contentsOf: refresh)
         lines.append("")
         func col(_ s: String) -> String { String(repeating: " ", count: max(1, 22 - s.count)) + s }
         lines.append(
@@ -329,24 +350,55 @@ struct Measure {
         }
         // Already measured from when each key was due (an open loop), so nothing to correct.
         keys["j during a merge"] = Latency(during, expectedIntervalMs: nil)
-        let rebuildStart = DispatchTime.now()
-        let refreshed = Snapshot.build(
+        // The 1% refresh as the runner and the dashboard now do it: the collector's delta applied to the slice held and
+        // the snapshot updated by difference; then the same from a whole slice, compared with the one held; then,
+        // for comparison, the full build and full preparation every refresh cost before.
+        let upserts = zip(report.entities, changed).filter { $0.0 != $0.1 }.map(\.1)
+        // Held by the runner alone (a copy of its own), as in the dashboard, so the delta changes it in place.
+        var held = HeldSlice(source: "demo", entities: report.entities.map { $0 })
+        let original = HeldSlice(source: "demo", entities: report.entities)
+        t = DispatchTime.now()
+        let ids = held.apply(upserts: upserts, removed: [])
+        let refreshed = Snapshot.update(
+            snapshot, version: 2, now: now, changed: ids, slices: [held], collectors: health, requests: report.requests)
+        let refreshBuild = ms(t)
+        guard let refreshed else { throw BenchError("the 1% refresh could not be worked out by difference") }
+        t = DispatchTime.now()
+        let compared = original.changedIDs(to: HeldSlice(source: "demo", entities: changed))
+        let refreshCompare = ms(t)
+        guard compared == ids else { throw BenchError("comparing whole slices found \(compared.count) changes, the delta \(ids.count)") }
+        t = DispatchTime.now()
+        _ = Snapshot.build(
             version: 2, now: now, slices: [.init(source: "demo", entities: changed)], collectors: health, requests: report.requests)
-        let refreshBuild = ms(rebuildStart)
+        let refreshFullBuild = ms(t)
+        // What the dashboard prepared last, in the analyst's current sorts (as its feed does).
+        let shown = PreparedSnapshot.prepare(snapshot, previous: nil, now: now, sorts: app.sortChoices)
+        t = DispatchTime.now()
+        let byDifference = PreparedSnapshot.update(shown, to: refreshed, now: now, sorts: app.sortChoices)
+        let prepare = ms(t)
+        guard let prepared = byDifference else { throw BenchError("the 1% refresh could not be prepared by difference") }
+        t = DispatchTime.now()
+        _ = PreparedSnapshot.prepare(refreshed, previous: snapshot, now: now, sorts: app.sortChoices)
+        let refreshFullPrepare = ms(t)
         var refreshApply = 0.0
-        let prepStart = DispatchTime.now()
-        let prepared = PreparedSnapshot.prepare(refreshed, previous: snapshot, now: now, sorts: app.sortChoices)
-        let prepare = ms(prepStart)
+        _ = press([.character("4")])
+        if let job = app.sortOrdersJob() { app.receive(job()) }
         bytes["refresh, 1% rows changed"] = sent {
             let start = DispatchTime.now()
             app.receive(prepared)
             term.draw(app.render())
             refreshApply = ms(start)
         }
+        // The shown table's every-column orders, carried across in the background.
+        t = DispatchTime.now()
+        if let job = app.sortOrdersJob() { app.receive(job()) }
+        let refreshOrders = ms(t)
         return Result(
             size: size, generateMs: generate, buildMs: build, prepareMs: firstPrepare, firstFrameMs: firstFrame,
             firstFrameFromSnapshotMs: fromSnapshot, sortOrdersMs: sortOrders, keys: keys,
-            refreshPrepareMs: prepare, refreshBuildMs: refreshBuild, refreshApplyMs: refreshApply, peakRSSMB: Self.peakRSS(), bytes: bytes)
+            refreshPrepareMs: prepare, refreshBuildMs: refreshBuild, refreshApplyMs: refreshApply, refreshCompareMs: refreshCompare,
+            refreshFullBuildMs: refreshFullBuild, refreshFullPrepareMs: refreshFullPrepare, refreshOrdersMs: refreshOrders,
+            refreshChanged: ids.count, peakRSSMB: Self.peakRSS(), bytes: bytes)
     }
 
     /// With TG_BENCH_STAGES set, the resident memory after each stage goes to stderr.
@@ -381,4 +433,10 @@ func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) 
 
 final class ResultBox<T>: @unchecked Sendable {
     var value: Swift.Result<T, any Error>?
+}
+
+/// A measurement that could not be made as described: the bench stops and says why.
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

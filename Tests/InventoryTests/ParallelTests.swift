@@ -68,4 +68,31 @@ struct LowerBoundTests {
         #expect([Int]().lowerBound { $0 < 5 } == 0)
         #expect(a[2...].lowerBound { $0 < 7 } == 4, "indices of a slice are the base's")
     }
+
+    @Test("a splice on every core equals the same edits made one by one", arguments: [1, 2, 3] as [UInt64])
+    func spliceEqualsEditsOneByOne(seed: UInt64) {
+        var r = Seeded(state: seed)
+        let old = (0..<5_000).map { "o\($0)" }
+        var edits: [(at: Int, replacing: Bool, new: String?)] = []
+        var at = 0
+        while at < old.count {
+            at += r.int(120)
+            guard at <= old.count else { break }
+            let replacing = at < old.count && r.chance(0.6)
+            edits.append((at, replacing, replacing && r.chance(0.3) ? nil : "n\(at)"))
+            if replacing { at += 1 }
+        }
+        var expected: [String] = []
+        var i = 0
+        for e in edits {
+            expected.append(contentsOf: old[i..<e.at])
+            i = e.at
+            if e.replacing { i += 1 }
+            if let n = e.new { expected.append(n) }
+        }
+        expected.append(contentsOf: old[i...])
+        #expect(parallelSplice(old, edits: edits, serialBelow: 1) == expected)
+        #expect(parallelSplice(old, edits: edits) == expected)
+        #expect(parallelSplice(old, edits: []) == old)
+    }
 }

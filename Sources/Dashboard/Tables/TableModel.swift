@@ -15,7 +15,7 @@ struct ColumnSpec: Sendable {
 }
 
 /// How a column sorts.
-enum SortValue: Comparable {
+enum SortValue: Comparable, Sendable {
     case number(Double)
     case text(String)
 }

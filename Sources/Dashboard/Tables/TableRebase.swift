@@ -15,18 +15,18 @@ struct TableRebase: Sendable {
     /// New base rows to place afresh, ascending.
     let dirty: [Int]
 
-    /// Matches the rows of one population between two snapshots; nil when they don't line up (which a correct change
-    /// never gives: the caller then works the table out in full).
-    init?(old: Snapshot, oldBase: [Int], new: Snapshot, newBase: [Int], change: SnapshotChange) {
-        func rows(_ ids: [String], in s: Snapshot, base: [Int]) -> [Int] {
-            ids.compactMap { id in
-                guard let at = s.position(of: id) else { return nil }
+    /// Matches the rows of one population between two snapshots, given where the entities that went or changed were
+    /// (`goneAt`, positions in the old snapshot's entities) and where the new and changed are (`dirtyAt`, in the new
+    /// one's); nil when they don't line up (which a correct change never gives: the caller then works it out in full).
+    init?(fromVersion: Int, oldBase: [Int], newBase: [Int], goneAt: [Int], dirtyAt: [Int]) {
+        func rows(_ positions: [Int], base: [Int]) -> [Int] {
+            positions.compactMap { at in
                 let row = base.lowerBound { $0 < at }
                 return row < base.count && base[row] == at ? row : nil
             }
         }
-        let gone = Set(rows(change.updated + change.removed, in: old, base: oldBase))
-        let dirty = rows(change.updated + change.added, in: new, base: newBase).sorted()
+        let gone = Set(rows(goneAt, base: oldBase))
+        let dirty = rows(dirtyAt, base: newBase).sorted()
         guard oldBase.count - gone.count == newBase.count - dirty.count else { return nil }
         var oldToNew = [Int32](repeating: -1, count: oldBase.count)
         var newToOld = [Int32](repeating: -1, count: newBase.count)
@@ -46,7 +46,7 @@ struct TableRebase: Sendable {
             i += 1
             j += 1
         }
-        self.fromVersion = old.version
+        self.fromVersion = fromVersion
         self.oldToNew = oldToNew
         self.newToOld = newToOld
         self.dirty = dirty
@@ -54,7 +54,7 @@ struct TableRebase: Sendable {
 
     /// A sorted order of the old table carried to the new one (`model`): the rows that stayed, in their order, with
     /// the new and changed placed by binary search. Equal to sorting the new table afresh by the same column.
-    func apply(_ sorted: [Int], model: some TableModel, column: Int, reversed: Bool, now: Date) -> [Int] {
+    func apply(_ sorted: [Int], model: some TableModel & Sendable, column: Int, reversed: Bool, now: Date) -> [Int] {
         var kept: [Int] = []
         kept.reserveCapacity(model.baseCount)
         for r in sorted where oldToNew[r] >= 0 { kept.append(Int(oldToNew[r])) }
@@ -63,13 +63,16 @@ struct TableRebase: Sendable {
         let descending = model.descendingByDefault(col) != reversed
         let byRow = model.baseInIDOrder
         // The same order as `TableModel.rows`: by the column's value, ties by row (id order) or id.
-        func before(_ a: Int, _ ka: SortValue, _ b: Int, _ kb: SortValue) -> Bool {
+        @Sendable func before(_ a: Int, _ ka: SortValue, _ b: Int, _ kb: SortValue) -> Bool {
             if ka != kb { return descending ? ka > kb : ka < kb }
             return byRow ? a < b : model.id(a) < model.id(b)
         }
-        let keys = dirty.map { model.sortValue($0, col, now: now) }
-        let placed = dirty.indices.map { k in
-            (row: dirty[k], key: keys[k], at: kept.lowerBound { before($0, model.sortValue($0, col, now: now), dirty[k], keys[k]) })
+        let dirty = self.dirty
+        let placed = parallelChunks(dirty.count, serialBelow: 500) { [kept] range in
+            range.map { k in
+                let key = model.sortValue(dirty[k], col, now: now)
+                return (row: dirty[k], key: key, at: kept.lowerBound { before($0, model.sortValue($0, col, now: now), dirty[k], key) })
+            }
         }.sorted { $0.at != $1.at ? $0.at < $1.at : before($0.row, $0.key, $1.row, $1.key) }
         var out: [Int] = []
         out.reserveCapacity(kept.count + placed.count)
