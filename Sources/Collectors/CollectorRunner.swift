@@ -82,12 +82,14 @@ public actor CollectorRunner {
 
     private func removeListener(_ id: UUID) { listeners[id] = nil }
 
-    /// Runs every collector once, concurrently, and returns when all have finished or timed out.
-    /// Each publishes its snapshot as soon as it finishes.
+    /// Runs every collector once, concurrently, and returns when all have finished or timed out (a slice that comes
+    /// in parts, all of its parts). Each publishes its snapshot as soon as it finishes.
     public func runAllOnce() async {
         await withTaskGroup(of: Void.self) { group in
             for s in specs {
-                group.addTask { await self.runOnce(s.name) }
+                group.addTask {
+                    repeat { await self.runOnce(s.name) } while await self.isLoading(s.name)
+                }
             }
         }
     }
@@ -360,7 +362,13 @@ final class SnapshotBuilder: Sendable {
                     s.slices[update.source] = slice
                 } else {
                     let slice = HeldSlice(source: update.source, entities: update.entities)
-                    changed = s.slices[update.source]?.changedIDs(to: slice) ?? slice.entities.map(\.id)
+                    let before = s.slices[update.source]?.entities.count ?? 0
+                    let others = s.slices.filter { $0.key != update.source }.reduce(0) { $0 + $1.value.entities.count }
+                    if Double(abs(slice.entities.count - before)) > Double(others + slice.entities.count) * Self.fullBuildShare {
+                        changed = slice.entities.map(\.id) // grown or shrunk by more than a full build's share: no need to compare
+                    } else {
+                        changed = s.slices[update.source]?.changedIDs(to: slice) ?? slice.entities.map(\.id)
+                    }
                     s.slices[update.source] = slice
                 }
             }

@@ -100,7 +100,7 @@ public struct CollectorConfig: Sendable, Equatable {
         case .demo(let size, let seed, let speed):
             collector = DemoCollector(
                 seed: seed, size: size, pace: DemoPace(speed: speed),
-                lifeFile: stateDirectory.map { "\($0)/demo-\(seed)-\(size).life" })
+                lifeFile: stateDirectory.map { "\($0)/demo-\(seed)-\(size).life" }, parts: true)
         case .file(let path, let max):
             collector = FileCollector(
                 path: path, source: name, maxBytes: max, maxRecordBytes: maxRecordBytes,

@@ -57,8 +57,8 @@ public struct HeldSlice: Sendable {
         return i < entities.count && entities[i].id == id ? entities[i] : nil
     }
 
-    /// Applies a collector's delta: `upserts` replace or add entities, `removed` ids go. Returns the ids whose entity
-    /// changed, in order. O(k log n) to find them; a delta that adds or removes also moves the rest of the slice
+    /// Applies a collector's delta: `upserts` replace or add entities, `removed` ids go. Returns the ids it touched, in
+    /// order (an entity sent again unchanged among them: `Snapshot.update` finds it the same). O(k log n) to find them; a delta that adds or removes also moves the rest of the slice
     /// (one copy of references), and one that only replaces changes it in place.
     public mutating func apply(upserts reported: [Entity], removed: [String]) -> [String] {
         let change = HeldSlice(source: source, entities: reported).entities
@@ -91,7 +91,7 @@ public struct HeldSlice: Sendable {
         let edits = locate(entities, named)
         var ids: [String] = []
         if edits.allSatisfy({ $0.found && $0.new != nil }) {
-            for e in edits where entities[e.at] != e.new! {
+            for e in edits {
                 ids.append(e.id)
                 entities[e.at] = e.new!
             }
@@ -104,12 +104,8 @@ public struct HeldSlice: Sendable {
             out.append(contentsOf: entities[i..<e.at])
             i = e.at
             if e.found {
-                if let n = e.new, n == entities[i] {
-                    out.append(n)
-                } else {
-                    ids.append(e.id)
-                    if let n = e.new { out.append(n) }
-                }
+                ids.append(e.id)
+                if let n = e.new { out.append(n) }
                 i += 1
             } else {
                 ids.append(e.id)
@@ -320,6 +316,8 @@ extension RiskRules.CrossIndex {
         // Which changed entities hold each fingerprint now.
         var holdingNow: [String: [Entity]] = [:]
         for e in new { for fp in fingerprints(e) { holdingNow[fp, default: []].append(e) } }
+        var holdingBefore: [String: [Entity]] = [:]
+        for e in old { for fp in fingerprints(e) { holdingBefore[fp, default: []].append(e) } }
         // The census, by hash: each entity once per hash.
         for (entities, step) in [(old, Int32(-1)), (new, Int32(1))] {
             for e in entities {
@@ -338,8 +336,19 @@ extension RiskRules.CrossIndex {
         var unknown: [String] = []
         for fp in touched {
             let holding = holdingNow[fp] ?? []
-            var kept = (byFingerprint[fp]?.entityIDs ?? []).filter { !changedIDs.contains($0) }
-            if byFingerprint[fp] == nil, !holding.isEmpty, Int(census[fp.hashValue, default: 0]) > holding.count {
+            let shared = byFingerprint[fp]
+            let counted = Int(census[fp.hashValue, default: 0])
+            // The common case: held by one entity (or none) before and after, so shared by nobody.
+            if shared == nil, holding.count <= 1, counted <= holding.count { continue }
+            // Or shared, by the same entities in the same environments as before: nothing about it moved.
+            let held = holdingBefore[fp] ?? []
+            if shared != nil, held.map(\.id) == holding.map(\.id),
+                zip(held, holding).allSatisfy({ $0.environment?.lowercased() == $1.environment?.lowercased() })
+            {
+                continue
+            }
+            var kept = (shared?.entityIDs ?? []).filter { !changedIDs.contains($0) }
+            if shared == nil, !holding.isEmpty, counted > holding.count {
                 guard let found = alone[fp] else {
                     unknown.append(fp)
                     continue

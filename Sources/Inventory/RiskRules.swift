@@ -43,11 +43,10 @@ public struct RiskRules: Sendable {
             // it): kept, so an incremental update knows whether a fingerprint it sees is held elsewhere.
             census.reserveCapacity(seen.count)
             var shared = Set<Int>()
-            var last: (entity: Int32, hashes: [Int]) = (-1, [])
-            for s in seen {
-                if s.entity != last.entity { last = (s.entity, []) }
-                guard !last.hashes.contains(s.hash) else { continue }
-                last.hashes.append(s.hash)
+            var runStart = 0 // where the current entity's entries begin (each entity's are together)
+            for (i, s) in seen.enumerated() {
+                if i > 0, seen[i - 1].entity != s.entity { runStart = i }
+                guard !seen[runStart..<i].contains(where: { $0.hash == s.hash }) else { continue }
                 let n = census[s.hash, default: 0] + 1
                 census[s.hash] = n
                 if n == 2 { shared.insert(s.hash) }

@@ -53,7 +53,7 @@ struct DemoCollectorTests {
         #expect(garbage.entities.map(\.id) == alone.entities.map(\.id))
     }
 
-    @Test("between two changes the demo answers 'unchanged'; at a change, and to a runner without its slice, the whole slice")
+    @Test("between two changes the demo answers 'unchanged'; at a change what changed, and to a runner without its slice, the whole")
     func unchangedBetweenEvents() async throws {
         let demo = DemoCollector(seed: 5, size: 300)
         // t0 is on a minute: a request arrived then; the next change (a key ages, a request arrives) is at t0 + 60 s.
@@ -77,6 +77,93 @@ struct DemoCollectorTests {
         // A shadow agent at 90 s is a change too.
         let shadow = try await demo.collect(CollectContext(now: t0 + 91, run: 7, source: "demo", heldRevision: next))
         #expect(!shadow.isUnchanged && shadow.entities.contains { $0.id.hasSuffix("-new3") })
+    }
+
+    @Test("at a change the demo sends only what changed, and through the runner that equals the whole slice built afresh")
+    func deltasThroughRunner() async throws {
+        let demo = DemoCollector(seed: 5, size: 400)
+        let first = try await demo.collect(CollectContext(now: t0, run: 0, source: "demo"))
+        let revision = try #require(first.revision)
+        // 91 s on: a key aged and a shadow agent was found, retiring the oldest: a delta against the report held.
+        let delta = try await demo.collect(CollectContext(now: t0 + 91, run: 1, source: "demo", heldRevision: revision))
+        #expect(delta.isDelta && delta.deltaBase == revision)
+        #expect(delta.entities.count < 20 && delta.removed.count == 1, "\(delta.entities.count) sent, \(delta.removed) removed")
+        #expect(delta.entities.contains { $0.id.hasSuffix("-new3") })
+        // Through the runner: the delta updates the snapshot by difference, and it equals one built from the whole
+        // slice (what the same collector sends a runner that holds nothing).
+        let collector = DemoCollector(seed: 5, size: 400)
+        let clock = ManualClock(start: t0)
+        let r = CollectorRunner(
+            specs: [CollectorSpec(name: "demo", type: "demo", intervalSeconds: 5, timeoutSeconds: 60, collector: collector)], clock: clock)
+        await r.runOnce("demo")
+        let before = await r.snapshot
+        clock.advance(by: 91)
+        await r.runOnce("demo")
+        let updated = await r.snapshot
+        let change = try #require(updated.change, "worked out by difference")
+        #expect(change.base == 1 && change.added.count == 1 && change.removed.count == 1)
+        let whole = try await collector.collect(CollectContext(now: t0 + 91, run: 2, source: "demo"))
+        #expect(!whole.isDelta)
+        let full = Snapshot.build(
+            version: 2, now: t0 + 91, slices: [.init(source: "demo", entities: whole.entities)], collectors: updated.collectors,
+            requests: whole.requests)
+        // The same entities; those that changed assessed as a full build does; the others keep the findings they had
+        // (time-dependent findings of entities nothing changed are redone by the full rebuild every `rebuildAfter`).
+        #expect(updated.entities.map(\.id) == full.entities.map(\.id))
+        #expect(zip(updated.entities, full.entities).allSatisfy { $0.entity == $1.entity })
+        let moved = Set(change.updated + change.added)
+        #expect(!moved.isEmpty)
+        for (a, b) in zip(updated.entities, full.entities) where moved.contains(a.id) {
+            #expect(a.findings == b.findings && a.risk == b.risk, "\(a.id) as a full build assesses it")
+        }
+        for a in updated.entities where !moved.contains(a.id) { #expect(a === before[a.id], "\(a.id) kept as it was") }
+        // The figures moved by difference are those of the entities as they stand.
+        let fresh = Set(updated.collectors.filter { $0.isFresh(at: t0 + 91) }.map(\.name))
+        #expect(updated.gap == Tally.count(updated.entities, freshSources: fresh, anyCollectors: true).gap)
+    }
+
+    @Test("a large first run comes in parts, a sample of every population first, then the whole organisation")
+    func partsThenWhole() async throws {
+        let demo = DemoCollector(seed: 5, size: 2_000, parts: true, partsFrom: 1_000)
+        let one = try await demo.collect(CollectContext(now: t0, run: 0, source: "demo"))
+        #expect(one.loading == .init(done: 63, total: 2_000) && one.requests.isEmpty)
+        #expect(Set(one.entities.map(\.population)) == Set(Population.allCases), "every population in the first sample")
+        let two = try await demo.collect(CollectContext(now: t0 + 1, run: 1, source: "demo"))
+        #expect(two.loading == .init(done: 500, total: 2_000))
+        #expect(Set(one.entities.map(\.id)).isSubset(of: two.entities.map(\.id)))
+        let three = try await demo.collect(CollectContext(now: t0 + 2, run: 2, source: "demo"))
+        #expect(three.loading == nil)
+        // The same organisation as one made whole at the first run's moment.
+        let whole = try await DemoCollector(seed: 5, size: 2_000).collect(CollectContext(now: t0, run: 0, source: "demo"))
+        #expect(three.entities == whole.entities)
+        #expect(three.requests.map(\.key) == whole.requests.map(\.key))
+        // Through the runner: runAllOnce returns with the whole, and a running one asks for each part without waiting.
+        let clock = ManualClock(start: t0)
+        let r = CollectorRunner(
+            specs: [
+                CollectorSpec(
+                    name: "demo", type: "demo", intervalSeconds: 3600, timeoutSeconds: 60,
+                    collector: DemoCollector(seed: 5, size: 2_000, parts: true, partsFrom: 1_000))
+            ],
+            clock: clock)
+        await r.runAllOnce()
+        #expect(await r.snapshot.entities.count == whole.entities.count)
+        #expect(await r.snapshot.collectors[0].loading == nil)
+        let running = CollectorRunner(
+            specs: [
+                CollectorSpec(
+                    name: "demo", type: "demo", intervalSeconds: 3600, timeoutSeconds: 60,
+                    collector: DemoCollector(seed: 5, size: 2_000, parts: true, partsFrom: 1_000))
+            ],
+            clock: clock)
+        await running.start()
+        // The clock never moves: only asking for each part at once brings the whole.
+        for _ in 0..<6_000 where await running.snapshot.entities.count < whole.entities.count {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(await running.snapshot.entities.count == whole.entities.count)
+        #expect(await running.snapshot.version == 3, "one snapshot per part")
+        await running.stop()
     }
 
     @Test("through the runner, the demo's quiet runs publish no new version")

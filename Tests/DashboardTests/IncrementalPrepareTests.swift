@@ -1,5 +1,6 @@
 import Collectors
 import Foundation
+import Terminal
 import Testing
 
 @testable import Dashboard
@@ -117,5 +118,25 @@ import Testing
             (snapshot, prepared) = (next, updated)
         }
         #expect(byDifference >= 28, "only \(byDifference) of 30 refreshes were worked out by difference")
+    }
+}
+
+/// While a slice still comes in parts, the header says how much of it is in before any figure.
+@Suite struct LoadingHeaderTests {
+    @Test(arguments: [(80, 24), (200, 50)])
+    func theHeaderSaysHowMuchIsIn(size: (Int, Int)) async throws {
+        let first = try await demoSnapshot(size: 300)
+        var health = first.collectors
+        health[0].loading = .init(done: 31_250, total: 1_000_000)
+        let loading = Snapshot(
+            version: 2, generatedAt: first.generatedAt, entities: first.entities, gap: first.gap, collectors: health, requests: [])
+        let (app, t) = makeApp(loading, width: size.0, height: size.1)
+        #expect(t.row(0).contains("assessing 31,250 of 1,000,000…"), "\(t.row(0))")
+        #expect(t.row(0).contains("entities"), "the figures so far follow when there is room: \(t.row(0))")
+        // When the last part is in, the line goes.
+        app.receive(first.replacingCollectors(first.collectors))
+        t.draw(app.render())
+        #expect(!t.row(0).contains("assessing"))
+        #expect(Renderer.grouped(1_234_567) == "1,234,567" && Renderer.grouped(999) == "999" && Renderer.grouped(0) == "0")
     }
 }

@@ -86,12 +86,35 @@ public final class DemoCollector: Collector {
     /// Default size: tens of apps, hundreds of devices and service accounts, dozens of agents.
     public static let defaultSize = 700
 
-    public init(seed: UInt64 = 42, size: Int = DemoCollector.defaultSize, pace: DemoPace = DemoPace(), lifeFile: String? = nil) {
+    /// With `parts`, a first run at `partsFrom` entities or more reports a sample of every population first (one in
+    /// 32, then one in 4, each marked `loading`), and the whole organisation on the third run: the runner asks for each
+    /// part at once, and the first figures are on screen in a fraction of the time the whole takes to make and assess.
+    public init(
+        seed: UInt64 = 42, size: Int = DemoCollector.defaultSize, pace: DemoPace = DemoPace(), lifeFile: String? = nil, parts: Bool = false,
+        partsFrom: Int = DemoCollector.partsFrom
+    ) {
+        self.partsFrom = partsFrom
         self.seed = seed
         self.size = size
         self.pace = pace
         self.lifeFile = lifeFile
+        self.parts = parts
     }
+
+    public let parts: Bool
+    /// Sizes from which a first run comes in parts (see `init`).
+    public static let partsFrom = 50_000
+    let partsFrom: Int
+    /// Each part's sample: one entity in this many (then the whole).
+    static let partStrides = [32, 4]
+    /// A world still being made in parts: the organisation, its start and pace, and the entities made so far.
+    struct Making {
+        var org: DemoOrganisation
+        var pace: DemoPace
+        var made: [Entity?]
+        var part = 0
+    }
+    private let making = Mutex<Making?>(nil)
 
     /// The thread the organisation is built and lived on (a million entities is seconds on every core, with
     /// `concurrentPerform`): never a pool thread.
@@ -106,14 +129,26 @@ public final class DemoCollector: Collector {
 
     /// A run: the world built or brought up to `context.now`, kept only when the run is still on.
     func run(_ context: CollectContext, stop: BlockingStop) throws -> CollectorReport {
+        if world.withLock({ $0 == nil }), parts, size >= partsFrom, let part = try nextPart(context, stop: stop) { return part }
         var w =
-            world.withLock { $0 }
+            try world.withLock { $0 }
             ?? {
+                if let m = making.withLock({ $0 }) {
+                    // The last part: the organisation whole, from what the parts made and the rest.
+                    let missing = m.made.indices.filter { m.made[$0] == nil }
+                    try stop.check()
+                    var all = m.made
+                    for (k, e) in zip(missing, m.org.entities(missing)) { all[k] = e }
+                    var fresh = makeWorld(org: m.org, entities: all.map { $0! }, source: context.source)
+                    fresh.pace = m.pace
+                    return fresh
+                }
                 let shared = readLife(now: context.now)
                 var fresh = makeWorld(anchor: shared?.anchor ?? context.now, source: context.source)
                 fresh.pace = shared?.pace ?? pace
                 return fresh
             }()
+        making.withLock { $0 = nil }
         let before = (w.shadowsFound, w.agesApplied, w.leavesApplied)
         live(&w, now: context.now)
         let waiting = requests(w, now: context.now)
@@ -187,9 +222,41 @@ public final class DemoCollector: Collector {
         try? Data("\(anchor.timeIntervalSince1970) \(pace.speed)\n".utf8).write(to: URL(fileURLWithPath: lifeFile), options: .atomic)
     }
 
+    /// The next part of a world made in parts, or nil when the parts are done (the caller makes the whole).
+    func nextPart(_ context: CollectContext, stop: BlockingStop) throws -> CollectorReport? {
+        var m =
+            making.withLock { $0 }
+            ?? {
+                let shared = readLife(now: context.now)
+                let org = DemoOrganisation(seed: seed, size: size, anchor: shared?.anchor ?? context.now)
+                return Making(org: org, pace: shared?.pace ?? pace, made: Array(repeating: nil, count: org.total))
+            }()
+        guard m.part < Self.partStrides.count else { return nil }
+        let stride = Self.partStrides[m.part]
+        let wanted = Swift.stride(from: 0, to: m.made.count, by: stride).filter { m.made[$0] == nil }
+        let fresh = m.org.entities(wanted)
+        try stop.check()
+        for (k, e) in zip(wanted, fresh) { m.made[k] = e }
+        m.part += 1
+        var sample = Swift.stride(from: 0, to: m.made.count, by: stride).map { m.made[$0]! }
+        if !context.source.isEmpty {
+            let sources = [context.source]
+            for i in sample.indices { sample[i].sources = sources }
+        }
+        making.withLock { $0 = m }
+        var report = CollectorReport(entities: sample)
+        report.loading = .init(done: sample.count, total: m.made.count)
+        return report
+    }
+
     func makeWorld(anchor: Date, source: String = "") -> World {
         let org = DemoOrganisation(seed: seed, size: size, anchor: anchor)
-        var entities = org.entities()
+        return makeWorld(org: org, entities: org.entities(), source: source)
+    }
+
+    func makeWorld(org: DemoOrganisation, entities made: [Entity], source: String) -> World {
+        let anchor = org.anchor
+        var entities = made
         if !source.isEmpty {
             // Recorded while the world is built, so no later copy is needed to add it (see CollectContext.source).
             let sources = [source] // one array, shared by every entity

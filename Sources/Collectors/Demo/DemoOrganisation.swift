@@ -85,18 +85,24 @@ struct DemoOrganisation: Sendable {
 
     // MARK: Everything
 
+    var total: Int { appCount + deviceCount + serviceAccountCount + agentCount }
+
     /// Every entity, generated on all cores (each from its own index, so the result is the same).
-    func entities() -> [Entity] {
+    func entities() -> [Entity] { entities(0..<total) }
+
+    /// The entities at these indices (of `entities()`), generated on all cores.
+    func entities<C: RandomAccessCollection & Sendable>(_ indices: C) -> [Entity] where C.Element == Int, C.Index == Int {
+        parallelChunks(indices.count) { range in range.map { entity(indices[indices.startIndex + $0]) } }
+    }
+
+    /// The entity at index `k` of `entities()`.
+    func entity(_ k: Int) -> Entity {
         let (apps, devices, services) = (appCount, appCount + deviceCount, appCount + deviceCount + serviceAccountCount)
-        return parallelChunks(appCount + deviceCount + serviceAccountCount + agentCount) { range in
-            range.map { k in
-                switch k {
-                case ..<apps: app(k)
-                case ..<devices: device(k - apps)
-                case ..<services: serviceAccount(k - devices)
-                default: agent(k - services)
-                }
-            }
+        switch k {
+        case ..<apps: return app(k)
+        case ..<devices: return device(k - apps)
+        case ..<services: return serviceAccount(k - devices)
+        default: return agent(k - services)
         }
     }
 

@@ -77,6 +77,12 @@ public enum Renderer {
         buf.fill(x: 0, y: 0, width: w, height: 1, style: hs)
         let g = c.s.snapshot.totalGap
         var text = " trustgap "
+        // A slice still coming in parts: the figures are of what is in so far, and say so first.
+        let loading = c.s.snapshot.collectors.compactMap(\.loading)
+        if !loading.isEmpty {
+            let (done, total) = loading.reduce((0, 0)) { ($0.0 + $1.done, $0.1 + $1.total) }
+            text += "\(c.g.vertical) assessing \(Self.grouped(done)) of \(Self.grouped(total))\(c.g.ellipsis) "
+        }
         if g.total > 0, w < 120 {
             func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
             text +=
@@ -93,6 +99,17 @@ public enum Renderer {
             text += "\(c.g.vertical) collecting\(c.g.ellipsis)"
         }
         buf.put(SafeText.truncate(text, to: w, ellipsis: c.g.ellipsis), x: 0, y: 0, style: hs)
+    }
+
+    /// 1234567 as "1,234,567".
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return (n < 0 ? "-" : "") + out
     }
 
     static func tabs(_ buf: inout ScreenBuffer, _ c: Context) {
