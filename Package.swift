@@ -112,7 +112,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "ChildProcessTests", dependencies: ["ChildProcess", "TestSupport"]),
-        .testTarget(name: "InventoryTests", dependencies: ["Inventory"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "TestSupport"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Inventory", "Access", "TestSupport"]),
         .testTarget(
             name: "AgentGatewayTests",
@@ -134,7 +134,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "trustgap", "Inventory", "Access", "AccessService", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                "trustgap", "Inventory", "Access", "AccessService", "Collectors", "TestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ]
 )

@@ -26,11 +26,21 @@ public final class SnapshotDirectory: SubjectDirectory, @unchecked Sendable {
     private let lock = NSLock()
     private var snapshot: Snapshot?
     private var waiters: [CheckedContinuation<Void, Never>] = []
+    /// The last changes, each from the version before it (`Snapshot.change`): what a client holding one of those
+    /// versions is sent instead of the whole inventory.
+    private var history: [SnapshotChange] = []
+    static let historyKept = 64
 
     public init() {}
 
     public func update(_ s: Snapshot) {
         let ready: [CheckedContinuation<Void, Never>] = lock.withLock {
+            if let c = s.change, c.base == snapshot?.version {
+                history.append(c)
+                if history.count > Self.historyKept { history.removeFirst(history.count - Self.historyKept) }
+            } else {
+                history = []
+            }
             snapshot = s
             defer { waiters.removeAll() }
             return waiters
@@ -55,6 +65,23 @@ public final class SnapshotDirectory: SubjectDirectory, @unchecked Sendable {
     }
 
     public func inventory() async -> Snapshot? { await ready() }
+
+    /// What changed from version `since` to the newest: the entities added or changed, and the ids removed. Nil when
+    /// the changes since then aren't all kept, or are more than a quarter of the inventory (the whole costs less).
+    public func delta(since: Int) -> (version: Int, upserts: [Entity], removed: [String])? {
+        lock.withLock {
+            guard let s = snapshot, let from = history.firstIndex(where: { $0.base == since }) else { return nil }
+            var ids = Set<String>()
+            for c in history[from...] { ids.formUnion(c.updated + c.added + c.removed) }
+            guard Double(ids.count) <= Double(max(1, s.entities.count)) / 4 else { return nil }
+            var upserts: [Entity] = []
+            var removed: [String] = []
+            for id in ids.sorted() {
+                if let a = s[id] { upserts.append(a.entity) } else { removed.append(id) }
+            }
+            return (s.version, upserts, removed)
+        }
+    }
 
     public func lookup(_ id: String) async -> SubjectLookup {
         guard let s = await ready() else { return .missing(suggestions: []) }
@@ -265,7 +292,17 @@ public final class AccessEngine: Sendable {
         case "inventory":
             guard let s = await subjects.inventory() else { throw WireError(code: "unavailable", message: "no inventory here", exit: 1) }
             out.version = epoch + s.version
-            if r.since != out.version { out.entities = s.entities.map(\.entity) }
+            // A client holding a version of this service's whose changes are kept gets only what changed since.
+            if r.since != out.version, r.deltas == true, let since = r.since, since >= epoch, since < out.version!,
+                let directory = subjects as? SnapshotDirectory, let d = directory.delta(since: since - epoch)
+            {
+                out.version = epoch + d.version
+                out.deltaSince = since
+                out.entities = d.upserts
+                out.removed = d.removed
+            } else if r.since != out.version {
+                out.entities = s.entities.map(\.entity)
+            }
         default:
             break
         }

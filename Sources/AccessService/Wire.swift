@@ -57,6 +57,8 @@ public struct WireRequest: Codable, Sendable, Equatable {
     public var sshClient: String?
     /// The inventory version the client already has (inventory): an unchanged one is not sent again.
     public var since: Int?
+    /// The client takes what changed since `since` (inventory): the entities added or changed and the ids removed.
+    public var deltas: Bool?
     /// The newest audit entry the client already has (view, audit): only later ones are sent.
     public var after: Int64?
     /// How a request was asked (request): `mcp:AGENT` for the agent gateway. Shown and audited as claimed; the
@@ -65,15 +67,16 @@ public struct WireRequest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case v, id, op, subject, scope, ttlSeconds = "ttl_seconds", reason, ticket, target, limit, sshClient = "ssh_client", since, after
-        case via
+        case via, deltas
     }
 
     public init(
         op: String, id: Int? = nil, subject: String? = nil, scope: String? = nil, ttlSeconds: Double? = nil, reason: String? = nil,
         ticket: String? = nil, target: String? = nil, limit: Int? = nil, sshClient: String? = nil, since: Int? = nil, after: Int64? = nil,
-        via: String? = nil
+        via: String? = nil, deltas: Bool? = nil
     ) {
         self.via = via
+        self.deltas = deltas
         self.since = since
         self.after = after
         v = Wire.version
@@ -168,9 +171,12 @@ public struct WireResult: Codable, Sendable, Equatable {
     public var token: Int64?
     public var expired: [String]?
     public var lapsed: [String]?
-    /// The service's inventory (inventory): every entity, unless `version` is the one the client has.
+    /// The service's inventory (inventory): every entity, unless `version` is the one the client has; with
+    /// `deltaSince`, only the entities added or changed since that version, and `removed` the ids that went.
     public var entities: [Entity]?
     public var version: Int?
+    public var deltaSince: Int?
+    public var removed: [String]?
     /// The service's own policy, rule thresholds and hook commands (hello): what attached dashboards show before
     /// confirming and score the inventory with, so every screen agrees. Hook environments are never sent.
     public var policy: AccessPolicy?
@@ -182,6 +188,7 @@ public struct WireResult: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case request, grant, approvalsLeft = "approvals_left", requests, grants, audit, verification, hooks, you, service, token
         case expired, lapsed, entities, version, policy, thresholds, hookCommands = "hook_commands", credential
+        case deltaSince = "delta_since", removed
     }
 
     public init() {}

@@ -296,7 +296,8 @@ public enum ConfigLoader {
 
     static func collector(_ item: YAMLValue, baseDir: String) throws(ConfigError) -> CollectorConfig {
         let entries = try item.mapping(allowed: [
-            "type", "name", "interval", "timeout", "path", "size", "seed", "command", "env", "working_directory", "max_output", "kubectl",
+            "type", "name", "interval", "timeout", "path", "size", "seed", "speed", "command", "env", "working_directory", "max_output",
+            "kubectl",
             "cluster", "org", "personal_access_tokens", "deploy_keys", "installations", "home_root", "passwd", "queries", "minimum_os",
             "max_size", "max_record_size", "max_field_size",
         ])

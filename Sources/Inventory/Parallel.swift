@@ -194,3 +194,13 @@ public func parallelSplice<T: Sendable>(_ old: [T], edits: [(at: Int, replacing:
         initialized = total
     }
 }
+
+/// `DispatchQueue.concurrentPerform`, or a plain loop on this thread when `serial` (small work, where handing it to
+/// the workers costs more than it saves, and would take them from everything else that runs).
+public func concurrentPerform(_ iterations: Int, serial: Bool, _ body: @Sendable (Int) -> Void) {
+    if serial {
+        for i in 0..<iterations { body(i) }
+    } else {
+        DispatchQueue.concurrentPerform(iterations: iterations, execute: body)
+    }
+}

@@ -43,6 +43,13 @@ struct ConfigTests {
         #expect(config.refreshSeconds == 2)
     }
 
+    @Test("a demo's speed is read from the config, and one out of range is refused where it is written")
+    func demoSpeed() throws {
+        let config = try ConfigLoader.parse("collectors:\n  - type: demo\n    speed: 4\n", file: "cfg.yaml")
+        #expect(config.collectors[0].options == .demo(size: DemoCollector.defaultSize, seed: 42, speed: 4))
+        #expect(error("collectors:\n  - type: demo\n    speed: 50\n").contains("cfg.yaml:3"))
+    }
+
     func error(_ yaml: String) -> String {
         do {
             _ = try ConfigLoader.parse(yaml, file: "cfg.yaml")
@@ -65,7 +72,7 @@ struct ConfigTests {
                 == "cfg.yaml:4: collectors[0].intervall: unknown key (did you mean 'interval'?); "
                 + "allowed here: cluster, command, deploy_keys, env, home_root, installations, interval, "
                 + "kubectl, max_field_size, max_output, max_record_size, max_size, minimum_os, name, org, passwd, path, "
-                + "personal_access_tokens, queries, seed, size, timeout, type, working_directory"
+                + "personal_access_tokens, queries, seed, size, speed, timeout, type, working_directory"
         )
         #expect(
             error(

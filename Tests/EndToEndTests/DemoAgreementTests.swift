@@ -17,8 +17,9 @@ struct DemoAgreementTests {
     func discoveredAgent() async throws {
         let t = try TmuxSession(width: 200, height: 50)
         defer { t.close() }
-        // Ten times as busy: a shadow agent found every 9 s (each retiring the oldest of the three found lately).
-        try t.start(["--refresh", "1s", "--demo-speed", "10"])
+        // Five times as busy: a shadow agent found every 18 s (each retiring the oldest of the three found lately, so
+        // the newest stands for 54 s: room for two CLI commands on a loaded machine).
+        try t.start(["--refresh", "1s", "--demo-speed", "5"])
         try await t.waitFor("THE GAP")
         _ = try await t.waitFor("new shadow agent:", timeout: 30)
         // What the Agents table shows, as :export writes it; again until the table has caught up with the header.
@@ -44,7 +45,9 @@ struct DemoAgreementTests {
                 try await Task.sleep(for: .milliseconds(200))
             }
         }
-        let newest = try #require(discovered.first, "the dashboard shows the agents its demo discovered")
+        // The one found last, which stands longest.
+        let number = { (id: String) in Int(id.split(separator: "-").last?.dropFirst(3) ?? "") ?? 0 }
+        let newest = try #require(discovered.max { number($0) < number($1) }, "the dashboard shows the agents its demo discovered")
 
         let env = ["XDG_STATE_HOME": t.scratch.path + "/state", "XDG_CONFIG_HOME": t.scratch.path + "/config"]
         let snapshot = try Binary.run(["snapshot", "--format", "json"], environment: env)

@@ -86,9 +86,11 @@ public final class ServiceProcess: @unchecked Sendable {
     /// Writes a config (the demo with `demoSize` entities, the given extra YAML) in a folder every user can enter,
     /// and starts the service; returns once its socket answers.
     /// `storeURL` puts the store in PostgreSQL, with this service's audit key and anchor in `keys/` (`keyPath`).
-    public init(extraConfig: String = "", demoSize: Int = 300, group: String? = nil, storeURL: String? = nil, start: Bool = true)
-        async throws
-    {
+    /// `demoOptions`: more of the demo collector's keys (YAML lines indented under it: `    speed: 20`).
+    public init(
+        extraConfig: String = "", demoSize: Int = 300, demoOptions: String = "", group: String? = nil, storeURL: String? = nil,
+        start: Bool = true
+    ) async throws {
         dir = try ScratchDirectory("tg-svc")
         chmod(dir.path, 0o755)
         socket = dir.appending("tg.sock").path
@@ -99,7 +101,7 @@ public final class ServiceProcess: @unchecked Sendable {
               - type: demo
                 name: demo
                 size: \(demoSize)
-            service:
+            \(demoOptions)service:
               socket: \(socket)
 
             """

@@ -64,7 +64,8 @@ public struct PreparedSnapshot: Sendable {
         // Each table's order and filter text are independent jobs: run them on every core.
         let panels = Panel.allCases.filter { $0.population != nil }
         let results = Mutex<(rows: [Panel: (order: SortChoice, rows: [Int])], hay: [Panel: Haystacks])>(([:], [:]))
-        DispatchQueue.concurrentPerform(iterations: panels.count * 2) { job in
+        // (A small inventory on this thread: handing out the jobs would cost more than they take.)
+        concurrentPerform(panels.count * 2, serial: snapshot.entities.count < 20_000) { job in
             let panel = panels[job / 2]
             let model = EntityTable(snapshot: snapshot, population: panel.population!, base: index[panel.population!] ?? [])
             if job % 2 == 0 {

@@ -127,7 +127,7 @@ public struct SortOrders: Sendable {
         let model = EntityTable(snapshot: snapshot, population: population, base: base)
         // One column per core at a time.
         let byColumn = Mutex<[Int: [Int]]>([:])
-        DispatchQueue.concurrentPerform(iterations: model.columns.count) { c in
+        concurrentPerform(model.columns.count, serial: base.count < 20_000) { c in
             let rows = model.rows(filter: "", sortColumn: c, reversed: false, now: now)
             byColumn.withLock { $0[c] = rows }
         }
