@@ -79,7 +79,7 @@ public struct HeldSlice: Sendable {
         // A binary search each, on every core when there are many. (The slice's own copy is let go before it is
         // changed, so a delta that only replaces changes it in place.)
         func locate(_ held: [Entity], _ named: [(id: String, new: Entity?)]) -> [(id: String, at: Int, found: Bool, new: Entity?)] {
-            parallelChunks(named.count, serialBelow: 2_000) { range in
+            parallelChunks(named.count, serialBelow: 256) { range in
                 range.compactMap { k in
                     let (id, new) = named[k]
                     let at = held.lowerBound { $0.id < id }
@@ -160,7 +160,7 @@ extension Snapshot {
         }
         // 1. The changed ids merged again, as `Merge.entities` would: each slice's report of the id, in order; and
         // where each was (a binary search each, on every core: at a million entities each probe misses the cache).
-        let found: [(merged: Entity?, at: Int?)] = parallelChunks(changed.count, serialBelow: 2_000) { range in
+        let found: [(merged: Entity?, at: Int?)] = parallelChunks(changed.count, serialBelow: 256) { range in
             range.map { k in
                 let id = changed[k]
                 var out: Entity?
@@ -217,7 +217,7 @@ extension Snapshot {
         // 3. The rules, on those only (on every core when there are many).
         let ids = again.keys.sorted()
         let fresh = Set(collectors.filter { $0.isFresh(at: now) }.map(\.name))
-        let assessed: [AssessedEntity?] = parallelChunks(ids.count, serialBelow: 2_000) { [again, cross] range in
+        let assessed: [AssessedEntity?] = parallelChunks(ids.count, serialBelow: 256) { [again, cross] range in
             var scratch: [Finding] = []
             return range.map { k in
                 guard let e = again[ids[k]]! else { return nil }
@@ -256,13 +256,13 @@ extension Snapshot {
         if fresh == basis.freshSources, anyCollectors == basis.anyCollectors {
             let (gone, came) = (replace.compactMap(\.old), replace.compactMap(\.new))
             for t in parallelChunks(
-                gone.count, serialBelow: 2_000,
+                gone.count, serialBelow: 256,
                 { range in
                     [Tally.count(gone[range], freshSources: fresh, anyCollectors: anyCollectors)]
                 })
             { basis.tally.add(t, times: -1) }
             for t in parallelChunks(
-                came.count, serialBelow: 2_000,
+                came.count, serialBelow: 256,
                 { range in
                     [Tally.count(came[range], freshSources: fresh, anyCollectors: anyCollectors)]
                 })

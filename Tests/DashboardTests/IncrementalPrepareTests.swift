@@ -86,7 +86,8 @@ import Testing
             let ids = slice.entities.map(\.id)
             var upserts: [Entity] = []
             var removed: [String] = []
-            for k in 0..<(1 + r.int(25)) {
+            // From 1 to 25 changes; every tenth step 500, which takes the paths that work on every core.
+            for k in 0..<(step % 10 == 9 ? 500 : 1 + r.int(25)) {
                 switch r.int(5) {
                 case 0: removed.append(ids[r.int(ids.count)])
                 case 1:
@@ -133,7 +134,7 @@ import Testing
         let report = try await DemoCollector(seed: seed, size: 600).collect(CollectContext(now: now, run: 0, source: "demo"))
         let (problems, byDifference) = try await offThePool { self.walk(seed: seed, report: report) }
         #expect(problems.isEmpty, "\(problems.prefix(3))")
-        #expect(byDifference >= 28, "only \(byDifference) of 30 refreshes were worked out by difference")
+        #expect(byDifference >= 27, "only \(byDifference) of 30 refreshes were worked out by difference")
     }
 }
 

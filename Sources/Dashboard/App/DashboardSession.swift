@@ -44,8 +44,10 @@ public final class DashboardSession: Sendable {
                 }
                 let (last, sorts) = (previous, mailbox.sorts)
                 previous = await BlockingWork.perform("trustgap-prepare") {
-                    // The first one is shown on the Overview at once; its tables follow from the full preparation.
-                    if last == nil, s.entities.count >= quick { mailbox.post(PreparedSnapshot.overview(s)) }
+                    // The first one is shown on the Overview at once; its tables follow from the full preparation. So is
+                    // the whole after a first part (`CollectorReport.loading`).
+                    let first = last == nil || last!.snapshot.collectors.contains { $0.loading != nil }
+                    if first, s.entities.count >= quick, s.change == nil { mailbox.post(PreparedSnapshot.overview(s)) }
                     // By difference from the last when the snapshot was updated from it; else in full.
                     let prepared =
                         last.flatMap { PreparedSnapshot.update($0, to: s, now: Date(), sorts: sorts) }

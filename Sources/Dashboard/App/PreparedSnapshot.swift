@@ -113,7 +113,7 @@ extension PreparedSnapshot {
         // Where what went or changed was, and where the new and changed are, with their populations: one binary
         // search each (on every core when there are many).
         func locate(_ ids: [String], in s: Snapshot) -> [(at: Int, population: Population)] {
-            parallelChunks(ids.count, serialBelow: 2_000) { range in
+            parallelChunks(ids.count, serialBelow: 256) { range in
                 range.compactMap { k in s.position(of: ids[k]).map { ($0, s.entities[$0].entity.population) } }
             }
         }

@@ -68,7 +68,7 @@ struct TableRebase: Sendable {
             return byRow ? a < b : model.id(a) < model.id(b)
         }
         let dirty = self.dirty
-        let placed = parallelChunks(dirty.count, serialBelow: 500) { [kept] range in
+        let placed = parallelChunks(dirty.count, serialBelow: 128) { [kept] range in
             range.map { k in
                 let key = model.sortValue(dirty[k], col, now: now)
                 return (row: dirty[k], key: key, at: kept.lowerBound { before($0, model.sortValue($0, col, now: now), dirty[k], key) })
