@@ -82,6 +82,7 @@ public enum Renderer {
         if !loading.isEmpty {
             let (done, total) = loading.reduce((0, 0)) { ($0.0 + $1.done, $0.1 + $1.total) }
             text += "\(c.g.vertical) assessing \(Self.grouped(done)) of \(Self.grouped(total))\(c.g.ellipsis) "
+            if w < 120 { text += "\(c.g.vertical) " } // the wide line's figures begin with one
         }
         if g.total > 0, w < 120 {
             func p(_ n: Int) -> String { "\(GapFigures.percent(n, of: g.total))%" }
