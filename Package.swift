@@ -123,7 +123,7 @@ let package = Package(
         .testTarget(
             name: "AccessTests",
             dependencies: ["Access", "Inventory", "ChildProcess", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TextSafety", "Inventory"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "TextSafety", "Inventory", "TestSupport"]),
         .testTarget(
             name: "DashboardTests",
             dependencies: ["Dashboard", "Terminal", "Inventory", "Collectors", "Access", "AccessService", "TestSupport"]),

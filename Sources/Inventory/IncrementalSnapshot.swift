@@ -158,6 +158,8 @@ extension Snapshot {
         guard var basis = previous.basis, previous.isSortedByID, changed.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) else {
             return nil
         }
+        // Each id once, in order (what `HeldSlice` gives; anything else is put so).
+        let changed = zip(changed, changed.dropFirst()).allSatisfy { $0 < $1 } ? changed : Array(Set(changed)).sorted()
         // 1. The changed ids merged again, as `Merge.entities` would: each slice's report of the id, in order; and
         // where each was (a binary search each, on every core: at a million entities each probe misses the cache).
         let found: [(merged: Entity?, at: Int?)] = parallelChunks(changed.count, serialBelow: 256) { range in

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Splits `0..<count` into contiguous chunks, runs `body` on each chunk on every core, and joins the results in
 /// order. Small inputs run on the calling thread: below `serialBelow` the hand-off costs more than it saves.
@@ -14,7 +15,7 @@ public func parallelChunks<T: Sendable>(
     slots.initialize(repeating: [])
     defer { slots.deinitialize().deallocate() }
     let shared = SendableBuffer(slots)
-    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+    concurrentPerform(chunks) { c in
         let lo = count * c / chunks
         let hi = count * (c + 1) / chunks
         shared.buffer[c] = body(lo..<hi)
@@ -35,7 +36,7 @@ public func parallelSort<T: Sendable>(_ a: inout [T], serialBelow: Int = 50_000,
     let bounds = (0...runs).map { n * $0 / runs }
     a.withUnsafeMutableBufferPointer { buf in
         let shared = SendableBuffer(buf)
-        DispatchQueue.concurrentPerform(iterations: runs) { r in
+        concurrentPerform(runs) { r in
             var run = UnsafeMutableBufferPointer(rebasing: shared.buffer[bounds[r]..<bounds[r + 1]])
             run.sort(by: less)
         }
@@ -184,7 +185,7 @@ public func parallelSplice<T: Sendable>(_ old: [T], edits: [(at: Int, replacing:
             }
             bounds.append(runs.count)
             let (groupRuns, groupBounds) = (runs, bounds)
-            DispatchQueue.concurrentPerform(iterations: groupBounds.count - 1) { g in
+            concurrentPerform(groupBounds.count - 1) { g in
                 for r in groupRuns[groupBounds[g]..<groupBounds[g + 1]] {
                     (dst.buffer.baseAddress! + r.to).initialize(from: source.buffer.baseAddress! + r.from, count: r.count)
                 }
@@ -195,12 +196,51 @@ public func parallelSplice<T: Sendable>(_ old: [T], edits: [(at: Int, replacing:
     }
 }
 
-/// `DispatchQueue.concurrentPerform`, or a plain loop on this thread when `serial` (small work, where handing it to
-/// the workers costs more than it saves, and would take them from everything else that runs).
-public func concurrentPerform(_ iterations: Int, serial: Bool, _ body: @Sendable (Int) -> Void) {
-    if serial {
+/// Runs `body` for every index in `0..<iterations` on every core, and returns when all have run: on this thread and
+/// threads of its own, never Dispatch's workers (on Linux the cooperative pool's threads are Dispatch's, so
+/// `DispatchQueue.concurrentPerform` from anywhere would take them from every task while it runs). With `serial`
+/// (small work, where handing it out costs more than it saves), a plain loop on this thread.
+public func concurrentPerform(_ iterations: Int, serial: Bool = false, _ body: @Sendable (Int) -> Void) {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    guard !serial, iterations > 1, cores > 1 else {
         for i in 0..<iterations { body(i) }
-    } else {
-        DispatchQueue.concurrentPerform(iterations: iterations, execute: body)
+        return
+    }
+    let job = Job(iterations)
+    withoutActuallyEscaping(body) { body in
+        // The threads reach the body through the job, which lets go of it before this returns: nothing keeps it.
+        job.body = body
+        let done = DispatchGroup()
+        for _ in 0..<(min(cores, iterations) - 1) {
+            done.enter()
+            let t = Thread {
+                job.drain()
+                done.leave()
+            }
+            t.name = "trustgap-parallel"
+            t.stackSize = 4 << 20
+            t.start()
+        }
+        job.drain()
+        done.wait()
+        job.body = nil
+    }
+}
+
+/// One `concurrentPerform`: its body, set before its threads start and cleared after they are done, and the next
+/// index to hand out.
+private final class Job: @unchecked Sendable {
+    var body: ((Int) -> Void)?
+    let iterations: Int
+    private let next = Atomic<Int>(0)
+    init(_ iterations: Int) { self.iterations = iterations }
+
+    func drain() {
+        guard let body else { return }
+        while true {
+            let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard i < iterations else { return }
+            body(i)
+        }
     }
 }

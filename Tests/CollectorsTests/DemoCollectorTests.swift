@@ -136,23 +136,17 @@ struct DemoCollectorTests {
         #expect(rest.requests.map(\.key) == whole.requests.map(\.key))
         // Through the runner: runAllOnce returns with the whole, and a running one asks for each part without waiting.
         let clock = ManualClock(start: t0)
-        let r = CollectorRunner(
-            specs: [
-                CollectorSpec(
-                    name: "demo", type: "demo", intervalSeconds: 3600, timeoutSeconds: 60,
-                    collector: DemoCollector(seed: 5, size: 2_000, parts: true, partsFrom: 1_000))
-            ],
-            clock: clock)
+        func runner() -> CollectorRunner {
+            let demo = DemoCollector(seed: 5, size: 2_000, parts: true, partsFrom: 1_000)
+            return CollectorRunner(
+                specs: [CollectorSpec(name: "demo", type: "demo", intervalSeconds: 3600, timeoutSeconds: 60, collector: demo)], clock: clock
+            )
+        }
+        let r = runner()
         await r.runAllOnce()
         #expect(await r.snapshot.entities.count == whole.entities.count)
         #expect(await r.snapshot.collectors[0].loading == nil)
-        let running = CollectorRunner(
-            specs: [
-                CollectorSpec(
-                    name: "demo", type: "demo", intervalSeconds: 3600, timeoutSeconds: 60,
-                    collector: DemoCollector(seed: 5, size: 2_000, parts: true, partsFrom: 1_000))
-            ],
-            clock: clock)
+        let running = runner()
         await running.start()
         // The clock never moves: only asking for each part at once brings the whole.
         for _ in 0..<6_000 where await running.snapshot.entities.count < whole.entities.count {

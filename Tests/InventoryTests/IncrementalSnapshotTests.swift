@@ -4,25 +4,11 @@ import Testing
 
 @testable import Inventory
 
-/// A small deterministic generator (splitmix64), so every failure reproduces from its seed.
-struct Seeded {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func chance(_ p: Double) -> Bool { Double(next() >> 11) / Double(1 << 53) < p }
-}
-
 /// Random entities over a small space of ids, owners, environments and fingerprints, so reports collide, owners
 /// leave, and fingerprints are shared across entities and environments.
 struct World {
-    var r: Seeded
-    init(seed: UInt64) { r = Seeded(state: seed) }
+    var r: SplitMix
+    init(seed: UInt64) { r = SplitMix(state: seed) }
 
     mutating func entity(_ n: Int, source: Int) -> Entity {
         let population = Population.allCases[n % 4]
@@ -53,7 +39,8 @@ struct World {
     }
 }
 
-@Suite struct IncrementalSnapshotTests {
+/// Serialized, and on threads of their own: hundreds of builds must not crowd out the suites that start beside them.
+@Suite(.serialized) struct IncrementalSnapshotTests {
     let sources = ["a", "b", "c"]
     let health = ["a", "b", "c"].map {
         CollectorHealth(name: $0, type: "file", state: .ok, lastRun: now, lastSuccess: now, entityCount: 0, intervalSeconds: 60)
@@ -118,7 +105,7 @@ struct World {
         return (problems, incremental)
     }
 
-    @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
     func randomChangesEqualAFullBuild(seed: UInt64) async throws {
         let (sources, health) = (sources, health)
         let (problems, incremental) = try await offThePool { Self.walk(seed: seed, sources: sources, health: health) }
@@ -141,6 +128,9 @@ struct World {
         #expect(next.change?.updated.contains("e7") == true)
         // Untouched entities are the very same objects: nothing was assessed again.
         #expect(next["e1"] === first["e1"])
+        // Ids named twice or out of order are the same change.
+        let again = Snapshot.update(first, version: 2, now: now, changed: ["e9", "e7", "e77", "e7"], slices: [slice])!
+        #expect(again.change == next.change)
     }
 
     @Test func aSliceReportedOutOfOrderFoldsLikeTheMerge() {

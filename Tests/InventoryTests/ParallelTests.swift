@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import Inventory
@@ -71,7 +72,7 @@ struct LowerBoundTests {
 
     @Test("a splice on every core equals the same edits made one by one", arguments: [1, 2, 3] as [UInt64])
     func spliceEqualsEditsOneByOne(seed: UInt64) {
-        var r = Seeded(state: seed)
+        var r = SplitMix(state: seed)
         let old = (0..<5_000).map { "o\($0)" }
         var edits: [(at: Int, replacing: Bool, new: String?)] = []
         var at = 0

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TextSafety
 
@@ -41,17 +42,6 @@ struct UnsafeCharactersFuzzTests {
         default: break
         }
         return [0x115F, 0x1160, 0x3164, 0xFFA0, 0x034F].contains(v)
-    }
-
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 
     static func scalar(from ranges: [ClosedRange<UInt32>], _ rng: inout SplitMix) -> Unicode.Scalar {
