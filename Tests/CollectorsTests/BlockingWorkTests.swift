@@ -89,7 +89,8 @@ struct BlockingWorkTests {
                 CollectorSpec(name: "hung\(i)", type: "file", intervalSeconds: 30, timeoutSeconds: 10, collector: c)
             },
             clock: clock)
-        let watchdog = Watchdog(seconds: 30) { for p in pipes { p.release() } }
+        // Long enough for a loaded 2-core machine at the suite's start: held threads never finish before it, however long.
+        let watchdog = Watchdog(seconds: 120) { for p in pipes { p.release() } }
         defer { watchdog.cancel() }
 
         let all = Task { await runner.runAllOnce() }
