@@ -75,15 +75,8 @@ public struct CollectorReport: Sendable {
     /// More of the slice is still to come: what is reported so far and how much there will be. The runner asks for
     /// the rest at once instead of after the interval.
     public var loading: Loading?
-
-    public struct Loading: Sendable, Equatable {
-        public var done: Int
-        public var total: Int
-        public init(done: Int, total: Int) {
-            self.done = done
-            self.total = total
-        }
-    }
+    /// The same progress the collector's health shows while the parts arrive.
+    public typealias Loading = CollectorHealth.Loading
 
     public var isDelta: Bool { deltaBase != nil }
 

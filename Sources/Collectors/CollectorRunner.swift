@@ -160,7 +160,7 @@ public actor CollectorRunner {
             update = SliceUpdate(source: name, entities: report.entities, removed: report.isDelta ? report.removed : nil)
             h.state = .ok
             h.lastSuccess = finished
-            h.loading = report.loading.map { CollectorHealth.Loading(done: $0.done, total: $0.total) }
+            h.loading = report.loading
             h.lastError = nil
             h.warnings = Array(report.warnings.prefix(100))
             if !report.warnings.isEmpty {

@@ -97,24 +97,8 @@ public struct HeldSlice: Sendable {
             }
             return ids
         }
-        var out: [Entity] = []
-        out.reserveCapacity(entities.count + change.count)
-        var i = 0
-        for e in edits {
-            out.append(contentsOf: entities[i..<e.at])
-            i = e.at
-            if e.found {
-                ids.append(e.id)
-                if let n = e.new { out.append(n) }
-                i += 1
-            } else {
-                ids.append(e.id)
-                out.append(e.new!)
-            }
-        }
-        out.append(contentsOf: entities[i...])
-        entities = out
-        return ids
+        entities = parallelSplice(entities, edits: edits.map { (at: $0.at, replacing: $0.found, new: $0.new) })
+        return edits.map(\.id)
     }
 
     /// The ids whose entity differs between this slice and `other` (added, removed or changed), in order: a walk of

@@ -51,14 +51,19 @@ struct DemoSteadyStateTests {
         }
     }
 
+    /// A personal store in a folder of its own.
+    static func freshStore() throws -> (ScratchDirectory, AccessStore) {
+        let dir = try ScratchDirectory("tg-steady")
+        return (dir, try AccessStore(path: dir.appending("trustgap.db").path))
+    }
+    static let start = Date(timeIntervalSince1970: 1_800_000_000)
+
     @Test("over an hour the figures stay within a few points of their opening values and 3 to 8 requests wait")
     func anHour() async throws {
         try await offThePool {
-            let dir = try ScratchDirectory("tg-steady")
+            let (dir, store) = try Self.freshStore()
             defer { withExtendedLifetime(dir) {} } // the store's folder stays until the test ends
-            let store = try AccessStore(path: dir.appending("trustgap.db").path)
-            let policy = TestDemoPolicy.policy
-            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let (policy, start) = (TestDemoPolicy.policy, Self.start)
             var opening: Figures?
             var pendingSeen: [Int] = []
             var filedKeys = Set<String>()
@@ -100,11 +105,9 @@ struct DemoSteadyStateTests {
     @Test("a restart on the same store brings new requests within a minute, and the queue stays 3 to 8")
     func restart() async throws {
         try await offThePool {
-            let dir = try ScratchDirectory("tg-steady")
+            let (dir, store) = try Self.freshStore()
             defer { withExtendedLifetime(dir) {} } // the store's folder stays until the test ends
-            let store = try AccessStore(path: dir.appending("trustgap.db").path)
-            let policy = TestDemoPolicy.policy
-            let start = Date(timeIntervalSince1970: 1_800_000_000)
+            let (policy, start) = (TestDemoPolicy.policy, Self.start)
             var pending: [Int] = []
             try Self.run(DemoCollector(seed: 42), store: store, from: start, seconds: 600, policy: policy) { _, _, p in pending.append(p)
             }
@@ -125,7 +128,7 @@ struct DemoSteadyStateTests {
     @Test("--demo-speed 4 lives four times as fast: a request every 15 s, still a handful waiting")
     func faster() async throws {
         let demo = DemoCollector(seed: 42, pace: DemoPace(speed: 4))
-        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let start = Self.start
         var keys = Set<String>()
         for k in 0...24 {
             let r = try await demo.collect(CollectContext(now: start.addingTimeInterval(Double(k) * 5), run: k))

@@ -74,16 +74,7 @@ struct TableRebase: Sendable {
                 return (row: dirty[k], key: key, at: kept.lowerBound { before($0, model.sortValue($0, col, now: now), dirty[k], key) })
             }
         }.sorted { $0.at != $1.at ? $0.at < $1.at : before($0.row, $0.key, $1.row, $1.key) }
-        var out: [Int] = []
-        out.reserveCapacity(kept.count + placed.count)
-        var i = 0
-        for p in placed {
-            out.append(contentsOf: kept[i..<p.at])
-            i = p.at
-            out.append(p.row)
-        }
-        out.append(contentsOf: kept[i...])
-        return out
+        return parallelSplice(kept, edits: placed.map { (at: $0.at, replacing: false, new: $0.row) })
     }
 
     /// The filter text carried to the new table: the rows that stayed copied as they were, the new and changed made.
