@@ -50,9 +50,10 @@ enum Tour {
         return best
     }
 
-    /// A pending request for an agent: one the agent asked itself first, oldest first.
+    /// A pending request for an agent: one the agent asked itself first, the one with the longest left before it
+    /// lapses first (the oldest may lapse while the presenter talks about it).
     static func agentRequest(_ s: AppState) -> AccessRequest? {
-        let agents = s.access.pending.filter { $0.population == .agent }.sorted { $0.createdAt < $1.createdAt }
+        let agents = s.access.pending.filter { $0.population == .agent }.sorted { $0.lapsesAt > $1.lapsesAt }
         return agents.first { $0.askedByAgent } ?? agents.first
     }
 
